@@ -1,0 +1,72 @@
+# libswiftpool — `make demo` and `make test` do all set-up on a fresh machine.
+#   make            build build/lib/libswiftpool.so (release, Swift runtime linked in)
+#   make demo       build + run the C demo and the Python example on data/astronaut.png
+#   make test       every test: Swift (XCTest), C and C++ API tests, Python (pytest)
+#   make deps       install Debian/PyPI packages the demo and tests need
+
+SHELL       := /bin/bash
+PYTHON      ?= python3
+CC          ?= cc
+CXX         ?= c++
+BUILD       := build
+LIBDIR      := $(BUILD)/lib
+BINDIR      := $(BUILD)/bin
+OUTDIR      := $(BUILD)/demo
+LIB         := $(LIBDIR)/libswiftpool.so
+SWIFT_FLAGS := -c release -Xswiftc -static-stdlib
+SOURCES     := $(shell find Sources include -type f) Package.swift
+WARN        := -Wall -Wextra -Werror -pedantic
+DEMO_IMAGE  ?= data/astronaut.png
+export SWIFTPOOL_LIBRARY := $(abspath $(LIB))
+export PYTHONPATH := $(abspath bindings/python)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python clean
+
+all: lib
+lib: $(LIB)
+
+$(LIB): $(SOURCES)
+	swift build $(SWIFT_FLAGS)
+	@mkdir -p $(LIBDIR)
+	cp .build/release/libswiftpool.so $(LIBDIR)/libswiftpool.so.0
+	ln -sf libswiftpool.so.0 $(LIB)
+
+deps:
+	@scripts/install-deps.sh
+
+# ---- demo -------------------------------------------------------------------
+$(BINDIR)/swiftpool_demo: bindings/c/swiftpool_demo.c include/swiftpool.h $(LIB)
+	@mkdir -p $(BINDIR)
+	$(CC) -std=c99 -O2 $(WARN) -Iinclude -I/usr/include/stb $< -o $@ \
+	    -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+
+demo: deps demo-c demo-python
+demo-c: $(BINDIR)/swiftpool_demo
+	@mkdir -p $(OUTDIR)
+	$(BINDIR)/swiftpool_demo $(DEMO_IMAGE) $(OUTDIR)
+demo-python: $(LIB)
+	@mkdir -p $(OUTDIR)
+	$(PYTHON) bindings/python/examples/pool_image.py $(DEMO_IMAGE) $(OUTDIR)
+
+# ---- tests ------------------------------------------------------------------
+test: deps test-swift test-c test-python
+
+test-swift:
+	swift test
+
+$(BINDIR)/test_capi_c: Tests/C/test_capi.c include/swiftpool.h $(LIB)
+	@mkdir -p $(BINDIR)
+	$(CC) -std=c99 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+$(BINDIR)/test_capi_cpp: Tests/C/test_capi.c include/swiftpool.h $(LIB)
+	@mkdir -p $(BINDIR)
+	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+
+test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
+	$(BINDIR)/test_capi_c
+	$(BINDIR)/test_capi_cpp
+
+test-python: $(LIB)
+	$(PYTHON) -m pytest -q Tests/python
+
+clean:
+	rm -rf $(BUILD) .build

@@ -1,0 +1,217 @@
+/*
+ * swiftpool.h — the C API of libswiftpool, a pooling-layer library.
+ *
+ * This header is the single source of truth for the ABI: the Swift core imports
+ * these types and implements these declarations, so the two cannot drift apart.
+ *
+ * Semantics follow torch.nn.functional (default) and the ONNX operator spec.
+ * Every function validates all of its arguments before touching memory: on
+ * failure it returns a non-zero swiftpool_status, writes nothing to any output
+ * buffer, and leaves a readable description in swiftpool_last_error_message().
+ *
+ * Thread safety: every function may be called from any thread at any time.
+ * Error messages are kept per thread.
+ */
+#ifndef SWIFTPOOL_H
+#define SWIFTPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SWIFTPOOL_API __attribute__((visibility("default")))
+#else
+#define SWIFTPOOL_API
+#endif
+
+/* =========================================================================
+ * Version
+ * ========================================================================= */
+
+#define SWIFTPOOL_VERSION_MAJOR 0
+#define SWIFTPOOL_VERSION_MINOR 1
+#define SWIFTPOOL_VERSION_PATCH 0
+/* MAJOR*10000 + MINOR*100 + PATCH, as swiftpool_version_number() returns. */
+#define SWIFTPOOL_VERSION_NUMBER \
+    (SWIFTPOOL_VERSION_MAJOR * 10000 + SWIFTPOOL_VERSION_MINOR * 100 + SWIFTPOOL_VERSION_PATCH)
+
+/* Version of the library actually loaded (compare with SWIFTPOOL_VERSION_NUMBER). */
+SWIFTPOOL_API uint32_t swiftpool_version_number(void);
+/* "MAJOR.MINOR.PATCH"; static storage, never NULL. */
+SWIFTPOOL_API const char *swiftpool_version_string(void);
+
+/* =========================================================================
+ * Status codes. Values are pinned: they never change meaning.
+ * ========================================================================= */
+
+typedef enum swiftpool_status {
+    SWIFTPOOL_OK = 0,
+    /* A required pointer argument was NULL. */
+    SWIFTPOOL_ERROR_NULL_POINTER = 1,
+    /* A size, stride, padding, dilation or option is out of its valid range. */
+    SWIFTPOOL_ERROR_INVALID_ARGUMENT = 2,
+    /* The parameters are valid alone but give an output smaller than 1. */
+    SWIFTPOOL_ERROR_INVALID_SHAPE = 3,
+    /* A size product (elements, bytes, flattened index) overflows int64. */
+    SWIFTPOOL_ERROR_OVERFLOW = 4,
+    /* A buffer's declared capacity is smaller than the tensor it must hold. */
+    SWIFTPOOL_ERROR_BUFFER_TOO_SMALL = 5,
+    /* Unknown or not yet supported dtype, layout, rank, struct size or flag bits. */
+    SWIFTPOOL_ERROR_UNSUPPORTED = 6,
+    /* Memory for scratch space could not be allocated. */
+    SWIFTPOOL_ERROR_OUT_OF_MEMORY = 7,
+    /* A bug in libswiftpool; please report it with the message. */
+    SWIFTPOOL_ERROR_INTERNAL = 99
+} swiftpool_status;
+
+/* Static name of a status ("SWIFTPOOL_ERROR_NULL_POINTER"), or
+ * "SWIFTPOOL_UNKNOWN_STATUS" for a value not listed above. Never NULL. */
+SWIFTPOOL_API const char *swiftpool_status_string(int32_t status);
+
+/* Detail of the last failed call on this thread: which function, which
+ * argument, which value. "" when the last call on this thread succeeded.
+ * Valid until the next swiftpool call on the same thread. Never NULL. */
+SWIFTPOOL_API const char *swiftpool_last_error_message(void);
+
+/* =========================================================================
+ * Tensor and pooling descriptors
+ * ========================================================================= */
+
+/* Element types. Values are pinned. */
+typedef enum swiftpool_dtype {
+    SWIFTPOOL_DTYPE_FLOAT32 = 1
+    /* Reserved for later versions: FLOAT64 = 2, FLOAT16 = 3, BFLOAT16 = 4,
+     * UINT8 = 5, INT8 = 6. They return SWIFTPOOL_ERROR_UNSUPPORTED today. */
+} swiftpool_dtype;
+
+/* Memory layouts of a dense, contiguous tensor. Values are pinned.
+ * NCHW is channels-first for every rank (N,C,W / N,C,H,W / N,C,D,H,W);
+ * NHWC is channels-last (N,W,C / N,H,W,C / N,D,H,W,C). */
+typedef enum swiftpool_layout {
+    SWIFTPOOL_LAYOUT_NCHW = 1,
+    SWIFTPOOL_LAYOUT_NHWC = 2
+} swiftpool_layout;
+
+/* Largest spatial rank a descriptor can describe. */
+#define SWIFTPOOL_MAX_SPATIAL_RANK 3
+
+/*
+ * One pooling problem: input tensor and window parameters.
+ *
+ * Spatial arrays hold spatial_rank entries, outermost first: (W), (H, W) or
+ * (D, H, W); entries past spatial_rank are ignored. All sizes are in elements.
+ *
+ * Call swiftpool_pool_desc_init() first: it sets struct_size (so that the struct
+ * can grow in later versions without breaking old callers) and neutral defaults.
+ *
+ *   batch              N >= 0 (0 is a valid no-op, as in PyTorch)
+ *   channels           C >= 1
+ *   input_size         >= 1 per axis
+ *   kernel_size        >= 1 per axis
+ *   stride             >= 1 per axis (PyTorch's stride=None means stride = kernel_size)
+ *   padding            >= 0 and <= kernel_size / 2 per axis, implicit on both sides
+ *                      (-inf for max pooling, zero for average pooling)
+ *   dilation           >= 1 per axis (max pooling only; must be 1 for average pooling)
+ *   ceil_mode          0 or 1: output size rounds up, but a last window that would
+ *                      start inside the right padding is dropped (PyTorch's rule)
+ *   count_include_pad  0 or 1 (average pooling only)
+ *   divisor_override   0 for none, else > 0 (average pooling only)
+ *   flags              must be 0 (reserved; unknown bits are rejected)
+ *
+ * Output size per axis (PyTorch pooling_output_shape):
+ *   out = floor_or_ceil((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1
+ *   and, with ceil_mode, out -= 1 when (out-1)*stride >= in + pad.
+ */
+typedef struct swiftpool_pool_desc {
+    uint32_t struct_size;
+    int32_t dtype;
+    int32_t layout;
+    int32_t spatial_rank;
+    int64_t batch;
+    int64_t channels;
+    int64_t input_size[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int64_t kernel_size[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int64_t stride[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int64_t padding[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int64_t dilation[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int32_t ceil_mode;
+    int32_t count_include_pad;
+    int64_t divisor_override;
+    uint32_t flags;
+    uint32_t reserved;
+} swiftpool_pool_desc;
+
+/*
+ * Fill *desc with defaults for a problem of the given spatial rank: float32,
+ * NCHW, batch 1, channels 1, every input/kernel/stride/dilation entry 1,
+ * padding 0, ceil_mode 0, count_include_pad 1, divisor_override 0, flags 0.
+ * Errors: NULL_POINTER (desc), UNSUPPORTED (spatial_rank not 1..3).
+ */
+SWIFTPOOL_API int32_t swiftpool_pool_desc_init(swiftpool_pool_desc *desc, int32_t spatial_rank);
+
+/*
+ * Validate *desc and compute the output's spatial sizes (output_size, spatial_rank
+ * entries written, outermost first) and its total element count N*C*prod(output_size)
+ * (*output_elements), so callers can allocate. Either output pointer may be NULL.
+ * The output has the input's layout; an indices tensor has the output's shape.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT, INVALID_SHAPE, OVERFLOW, UNSUPPORTED.
+ * Nothing is written on failure.
+ */
+SWIFTPOOL_API int32_t swiftpool_pool_output_shape(const swiftpool_pool_desc *desc,
+                                                  int64_t *output_size,
+                                                  int64_t *output_elements);
+
+/* =========================================================================
+ * Operators
+ *
+ * Buffers are dense and contiguous in desc->layout; capacities (*_len) are in
+ * elements, and must be at least the tensor's element count. Input and output
+ * must not overlap.
+ * ========================================================================= */
+
+/*
+ * Max pooling, 1D/2D/3D (desc->spatial_rank), forward.
+ * Matches torch.nn.functional.max_pool{1,2,3}d (with return_indices) and
+ * ONNX MaxPool-22 for symmetric padding:
+ *   - padding positions never win (they are -inf);
+ *   - NaN propagates: the first NaN in the window's scan order (outermost axis
+ *     first) is the result and its position the index;
+ *   - among equal values the first in scan order wins;
+ *   - indices (optional, may be NULL with indices_len 0) are int64 positions
+ *     flattened within one (n, c) plane of the input: d*H*W + h*W + w, as PyTorch
+ *     returns them, for both layouts.
+ * Errors: NULL_POINTER (desc, input or output), INVALID_ARGUMENT, INVALID_SHAPE,
+ * OVERFLOW, BUFFER_TOO_SMALL (input_len, output_len, or indices_len when indices
+ * is not NULL), UNSUPPORTED (dtype, layout, rank, struct_size, flags).
+ * Average-only fields (count_include_pad, divisor_override) are ignored.
+ */
+SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc,
+                                                 const void *input, int64_t input_len,
+                                                 void *output, int64_t output_len,
+                                                 int64_t *indices, int64_t indices_len);
+
+/*
+ * Average pooling, 1D/2D/3D, forward.
+ * Matches torch.nn.functional.avg_pool{1,2,3}d and ONNX AveragePool-22 for
+ * symmetric padding. Divisor of each window:
+ *   - divisor_override when it is non-zero;
+ *   - else with count_include_pad: the window clipped to the padded input
+ *     (in + padding on each side; ceil_mode windows that run past it are cut);
+ *   - else: the number of real input elements in the window.
+ * Sums are accumulated in double precision, so results may differ from
+ * PyTorch's float accumulation in the last bit.
+ * Errors: as swiftpool_max_pool_forward; also INVALID_ARGUMENT when dilation != 1.
+ */
+SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc,
+                                                 const void *input, int64_t input_len,
+                                                 void *output, int64_t output_len);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SWIFTPOOL_H */
