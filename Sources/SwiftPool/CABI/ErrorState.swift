@@ -1,0 +1,51 @@
+// Per-thread last-error message behind swiftpool_last_error_message(): a small
+// malloc'd C string per thread, freed by the pthread key's destructor at thread exit.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum ErrorState {
+    /// Bytes kept per message, terminator included; longer messages are cut.
+    static let capacity = 512
+
+    /// Created once per process (Swift globals initialise lazily and thread-safely).
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { buffer in free(buffer) }
+        precondition(rc == 0, "swiftpool: pthread_key_create failed")
+        return key
+    }()
+
+    private static let empty: StaticString = ""
+
+    /// This thread's buffer, allocated on first use; nil only if malloc fails.
+    private static func buffer() -> UnsafeMutablePointer<CChar>? {
+        if let raw = pthread_getspecific(key) { return raw.assumingMemoryBound(to: CChar.self) }
+        guard let raw = calloc(capacity, 1) else { return nil }
+        pthread_setspecific(key, raw)
+        return raw.assumingMemoryBound(to: CChar.self)
+    }
+
+    static func set(_ message: String) {
+        guard let buffer = buffer() else { return }
+        var utf8 = Array(message.utf8.prefix(capacity - 1))
+        utf8.append(0)
+        utf8.withUnsafeBytes { bytes in
+            _ = memcpy(buffer, bytes.baseAddress!, bytes.count)
+        }
+    }
+
+    static func clear() {
+        if let raw = pthread_getspecific(key) { raw.assumingMemoryBound(to: CChar.self)[0] = 0 }
+    }
+
+    /// The message for C callers; a static "" when none was ever set on this thread.
+    static func current() -> UnsafePointer<CChar> {
+        if let raw = pthread_getspecific(key) { return UnsafePointer(raw.assumingMemoryBound(to: CChar.self)) }
+        return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+}

@@ -1,0 +1,234 @@
+// The one place that validates pooling parameters and computes output sizes and
+// window bounds. Kernels (reference and optimized) only consume `PoolGeometry`.
+import CSwiftPool
+
+/// A validation failure: the pinned C status plus a message naming the argument and value.
+struct PoolError: Error {
+    let status: swiftpool_status
+    let message: String
+
+    static func invalid(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_INVALID_ARGUMENT, message: message) }
+    static func shape(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_INVALID_SHAPE, message: message) }
+    static func overflow(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_OVERFLOW, message: message) }
+    static func unsupported(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_UNSUPPORTED, message: message) }
+    static func null(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_NULL_POINTER, message: message) }
+    static func tooSmall(_ message: String) -> PoolError { .init(status: SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, message: message) }
+}
+
+/// Which operator the parameters are for: average pooling has extra rules.
+enum PoolOperator: String {
+    case max = "max_pool"
+    case average = "avg_pool"
+}
+
+/// The window of one output position along one axis.
+///
+/// Taps `k` in `tapBegin..<tapEnd` are the kernel taps that land inside the input,
+/// at input coordinate `start + k * dilation`. An empty range (possible only with
+/// dilation) means the whole window lies in the padding.
+struct Window {
+    /// Input coordinate of tap 0; negative inside the left padding.
+    var start: Int
+    var tapBegin: Int
+    var tapEnd: Int
+    /// Window length clipped to the padded input (`input + padding` on the right):
+    /// PyTorch's count_include_pad divisor factor along this axis.
+    var paddedCount: Int
+
+    /// Input coordinate of the first tap at or after 0: PyTorch's initial argmax
+    /// position, reported even when that tap lies past the input end (empty window).
+    var firstTap: Int
+    /// Number of real input elements covered (dilation 1 only, i.e. average pooling).
+    @inline(__always) var validCount: Int { tapEnd - tapBegin }
+}
+
+/// Sizes and window rule of one spatial axis.
+struct AxisGeometry: Equatable {
+    var inputSize: Int
+    var outputSize: Int
+    var kernel: Int
+    var stride: Int
+    var padding: Int
+    var dilation: Int
+
+    /// A degenerate axis (size 1, kernel 1) used to lift 1D/2D problems to 3D.
+    static let unit = AxisGeometry(inputSize: 1, outputSize: 1, kernel: 1, stride: 1, padding: 0, dilation: 1)
+
+    /// The window of output position `o` (0 <= o < outputSize).
+    @inline(__always)
+    func window(_ o: Int) -> Window {
+        let start = o &* stride &- padding
+        // First tap with start + k*dilation >= 0 (ceil division of -start by dilation).
+        let tapBegin = start >= 0 ? 0 : (-start &+ dilation &- 1) / dilation
+        // Taps with start + k*dilation < inputSize.
+        let room = inputSize &- start
+        let tapEnd = room <= 0 ? 0 : Swift.min(kernel, (room &- 1) / dilation &+ 1)
+        let paddedEnd = Swift.min(start &+ kernel, inputSize &+ padding)
+        return Window(start: start, tapBegin: tapBegin, tapEnd: Swift.max(tapEnd, tapBegin),
+                      paddedCount: paddedEnd &- start, firstTap: start &+ tapBegin &* dilation)
+    }
+}
+
+/// A validated pooling problem, always lifted to three spatial axes (D, H, W);
+/// 1D and 2D problems get leading unit axes, which leaves PyTorch's per-plane
+/// flattened index `(d*H + h)*W + w` unchanged.
+struct PoolGeometry {
+    var spatialRank: Int
+    var layout: swiftpool_layout
+    var dtype: swiftpool_dtype
+    var batch: Int
+    var channels: Int
+    /// Axes D, H, W (unit axes first for rank < 3).
+    var axes: (AxisGeometry, AxisGeometry, AxisGeometry)
+    var ceilMode: Bool
+    var countIncludePad: Bool
+    /// 0 when not set.
+    var divisorOverride: Int
+
+    var inputPlane: Int { axes.0.inputSize * axes.1.inputSize * axes.2.inputSize }
+    var outputPlane: Int { axes.0.outputSize * axes.1.outputSize * axes.2.outputSize }
+    /// Element counts; validated not to overflow.
+    var inputElements: Int { batch * channels * inputPlane }
+    var outputElements: Int { batch * channels * outputPlane }
+
+    /// Output spatial sizes, outermost first, `spatialRank` entries.
+    var outputSizes: [Int] {
+        let all = [axes.0.outputSize, axes.1.outputSize, axes.2.outputSize]
+        return Array(all.suffix(spatialRank))
+    }
+
+    /// Bytes per element of each supported dtype.
+    static func elementSize(_ dtype: swiftpool_dtype) -> Int? {
+        switch dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: return 4
+        default: return nil
+        }
+    }
+
+    /// PyTorch's `pooling_output_shape`: floor or ceil of the window count, and a
+    /// ceil-mode window that would start inside the right padding is dropped.
+    /// Arguments are already range-checked and small enough not to overflow.
+    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool) -> Int {
+        let numerator = input + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+        // Floor division (numerator may be negative).
+        var out = (numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride)) + 1
+        if ceilMode && (out - 1) * stride >= input + padding {
+            out -= 1
+        }
+        return out
+    }
+
+    /// Validates every field of `desc` for operator `op` and computes the output shape.
+    /// Throws `PoolError` naming the first bad field and its value.
+    init(_ desc: swiftpool_pool_desc, op: PoolOperator) throws {
+        let name = op.rawValue
+        guard desc.struct_size == UInt32(MemoryLayout<swiftpool_pool_desc>.size) else {
+            throw PoolError.unsupported("\(name): desc.struct_size is \(desc.struct_size), expected \(MemoryLayout<swiftpool_pool_desc>.size) (call swiftpool_pool_desc_init)")
+        }
+        guard (1...3).contains(desc.spatial_rank) else {
+            throw PoolError.unsupported("\(name): spatial_rank is \(desc.spatial_rank), expected 1, 2 or 3")
+        }
+        let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
+        guard let elementSize = PoolGeometry.elementSize(dtype) else {
+            throw PoolError.unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1)")
+        }
+        let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))
+        guard layout == SWIFTPOOL_LAYOUT_NCHW || layout == SWIFTPOOL_LAYOUT_NHWC else {
+            throw PoolError.unsupported("\(name): layout \(desc.layout) is unknown (expected SWIFTPOOL_LAYOUT_NCHW=1 or SWIFTPOOL_LAYOUT_NHWC=2)")
+        }
+        guard desc.flags == 0 else {
+            throw PoolError.unsupported("\(name): flags is \(desc.flags); no flag bits are defined, it must be 0")
+        }
+        guard desc.ceil_mode == 0 || desc.ceil_mode == 1 else {
+            throw PoolError.invalid("\(name): ceil_mode is \(desc.ceil_mode), expected 0 or 1")
+        }
+        guard desc.batch >= 0 else { throw PoolError.invalid("\(name): batch is \(desc.batch), must be >= 0") }
+        guard desc.channels >= 1 else { throw PoolError.invalid("\(name): channels is \(desc.channels), must be >= 1") }
+        if op == .average {
+            guard desc.count_include_pad == 0 || desc.count_include_pad == 1 else {
+                throw PoolError.invalid("\(name): count_include_pad is \(desc.count_include_pad), expected 0 or 1")
+            }
+            guard desc.divisor_override >= 0 else {
+                throw PoolError.invalid("\(name): divisor_override is \(desc.divisor_override), must be > 0 (or 0 for none)")
+            }
+        }
+
+        let rank = Int(desc.spatial_rank)
+        let axisNames = ["W"], axisNames2 = ["H", "W"], axisNames3 = ["D", "H", "W"]
+        let names = rank == 1 ? axisNames : rank == 2 ? axisNames2 : axisNames3
+        var built: [AxisGeometry] = []
+        // Tuples of fixed-size C arrays: read them as arrays once.
+        let inputs = [desc.input_size.0, desc.input_size.1, desc.input_size.2].map { Int($0) }
+        let kernels = [desc.kernel_size.0, desc.kernel_size.1, desc.kernel_size.2].map { Int($0) }
+        let strides = [desc.stride.0, desc.stride.1, desc.stride.2].map { Int($0) }
+        let paddings = [desc.padding.0, desc.padding.1, desc.padding.2].map { Int($0) }
+        let dilations = [desc.dilation.0, desc.dilation.1, desc.dilation.2].map { Int($0) }
+        for i in 0..<rank {
+            let axis = "\(name): axis \(i) (\(names[i]))"
+            let input = inputs[i], kernel = kernels[i], stride = strides[i], padding = paddings[i], dilation = dilations[i]
+            guard input >= 1 else { throw PoolError.invalid("\(axis): input_size is \(input), must be >= 1") }
+            guard kernel >= 1 else { throw PoolError.invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
+            guard stride >= 1 else { throw PoolError.invalid("\(axis): stride is \(stride), must be >= 1") }
+            guard dilation >= 1 else { throw PoolError.invalid("\(axis): dilation is \(dilation), must be >= 1") }
+            if op == .average && dilation != 1 {
+                throw PoolError.invalid("\(axis): dilation is \(dilation); average pooling supports only dilation 1")
+            }
+            guard padding >= 0 else { throw PoolError.invalid("\(axis): padding is \(padding), must be >= 0") }
+            guard padding <= kernel / 2 else {
+                throw PoolError.invalid("\(axis): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
+            }
+            // Every intermediate of the output-size formula must fit in Int64.
+            let (span, o1) = dilation.multipliedReportingOverflow(by: kernel - 1)
+            let (padded, o2) = input.addingReportingOverflow(padding)
+            let (padded2, o3) = padded.addingReportingOverflow(padding)
+            let (withStride, o4) = padded2.addingReportingOverflow(stride)
+            guard !(o1 || o2 || o3 || o4) else {
+                throw PoolError.overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
+            }
+            _ = withStride
+            let out = PoolGeometry.outputSize(input: input, kernel: kernel, stride: stride, padding: padding,
+                                              dilation: dilation, ceilMode: desc.ceil_mode == 1)
+            guard out >= 1 else {
+                throw PoolError.shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding), dilation \(dilation) (effective window \(span + 1) is larger than the padded input \(padded2)); it must be >= 1")
+            }
+            built.append(AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
+                                      padding: padding, dilation: dilation))
+        }
+        while built.count < 3 { built.insert(.unit, at: 0) }
+
+        self.spatialRank = rank
+        self.layout = layout
+        self.dtype = dtype
+        self.batch = Int(desc.batch)
+        self.channels = Int(desc.channels)
+        self.axes = (built[0], built[1], built[2])
+        self.ceilMode = desc.ceil_mode == 1
+        self.countIncludePad = desc.count_include_pad == 1
+        self.divisorOverride = op == .average ? Int(desc.divisor_override) : 0
+
+        // Element and byte counts of both tensors must fit in Int64; the plane sizes
+        // alone too (indices are per-plane even when batch is 0).
+        for (what, plane) in [("input", built.map(\.inputSize)), ("output", built.map(\.outputSize))] {
+            var count = 1
+            for factor in plane + [Int(desc.channels), Int(desc.batch), elementSize] {
+                let (product, overflow) = count.multipliedReportingOverflow(by: factor)
+                guard !overflow else {
+                    throw PoolError.overflow("\(name): \(what) size batch \(desc.batch) x channels \(desc.channels) x spatial \(plane.suffix(rank)) x \(elementSize) bytes overflows int64")
+                }
+                count = product
+            }
+        }
+    }
+}
+
+extension PoolGeometry {
+    /// Average-pooling divisor of the window (wd, wh, ww), PyTorch's rule:
+    /// divisor_override, else the window clipped to the padded input when
+    /// count_include_pad, else the number of real input elements.
+    @inline(__always)
+    func divisor(_ wd: Window, _ wh: Window, _ ww: Window) -> Int {
+        if divisorOverride != 0 { return divisorOverride }
+        if countIncludePad { return wd.paddedCount &* wh.paddedCount &* ww.paddedCount }
+        return wd.validCount &* wh.validCount &* ww.validCount
+    }
+}

@@ -1,0 +1,41 @@
+// Picks the kernel for a validated problem: element type first, then layout.
+// Raw pointers become typed here and nowhere else.
+import CSwiftPool
+
+enum PoolDispatch {
+    static func maxPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
+                        indices: UnsafeMutablePointer<Int64>?) {
+        switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: maxPool(g, input, output, indices, as: Float.self)
+        default: preconditionFailure("dtype passed validation but has no kernel")
+        }
+    }
+
+    static func avgPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
+        switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: avgPool(g, input, output, as: Float.self)
+        default: preconditionFailure("dtype passed validation but has no kernel")
+        }
+    }
+
+    private static func maxPool<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafeRawPointer,
+                                                _ output: UnsafeMutableRawPointer,
+                                                _ indices: UnsafeMutablePointer<Int64>?, as: T.Type) {
+        let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            MaxPoolKernel.channelsLast(g, src, dst, indices)
+        } else {
+            MaxPoolKernel.channelsFirst(g, src, dst, indices)
+        }
+    }
+
+    private static func avgPool<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafeRawPointer,
+                                                _ output: UnsafeMutableRawPointer, as: T.Type) {
+        let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            AvgPoolKernel.channelsLast(g, src, dst)
+        } else {
+            AvgPoolKernel.channelsFirst(g, src, dst)
+        }
+    }
+}
