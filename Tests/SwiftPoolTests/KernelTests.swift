@@ -1,0 +1,160 @@
+// Every kernel, through the C ABI, against the reference on randomized problems.
+import CSwiftPool
+import XCTest
+@testable import SwiftPool
+
+final class KernelTests: XCTestCase {
+    /// Runs max pooling through the C ABI; returns values and indices.
+    func runMax(_ desc: swiftpool_pool_desc, _ input: [Float], withIndices: Bool = true,
+                file: StaticString = #filePath, line: UInt = #line) -> ([Float], [Int64]) {
+        var d = desc
+        var elements: Int64 = 0
+        XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
+        var out = [Float](repeating: 12345, count: Int(elements))
+        var idx = [Int64](repeating: -7, count: Int(elements))
+        let rc = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                idx.withUnsafeMutableBufferPointer { ip in
+                    swiftpool_max_pool_forward(&d, src.baseAddress ?? UnsafeRawPointer(bitPattern: 16), Int64(input.count),
+                                               dst.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64), elements,
+                                               withIndices ? (ip.baseAddress ?? UnsafeMutablePointer(bitPattern: 128)) : nil,
+                                               withIndices ? elements : 0)
+                }
+            }
+        }
+        XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()), file: file, line: line)
+        return (out, idx)
+    }
+
+    func runAvg(_ desc: swiftpool_pool_desc, _ input: [Float], file: StaticString = #filePath, line: UInt = #line) -> [Float] {
+        var d = desc
+        var elements: Int64 = 0
+        XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
+        var out = [Float](repeating: 12345, count: Int(elements))
+        let rc = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                swiftpool_avg_pool_forward(&d, src.baseAddress ?? UnsafeRawPointer(bitPattern: 16), Int64(input.count),
+                                           dst.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64), elements)
+            }
+        }
+        XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()), file: file, line: line)
+        return out
+    }
+
+    func testMaxPoolMatchesReferenceOnRandomProblems() throws {
+        let seed = testSeed(0x5EED_0001)
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<400 {
+            let desc = randomDesc(&rng, average: false)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = randomValues(g.inputElements, &rng, special: trial % 2 == 0)
+            let want = ReferencePool.maxPool(g, input)
+            let (values, indices) = runMax(desc, input)
+            let (valuesOnly, _) = runMax(desc, input, withIndices: false)
+            let context = "seed \(seed) trial \(trial): \(describe(desc))"
+            // Bitwise: NaN payloads tell which NaN was reported.
+            XCTAssertEqual(values.map(\.bitPattern), want.values.map(\.bitPattern), context)
+            XCTAssertEqual(valuesOnly.map(\.bitPattern), want.values.map(\.bitPattern), "values-only path, " + context)
+            XCTAssertEqual(indices, want.indices, context)
+            if values.map(\.bitPattern) != want.values.map(\.bitPattern) || indices != want.indices { return }
+        }
+    }
+
+    func testAvgPoolMatchesReferenceOnRandomProblems() throws {
+        let seed = testSeed(0x5EED_0002)
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<400 {
+            let desc = randomDesc(&rng, average: true)
+            let g = try PoolGeometry(desc, op: .average)
+            let input = randomValues(g.inputElements, &rng, special: trial % 4 == 0)
+                .map { $0 + Float(Int.random(in: 0..<1000, using: &rng)) / 997 }
+            let want = ReferencePool.avgPool(g, input)
+            let got = runAvg(desc, input)
+            let context = "seed \(seed) trial \(trial): \(describe(desc))"
+            XCTAssertEqual(got.count, want.count, context)
+            for (i, (a, b)) in zip(got, want).enumerated() {
+                let close = (a.isNaN && b.isNaN) || a == b || abs(a - b) <= 2 * b.ulp
+                if !close { XCTFail("\(context): element \(i) got \(a), want \(b)"); return }
+            }
+        }
+    }
+
+    /// PyTorch's NaN rule: the *last* NaN of the window (scan order) is reported,
+    /// value and index; an all -inf window reports its first position.
+    func testNaNAndInfinitySemantics() {
+        let nan1 = Float(nan: 1, signaling: false), nan2 = Float(nan: 2, signaling: false)
+        let desc = makeDesc(rank: 2, input: [1, 4], kernel: [1, 4])
+        let (v, i) = runMax(desc, [1, nan1, 3, nan2])
+        XCTAssertEqual(v[0].bitPattern, nan2.bitPattern)
+        XCTAssertEqual(i, [3])
+        let (v2, i2) = runMax(desc, [-.infinity, -.infinity, -.infinity, -.infinity])
+        XCTAssertEqual(v2, [-.infinity])
+        XCTAssertEqual(i2, [0])
+        let (v3, i3) = runMax(desc, [2, 5, 5, .infinity])
+        XCTAssertEqual(v3, [.infinity])
+        XCTAssertEqual(i3, [3])
+    }
+
+    func testTiesGoToFirstMaximum() {
+        let desc = makeDesc(rank: 2, input: [2, 3], kernel: [2, 3])
+        let (v, i) = runMax(desc, [1, 7, 7, 7, 2, 7])
+        XCTAssertEqual(v, [7])
+        XCTAssertEqual(i, [1])
+    }
+
+    /// A window entirely inside the padding (possible only with dilation): PyTorch
+    /// reports -inf and the first tap position at or past 0.
+    func testWindowInsidePadding() {
+        let desc = makeDesc(rank: 2, input: [1, 1], kernel: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [2, 2])
+        let (v, i) = runMax(desc, [5])
+        XCTAssertEqual(v, [-.infinity])
+        XCTAssertEqual(i, [2])
+    }
+
+    /// Hand-computed PyTorch results (checked with torch 2.13).
+    func testAverageDivisorsUnderCeilMode() {
+        // avg_pool1d(ones(5), 2, 2, 1, ceil_mode=True, count_include_pad=True) == [0.5, 1, 1]
+        let d1 = makeDesc(rank: 1, input: [5], kernel: [2], stride: [2], padding: [1], ceilMode: true)
+        XCTAssertEqual(runAvg(d1, [1, 1, 1, 1, 1]), [0.5, 1, 1])
+        // avg_pool2d(ones(5,5), 3, 2, 1, ceil_mode=True): corners 4/9, edges 6/9, centre 1.
+        let d2 = makeDesc(rank: 2, input: [5, 5], kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true)
+        let out = runAvg(d2, [Float](repeating: 1, count: 25))
+        XCTAssertEqual(out.count, 9)
+        XCTAssertEqual(out[0], 4.0 / 9, accuracy: 1e-7)
+        XCTAssertEqual(out[1], 6.0 / 9, accuracy: 1e-7)
+        XCTAssertEqual(out[4], 1)
+        // count_include_pad=False divides by the real element count.
+        let d3 = makeDesc(rank: 1, input: [4], kernel: [3], stride: [1], padding: [1], countIncludePad: false)
+        XCTAssertEqual(runAvg(d3, [1, 2, 3, 4]), [1.5, 2, 3, 3.5])
+        let d4 = makeDesc(rank: 1, input: [4], kernel: [2], divisorOverride: 4)
+        XCTAssertEqual(runAvg(d4, [1, 2, 3, 4]), [0.75, 1.75])
+    }
+
+    /// Global average of a large map of ones is exactly 1 (float accumulators drift here).
+    func testLargeWindowAverageIsExact() {
+        let side = 1500
+        let desc = makeDesc(rank: 2, input: [side, side], kernel: [side, side])
+        XCTAssertEqual(runAvg(desc, [Float](repeating: 1, count: side * side)), [1])
+    }
+
+    func testLayoutsAgree() {
+        var rng = SeededRNG(seed: testSeed(0x5EED_0003))
+        let (n, c, h, w) = (2, 5, 9, 7)
+        let nchw = randomValues(n * c * h * w, &rng, special: true)
+        var nhwc = [Float](repeating: 0, count: nchw.count)
+        for b in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+            nhwc[((b * h + y) * w + x) * c + ch] = nchw[((b * c + ch) * h + y) * w + x]
+        }}}}
+        let first = makeDesc(rank: 2, batch: n, channels: c, input: [h, w], kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true)
+        var last = first
+        last.layout = Int32(SWIFTPOOL_LAYOUT_NHWC.rawValue)
+        let (v1, i1) = runMax(first, nchw)
+        let (v2, i2) = runMax(last, nhwc)
+        let (oh, ow) = (5, 4)
+        for b in 0..<n { for ch in 0..<c { for p in 0..<(oh * ow) {
+            let a = (b * c + ch) * oh * ow + p, z = (b * oh * ow + p) * c + ch
+            XCTAssertEqual(v1[a].bitPattern, v2[z].bitPattern)
+            XCTAssertEqual(i1[a], i2[z])
+        }}}
+    }
+}
