@@ -83,9 +83,10 @@ SWIFTPOOL_API const char *swiftpool_last_error_message(void);
 
 /* Element types. Values are pinned. */
 typedef enum swiftpool_dtype {
-    SWIFTPOOL_DTYPE_FLOAT32 = 1
-    /* Reserved for later versions: FLOAT64 = 2, FLOAT16 = 3, BFLOAT16 = 4,
-     * UINT8 = 5, INT8 = 6. They return SWIFTPOOL_ERROR_UNSUPPORTED today. */
+    SWIFTPOOL_DTYPE_FLOAT32 = 1,
+    SWIFTPOOL_DTYPE_FLOAT64 = 2
+    /* Reserved for later versions: FLOAT16 = 3, BFLOAT16 = 4, UINT8 = 5,
+     * INT8 = 6. They return SWIFTPOOL_ERROR_UNSUPPORTED today. */
 } swiftpool_dtype;
 
 /* Memory layouts of a dense, contiguous tensor. Values are pinned.
@@ -95,6 +96,33 @@ typedef enum swiftpool_layout {
     SWIFTPOOL_LAYOUT_NCHW = 1,
     SWIFTPOOL_LAYOUT_NHWC = 2
 } swiftpool_layout;
+
+/* ONNX auto_pad: how padding is derived from the input size. Values are pinned. */
+typedef enum swiftpool_auto_pad {
+    /* Use padding / padding_end as given (PyTorch; ONNX NOTSET). */
+    SWIFTPOOL_AUTO_PAD_NOTSET = 0,
+    /* No padding; ceil_mode ignored: out = ceil((in - dilation*(kernel-1)) / stride). */
+    SWIFTPOOL_AUTO_PAD_VALID = 1,
+    /* out = ceil(in / stride); total padding split with the extra element at the end. */
+    SWIFTPOOL_AUTO_PAD_SAME_UPPER = 2,
+    /* As SAME_UPPER, with the extra element at the beginning. */
+    SWIFTPOOL_AUTO_PAD_SAME_LOWER = 3
+} swiftpool_auto_pad;
+
+/* Option bits of swiftpool_pool_desc.flags. Unknown bits are rejected, so new
+ * bits can gain meaning later without changing old callers' results. */
+enum {
+    /* Max-type operators ignore NaN (fmax semantics, as ONNX Runtime): the window's
+     * maximum over its non-NaN values; an all-NaN window gives NaN (index of its
+     * last NaN). Default (bit clear): PyTorch's NaN propagation. */
+    SWIFTPOOL_FLAG_NAN_IGNORE = 1u << 0,
+    /* Argmax indices flattened over the whole tensor, ((n*C + c) * plane + p),
+     * as ONNX MaxPool returns them. Default: per (n, c) plane, as PyTorch. */
+    SWIFTPOOL_FLAG_INDICES_GLOBAL = 1u << 1,
+    /* Argmax position p in column-major order, (w*H + h)*D + d (ONNX MaxPool
+     * storage_order=1). Default: row-major, (d*H + h)*W + w. */
+    SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR = 1u << 2
+};
 
 /* Largest spatial rank a descriptor can describe. */
 #define SWIFTPOOL_MAX_SPATIAL_RANK 3
@@ -113,18 +141,26 @@ typedef enum swiftpool_layout {
  *   input_size         >= 1 per axis
  *   kernel_size        >= 1 per axis
  *   stride             >= 1 per axis (PyTorch's stride=None means stride = kernel_size)
- *   padding            >= 0 and <= kernel_size / 2 per axis, implicit on both sides
- *                      (-inf for max pooling, zero for average pooling)
- *   dilation           >= 1 per axis (max pooling only; must be 1 for average pooling)
+ *   padding            implicit padding at the beginning of each axis (-inf for max
+ *                      pooling, zero for average pooling); >= 0, and <= kernel_size / 2
+ *                      when padding_end is -1 (PyTorch's rule), else < kernel_size
+ *                      (ONNX Runtime's rule)
+ *   padding_end        padding at the end of each axis: -1 (the default) means "same
+ *                      as padding" (PyTorch); >= 0 and < kernel_size gives ONNX's
+ *                      asymmetric pads (begin = padding, end = padding_end)
+ *   auto_pad           swiftpool_auto_pad; not NOTSET derives both paddings (which
+ *                      must then be 0 / -1) from the input size, as ONNX does
+ *   dilation           >= 1 per axis
  *   ceil_mode          0 or 1: output size rounds up, but a last window that would
  *                      start inside the right padding is dropped (PyTorch's rule)
  *   count_include_pad  0 or 1 (average pooling only)
  *   divisor_override   0 for none, else > 0 (average pooling only)
- *   flags              must be 0 (reserved; unknown bits are rejected)
+ *   flags              SWIFTPOOL_FLAG_* bits; unknown bits are rejected
  *
- * Output size per axis (PyTorch pooling_output_shape):
- *   out = floor_or_ceil((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1
- *   and, with ceil_mode, out -= 1 when (out-1)*stride >= in + pad.
+ * Output size per axis (PyTorch pooling_output_shape; ONNX MaxPool-22):
+ *   out = floor_or_ceil((in + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1
+ *   and, with ceil_mode, out -= 1 when (out-1)*stride >= in + pad_begin (a last
+ *   window that would start inside the end padding is dropped).
  */
 typedef struct swiftpool_pool_desc {
     uint32_t struct_size;
@@ -137,18 +173,20 @@ typedef struct swiftpool_pool_desc {
     int64_t kernel_size[SWIFTPOOL_MAX_SPATIAL_RANK];
     int64_t stride[SWIFTPOOL_MAX_SPATIAL_RANK];
     int64_t padding[SWIFTPOOL_MAX_SPATIAL_RANK];
+    int64_t padding_end[SWIFTPOOL_MAX_SPATIAL_RANK];
     int64_t dilation[SWIFTPOOL_MAX_SPATIAL_RANK];
     int32_t ceil_mode;
     int32_t count_include_pad;
     int64_t divisor_override;
+    int32_t auto_pad;
     uint32_t flags;
-    uint32_t reserved;
 } swiftpool_pool_desc;
 
 /*
  * Fill *desc with defaults for a problem of the given spatial rank: float32,
  * NCHW, batch 1, channels 1, every input/kernel/stride/dilation entry 1,
- * padding 0, ceil_mode 0, count_include_pad 1, divisor_override 0, flags 0.
+ * padding 0, padding_end -1 (symmetric), ceil_mode 0, count_include_pad 1,
+ * divisor_override 0, auto_pad NOTSET, flags 0.
  * Errors: NULL_POINTER (desc), UNSUPPORTED (spatial_rank not 1..3).
  */
 SWIFTPOOL_API int32_t swiftpool_pool_desc_init(swiftpool_pool_desc *desc, int32_t spatial_rank);
@@ -176,14 +214,17 @@ SWIFTPOOL_API int32_t swiftpool_pool_output_shape(const swiftpool_pool_desc *des
 /*
  * Max pooling, 1D/2D/3D (desc->spatial_rank), forward.
  * Matches torch.nn.functional.max_pool{1,2,3}d (with return_indices) and
- * ONNX MaxPool-22 for symmetric padding:
+ * ONNX MaxPool-22 (with asymmetric padding, auto_pad and the index flags):
  *   - padding positions never win (they are -inf);
- *   - NaN propagates: the first NaN in the window's scan order (outermost axis
- *     first) is the result and its position the index;
+ *   - NaN propagates as in PyTorch: a window holding NaN yields NaN, and of
+ *     several NaNs the *last* in scan order (outermost axis first) is reported,
+ *     value and index (SWIFTPOOL_FLAG_NAN_IGNORE: ONNX Runtime's ignore rule);
  *   - among equal values the first in scan order wins;
+ *   - a window lying wholly in the padding (possible only with dilation) yields
+ *     -inf, index of its first tap at or past 0, exactly as PyTorch;
  *   - indices (optional, may be NULL with indices_len 0) are int64 positions
- *     flattened within one (n, c) plane of the input: d*H*W + h*W + w, as PyTorch
- *     returns them, for both layouts.
+ *     flattened within one (n, c) plane of the input: (d*H + h)*W + w, as PyTorch
+ *     returns them, for both layouts (see SWIFTPOOL_FLAG_INDICES_* for ONNX's).
  * Errors: NULL_POINTER (desc, input or output), INVALID_ARGUMENT, INVALID_SHAPE,
  * OVERFLOW, BUFFER_TOO_SMALL (input_len, output_len, or indices_len when indices
  * is not NULL), UNSUPPORTED (dtype, layout, rank, struct_size, flags).
@@ -196,15 +237,15 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc
 
 /*
  * Average pooling, 1D/2D/3D, forward.
- * Matches torch.nn.functional.avg_pool{1,2,3}d and ONNX AveragePool-22 for
- * symmetric padding. Divisor of each window:
+ * Matches torch.nn.functional.avg_pool{1,2,3}d and ONNX AveragePool-22
+ * (asymmetric padding, auto_pad, dilation). Divisor of each window:
  *   - divisor_override when it is non-zero;
- *   - else with count_include_pad: the window clipped to the padded input
- *     (in + padding on each side; ceil_mode windows that run past it are cut);
- *   - else: the number of real input elements in the window.
+ *   - else with count_include_pad: the taps inside the padded input
+ *     [-padding, in + padding_end) (ceil_mode windows that run past it are cut);
+ *   - else: the number of taps on real input elements (a window with none gives 0).
  * Sums are accumulated in double precision, so results may differ from
- * PyTorch's float accumulation in the last bit.
- * Errors: as swiftpool_max_pool_forward; also INVALID_ARGUMENT when dilation != 1.
+ * PyTorch's float accumulation in the last bit, and stay exact for huge windows.
+ * Errors: as swiftpool_max_pool_forward. The flags must not hold max-only bits.
  */
 SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc,
                                                  const void *input, int64_t input_len,

@@ -5,12 +5,12 @@ import XCTest
 
 final class KernelTests: XCTestCase {
     /// Runs max pooling through the C ABI; returns values and indices.
-    func runMax(_ desc: swiftpool_pool_desc, _ input: [Float], withIndices: Bool = true,
-                file: StaticString = #filePath, line: UInt = #line) -> ([Float], [Int64]) {
+    func runMax<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T], withIndices: Bool = true,
+                                        file: StaticString = #filePath, line: UInt = #line) -> ([T], [Int64]) {
         var d = desc
         var elements: Int64 = 0
         XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
-        var out = [Float](repeating: 12345, count: Int(elements))
+        var out = [T](repeating: 12345, count: Int(elements))
         var idx = [Int64](repeating: -7, count: Int(elements))
         let rc = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
@@ -26,11 +26,12 @@ final class KernelTests: XCTestCase {
         return (out, idx)
     }
 
-    func runAvg(_ desc: swiftpool_pool_desc, _ input: [Float], file: StaticString = #filePath, line: UInt = #line) -> [Float] {
+    func runAvg<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T],
+                                        file: StaticString = #filePath, line: UInt = #line) -> [T] {
         var d = desc
         var elements: Int64 = 0
         XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
-        var out = [Float](repeating: 12345, count: Int(elements))
+        var out = [T](repeating: 12345, count: Int(elements))
         let rc = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
                 swiftpool_avg_pool_forward(&d, src.baseAddress ?? UnsafeRawPointer(bitPattern: 16), Int64(input.count),
@@ -41,33 +42,31 @@ final class KernelTests: XCTestCase {
         return out
     }
 
-    func testMaxPoolMatchesReferenceOnRandomProblems() throws {
-        let seed = testSeed(0x5EED_0001)
+    func checkMaxAgainstReference<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
         var rng = SeededRNG(seed: seed)
-        for trial in 0..<400 {
-            let desc = randomDesc(&rng, average: false)
+        for trial in 0..<trials {
+            let desc = randomDesc(&rng, average: false, dtype: dtype)
             let g = try PoolGeometry(desc, op: .max)
-            let input = randomValues(g.inputElements, &rng, special: trial % 2 == 0)
+            let input = randomValues(g.inputElements, &rng, special: trial % 2 == 0, as: T.self)
             let want = ReferencePool.maxPool(g, input)
             let (values, indices) = runMax(desc, input)
             let (valuesOnly, _) = runMax(desc, input, withIndices: false)
             let context = "seed \(seed) trial \(trial): \(describe(desc))"
             // Bitwise: NaN payloads tell which NaN was reported.
-            XCTAssertEqual(values.map(\.bitPattern), want.values.map(\.bitPattern), context)
-            XCTAssertEqual(valuesOnly.map(\.bitPattern), want.values.map(\.bitPattern), "values-only path, " + context)
+            XCTAssertEqual(bits(values), bits(want.values), context)
+            XCTAssertEqual(bits(valuesOnly), bits(want.values), "values-only path, " + context)
             XCTAssertEqual(indices, want.indices, context)
-            if values.map(\.bitPattern) != want.values.map(\.bitPattern) || indices != want.indices { return }
+            if bits(values) != bits(want.values) || indices != want.indices { return }
         }
     }
 
-    func testAvgPoolMatchesReferenceOnRandomProblems() throws {
-        let seed = testSeed(0x5EED_0002)
+    func checkAvgAgainstReference<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
         var rng = SeededRNG(seed: seed)
-        for trial in 0..<400 {
-            let desc = randomDesc(&rng, average: true)
+        for trial in 0..<trials {
+            let desc = randomDesc(&rng, average: true, dtype: dtype)
             let g = try PoolGeometry(desc, op: .average)
-            let input = randomValues(g.inputElements, &rng, special: trial % 4 == 0)
-                .map { $0 + Float(Int.random(in: 0..<1000, using: &rng)) / 997 }
+            let input = randomValues(g.inputElements, &rng, special: trial % 4 == 0, as: T.self)
+                .map { $0 + T(Int.random(in: 0..<1000, using: &rng)) / 997 }
             let want = ReferencePool.avgPool(g, input)
             let got = runAvg(desc, input)
             let context = "seed \(seed) trial \(trial): \(describe(desc))"
@@ -79,25 +78,41 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testMaxPoolMatchesReferenceOnRandomProblems() throws {
+        try checkMaxAgainstReference(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5EED_0001), trials: 500)
+    }
+
+    func testMaxPoolFloat64MatchesReference() throws {
+        try checkMaxAgainstReference(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5EED_0011), trials: 200)
+    }
+
+    func testAvgPoolMatchesReferenceOnRandomProblems() throws {
+        try checkAvgAgainstReference(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5EED_0002), trials: 500)
+    }
+
+    func testAvgPoolFloat64MatchesReference() throws {
+        try checkAvgAgainstReference(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5EED_0012), trials: 200)
+    }
+
     /// PyTorch's NaN rule: the *last* NaN of the window (scan order) is reported,
     /// value and index; an all -inf window reports its first position.
     func testNaNAndInfinitySemantics() {
         let nan1 = Float(nan: 1, signaling: false), nan2 = Float(nan: 2, signaling: false)
         let desc = makeDesc(rank: 2, input: [1, 4], kernel: [1, 4])
-        let (v, i) = runMax(desc, [1, nan1, 3, nan2])
+        let (v, i) = runMax(desc, [1, nan1, 3, nan2] as [Float])
         XCTAssertEqual(v[0].bitPattern, nan2.bitPattern)
         XCTAssertEqual(i, [3])
-        let (v2, i2) = runMax(desc, [-.infinity, -.infinity, -.infinity, -.infinity])
+        let (v2, i2) = runMax(desc, [Float](repeating: -.infinity, count: 4))
         XCTAssertEqual(v2, [-.infinity])
         XCTAssertEqual(i2, [0])
-        let (v3, i3) = runMax(desc, [2, 5, 5, .infinity])
+        let (v3, i3) = runMax(desc, [2, 5, 5, .infinity] as [Float])
         XCTAssertEqual(v3, [.infinity])
         XCTAssertEqual(i3, [3])
     }
 
     func testTiesGoToFirstMaximum() {
         let desc = makeDesc(rank: 2, input: [2, 3], kernel: [2, 3])
-        let (v, i) = runMax(desc, [1, 7, 7, 7, 2, 7])
+        let (v, i) = runMax(desc, [1, 7, 7, 7, 2, 7] as [Float])
         XCTAssertEqual(v, [7])
         XCTAssertEqual(i, [1])
     }
@@ -106,7 +121,7 @@ final class KernelTests: XCTestCase {
     /// reports -inf and the first tap position at or past 0.
     func testWindowInsidePadding() {
         let desc = makeDesc(rank: 2, input: [1, 1], kernel: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [2, 2])
-        let (v, i) = runMax(desc, [5])
+        let (v, i) = runMax(desc, [5] as [Float])
         XCTAssertEqual(v, [-.infinity])
         XCTAssertEqual(i, [2])
     }
@@ -115,7 +130,7 @@ final class KernelTests: XCTestCase {
     func testAverageDivisorsUnderCeilMode() {
         // avg_pool1d(ones(5), 2, 2, 1, ceil_mode=True, count_include_pad=True) == [0.5, 1, 1]
         let d1 = makeDesc(rank: 1, input: [5], kernel: [2], stride: [2], padding: [1], ceilMode: true)
-        XCTAssertEqual(runAvg(d1, [1, 1, 1, 1, 1]), [0.5, 1, 1])
+        XCTAssertEqual(runAvg(d1, [1, 1, 1, 1, 1] as [Float]), [0.5, 1, 1])
         // avg_pool2d(ones(5,5), 3, 2, 1, ceil_mode=True): corners 4/9, edges 6/9, centre 1.
         let d2 = makeDesc(rank: 2, input: [5, 5], kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true)
         let out = runAvg(d2, [Float](repeating: 1, count: 25))
@@ -125,9 +140,9 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(out[4], 1)
         // count_include_pad=False divides by the real element count.
         let d3 = makeDesc(rank: 1, input: [4], kernel: [3], stride: [1], padding: [1], countIncludePad: false)
-        XCTAssertEqual(runAvg(d3, [1, 2, 3, 4]), [1.5, 2, 3, 3.5])
+        XCTAssertEqual(runAvg(d3, [1, 2, 3, 4] as [Float]), [1.5, 2, 3, 3.5])
         let d4 = makeDesc(rank: 1, input: [4], kernel: [2], divisorOverride: 4)
-        XCTAssertEqual(runAvg(d4, [1, 2, 3, 4]), [0.75, 1.75])
+        XCTAssertEqual(runAvg(d4, [1, 2, 3, 4] as [Float]), [0.75, 1.75])
     }
 
     /// Global average of a large map of ones is exactly 1 (float accumulators drift here).

@@ -82,7 +82,11 @@ final class ValidationTests: XCTestCase {
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "padding is 2") { $0.padding.0 = 2 }
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "padding is -1") { $0.padding.1 = -1 }
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "ceil_mode is 2") { $0.ceil_mode = 2 }
-        expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "dilation is 2", avg: true) { $0.dilation.0 = 2 }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags", avg: true) { $0.flags = 1 }
+        expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "padding_end is -2") { $0.padding_end.0 = -2 }
+        expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "smaller than kernel_size") { $0.padding_end.0 = 2 }
+        expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "auto_pad") { $0.auto_pad = 2; $0.padding.0 = 1 }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "auto_pad is 4") { $0.auto_pad = 4 }
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "divisor_override is -1", avg: true) { $0.divisor_override = -1 }
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "count_include_pad is 3", avg: true) { $0.count_include_pad = 3 }
         expectFailure(SWIFTPOOL_ERROR_INVALID_SHAPE, mentions: "output size is 0") { $0.kernel_size.1 = 5 }
@@ -98,7 +102,7 @@ final class ValidationTests: XCTestCase {
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "input_len", inputLen: -1)
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 7") { $0.dtype = 7 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "layout 0") { $0.layout = 0 }
-        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags") { $0.flags = 1 }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags") { $0.flags = 1 << 7 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "struct_size") { $0.struct_size = 8 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "spatial_rank is 4") { $0.spatial_rank = 4 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "spatial_rank is 0", avg: true) { $0.spatial_rank = 0 }

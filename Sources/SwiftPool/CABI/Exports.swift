@@ -55,10 +55,8 @@ private func readDesc(_ desc: UnsafePointer<swiftpool_pool_desc>?, op: PoolOpera
     }
     do {
         return try PoolGeometry(desc.pointee, op: op)
-    } catch let error as PoolError {
-        throw PoolError(status: error.status, message: error.message.replacingFirst(op.rawValue, with: function))
     } catch {
-        throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL, message: "\(function): \(error)")
+        throw PoolError(status: error.status, message: error.message.replacingFirst(op.rawValue, with: function))
     }
 }
 
@@ -127,12 +125,13 @@ public func swiftpool_pool_desc_init(_ desc: UnsafeMutablePointer<swiftpool_pool
         d.kernel_size = (1, 1, 1)
         d.stride = (1, 1, 1)
         d.padding = (0, 0, 0)
+        d.padding_end = (-1, -1, -1)
         d.dilation = (1, 1, 1)
         d.ceil_mode = 0
         d.count_include_pad = 1
         d.divisor_override = 0
+        d.auto_pad = Int32(bitPattern: SWIFTPOOL_AUTO_PAD_NOTSET.rawValue)
         d.flags = 0
-        d.reserved = 0
         desc.pointee = d
     }
 }

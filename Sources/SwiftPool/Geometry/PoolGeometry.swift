@@ -31,14 +31,16 @@ struct Window {
     var start: Int
     var tapBegin: Int
     var tapEnd: Int
-    /// Window length clipped to the padded input (`input + padding` on the right):
-    /// PyTorch's count_include_pad divisor factor along this axis.
+    /// Taps inside the padded input [-padding, input + paddingEnd): the
+    /// count_include_pad divisor factor along this axis (PyTorch, ONNX).
     var paddedCount: Int
 
     /// Input coordinate of the first tap at or after 0: PyTorch's initial argmax
     /// position, reported even when that tap lies past the input end (empty window).
     var firstTap: Int
-    /// Number of real input elements covered (dilation 1 only, i.e. average pooling).
+    /// No tap lands on a real input element (only possible with dilation).
+    @inline(__always) var isEmpty: Bool { tapEnd <= tapBegin }
+    /// Number of taps on real input elements.
     @inline(__always) var validCount: Int { tapEnd - tapBegin }
 }
 
@@ -48,11 +50,13 @@ struct AxisGeometry: Equatable {
     var outputSize: Int
     var kernel: Int
     var stride: Int
+    /// Padding before the first and after the last input element.
     var padding: Int
+    var paddingEnd: Int
     var dilation: Int
 
     /// A degenerate axis (size 1, kernel 1) used to lift 1D/2D problems to 3D.
-    static let unit = AxisGeometry(inputSize: 1, outputSize: 1, kernel: 1, stride: 1, padding: 0, dilation: 1)
+    static let unit = AxisGeometry(inputSize: 1, outputSize: 1, kernel: 1, stride: 1, padding: 0, paddingEnd: 0, dilation: 1)
 
     /// The window of output position `o` (0 <= o < outputSize).
     @inline(__always)
@@ -63,9 +67,11 @@ struct AxisGeometry: Equatable {
         // Taps with start + k*dilation < inputSize.
         let room = inputSize &- start
         let tapEnd = room <= 0 ? 0 : Swift.min(kernel, (room &- 1) / dilation &+ 1)
-        let paddedEnd = Swift.min(start &+ kernel, inputSize &+ padding)
+        // Taps with start + k*dilation < inputSize + paddingEnd (tap 0 is never before -padding).
+        let paddedRoom = inputSize &+ paddingEnd &- start
+        let paddedCount = paddedRoom <= 0 ? 0 : Swift.min(kernel, (paddedRoom &- 1) / dilation &+ 1)
         return Window(start: start, tapBegin: tapBegin, tapEnd: Swift.max(tapEnd, tapBegin),
-                      paddedCount: paddedEnd &- start, firstTap: start &+ tapBegin &* dilation)
+                      paddedCount: paddedCount, firstTap: start &+ tapBegin &* dilation)
     }
 }
 
@@ -84,6 +90,12 @@ struct PoolGeometry {
     var countIncludePad: Bool
     /// 0 when not set.
     var divisorOverride: Int
+    /// SWIFTPOOL_FLAG_* bits, validated.
+    var flags: UInt32
+
+    var nanIgnore: Bool { flags & UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) != 0 }
+    var indicesGlobal: Bool { flags & UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL) != 0 }
+    var indicesColumnMajor: Bool { flags & UInt32(SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR) != 0 }
 
     var inputPlane: Int { axes.0.inputSize * axes.1.inputSize * axes.2.inputSize }
     var outputPlane: Int { axes.0.outputSize * axes.1.outputSize * axes.2.outputSize }
@@ -101,15 +113,17 @@ struct PoolGeometry {
     static func elementSize(_ dtype: swiftpool_dtype) -> Int? {
         switch dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: return 4
+        case SWIFTPOOL_DTYPE_FLOAT64: return 8
         default: return nil
         }
     }
 
-    /// PyTorch's `pooling_output_shape`: floor or ceil of the window count, and a
-    /// ceil-mode window that would start inside the right padding is dropped.
-    /// Arguments are already range-checked and small enough not to overflow.
-    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool) -> Int {
-        let numerator = input + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+    /// PyTorch's `pooling_output_shape` (also ONNX MaxPool-22's): floor or ceil of
+    /// the window count, and a ceil-mode window that would start inside the end
+    /// padding is dropped. Arguments are range-checked and small enough not to overflow.
+    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, paddingEnd: Int, dilation: Int,
+                           ceilMode: Bool) -> Int {
+        let numerator = input + padding + paddingEnd - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
         // Floor division (numerator may be negative).
         var out = (numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride)) + 1
         if ceilMode && (out - 1) * stride >= input + padding {
@@ -118,81 +132,116 @@ struct PoolGeometry {
         return out
     }
 
+    /// Flag bits each operator accepts.
+    static func allowedFlags(_ op: PoolOperator) -> UInt32 {
+        switch op {
+        case .max:
+            return UInt32(SWIFTPOOL_FLAG_NAN_IGNORE | SWIFTPOOL_FLAG_INDICES_GLOBAL
+                          | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR)
+        case .average:
+            return 0
+        }
+    }
+
     /// Validates every field of `desc` for operator `op` and computes the output shape.
     /// Throws `PoolError` naming the first bad field and its value.
-    init(_ desc: swiftpool_pool_desc, op: PoolOperator) throws {
+    init(_ desc: swiftpool_pool_desc, op: PoolOperator) throws(PoolError) {
         let name = op.rawValue
         guard desc.struct_size == UInt32(MemoryLayout<swiftpool_pool_desc>.size) else {
-            throw PoolError.unsupported("\(name): desc.struct_size is \(desc.struct_size), expected \(MemoryLayout<swiftpool_pool_desc>.size) (call swiftpool_pool_desc_init)")
+            throw .unsupported("\(name): desc.struct_size is \(desc.struct_size), expected \(MemoryLayout<swiftpool_pool_desc>.size) (call swiftpool_pool_desc_init)")
         }
         guard (1...3).contains(desc.spatial_rank) else {
-            throw PoolError.unsupported("\(name): spatial_rank is \(desc.spatial_rank), expected 1, 2 or 3")
+            throw .unsupported("\(name): spatial_rank is \(desc.spatial_rank), expected 1, 2 or 3")
         }
         let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
-            throw PoolError.unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1)")
+            throw .unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1, SWIFTPOOL_DTYPE_FLOAT64=2)")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))
         guard layout == SWIFTPOOL_LAYOUT_NCHW || layout == SWIFTPOOL_LAYOUT_NHWC else {
-            throw PoolError.unsupported("\(name): layout \(desc.layout) is unknown (expected SWIFTPOOL_LAYOUT_NCHW=1 or SWIFTPOOL_LAYOUT_NHWC=2)")
+            throw .unsupported("\(name): layout \(desc.layout) is unknown (expected SWIFTPOOL_LAYOUT_NCHW=1 or SWIFTPOOL_LAYOUT_NHWC=2)")
         }
-        guard desc.flags == 0 else {
-            throw PoolError.unsupported("\(name): flags is \(desc.flags); no flag bits are defined, it must be 0")
+        let unknownFlags = desc.flags & ~PoolGeometry.allowedFlags(op)
+        guard unknownFlags == 0 else {
+            throw .unsupported("\(name): flags 0x\(String(desc.flags, radix: 16)) hold bits 0x\(String(unknownFlags, radix: 16)) that \(name) does not define")
+        }
+        let autoPad = swiftpool_auto_pad(rawValue: UInt32(bitPattern: desc.auto_pad))
+        guard (0...3).contains(desc.auto_pad) else {
+            throw .unsupported("\(name): auto_pad is \(desc.auto_pad), expected 0 (NOTSET), 1 (VALID), 2 (SAME_UPPER) or 3 (SAME_LOWER)")
         }
         guard desc.ceil_mode == 0 || desc.ceil_mode == 1 else {
-            throw PoolError.invalid("\(name): ceil_mode is \(desc.ceil_mode), expected 0 or 1")
+            throw .invalid("\(name): ceil_mode is \(desc.ceil_mode), expected 0 or 1")
         }
-        guard desc.batch >= 0 else { throw PoolError.invalid("\(name): batch is \(desc.batch), must be >= 0") }
-        guard desc.channels >= 1 else { throw PoolError.invalid("\(name): channels is \(desc.channels), must be >= 1") }
+        guard desc.batch >= 0 else { throw .invalid("\(name): batch is \(desc.batch), must be >= 0") }
+        guard desc.channels >= 1 else { throw .invalid("\(name): channels is \(desc.channels), must be >= 1") }
         if op == .average {
             guard desc.count_include_pad == 0 || desc.count_include_pad == 1 else {
-                throw PoolError.invalid("\(name): count_include_pad is \(desc.count_include_pad), expected 0 or 1")
+                throw .invalid("\(name): count_include_pad is \(desc.count_include_pad), expected 0 or 1")
             }
             guard desc.divisor_override >= 0 else {
-                throw PoolError.invalid("\(name): divisor_override is \(desc.divisor_override), must be > 0 (or 0 for none)")
+                throw .invalid("\(name): divisor_override is \(desc.divisor_override), must be > 0 (or 0 for none)")
             }
         }
 
         let rank = Int(desc.spatial_rank)
-        let axisNames = ["W"], axisNames2 = ["H", "W"], axisNames3 = ["D", "H", "W"]
-        let names = rank == 1 ? axisNames : rank == 2 ? axisNames2 : axisNames3
+        let names = Array(["D", "H", "W"].suffix(rank))
+        // Fixed-size C arrays arrive as tuples: read them as arrays once.
+        func array(_ t: (Int64, Int64, Int64)) -> [Int] { [Int(t.0), Int(t.1), Int(t.2)] }
+        let inputs = array(desc.input_size), kernels = array(desc.kernel_size), strides = array(desc.stride)
+        let paddings = array(desc.padding), paddingEnds = array(desc.padding_end), dilations = array(desc.dilation)
         var built: [AxisGeometry] = []
-        // Tuples of fixed-size C arrays: read them as arrays once.
-        let inputs = [desc.input_size.0, desc.input_size.1, desc.input_size.2].map { Int($0) }
-        let kernels = [desc.kernel_size.0, desc.kernel_size.1, desc.kernel_size.2].map { Int($0) }
-        let strides = [desc.stride.0, desc.stride.1, desc.stride.2].map { Int($0) }
-        let paddings = [desc.padding.0, desc.padding.1, desc.padding.2].map { Int($0) }
-        let dilations = [desc.dilation.0, desc.dilation.1, desc.dilation.2].map { Int($0) }
         for i in 0..<rank {
             let axis = "\(name): axis \(i) (\(names[i]))"
-            let input = inputs[i], kernel = kernels[i], stride = strides[i], padding = paddings[i], dilation = dilations[i]
-            guard input >= 1 else { throw PoolError.invalid("\(axis): input_size is \(input), must be >= 1") }
-            guard kernel >= 1 else { throw PoolError.invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
-            guard stride >= 1 else { throw PoolError.invalid("\(axis): stride is \(stride), must be >= 1") }
-            guard dilation >= 1 else { throw PoolError.invalid("\(axis): dilation is \(dilation), must be >= 1") }
-            if op == .average && dilation != 1 {
-                throw PoolError.invalid("\(axis): dilation is \(dilation); average pooling supports only dilation 1")
+            let input = inputs[i], kernel = kernels[i], stride = strides[i], dilation = dilations[i]
+            var padding = paddings[i], paddingEnd = paddingEnds[i]
+            guard input >= 1 else { throw .invalid("\(axis): input_size is \(input), must be >= 1") }
+            guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
+            guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
+            guard dilation >= 1 else { throw .invalid("\(axis): dilation is \(dilation), must be >= 1") }
+            guard padding >= 0 else { throw .invalid("\(axis): padding is \(padding), must be >= 0") }
+            guard paddingEnd >= -1 else {
+                throw .invalid("\(axis): padding_end is \(paddingEnd), must be >= 0 (or -1 for the same as padding)")
             }
-            guard padding >= 0 else { throw PoolError.invalid("\(axis): padding is \(padding), must be >= 0") }
-            guard padding <= kernel / 2 else {
-                throw PoolError.invalid("\(axis): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
-            }
-            // Every intermediate of the output-size formula must fit in Int64.
+            // Every intermediate of the output-size and padding formulas must fit in Int64.
             let (span, o1) = dilation.multipliedReportingOverflow(by: kernel - 1)
-            let (padded, o2) = input.addingReportingOverflow(padding)
-            let (padded2, o3) = padded.addingReportingOverflow(padding)
-            let (withStride, o4) = padded2.addingReportingOverflow(stride)
-            guard !(o1 || o2 || o3 || o4) else {
-                throw PoolError.overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
+            let (padded, o2) = input.addingReportingOverflow(Swift.max(padding, 0))
+            let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
+            let (_, o4) = padded2.addingReportingOverflow(stride)
+            let (_, o5) = input.addingReportingOverflow(span + stride)
+            guard !(o1 || o2 || o3 || o4 || o5) else {
+                throw .overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
-            _ = withStride
+            var ceilMode = desc.ceil_mode == 1
+            if autoPad != SWIFTPOOL_AUTO_PAD_NOTSET {
+                guard padding == 0 && (paddingEnd == 0 || paddingEnd == -1) else {
+                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) given with auto_pad \(desc.auto_pad); auto_pad derives the padding, leave it 0")
+                }
+                // ONNX: VALID pads nothing; SAME_* pads so that out = ceil(in / stride).
+                ceilMode = false
+                paddingEnd = 0
+                if autoPad != SWIFTPOOL_AUTO_PAD_VALID {
+                    let target = (input + stride - 1) / stride
+                    let total = Swift.max(0, (target - 1) * stride + span + 1 - input)
+                    padding = autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER ? (total + 1) / 2 : total / 2
+                    paddingEnd = total - padding
+                }
+            } else if paddingEnd == -1 {
+                paddingEnd = padding
+                guard padding <= kernel / 2 else {
+                    throw .invalid("\(axis): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
+                }
+            } else {
+                guard padding < kernel && paddingEnd < kernel else {
+                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) must each be smaller than kernel_size \(kernel)")
+                }
+            }
             let out = PoolGeometry.outputSize(input: input, kernel: kernel, stride: stride, padding: padding,
-                                              dilation: dilation, ceilMode: desc.ceil_mode == 1)
+                                              paddingEnd: paddingEnd, dilation: dilation, ceilMode: ceilMode)
             guard out >= 1 else {
-                throw PoolError.shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding), dilation \(dilation) (effective window \(span + 1) is larger than the padded input \(padded2)); it must be >= 1")
+                throw .shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
             }
             built.append(AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
-                                      padding: padding, dilation: dilation))
+                                      padding: padding, paddingEnd: paddingEnd, dilation: dilation))
         }
         while built.count < 3 { built.insert(.unit, at: 0) }
 
@@ -205,6 +254,7 @@ struct PoolGeometry {
         self.ceilMode = desc.ceil_mode == 1
         self.countIncludePad = desc.count_include_pad == 1
         self.divisorOverride = op == .average ? Int(desc.divisor_override) : 0
+        self.flags = desc.flags
 
         // Element and byte counts of both tensors must fit in Int64; the plane sizes
         // alone too (indices are per-plane even when batch is 0).
@@ -213,7 +263,7 @@ struct PoolGeometry {
             for factor in plane + [Int(desc.channels), Int(desc.batch), elementSize] {
                 let (product, overflow) = count.multipliedReportingOverflow(by: factor)
                 guard !overflow else {
-                    throw PoolError.overflow("\(name): \(what) size batch \(desc.batch) x channels \(desc.channels) x spatial \(plane.suffix(rank)) x \(elementSize) bytes overflows int64")
+                    throw .overflow("\(name): \(what) size batch \(desc.batch) x channels \(desc.channels) x spatial \(Array(plane.suffix(rank))) x \(elementSize) bytes overflows int64")
                 }
                 count = product
             }
@@ -229,6 +279,7 @@ extension PoolGeometry {
     func divisor(_ wd: Window, _ wh: Window, _ ww: Window) -> Int {
         if divisorOverride != 0 { return divisorOverride }
         if countIncludePad { return wd.paddedCount &* wh.paddedCount &* ww.paddedCount }
+        // May be 0 for a dilated window wholly in the padding; kernels output 0 then.
         return wd.validCount &* wh.validCount &* ww.validCount
     }
 }

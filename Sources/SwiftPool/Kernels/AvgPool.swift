@@ -20,14 +20,15 @@ enum AvgPoolKernel {
                         let ww = aw.window(ow)
                         var sum = 0.0
                         for kd in wd.tapBegin..<wd.tapEnd {
-                            let id = wd.start &+ kd
+                            let id = wd.start &+ kd &* ad.dilation
                             for kh in wh.tapBegin..<wh.tapEnd {
-                                let ih = wh.start &+ kh
+                                let ih = wh.start &+ kh &* ah.dilation
                                 let row = src + ((id &* H &+ ih) &* W &+ ww.start)
-                                for kw in ww.tapBegin..<ww.tapEnd { sum += row[kw].poolWide }
+                                for kw in ww.tapBegin..<ww.tapEnd { sum += row[kw &* aw.dilation].poolWide }
                             }
                         }
-                        output[q] = T(poolWide: sum / Double(g.divisor(wd, wh, ww)))
+                        let divisor = g.divisor(wd, wh, ww)
+                        output[q] = T(poolWide: divisor == 0 ? 0 : sum / Double(divisor))
                         q &+= 1
                     }
                 }
@@ -53,18 +54,19 @@ enum AvgPoolKernel {
                         for ow in 0..<aw.outputSize {
                             let ww = aw.window(ow)
                             // Divide (not multiply by a reciprocal) so both layouts round identically.
-                            let divisor = Double(g.divisor(wd, wh, ww))
+                            let count = g.divisor(wd, wh, ww)
+                            let divisor = Double(count == 0 ? 1 : count)
                             let dst = output + q &* C
                             var c0 = 0
                             while c0 < C {
                                 let width = Swift.min(block, C &- c0)
                                 for c in 0..<width { acc[c] = 0 }
                                 for kd in wd.tapBegin..<wd.tapEnd {
-                                    let id = wd.start &+ kd
+                                    let id = wd.start &+ kd &* ad.dilation
                                     for kh in wh.tapBegin..<wh.tapEnd {
-                                        let row = (id &* H &+ wh.start &+ kh) &* W &+ ww.start
+                                        let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W &+ ww.start
                                         for kw in ww.tapBegin..<ww.tapEnd {
-                                            let s = src + ((row &+ kw) &* C &+ c0)
+                                            let s = src + ((row &+ kw &* aw.dilation) &* C &+ c0)
                                             for c in 0..<width { acc[c] += s[c].poolWide }
                                         }
                                     }

@@ -7,6 +7,7 @@ enum PoolDispatch {
                         indices: UnsafeMutablePointer<Int64>?) {
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: maxPool(g, input, output, indices, as: Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT64: maxPool(g, input, output, indices, as: Double.self)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }
@@ -14,6 +15,7 @@ enum PoolDispatch {
     static func avgPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: avgPool(g, input, output, as: Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT64: avgPool(g, input, output, as: Double.self)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }
@@ -22,11 +24,13 @@ enum PoolDispatch {
                                                 _ output: UnsafeMutableRawPointer,
                                                 _ indices: UnsafeMutablePointer<Int64>?, as: T.Type) {
         let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
-        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            MaxPoolKernel.channelsLast(g, src, dst, indices)
-        } else {
-            MaxPoolKernel.channelsFirst(g, src, dst, indices)
+        switch (g.layout == SWIFTPOOL_LAYOUT_NHWC, g.nanIgnore) {
+        case (true, false): MaxPoolKernel.channelsLast(g, rule: PropagateNaN.self, src, dst, indices)
+        case (true, true): MaxPoolKernel.channelsLast(g, rule: IgnoreNaN.self, src, dst, indices)
+        case (false, false): MaxPoolKernel.channelsFirst(g, rule: PropagateNaN.self, src, dst, indices)
+        case (false, true): MaxPoolKernel.channelsFirst(g, rule: IgnoreNaN.self, src, dst, indices)
         }
+        if let indices { IndexLayout.apply(g, indices) }
     }
 
     private static func avgPool<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafeRawPointer,

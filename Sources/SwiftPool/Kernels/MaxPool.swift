@@ -1,10 +1,12 @@
+import CSwiftPool
+
 // Max pooling kernels, generic over element type, for both layouts. They trust a
 // validated PoolGeometry (bounds come from AxisGeometry.window) and write each
 // output element exactly once.
 
 enum MaxPoolKernel {
     /// Channels-first (NCHW / NCDHW / NCW): one (n, c) plane at a time.
-    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafePointer<T>,
+    static func channelsFirst<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
                                               _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?) {
         let (ad, ah, aw) = g.axes
@@ -19,7 +21,7 @@ enum MaxPoolKernel {
                     let wh = ah.window(oh)
                     for ow in 0..<aw.outputSize {
                         let ww = aw.window(ow)
-                        var best = T.poolLowest
+                        var best: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
                         var bestIndex = (wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap
                         var kd = wd.tapBegin
                         while kd < wd.tapEnd {
@@ -31,7 +33,7 @@ enum MaxPoolKernel {
                                 while kw < ww.tapEnd {
                                     let p = row &+ ww.start &+ kw &* aw.dilation
                                     let v = src[p]
-                                    if poolMaxReplaces(v, best) { best = v; bestIndex = p }
+                                    if R.replaces(v, best) { best = v; bestIndex = p }
                                     kw &+= 1
                                 }
                                 kh &+= 1
@@ -49,7 +51,7 @@ enum MaxPoolKernel {
 
     /// Channels-last (NHWC / NDHWC / NWC): the output row of C channels is the
     /// running maximum, so the inner loop runs over contiguous channels.
-    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafePointer<T>,
+    static func channelsLast<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
                                              _ indices: UnsafeMutablePointer<Int64>?) {
         let (ad, ah, aw) = g.axes
@@ -65,7 +67,8 @@ enum MaxPoolKernel {
                         let ww = aw.window(ow)
                         let dst = output + q &* C
                         let first = Int64((wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap)
-                        for c in 0..<C { dst[c] = T.poolLowest }
+                        let initial: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
+                        for c in 0..<C { dst[c] = initial }
                         if let indices { for c in 0..<C { indices[q &* C &+ c] = first } }
                         var kd = wd.tapBegin
                         while kd < wd.tapEnd {
@@ -80,13 +83,13 @@ enum MaxPoolKernel {
                                     if let indices {
                                         let idx = indices + q &* C
                                         let p64 = Int64(p)
-                                        for c in 0..<C where poolMaxReplaces(s[c], dst[c]) {
+                                        for c in 0..<C where R.replaces(s[c], dst[c]) {
                                             dst[c] = s[c]; idx[c] = p64
                                         }
                                     } else {
                                         for c in 0..<C {
                                             let v = s[c], m = dst[c]
-                                            dst[c] = poolMaxReplaces(v, m) ? v : m
+                                            dst[c] = R.replaces(v, m) ? v : m
                                         }
                                     }
                                     kw &+= 1
@@ -99,6 +102,31 @@ enum MaxPoolKernel {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Rewrites per-plane row-major argmax positions into ONNX's conventions
+/// (SWIFTPOOL_FLAG_INDICES_GLOBAL / _COLUMN_MAJOR), after the kernel ran.
+enum IndexLayout {
+    static func apply(_ g: PoolGeometry, _ indices: UnsafeMutablePointer<Int64>) {
+        guard g.indicesGlobal || g.indicesColumnMajor else { return }
+        let D = g.axes.0.inputSize, H = g.axes.1.inputSize, W = g.axes.2.inputSize
+        let plane = g.inputPlane, outPlane = g.outputPlane, C = g.channels
+        let channelsLast = g.layout == SWIFTPOOL_LAYOUT_NHWC
+        for q in 0..<g.outputElements {
+            var p = Int(indices[q])
+            if g.indicesColumnMajor {
+                let w = p % W, h = (p / W) % H, d = p / (W * H)
+                p = (w * H + h) * D + d
+            }
+            if g.indicesGlobal {
+                // (n, c) of output element q in its layout.
+                let n = q / (C * outPlane)
+                let c = channelsLast ? q % C : (q / outPlane) % C
+                p += (n * C + c) * plane
+            }
+            indices[q] = Int64(p)
         }
     }
 }

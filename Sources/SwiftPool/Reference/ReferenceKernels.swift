@@ -18,15 +18,16 @@ enum ReferencePool {
         return (0..<a.inputSize).contains(i) ? i : nil
     }
 
-    /// Max pooling: values and per-plane flattened argmax, PyTorch's rules.
+    /// Max pooling: values and argmax, PyTorch's rules or (nanIgnore) fmax rules;
+    /// indices per plane row-major, or as the ONNX flags ask.
     static func maxPool<T: PoolElement>(_ g: PoolGeometry, _ input: [T]) -> (values: [T], indices: [Int64]) {
         let (ad, ah, aw) = g.axes
         var values = [T](repeating: T.poolLowest, count: g.outputElements)
         var indices = [Int64](repeating: 0, count: g.outputElements)
         for n in 0..<g.batch { for c in 0..<g.channels {
             for od in 0..<ad.outputSize { for oh in 0..<ah.outputSize { for ow in 0..<aw.outputSize {
-                var best = T.poolLowest
-                var bestIndex: Int? = nil
+                // Every real (non-padding) element of the window, in scan order.
+                var window: [(value: T, position: Int)] = []
                 // PyTorch starts the argmax at the first tap at or past 0 on every axis,
                 // even if it is past the input end (then the window is all padding).
                 func firstTap(_ a: AxisGeometry, _ o: Int) -> Int {
@@ -38,12 +39,27 @@ enum ReferencePool {
                 for kd in 0..<ad.kernel { for kh in 0..<ah.kernel { for kw in 0..<aw.kernel {
                     guard let id = tap(ad, od, kd), let ih = tap(ah, oh, kh), let iw = tap(aw, ow, kw) else { continue }
                     let p = (id * ah.inputSize + ih) * aw.inputSize + iw
-                    let v = input[offset(g, n: n, c: c, p: p, plane: g.inputPlane)]
-                    if v > best || v.poolIsNaN { best = v; bestIndex = p }
+                    window.append((input[offset(g, n: n, c: c, p: p, plane: g.inputPlane)], p))
                 }}}
+                let numbers = window.filter { !$0.value.poolIsNaN }
+                let chosen: (value: T, position: Int)
+                if window.isEmpty {
+                    chosen = (T.poolLowest, initial)
+                } else if numbers.count < window.count && (!g.nanIgnore || numbers.isEmpty) {
+                    chosen = window.last { $0.value.poolIsNaN }!          // the last NaN
+                } else {
+                    let top = numbers.map(\.value).max()!
+                    chosen = numbers.first { $0.value == top }!          // the first maximum
+                }
+                var p = chosen.position
+                if g.indicesColumnMajor {
+                    let w = p % aw.inputSize, h = (p / aw.inputSize) % ah.inputSize, d = p / (aw.inputSize * ah.inputSize)
+                    p = (w * ah.inputSize + h) * ad.inputSize + d
+                }
+                if g.indicesGlobal { p += (n * g.channels + c) * g.inputPlane }
                 let q = offset(g, n: n, c: c, p: (od * ah.outputSize + oh) * aw.outputSize + ow, plane: g.outputPlane)
-                values[q] = best
-                indices[q] = Int64(bestIndex ?? initial)
+                values[q] = chosen.value
+                indices[q] = Int64(p)
             }}}
         }}
         return (values, indices)
@@ -53,10 +69,12 @@ enum ReferencePool {
     static func avgPool<T: PoolElement>(_ g: PoolGeometry, _ input: [T]) -> [T] {
         let (ad, ah, aw) = g.axes
         var values = [T](repeating: T(poolWide: 0), count: g.outputElements)
-        // Window length clipped to the padded extent [-padding, input + padding).
+        // Taps inside the padded extent [-padding, input + paddingEnd).
         func paddedLength(_ a: AxisGeometry, _ o: Int) -> Int {
-            let start = o * a.stride - a.padding
-            return min(start + a.kernel, a.inputSize + a.padding) - start
+            (0..<a.kernel).filter { k in
+                let i = o * a.stride - a.padding + k * a.dilation
+                return i >= -a.padding && i < a.inputSize + a.paddingEnd
+            }.count
         }
         for n in 0..<g.batch { for c in 0..<g.channels {
             for od in 0..<ad.outputSize { for oh in 0..<ah.outputSize { for ow in 0..<aw.outputSize {
@@ -72,7 +90,7 @@ enum ReferencePool {
                     : g.countIncludePad ? paddedLength(ad, od) * paddedLength(ah, oh) * paddedLength(aw, ow)
                     : count
                 let q = offset(g, n: n, c: c, p: (od * ah.outputSize + oh) * aw.outputSize + ow, plane: g.outputPlane)
-                values[q] = T(poolWide: count == 0 ? 0 : sum / Double(divisor))
+                values[q] = T(poolWide: divisor == 0 ? 0 : sum / Double(divisor))
             }}}
         }}
         return values
