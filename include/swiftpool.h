@@ -78,6 +78,30 @@ SWIFTPOOL_API const char *swiftpool_status_string(int32_t status);
 SWIFTPOOL_API const char *swiftpool_last_error_message(void);
 
 /* =========================================================================
+ * Threads and kernels
+ * ========================================================================= */
+
+/*
+ * Number of threads a swiftpool call made *from the calling thread* may use.
+ * The setting is per calling thread, so several host threads can each choose
+ * their own without oversubscribing one another; a thread that never sets it
+ * uses the process default: SWIFTPOOL_NUM_THREADS from the environment when it
+ * is a positive integer, else the number of online CPUs. num_threads 0 restores
+ * that default. Results are bitwise identical for every thread count.
+ * Errors: INVALID_ARGUMENT (num_threads < 0).
+ */
+SWIFTPOOL_API int32_t swiftpool_set_num_threads(int32_t num_threads);
+/* The count calls from this thread will use (>= 1). */
+SWIFTPOOL_API int32_t swiftpool_get_num_threads(void);
+
+/*
+ * Name of the kernel family chosen for this process from the CPU's features
+ * ("avx2" or "baseline"), capped by the environment variable SWIFTPOOL_MAX_ISA
+ * ("baseline" forces the portable path). Static storage, never NULL.
+ */
+SWIFTPOOL_API const char *swiftpool_isa(void);
+
+/* =========================================================================
  * Tensor and pooling descriptors
  * ========================================================================= */
 

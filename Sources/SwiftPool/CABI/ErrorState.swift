@@ -12,18 +12,18 @@ enum ErrorState {
     /// Bytes kept per message, terminator included; longer messages are cut.
     static let capacity = 512
 
-    /// Created once per process (Swift globals initialise lazily and thread-safely).
-    private static let key: pthread_key_t = {
+    /// Created once per process (Swift globals initialise lazily and thread-safely);
+    /// nil if the process ran out of pthread keys, and then messages read "".
+    private static let key: pthread_key_t? = {
         var key = pthread_key_t()
-        let rc = pthread_key_create(&key) { buffer in free(buffer) }
-        precondition(rc == 0, "swiftpool: pthread_key_create failed")
-        return key
+        return pthread_key_create(&key) { buffer in free(buffer) } == 0 ? key : nil
     }()
 
     private static let empty: StaticString = ""
 
     /// This thread's buffer, allocated on first use; nil only if malloc fails.
     private static func buffer() -> UnsafeMutablePointer<CChar>? {
+        guard let key else { return nil }
         if let raw = pthread_getspecific(key) { return raw.assumingMemoryBound(to: CChar.self) }
         guard let raw = calloc(capacity, 1) else { return nil }
         pthread_setspecific(key, raw)
@@ -40,12 +40,12 @@ enum ErrorState {
     }
 
     static func clear() {
-        if let raw = pthread_getspecific(key) { raw.assumingMemoryBound(to: CChar.self)[0] = 0 }
+        if let key, let raw = pthread_getspecific(key) { raw.assumingMemoryBound(to: CChar.self)[0] = 0 }
     }
 
     /// The message for C callers; a static "" when none was ever set on this thread.
     static func current() -> UnsafePointer<CChar> {
-        if let raw = pthread_getspecific(key) { return UnsafePointer(raw.assumingMemoryBound(to: CChar.self)) }
+        if let key, let raw = pthread_getspecific(key) { return UnsafePointer(raw.assumingMemoryBound(to: CChar.self)) }
         return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 }
