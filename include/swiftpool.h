@@ -275,6 +275,18 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
                                                  const void *input, int64_t input_len,
                                                  void *output, int64_t output_len);
 
+/* =========================================================================
+ * LP pooling, global pooling, adaptive pooling, spatial pyramid pooling
+ * ========================================================================= */
+
+/* (section: LP / global / adaptive / spatial pyramid pooling) */
+
+/* =========================================================================
+ * Max unpooling, fractional max pooling, ROI max pooling
+ * ========================================================================= */
+
+/* (section: max unpooling / fractional max pooling / ROI pooling) */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
