@@ -207,8 +207,10 @@ struct PoolGeometry {
             let (padded, o2) = input.addingReportingOverflow(Swift.max(padding, 0))
             let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
             let (_, o4) = padded2.addingReportingOverflow(stride)
-            let (_, o5) = input.addingReportingOverflow(span + stride)
-            guard !(o1 || o2 || o3 || o4 || o5) else {
+            // (span + stride itself may overflow: check it too, or a huge window wraps.)
+            let (reach, o5) = span.addingReportingOverflow(stride)
+            let (_, o6) = input.addingReportingOverflow(reach)
+            guard !(o1 || o2 || o3 || o4 || o5 || o6) else {
                 throw .overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
             var ceilMode = desc.ceil_mode == 1
@@ -244,6 +246,19 @@ struct PoolGeometry {
                                       padding: padding, paddingEnd: paddingEnd, dilation: dilation))
         }
         while built.count < 3 { built.insert(.unit, at: 0) }
+        if op == .average && desc.count_include_pad == 1 && desc.divisor_override == 0 {
+            // The count_include_pad divisor is a window area (kernel taps clipped to the
+            // padded input); with huge kernels it would wrap, so it must fit in Int.
+            var area = 1
+            for a in built {
+                let (product, overflow) = area.multipliedReportingOverflow(
+                    by: Swift.min(a.kernel, a.inputSize + a.padding + a.paddingEnd))
+                guard !overflow else {
+                    throw .overflow("\(name): count_include_pad divisor (window area of kernel_size \(kernels.prefix(rank)) within the padded input) overflows int64")
+                }
+                area = product
+            }
+        }
 
         self.spatialRank = rank
         self.layout = layout

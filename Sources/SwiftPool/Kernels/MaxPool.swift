@@ -111,13 +111,21 @@ enum MaxPoolKernel {
 enum IndexLayout {
     static func apply(_ g: PoolGeometry, _ indices: UnsafeMutablePointer<Int64>) {
         guard g.indicesGlobal || g.indicesColumnMajor else { return }
-        let D = g.axes.0.inputSize, H = g.axes.1.inputSize, W = g.axes.2.inputSize
+        let (ad, ah, aw) = g.axes
+        let D = ad.inputSize, H = ah.inputSize, W = aw.inputSize
         let plane = g.inputPlane, outPlane = g.outputPlane, C = g.channels
         let channelsLast = g.layout == SWIFTPOOL_LAYOUT_NHWC
         for q in 0..<g.outputElements {
             var p = Int(indices[q])
             if g.indicesColumnMajor {
-                let w = p % W, h = (p / W) % H, d = p / (W * H)
+                var w = p % W, h = (p / W) % H, d = p / (W * H)
+                // An all-padding window reports its first tap, which may lie past the
+                // input end: decomposing p would name another element, so take the
+                // tap's coordinates from the window instead.
+                let s = channelsLast ? (q / C) % outPlane : q % outPlane
+                let wd = ad.window(s / (ah.outputSize * aw.outputSize))
+                let wh = ah.window((s / aw.outputSize) % ah.outputSize), ww = aw.window(s % aw.outputSize)
+                if wd.isEmpty || wh.isEmpty || ww.isEmpty { (d, h, w) = (wd.firstTap, wh.firstTap, ww.firstTap) }
                 p = (w * H + h) * D + d
             }
             if g.indicesGlobal {

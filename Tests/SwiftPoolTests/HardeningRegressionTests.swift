@@ -1,0 +1,80 @@
+// Regression tests for bugs the hardening work (fuzzer, Tests/fuzz/) found.
+// Each test names the fuzz finding it pins down.
+import CSwiftPool
+import XCTest
+@testable import SwiftPool
+
+final class HardeningRegressionTests: XCTestCase {
+    /// Fuzz finding 1: `dilation*(kernel-1) + stride` was added without an overflow
+    /// check, so a window of ~2^63 with a stride of ~2^63 wrapped: release builds
+    /// accepted the impossible shape (output 1), debug builds trapped.
+    func testHugeWindowPlusHugeStrideIsRejected() {
+        let huge = Int(Int64.max - 1)
+        var d = makeDesc(rank: 2, channels: 5, input: [1, 1], kernel: [huge, 1], stride: [huge, 1])
+        var sizes: [Int64] = [-7, -7, -7]
+        var elements: Int64 = -7
+        let rc = swiftpool_pool_output_shape(&d, &sizes, &elements)
+        XCTAssertTrue(rc == status(SWIFTPOOL_ERROR_INVALID_SHAPE) || rc == status(SWIFTPOOL_ERROR_OVERFLOW),
+                      "status \(rc): \(String(cString: swiftpool_last_error_message()))")
+        XCTAssertEqual(sizes, [-7, -7, -7])
+        XCTAssertEqual(elements, -7)
+        // Same for the operators, which share the validation.
+        let input = [Float](repeating: 1, count: 5)
+        var output = [Float](repeating: -99, count: 5)
+        let avg = swiftpool_avg_pool_forward(&d, input, 5, &output, 5)
+        XCTAssertNotEqual(avg, statusOK)
+        XCTAssertEqual(output, [Float](repeating: -99, count: 5))
+    }
+
+    /// Fuzz finding 2: with SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR, a window lying wholly
+    /// in the padding (dilation) reports its first tap, which can be past the input
+    /// end; the flattened row-major index was decomposed as if in range, naming
+    /// another element. PyTorch's row-major indices here are [2, 4] (torch 2.x:
+    /// max_pool2d(arange(4).view(1,1,2,2), (1,2), stride=1, padding=(0,1),
+    /// dilation=(1,3), return_indices=True)); the tap coordinates are (h, w=2), so
+    /// column-major (w*H + h) gives [4, 5].
+    func testColumnMajorIndexOfAllPaddingWindow() {
+        for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
+            for (flags, expected) in [(UInt32(0), [Int64(2), 4]),
+                                      (UInt32(SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR), [4, 5])] {
+                var d = makeDesc(rank: 2, layout: layout, input: [2, 2], kernel: [1, 2], stride: [1, 1],
+                                 padding: [0, 1], dilation: [1, 3], flags: flags)
+                let input: [Float] = [0, 1, 2, 3]
+                var output = [Float](repeating: 0, count: 2)
+                var indices = [Int64](repeating: -1, count: 2)
+                XCTAssertEqual(swiftpool_max_pool_forward(&d, input, 4, &output, 2, &indices, 2), statusOK)
+                XCTAssertEqual(output, [-.infinity, -.infinity])
+                XCTAssertEqual(indices, expected, "layout \(layout) flags \(flags)")
+            }
+        }
+        // Rank 1: column-major is the identity, also for a tap past the end.
+        var d1 = makeDesc(rank: 1, input: [2], kernel: [2], stride: [1], padding: [1], dilation: [3],
+                          flags: UInt32(SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR))
+        var output: Float = 0
+        var index: Int64 = -1
+        XCTAssertEqual(swiftpool_max_pool_forward(&d1, [Float(5), 6], 2, &output, 1, &index, 1), statusOK)
+        XCTAssertEqual(index, 2)
+    }
+
+    /// Fuzz finding 3: the count_include_pad divisor (window area within the padded
+    /// input) was a wrapping product: huge kernels (here via auto_pad SAME) gave a
+    /// wrong, even negative, divisor. Such an area is now refused with OVERFLOW;
+    /// divisor_override and count_include_pad=0 do not need it and still run.
+    func testCountIncludePadAreaOverflowIsRefused() {
+        let k = 1 << 61
+        var d = makeDesc(rank: 3, input: [4, 1, 1], kernel: [k, 5, 1], stride: [1, 4, 1],
+                         autoPad: SWIFTPOOL_AUTO_PAD_SAME_UPPER)
+        let input: [Float] = [1, 2, 3, 4]
+        var output = [Float](repeating: -99, count: 4)
+        XCTAssertEqual(swiftpool_avg_pool_forward(&d, input, 4, &output, 4), status(SWIFTPOOL_ERROR_OVERFLOW))
+        XCTAssertTrue(String(cString: swiftpool_last_error_message()).contains("count_include_pad"))
+        XCTAssertEqual(output, [Float](repeating: -99, count: 4))
+        d.divisor_override = 2
+        XCTAssertEqual(swiftpool_avg_pool_forward(&d, input, 4, &output, 4), statusOK)
+        XCTAssertEqual(output, [5, 5, 5, 5])   // every window covers the whole input: 10 / 2
+        d.divisor_override = 0
+        d.count_include_pad = 0
+        XCTAssertEqual(swiftpool_avg_pool_forward(&d, input, 4, &output, 4), statusOK)
+        XCTAssertEqual(output, [2.5, 2.5, 2.5, 2.5])
+    }
+}
