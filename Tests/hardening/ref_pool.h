@@ -144,6 +144,7 @@ static ref_verdict ref_validate(const swiftpool_pool_desc *d, int op, ref_geom *
             if (alt != out && !(alt < 1 && out < 1)) out = -1000; /* model inconsistency: flag loudly */
         }
         if (out < 1) { v.required |= REF_SHAPE; axes_ok = 0; continue; }
+        if (out > REF_I64_MAX) { v.required |= REF_OVERFLOW; axes_ok = 0; continue; } /* not even an int64 */
         axes[i].in = (int64_t)in; axes[i].out = (int64_t)out; axes[i].kernel = (int64_t)k;
         axes[i].stride = (int64_t)s; axes[i].pad_begin = (int64_t)pb; axes[i].pad_end = (int64_t)pe;
         axes[i].dilation = (int64_t)dil;
