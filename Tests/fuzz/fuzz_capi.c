@@ -101,10 +101,14 @@ static uint64_t splitmix(uint64_t *s) {
 }
 
 /* Element i of a profile: ties (small halves), specials (NaN payloads, ±inf, ±0),
- * wide random values, or raw bit patterns (denormals, signalling NaNs). */
+ * wide random values, or raw bit patterns (denormals, signalling NaNs), stored
+ * in any dtype (integers take the value's low bits). */
 static void fill_values(void *buf, int64_t n, int dtype, uint8_t profile, uint64_t seed) {
+    size_t esize = ref_elem_size(dtype);
+    if (!esize) return;
     for (int64_t i = 0; i < n; i++) {
         uint64_t x = splitmix(&seed);
+        unsigned char *p = (unsigned char *)buf + i * (int64_t)esize;
         double v;
         unsigned pick = (unsigned)(x >> 56);
         switch (profile % 4) {
@@ -117,17 +121,32 @@ static void fill_values(void *buf, int64_t n, int dtype, uint8_t profile, uint64
             else v = (double)((int)(x % 9) - 4) / 2;
             break;
         case 2: v = ((double)(int64_t)x) * 0x1p-50; break;
-        default: v = 0; break;
+        default: memcpy(p, &x, esize); continue; /* raw bits */
         }
-        if (dtype == SWIFTPOOL_DTYPE_FLOAT64) {
-            if (profile % 4 == 3) memcpy(&v, &x, 8);
-            else if (isnan(v)) { uint64_t bits = 0x7FF8000000000000ull | (x & 0xFFFFF) | 1; memcpy(&v, &bits, 8); }
-            memcpy((char *)buf + i * 8, &v, 8);
-        } else {
+        switch (dtype) {
+        case SWIFTPOOL_DTYPE_FLOAT64:
+            if (isnan(v)) { uint64_t b = 0x7FF8000000000000ull | (x & 0xFFFFF) | 1; memcpy(p, &b, 8); }
+            else memcpy(p, &v, 8);
+            break;
+        case SWIFTPOOL_DTYPE_FLOAT32: {
             float f = (float)v;
-            if (profile % 4 == 3) { uint32_t bits = (uint32_t)x; memcpy(&f, &bits, 4); }
-            else if (isnan(v)) { uint32_t bits = 0x7FC00000u | (uint32_t)(x & 0xFFFF) | 1; memcpy(&f, &bits, 4); }
-            memcpy((char *)buf + i * 4, &f, 4);
+            uint32_t b = 0x7FC00000u | (uint32_t)(x & 0xFFFF) | 1;
+            if (isnan(v)) memcpy(p, &b, 4); else memcpy(p, &f, 4);
+            break;
+        }
+        case SWIFTPOOL_DTYPE_FLOAT16: {
+            uint16_t h = isnan(v) ? (uint16_t)(0x7E00 | (x & 0x1FF) | 1) : ref_double_to_half(v);
+            memcpy(p, &h, 2);
+            break;
+        }
+        case SWIFTPOOL_DTYPE_BFLOAT16: {
+            uint16_t h = isnan(v) ? (uint16_t)(0x7FC0 | (x & 0x3F) | 1) : ref_double_to_bf16(v);
+            memcpy(p, &h, 2);
+            break;
+        }
+        default: /* integers: ties from the small values, the rest from the bits */
+            *p = profile % 4 == 0 ? (unsigned char)(int)(v * 2) : (unsigned char)x;
+            break;
         }
     }
 }
@@ -143,6 +162,7 @@ typedef struct {
     void *ptr;
     int64_t len;    /* declared capacity, elements */
     int alias;      /* ptr belongs to another buffer */
+    int misaligned; /* ptr is not a multiple of the element size */
 } fbuf;
 
 static uint8_t pattern(size_t i) { return (uint8_t)(0xA5 ^ (i * 31)); }
@@ -181,7 +201,7 @@ static void make_buffer(fbuf *b, reader *r, int64_t needed, size_t esize, int mo
         b->len = h > base ? h : INT64_MAX;
         break;
     }
-    case LEN_MISALIGNED: misalign = 1 + u8(r) % (esize - 1); break;
+    case LEN_MISALIGNED: misalign = esize > 1 ? 1 + u8(r) % (esize - 1) : 0; break;
     default: break;
     }
     if (alloc > MAX_ELEMS) alloc = MAX_ELEMS;
@@ -191,6 +211,7 @@ static void make_buffer(fbuf *b, reader *r, int64_t needed, size_t esize, int mo
     b->block = malloc((size_t)misalign + b->bytes + (b->bytes == 0));
     if (!b->block) abort();
     b->ptr = b->block + misalign;
+    b->misaligned = misalign != 0;
     for (size_t i = 0; i < b->bytes; i++) ((uint8_t *)b->ptr)[i] = pattern(i);
     if (mode == LEN_NULL) b->ptr = NULL;
 }
@@ -258,7 +279,7 @@ static void decode_desc(reader *r, swiftpool_pool_desc *d) {
         default: d->struct_size = (uint32_t)u64(r); break;
         }
     }
-    d->dtype = enum_field(r, 1, 2);
+    d->dtype = enum_field(r, 1, 6);
     d->layout = enum_field(r, 1, 2);
     d->spatial_rank = enum_field(r, 1, 3);
     d->batch = field(r, 0, 3);
@@ -308,7 +329,7 @@ static void fuzz_pool(reader *r, int op) {
     ref_geom g;
     ref_verdict v = ref_validate(dp ? &d : NULL, op, &g);
     int valid = v.required == 0;
-    size_t esize = d.dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
     /* A valid problem too big to run here gets buffers of at most MAX_ELEMS
      * elements that say so (never a huge declared capacity): it must fail with
      * BUFFER_TOO_SMALL, which exercises the huge-shape paths safely. */
@@ -350,19 +371,18 @@ static void fuzz_pool(reader *r, int op) {
         /* The descriptor's errors; a library may as well check pointers first. */
         acceptable = ref_acceptable(v);
         if (!in.ptr || !out.ptr) acceptable |= REF_NULL;
-        if (in_mode == LEN_MISALIGNED || out_mode == LEN_MISALIGNED || (want_indices && idx_mode == LEN_MISALIGNED))
-            acceptable |= REF_INVALID;
+        if (in.misaligned || out.misaligned || (want_indices && idx.misaligned)) acceptable |= REF_INVALID;
         if (in.len < 0 || out.len < 0 || (want_indices && idx.ptr && idx.len < 0)) acceptable |= REF_INVALID | REF_SMALL;
     } else {
         uint32_t req = 0, opt = v.optional;
         int64_t in_bytes = g.in_elems * (int64_t)esize, out_bytes = g.out_elems * (int64_t)esize;
         if (!in.ptr || !out.ptr) req |= REF_NULL;
-        if ((in.ptr && in_mode == LEN_MISALIGNED) || (out.ptr && out_mode == LEN_MISALIGNED)) req |= REF_INVALID;
+        if ((in.ptr && in.misaligned) || (out.ptr && out.misaligned)) req |= REF_INVALID;
         if (in.len < 0 || out.len < 0) { req |= REF_SMALL; opt |= REF_INVALID; }
         if (in.len < g.in_elems || out.len < g.out_elems) req |= REF_SMALL;
         if (in.ptr && out.ptr && out.alias && in_bytes > 0 && out_bytes > 0) req |= REF_INVALID;
         if (want_indices && idx.ptr) {
-            if (idx_mode == LEN_MISALIGNED) req |= REF_INVALID;
+            if (idx.misaligned) req |= REF_INVALID;
             if (idx.len < 0) { req |= REF_SMALL; opt |= REF_INVALID; }
             if (idx.len < g.out_elems) req |= REF_SMALL;
             if (idx.alias && g.out_elems > 0 && ((idx.ptr == in.ptr && in_bytes > 0) || idx.ptr == out.ptr))

@@ -70,17 +70,80 @@ static inline ref_i128 ref_floor_div(ref_i128 a, ref_i128 b) {
 
 #define REF_I64_MAX ((ref_i128)INT64_MAX)
 
+/* ---- element types ------------------------------------------------------- */
+
+/* Bytes per element, 0 for an unknown dtype. */
+static inline size_t ref_elem_size(int32_t dtype) {
+    switch (dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT32: return 4;
+    case SWIFTPOOL_DTYPE_FLOAT64: return 8;
+    case SWIFTPOOL_DTYPE_FLOAT16: case SWIFTPOOL_DTYPE_BFLOAT16: return 2;
+    case SWIFTPOOL_DTYPE_UINT8: case SWIFTPOOL_DTYPE_INT8: return 1;
+    default: return 0;
+    }
+}
+
+static inline int ref_is_float(int32_t dtype) {
+    return dtype >= SWIFTPOOL_DTYPE_FLOAT32 && dtype <= SWIFTPOOL_DTYPE_BFLOAT16;
+}
+
+/* IEEE binary16 -> double (exact). */
+static inline double ref_half_to_double(uint16_t h) {
+    int sign = h >> 15, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+    double v = exp == 0 ? ldexp(mant, -24) : exp == 31 ? (mant ? NAN : INFINITY) : ldexp(1024 + mant, exp - 25);
+    return sign ? -v : v;
+}
+
+/* double -> binary16, one rounding to nearest even (what a correctly rounded
+ * conversion gives): scale by the quantum of the target binade, nearbyint. */
+static inline uint16_t ref_double_to_half(double x) {
+    uint16_t sign = signbit(x) ? 0x8000 : 0;
+    if (isnan(x)) return sign | 0x7E00;
+    double a = fabs(x);
+    if (a == 0) return sign;
+    int e;
+    frexp(a, &e);
+    int exp = e - 1 < -14 ? -14 : e - 1;            /* binade [2^exp, 2^(exp+1)), subnormals share 2^-14 */
+    double r = nearbyint(ldexp(a, 10 - exp));       /* in units of 2^(exp-10) */
+    if (r == 0) return sign;
+    double y = ldexp(r, exp - 10);                  /* the rounded value */
+    if (y >= 65536.0) return sign | 0x7C00;         /* past the largest finite (65504) */
+    frexp(y, &e);
+    if (e - 1 < -14) return sign | (uint16_t)ldexp(y, 24);      /* subnormal */
+    return sign | (uint16_t)((e - 1 + 15) << 10) | (uint16_t)(ldexp(y, 11 - e) - 1024);
+}
+
+/* bfloat16 -> double (exact: the upper half of a float32). */
+static inline double ref_bf16_to_double(uint16_t b) {
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* double -> float -> bfloat16, round to nearest even (PyTorch's rule; the header
+ * accumulates in double, so this is the library's documented double rounding). */
+static inline uint16_t ref_double_to_bf16(double x) {
+    float f = (float)x;
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    if (isnan(f)) return (uint16_t)((bits >> 16) | 0x0040);
+    return (uint16_t)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
 /*
  * Validate `d` for operator `op` as the header describes it. `g` receives the
  * geometry when the verdict has no required error.
  */
-static ref_verdict ref_validate(const swiftpool_pool_desc *d, int op, ref_geom *g) {
+static inline ref_verdict ref_validate(const swiftpool_pool_desc *d, int op, ref_geom *g) {
     ref_verdict v = {0, 0};
     memset(g, 0, sizeof *g);
     if (!d) { v.required |= REF_NULL; return v; }
     if (d->struct_size != sizeof(swiftpool_pool_desc)) { v.required |= REF_UNSUPPORTED; return v; }
     if (d->spatial_rank < 1 || d->spatial_rank > 3) { v.required |= REF_UNSUPPORTED; return v; }
-    if (d->dtype != SWIFTPOOL_DTYPE_FLOAT32 && d->dtype != SWIFTPOOL_DTYPE_FLOAT64) v.required |= REF_UNSUPPORTED;
+    if (ref_elem_size(d->dtype) == 0) v.required |= REF_UNSUPPORTED;
+    /* Averaging is floating-point only (as PyTorch): integer dtypes are UNSUPPORTED. */
+    else if (op == REF_OP_AVG && !ref_is_float(d->dtype)) v.required |= REF_UNSUPPORTED;
     if (d->layout != SWIFTPOOL_LAYOUT_NCHW && d->layout != SWIFTPOOL_LAYOUT_NHWC) v.required |= REF_UNSUPPORTED;
     uint32_t known = op == REF_OP_MAX ? (SWIFTPOOL_FLAG_NAN_IGNORE | SWIFTPOOL_FLAG_INDICES_GLOBAL |
                                          SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR) : 0u;
@@ -163,7 +226,7 @@ static ref_verdict ref_validate(const swiftpool_pool_desc *d, int op, ref_geom *
 
     /* Element and byte counts must fit in int64. With batch 0 a library may still
      * reject a plane whose size alone overflows (indices are per plane). */
-    ref_i128 esize = d->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    ref_i128 esize = ref_elem_size(d->dtype);
     ref_i128 in_plane = 1, out_plane = 1;
     for (int i = 0; i < rank; i++) {
         in_plane *= axes[i].in; out_plane *= axes[i].out;
@@ -255,17 +318,43 @@ static inline int64_t ref_index(const ref_geom *g, int64_t n, int64_t c, int64_t
     return p;
 }
 
-/* Element access as double and raw-bit copies, for both dtypes. */
+/* Element access as double and raw-bit copies, for every dtype. */
 static inline double ref_load(const ref_geom *g, const void *base, int64_t i) {
-    return g->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? ((const double *)base)[i] : (double)((const float *)base)[i];
+    const unsigned char *p = (const unsigned char *)base + i * (int64_t)ref_elem_size(g->dtype);
+    switch (g->dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT64: { double x; memcpy(&x, p, 8); return x; }
+    case SWIFTPOOL_DTYPE_FLOAT16: { uint16_t h; memcpy(&h, p, 2); return ref_half_to_double(h); }
+    case SWIFTPOOL_DTYPE_BFLOAT16: { uint16_t h; memcpy(&h, p, 2); return ref_bf16_to_double(h); }
+    case SWIFTPOOL_DTYPE_UINT8: return *p;
+    case SWIFTPOOL_DTYPE_INT8: return (int8_t)*p;
+    default: { float x; memcpy(&x, p, 4); return x; }
+    }
 }
 static inline void ref_copy_elem(const ref_geom *g, void *dst, int64_t di, const void *src, int64_t si) {
-    size_t e = g->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    size_t e = ref_elem_size(g->dtype);
     memcpy((char *)dst + di * (int64_t)e, (const char *)src + si * (int64_t)e, e);
 }
+/* Stores a floating-point result (averages) rounded to the dtype. */
 static inline void ref_store(const ref_geom *g, void *base, int64_t i, double x) {
-    if (g->dtype == SWIFTPOOL_DTYPE_FLOAT64) ((double *)base)[i] = x;
-    else ((float *)base)[i] = (float)x;
+    unsigned char *p = (unsigned char *)base + i * (int64_t)ref_elem_size(g->dtype);
+    switch (g->dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT64: memcpy(p, &x, 8); break;
+    case SWIFTPOOL_DTYPE_FLOAT16: { uint16_t h = ref_double_to_half(x); memcpy(p, &h, 2); break; }
+    case SWIFTPOOL_DTYPE_BFLOAT16: { uint16_t h = ref_double_to_bf16(x); memcpy(p, &h, 2); break; }
+    default: { float f = (float)x; memcpy(p, &f, 4); break; }
+    }
+}
+/* The max identity: -inf for floating point, the type's minimum for integers
+ * (torch's lowest()): what a window with no real element yields. */
+static inline void ref_store_lowest(const ref_geom *g, void *base, int64_t i) {
+    unsigned char *p = (unsigned char *)base + i * (int64_t)ref_elem_size(g->dtype);
+    switch (g->dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT16: { uint16_t h = 0xFC00; memcpy(p, &h, 2); break; }
+    case SWIFTPOOL_DTYPE_BFLOAT16: { uint16_t h = 0xFF80; memcpy(p, &h, 2); break; }
+    case SWIFTPOOL_DTYPE_UINT8: *p = 0; break;
+    case SWIFTPOOL_DTYPE_INT8: *p = 0x80; break;
+    default: ref_store(g, base, i, -INFINITY); break;
+    }
 }
 
 /*
@@ -276,7 +365,7 @@ static inline void ref_store(const ref_geom *g, void *base, int64_t i, double x)
  * there are only NaNs; an empty window gives -inf at PyTorch's initial position.
  * The winning element is copied bit for bit (NaN payloads survive).
  */
-static void ref_max_pool(const ref_geom *g, const void *input, void *output, int64_t *indices) {
+static inline void ref_max_pool(const ref_geom *g, const void *input, void *output, int64_t *indices) {
     const ref_axis *A = g->ax;
     int nan_ignore = (g->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
     for (int64_t n = 0; n < g->batch; n++)
@@ -311,7 +400,7 @@ static void ref_max_pool(const ref_geom *g, const void *input, void *output, int
         if (src >= 0) {
             ref_copy_elem(g, output, q, input, src);
         } else {
-            ref_store(g, output, q, -INFINITY);
+            ref_store_lowest(g, output, q);
             first[0] = ref_first_tap(&A[0], od); first[1] = ref_first_tap(&A[1], oh); first[2] = ref_first_tap(&A[2], ow);
             pos = first;
         }
@@ -325,7 +414,7 @@ static void ref_max_pool(const ref_geom *g, const void *input, void *output, int
  * divided by divisor_override, else (count_include_pad) the taps inside
  * [-pad_begin, in + pad_end), else the real taps (0 of them gives 0).
  */
-static void ref_avg_pool(const ref_geom *g, const void *input, void *output) {
+static inline void ref_avg_pool(const ref_geom *g, const void *input, void *output) {
     const ref_axis *A = g->ax;
     for (int64_t n = 0; n < g->batch; n++)
     for (int64_t c = 0; c < g->channels; c++)

@@ -44,7 +44,7 @@ static uint64_t next_random(void) {
     return z ^ (z >> 31);
 }
 
-/* Ties, NaNs with payloads, ±inf. */
+/* Ties, NaNs with payloads, ±inf, in any dtype (integers: small ties). */
 static void fill(void *p, int64_t n, int dtype) {
     for (int64_t i = 0; i < n; i++) {
         uint64_t r = next_random();
@@ -52,13 +52,26 @@ static void fill(void *p, int64_t n, int dtype) {
         if (r % 97 == 0) v = NAN;
         else if (r % 89 == 0) v = INFINITY;
         else if (r % 83 == 0) v = -INFINITY;
-        if (dtype == SWIFTPOOL_DTYPE_FLOAT64) {
+        switch (dtype) {
+        case SWIFTPOOL_DTYPE_FLOAT64:
             if (isnan(v)) { uint64_t b = 0x7FF8000000000000ull | (uint64_t)(i + 1); memcpy(&v, &b, 8); }
             ((double *)p)[i] = v;
-        } else {
+            break;
+        case SWIFTPOOL_DTYPE_FLOAT32: {
             float f = (float)v;
             if (isnan(v)) { uint32_t b = 0x7FC00000u | (uint32_t)((i + 1) & 0x3FFFFF); memcpy(&f, &b, 4); }
             ((float *)p)[i] = f;
+            break;
+        }
+        case SWIFTPOOL_DTYPE_FLOAT16:
+            ((uint16_t *)p)[i] = isnan(v) ? (uint16_t)(0x7E00 | ((i + 1) & 0x1FF)) : ref_double_to_half(v);
+            break;
+        case SWIFTPOOL_DTYPE_BFLOAT16:
+            ((uint16_t *)p)[i] = isnan(v) ? (uint16_t)(0x7FC0 | ((i + 1) & 0x3F)) : ref_double_to_bf16(v);
+            break;
+        default:
+            ((int8_t *)p)[i] = (int8_t)(r % 7) - 3;
+            break;
         }
     }
 }
@@ -89,89 +102,97 @@ static const window windows[] = {
     {1, 1, 0, 1, 0}, {2, 1, 1, 1, 0}, {3, 2, 1, 1, 1}, {0, 1, 0, 1, 0}, {3, 1, 1, 2, 0},
 };
 
-static int64_t out_elems_of(const swiftpool_pool_desc *d) {
-    int64_t n = -1;
-    if (swiftpool_pool_output_shape(d, NULL, &n) != SWIFTPOOL_OK) return -1;
-    return n;
+/* Whether the model accepts the problem (the library must then too: run() checks). */
+static int model_valid(const swiftpool_pool_desc *d, int op) {
+    ref_geom g;
+    return ref_validate(d, op, &g).required == 0;
 }
+
+/* One slot per buffer, made once (1 MiB each is far above the largest problem). */
+static guarded slot_desc, slot_sizes, slot_elements, slot_in, slot_out, slot_idx;
 
 /* One call with every buffer placed at_end (or at the start), checked. */
 static void run(const swiftpool_pool_desc *proto, const variant *v, int at_end) {
-    size_t esize = proto->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    size_t esize = ref_elem_size(proto->dtype);
     ref_geom g;
     ref_verdict verdict = ref_validate(proto, v->op, &g);
     CHECK(verdict.required == 0, "model rejects a test problem");
     if (verdict.required) return;
 
-    guarded gd = guard_alloc(sizeof *proto, at_end);
-    memcpy(gd.ptr, proto, sizeof *proto);
-    guard_readonly(&gd);
-    const swiftpool_pool_desc *d = gd.ptr;
+    guard_protect(&slot_desc, 1);
+    swiftpool_pool_desc *d = guard_place(&slot_desc, sizeof *proto, at_end);
+    memcpy(d, proto, sizeof *proto);
+    guard_protect(&slot_desc, 0);
 
     /* output_shape: exactly spatial_rank entries and one element count. */
-    guarded gs = guard_alloc((size_t)proto->spatial_rank * 8, at_end), ge = guard_alloc(8, at_end);
-    int32_t rc = swiftpool_pool_output_shape(d, gs.ptr, ge.ptr);
+    int64_t *sizes = guard_place(&slot_sizes, (size_t)proto->spatial_rank * 8, at_end);
+    int64_t *elements = guard_place(&slot_elements, 8, at_end);
+    int32_t rc = swiftpool_pool_output_shape(d, sizes, elements);
     CHECK(rc == SWIFTPOOL_OK, "output_shape: %s", swiftpool_last_error_message());
     for (int i = 0; i < proto->spatial_rank; i++)
-        CHECK(((int64_t *)gs.ptr)[i] == g.ax[3 - proto->spatial_rank + i].out, "output_size[%d]", i);
-    CHECK(*(int64_t *)ge.ptr == g.out_elems, "output_elements");
-    guard_free(&gs);
-    guard_free(&ge);
+        CHECK(sizes[i] == g.ax[3 - proto->spatial_rank + i].out, "output_size[%d]", i);
+    CHECK(*elements == g.out_elems, "output_elements");
 
-    guarded gi = guard_alloc((size_t)g.in_elems * esize, at_end);
-    fill(gi.ptr, g.in_elems, proto->dtype);
-    guard_readonly(&gi);
-    guarded go = guard_alloc((size_t)g.out_elems * esize, at_end);
-    guarded gx = {0};
-    if (v->indices) gx = guard_alloc((size_t)g.out_elems * 8, at_end);
+    guard_protect(&slot_in, 1);
+    void *in = guard_place(&slot_in, (size_t)g.in_elems * esize, at_end);
+    fill(in, g.in_elems, proto->dtype);
+    guard_protect(&slot_in, 0);
+    void *out = guard_place(&slot_out, (size_t)g.out_elems * esize, at_end);
+    int64_t *idx = v->indices ? guard_place(&slot_idx, (size_t)g.out_elems * 8, at_end) : NULL;
 
     if (v->op == REF_OP_MAX)
-        rc = swiftpool_max_pool_forward(d, gi.ptr, g.in_elems, go.ptr, g.out_elems,
-                                        v->indices ? gx.ptr : NULL, v->indices ? g.out_elems : 0);
+        rc = swiftpool_max_pool_forward(d, in, g.in_elems, out, g.out_elems, idx, idx ? g.out_elems : 0);
     else
-        rc = swiftpool_avg_pool_forward(d, gi.ptr, g.in_elems, go.ptr, g.out_elems);
+        rc = swiftpool_avg_pool_forward(d, in, g.in_elems, out, g.out_elems);
     calls++;
     CHECK(rc == SWIFTPOOL_OK, "status %d: %s", rc, swiftpool_last_error_message());
 
-    void *expect = malloc((size_t)g.out_elems * esize);
-    int64_t *expect_idx = malloc((size_t)g.out_elems * 8);
-    if (!expect || !expect_idx) exit(2);
-    if (v->op == REF_OP_MAX) ref_max_pool(&g, gi.ptr, expect, expect_idx);
-    else ref_avg_pool(&g, gi.ptr, expect);
+    static unsigned char expect[1 << 20];
+    static int64_t expect_idx[1 << 17];
+    if (v->op == REF_OP_MAX) ref_max_pool(&g, in, expect, expect_idx);
+    else ref_avg_pool(&g, in, expect);
     for (int64_t q = 0; q < g.out_elems; q++) {
-        int same = memcmp((char *)go.ptr + q * (int64_t)esize, (char *)expect + q * (int64_t)esize, esize) == 0;
-        if (!same && v->op == REF_OP_AVG) same = isnan(ref_load(&g, go.ptr, q)) && isnan(ref_load(&g, expect, q));
-        CHECK(same, "output[%lld] = %g, expected %g", (long long)q, ref_load(&g, go.ptr, q), ref_load(&g, expect, q));
-        if (v->indices)
-            CHECK(((int64_t *)gx.ptr)[q] == expect_idx[q], "indices[%lld] = %lld, expected %lld", (long long)q,
-                  (long long)((int64_t *)gx.ptr)[q], (long long)expect_idx[q]);
+        int same = memcmp((char *)out + q * (int64_t)esize, expect + q * (int64_t)esize, esize) == 0;
+        if (!same && v->op == REF_OP_AVG) same = isnan(ref_load(&g, out, q)) && isnan(ref_load(&g, expect, q));
+        CHECK(same, "output[%lld] = %g, expected %g", (long long)q, ref_load(&g, out, q), ref_load(&g, expect, q));
+        if (idx)
+            CHECK(idx[q] == expect_idx[q], "indices[%lld] = %lld, expected %lld", (long long)q, (long long)idx[q],
+                  (long long)expect_idx[q]);
     }
-    free(expect);
-    free(expect_idx);
-    guard_free(&gd);
-    guard_free(&gi);
-    guard_free(&go);
-    guard_free(&gx);
 }
 
 int main(void) {
     guard_install_handler();
     static const int32_t layouts[] = {SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC};
-    static const int32_t dtypes[] = {SWIFTPOOL_DTYPE_FLOAT32, SWIFTPOOL_DTYPE_FLOAT64};
+    static const int32_t dtypes[] = {SWIFTPOOL_DTYPE_FLOAT32, SWIFTPOOL_DTYPE_FLOAT64, SWIFTPOOL_DTYPE_FLOAT16,
+                                     SWIFTPOOL_DTYPE_BFLOAT16, SWIFTPOOL_DTYPE_UINT8, SWIFTPOOL_DTYPE_INT8};
+    static const char *dtype_names[] = {"f32", "f64", "f16", "bf16", "u8", "i8"};
+    slot_desc = guard_slot(sizeof(swiftpool_pool_desc));
+    slot_sizes = guard_slot(3 * 8);
+    slot_elements = guard_slot(8);
+    slot_in = guard_slot(1 << 20);
+    slot_out = guard_slot(1 << 20);
+    slot_idx = guard_slot(1 << 20);
     long problems = 0;
+    /* SWIFTPOOL_GUARD_FULL=1 (make test-extended): the whole grid for every rank. */
+    int full = getenv("SWIFTPOOL_GUARD_FULL") != NULL;
     for (int rank = 1; rank <= 3; rank++)
     for (int64_t channels = 1; channels <= 17; channels++)
     for (int64_t width = 1; width <= 17; width++) {
-        /* Rank 3 is the slow one: every channel count, but widths 1..17 only
-         * for a few channel counts around vector sizes. */
-        if (rank == 3 && !(channels <= 2 || channels == 7 || channels == 8 || channels == 9 || channels == 16 ||
-                           channels == 17 || width == 16 || width == 17))
-            continue;
+        /* Rank 2 gets every (channels, width) pair; ranks 1 and 3 (same kernels,
+         * other loop nests) the channel counts around 1, 4, 8 and 16 lanes. */
+        int edge = channels <= 4 || channels == 7 || channels == 8 || channels == 9 || channels >= 15;
+        if (!full && rank != 2 && !edge) continue;
+        if (!full && rank == 3 && (channels == 4 || channels == 15)) continue;
         for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
         for (size_t l = 0; l < 2; l++)
-        for (size_t t = 0; t < 2; t++)
+        for (size_t t = 0; t < sizeof dtypes / sizeof dtypes[0]; t++)
         for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
             const variant *v = &variants[vi];
+            /* Every variant for float32/float64; the narrow types' kernels are the
+             * same generic code, so fewer variants (and averaging is float-only). */
+            if (t >= 2 && !(vi == 1 || vi == 2 || (vi == 3 && t < 4))) continue;
+            if (t >= 2 && !full && (w == 0 || w == 3)) continue;
             swiftpool_pool_desc d;
             swiftpool_pool_desc_init(&d, rank);
             d.dtype = dtypes[t];
@@ -191,18 +212,17 @@ int main(void) {
                 d.padding[i] = windows[w].padding;
                 d.dilation[i] = windows[w].dilation;
                 if (d.padding[i] > d.kernel_size[i] / 2) d.padding[i] = d.kernel_size[i] / 2;
-                swiftpool_pool_desc probe = d;
-                if (out_elems_of(&probe) < 0) {
+                if (!model_valid(&d, v->op)) {
                     d.kernel_size[i] = 1; d.stride[i] = 1; d.padding[i] = 0; d.dilation[i] = 1;
                 }
             }
-            if (out_elems_of(&d) < 0) continue;
+            if (!model_valid(&d, v->op)) continue;
             /* Different thread counts must touch nothing more. */
             swiftpool_set_num_threads(1 + (int32_t)(problems % 3));
             for (int at_end = 0; at_end <= 1; at_end++) {
                 snprintf(guard_context, sizeof guard_context,
                          "%s rank=%d layout=%s dtype=%s N=%lld C=%lld in=[%lld %lld %lld] window#%zu %s",
-                         v->name, rank, l ? "NHWC" : "NCHW", t ? "f64" : "f32", (long long)d.batch,
+                         v->name, rank, l ? "NHWC" : "NCHW", dtype_names[t], (long long)d.batch,
                          (long long)channels, (long long)d.input_size[0], (long long)d.input_size[1],
                          (long long)d.input_size[2], w, at_end ? "buffers end at a guard page"
                                                                : "buffers start after a guard page");
