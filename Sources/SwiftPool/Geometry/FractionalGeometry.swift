@@ -22,7 +22,7 @@ struct FractionalGeometry {
 
     init(_ desc: swiftpool_pool_desc, outputSize requested: [Int], function: String) throws(PoolError) {
         let t = try TensorGeometry(desc, function: function, ranks: 2...3,
-                                   allowedFlags: UInt32(SWIFTPOOL_FLAG_NAN_IGNORE))
+                                   allowedFlags: UInt32(SWIFTPOOL_FLAG_NAN_IGNORE), floatOnly: true)
         let rank = t.spatialRank
         let kernels = Array([Int(desc.kernel_size.0), Int(desc.kernel_size.1), Int(desc.kernel_size.2)].prefix(rank))
         for i in 0..<rank {
@@ -90,23 +90,18 @@ struct FractionalGeometry {
     }
 }
 
-/// The generator behind a NULL samples pointer: SplitMix64, one output per sample.
-struct FractionalSampleGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+/// The generator behind a NULL samples pointer: SplitMix64 started at the seed, one
+/// output per sample. SplitMix64's state after j steps is seed + j * gamma, so sample j
+/// is computed directly: no state, identical for every thread count.
+enum FractionalSampleGenerator {
+    /// Sample `index` (counting the (N, C, rank) samples tensor in order), in [0, 1),
+    /// from as many top bits as the type's significand holds, so rounding never reaches 1.
+    static func sample<T: BinaryFloatingPoint>(seed: UInt64, index: Int, as _: T.Type) -> T {
+        var z = seed &+ (UInt64(truncatingIfNeeded: index) &+ 1) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// The next sample in [0, 1), using as many bits as the type's significand holds
-    /// so that rounding can never reach 1.
-    mutating func sample<T: BinaryFloatingPoint>(_: T.Type) -> T {
+        z ^= z >> 31
         let bits = T.significandBitCount + 1      // 24 for Float, 53 for Double
-        return T(next() >> UInt64(64 - bits)) * T(sign: .plus, exponent: -bits, significand: 1)
+        return T(z >> UInt64(64 - bits)) * T(sign: .plus, exponent: T.Exponent(-bits), significand: 1)
     }
 }

@@ -18,7 +18,7 @@ struct RoiGeometry {
     var boxElements: Int { numBoxes * 5 }
 
     init(_ desc: swiftpool_pool_desc, numBoxes: Int, outputSize: [Int], function: String) throws(PoolError) {
-        let t = try TensorGeometry(desc, function: function, ranks: 2...2, allowedFlags: 0)
+        let t = try TensorGeometry(desc, function: function, ranks: 2...2, allowedFlags: 0, floatOnly: true)
         guard numBoxes >= 0 else { throw .invalid("\(function): num_boxes is \(numBoxes), must be >= 0") }
         guard outputSize[0] >= 1 else { throw .invalid("\(function): output_size[0] (pooled_height) is \(outputSize[0]), must be >= 1") }
         guard outputSize[1] >= 1 else { throw .invalid("\(function): output_size[1] (pooled_width) is \(outputSize[1]), must be >= 1") }
@@ -56,18 +56,19 @@ struct RoiGeometry {
     /// offset by the box corner and clipped to the map.
     func box<T: BinaryFloatingPoint>(_ k: Int, _ v: (T, T, T, T, T), scale: T,
                                      function: String) -> Result<Box, PoolError> {
-        let place = "\(function): boxes[\(k)]"
-        guard v.0.isFinite else { return .failure(.invalid("\(place).batch_index is \(v.0), must be finite")) }
+        // Built only on failure: the kernel decodes every box again.
+        func place() -> String { "\(function): boxes[\(k)]" }
+        guard v.0.isFinite else { return .failure(.invalid("\(place()).batch_index is \(v.0), must be finite")) }
         let b = v.0.rounded(.towardZero)          // C's (int) conversion
         guard b >= 0 && b < 0x1p62 && Int(b) < tensor.batch else {
-            return .failure(.invalid("\(place).batch_index is \(v.0), must be in [0, \(tensor.batch)) (batch)"))
+            return .failure(.invalid("\(place()).batch_index is \(v.0), must be in [0, \(tensor.batch)) (batch)"))
         }
         var corners: [Int] = []
         for (name, x) in [("x1", v.1), ("y1", v.2), ("x2", v.3), ("y2", v.4)] {
-            guard x.isFinite else { return .failure(.invalid("\(place).\(name) is \(x), must be finite")) }
+            guard x.isFinite else { return .failure(.invalid("\(place()).\(name) is \(x), must be finite")) }
             let r = (x * scale).rounded(.toNearestOrAwayFromZero)
             guard r >= -0x1p31 && r < 0x1p31 else {
-                return .failure(.invalid("\(place).\(name) is \(x); scaled by \(scale) and rounded it is \(r), outside int32 (torchvision's coordinate type)"))
+                return .failure(.invalid("\(place()).\(name) is \(x); scaled by \(scale) and rounded it is \(r), outside int32 (torchvision's coordinate type)"))
             }
             corners.append(Int(r))
         }

@@ -19,9 +19,11 @@ struct TensorGeometry {
     var channelsLast: Bool { layout == SWIFTPOOL_LAYOUT_NHWC }
 
     /// Validates the tensor fields of `desc` for `function`, accepting spatial ranks in
-    /// `ranks` and only the flag bits in `allowedFlags`.
+    /// `ranks`, only the flag bits in `allowedFlags`, and with `floatOnly` only float32
+    /// and float64 (operators whose arithmetic runs in the element type, as PyTorch's
+    /// fractional and torchvision's ROI pooling do for these types).
     init(_ desc: swiftpool_pool_desc, function: String, ranks: ClosedRange<Int32>,
-         allowedFlags: UInt32) throws(PoolError) {
+         allowedFlags: UInt32, floatOnly: Bool) throws(PoolError) {
         guard desc.struct_size == UInt32(MemoryLayout<swiftpool_pool_desc>.size) else {
             throw .unsupported("\(function): desc->struct_size is \(desc.struct_size), expected \(MemoryLayout<swiftpool_pool_desc>.size) (call swiftpool_pool_desc_init)")
         }
@@ -29,11 +31,11 @@ struct TensorGeometry {
             let list = ranks.map(String.init).joined(separator: ", ")
             throw .unsupported("\(function): spatial_rank is \(desc.spatial_rank), expected \(list)")
         }
-        // float32 and float64 only: samples, box coordinates and their arithmetic are
-        // floating point in the element type (as in PyTorch and torchvision).
         let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
-        guard dtype == SWIFTPOOL_DTYPE_FLOAT32 || dtype == SWIFTPOOL_DTYPE_FLOAT64,
-              let elementSize = PoolGeometry.elementSize(dtype) else {
+        guard let elementSize = PoolGeometry.elementSize(dtype) else {
+            throw .unsupported("\(function): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
+        }
+        guard !floatOnly || dtype == SWIFTPOOL_DTYPE_FLOAT32 || dtype == SWIFTPOOL_DTYPE_FLOAT64 else {
             throw .unsupported("\(function): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1, SWIFTPOOL_DTYPE_FLOAT64=2)")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))

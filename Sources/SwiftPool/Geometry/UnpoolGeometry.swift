@@ -22,7 +22,7 @@ struct UnpoolGeometry {
     /// output size (nil: the default of PyTorch and ONNX).
     init(_ desc: swiftpool_pool_desc, outputSize requested: [Int]?, function: String) throws(PoolError) {
         let t = try TensorGeometry(desc, function: function, ranks: 1...3,
-                                   allowedFlags: UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL))
+                                   allowedFlags: UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL), floatOnly: false)
         let rank = t.spatialRank
         guard desc.ceil_mode == 0 else {
             throw .invalid("\(function): ceil_mode is \(desc.ceil_mode), must be 0 (unpooling has no ceil_mode)")
