@@ -314,6 +314,7 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * front ends' own range rules (PyTorch: default - stride < size < default +
  * stride; ONNX Runtime: size >= default) are the bindings' business.
  *
+ * Every dtype is accepted (values are only moved), as in PyTorch.
  * input and indices are dense (N, C, in...) tensors in desc->layout; output is
  * the dense (N, C, out...) tensor in the same layout. output is zero-filled,
  * then each x element is written at its index:
@@ -385,6 +386,7 @@ SWIFTPOOL_API int32_t swiftpool_max_unpool_output_shape(const swiftpool_pool_des
  * may be NULL with indices_len 0): dense (N, C, out...) in the same layout;
  * indices are int64 positions (d*H + h)*W + w within the (n, c) input plane,
  * as PyTorch's return_indices.
+ * dtype: float32 or float64 (the window arithmetic runs in the element type).
  * Errors: NULL_POINTER (desc, output_size, input, output), INVALID_ARGUMENT
  * (kernel_size < 1, output_size < 1, a sample out of [0, 1) or not finite: the
  * message names n, c, axis and value; samples_len != 0 with NULL samples;
@@ -406,8 +408,8 @@ SWIFTPOOL_API int32_t swiftpool_fractional_max_pool_forward(const swiftpool_pool
  * torch.ops.torchvision.roi_pool) and ONNX MaxRoiPool-22 (pooled_shape =
  * output_size, spatial_scale), which ONNX Runtime computes the same way.
  *
- * desc: the input feature map (N, C, H, W) (NHWC: (N, H, W, C)); flags must be 0;
- * window fields are ignored.
+ * desc: the input feature map (N, C, H, W) (NHWC: (N, H, W, C)), float32 or
+ * float64; flags must be 0; window fields are ignored.
  * boxes: dense (num_boxes, 5) tensor of desc->dtype, rows
  * (batch_index, x1, y1, x2, y2) in input coordinates; boxes_len its capacity in
  * elements. num_boxes 0 is a valid no-op.
