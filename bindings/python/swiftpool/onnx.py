@@ -215,12 +215,28 @@ def global_lp_pool(X, *, p=2):
 def max_unpool(X, I, output_shape=None, *, kernel_shape=None, strides=None, pads=None):
     """ONNX MaxUnpool-22: scatters X into a zero tensor at the flattened positions I
     (ONNX's whole-tensor indices, as ``max_pool(..., return_indices=True)`` gives).
-    X, I: (N, C, D1..Dn); ``output_shape`` (optional input) is the full output shape,
-    else (Di-1)*stride - pad_begin - pad_end + kernel. Out-of-range indices raise
-    ValueError before anything is written. Raises ValueError, TypeError (dtype)."""
+
+    X, I: (N, C, D1..Dn). Without ``output_shape`` the output is (N, C, O1..On) with
+    Oi = (Di-1)*stride - pad_begin - pad_end + kernel. With ``output_shape`` (the
+    optional third input, the full output shape, each axis >= Oi) the indices keep
+    their meaning in that default shape and the result is zero-padded at the end of
+    each axis, as the ONNX conformance cases (test_maxunpool_export_with_output_shape)
+    define it. (ONNX Runtime instead reinterprets the flat indices in output_shape.)
+    Out-of-range indices raise ValueError before anything is written.
+    Raises ValueError (bad indices, shapes), TypeError (dtype).
+    """
     from . import _unpool_fractional_roi as _U
-    return _U.max_unpool(X, I, kernel_shape, strides=strides, pads=pads,
-                         output_shape=output_shape)
+    y = _U.max_unpool(X, I, kernel_shape, strides=strides, pads=pads)
+    if output_shape is None:
+        return y
+    shape = tuple(int(v) for v in np.asarray(output_shape).reshape(-1))
+    if len(shape) != y.ndim or shape[:2] != y.shape[:2] or any(
+            s < d for s, d in zip(shape[2:], y.shape[2:])):
+        raise ValueError("onnx.max_unpool: output_shape %s must keep N, C %s and be at least "
+                         "the default spatial shape %s" % (list(shape), y.shape[:2], y.shape[2:]))
+    out = np.zeros(shape, y.dtype)
+    out[tuple(slice(0, d) for d in y.shape)] = y
+    return out
 
 
 def max_roi_pool(X, rois, *, pooled_shape=None, spatial_scale=1.0):
