@@ -161,8 +161,10 @@ enum {
  * Spatial arrays hold spatial_rank entries, outermost first: (W), (H, W) or
  * (D, H, W); entries past spatial_rank are ignored. All sizes are in elements.
  *
- * Call swiftpool_pool_desc_init() first: it sets struct_size (so that the struct
- * can grow in later versions without breaking old callers) and neutral defaults.
+ * Call swiftpool_pool_desc_init() first: it sets struct_size and neutral
+ * defaults. struct_size identifies the struct's version so that a later library
+ * can recognise callers built against this header; this version accepts only its
+ * own sizeof(swiftpool_pool_desc) and rejects any other with UNSUPPORTED.
  *
  *   batch              N >= 0 (0 is a valid no-op, as in PyTorch)
  *   channels           C >= 1
