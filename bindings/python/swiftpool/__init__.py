@@ -40,6 +40,11 @@ __all__ = [
     "SwiftPoolInternalError", "SUPPORTED_DTYPES", "LAYOUTS",
 ]
 
+# Max unpooling, fractional and ROI max pooling (max_unpool*, fractional_max_pool*, roi_pool, ...).
+from ._unpool_fractional_roi import *  # noqa: E402,F401,F403
+from ._unpool_fractional_roi import __all__ as _unpool_fractional_roi_all  # noqa: E402
+__all__ += _unpool_fractional_roi_all
+
 
 def version():
     """Version string of the loaded C library, "MAJOR.MINOR.PATCH".
