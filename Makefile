@@ -89,9 +89,9 @@ ASAN_DIR     := $(BUILD)/asan
 TSAN_DIR     := $(BUILD)/tsan
 ASAN_LIB     := $(ASAN_DIR)/lib/libswiftpool.so
 TSAN_LIB     := $(TSAN_DIR)/lib/libswiftpool.so
-HARDEN_DEPS  := Tests/hardening/ref_pool.h Tests/hardening/guard.h include/swiftpool.h
+HARDEN_DEPS  := Tests/hardening/ref_pool.h Tests/hardening/ref_ops.h Tests/hardening/guard.h include/swiftpool.h
 HARDEN_TESTS := test_guard_pages test_concurrency test_fork test_limits test_leaks
-SAN_LINK     = -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(SWIFT_RT) -lm
+SAN_LINK     = -fuse-ld=lld -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(SWIFT_RT) -lm
 # Sanitizer runtime settings: fail on the first report; the Swift runtime's own
 # crash handler would hide the sanitizer's report, so it is off.
 SAN_ENV      := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1 \

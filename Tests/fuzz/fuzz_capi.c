@@ -29,6 +29,7 @@
 
 #include "swiftpool.h"
 #include "../hardening/ref_pool.h"
+#include "../hardening/ref_ops.h"
 
 /* Largest buffer (elements) and work (taps) a call may have: keeps each run in
  * the microseconds, so the fuzzer explores shapes rather than big tensors. */
@@ -535,16 +536,400 @@ static void fuzz_misc(reader *r) {
     if (!isa || !isa[0] || strlen(isa) > 32) FAIL("isa");
 }
 
+/* ---- buffers of the unpool / fractional / ROI operators ---------------------- */
+
+/* One buffer argument: `needed` elements when the problem is valid; `required`
+ * when NULL is an error (optional buffers pair NULL with a 0 capacity). */
+typedef struct {
+    fbuf *b;
+    int64_t needed;
+    int required;
+    int present; /* passed to the call (optional ones may be left out) */
+} bufspec;
+
+/* The header's rules for buffer arguments, on top of the descriptor's verdict.
+ * Overlap: the harness only aliases whole buffers, so two arguments overlap iff
+ * they share a pointer and both tensors have bytes. */
+static uint32_t buffer_verdict(ref_verdict v, const bufspec *bs, int n, size_t *esizes) {
+    int valid = v.required == 0;
+    uint32_t req = v.required, opt = v.optional;
+    for (int i = 0; i < n; i++) {
+        const fbuf *b = bs[i].b;
+        if (!bs[i].present) continue;
+        if (!b->ptr) {
+            if (bs[i].required) { if (valid) req |= REF_NULL; else opt |= REF_NULL; }
+            else if (b->len != 0) opt |= REF_INVALID;
+            continue;
+        }
+        if (b->misaligned) { if (valid) req |= REF_INVALID; else opt |= REF_INVALID; }
+        if (b->len < 0) { if (valid) req |= REF_SMALL; opt |= REF_INVALID | REF_SMALL; }
+        if (valid && b->len < bs[i].needed) req |= REF_SMALL;
+        for (int j = 0; j < i; j++) {
+            const fbuf *o = bs[j].b;
+            if (!bs[j].present || !o->ptr || o->ptr != b->ptr) continue;
+            if (!valid) { opt |= REF_INVALID; continue; }
+            if ((size_t)bs[i].needed * esizes[i] > 0 && (size_t)bs[j].needed * esizes[j] > 0) req |= REF_INVALID;
+        }
+    }
+    return (req ? req : REF_OK) | opt;
+}
+
+/* Aliasing for the new operators: buffer `b` becomes buffer `to` (same block). */
+static void alias_buffer(fbuf *b, const fbuf *to, size_t esize) {
+    free(b->block);
+    *b = *to;
+    b->alias = 1;
+    if ((uintptr_t)b->ptr % esize) b->ptr = NULL; /* keep one rule per call */
+    b->len = b->ptr ? (int64_t)(b->bytes / esize) : 0;
+    b->misaligned = 0;
+}
+
+static int64_t *decode_sizes(reader *r, int64_t *store, int64_t lo, int64_t hi) {
+    for (int i = 0; i < 3; i++) store[i] = field(r, lo, hi);
+    return store;
+}
+
+static void check_bits(const void *got, const void *want, int64_t n, size_t esize, const char *what) {
+    for (int64_t q = 0; q < n; q++)
+        if (memcmp((const char *)got + q * (int64_t)esize, (const char *)want + q * (int64_t)esize, esize) != 0)
+            FAIL("%s[%lld] differs from the reference", what, (long long)q);
+}
+
+static void fuzz_unpool(reader *r, int shape_only) {
+    const char *fn = shape_only ? "swiftpool_max_unpool_output_shape" : "swiftpool_max_unpool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    if (u8(r) < 200) { /* unpooling has none of these: keep most calls valid */
+        d.dilation[0] = d.dilation[1] = d.dilation[2] = 1;
+        d.ceil_mode = 0;
+        d.auto_pad = 0;
+    }
+    if (u8(r) < 200) d.flags &= SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    int64_t sizes_store[3];
+    const int64_t *osize = u8(r) < 128 ? NULL : decode_sizes(r, sizes_store, 1, 24);
+    ref_unpool u;
+    ref_verdict v = ref_unpool_validate(dp ? &d : NULL, osize, &u);
+    int valid = v.required == 0;
+    if (shape_only) {
+        uint8_t which = u8(r);
+        int64_t *res = (which & 1) ? malloc(3 * sizeof(int64_t)) : NULL, *elems = (which & 2) ? malloc(8) : NULL;
+        const int64_t sentinel = INT64_C(-0x5A5A5A5A5A5A5A5B);
+        if (res) for (int i = 0; i < 3; i++) res[i] = sentinel;
+        if (elems) *elems = sentinel;
+        int32_t rc = swiftpool_max_unpool_output_shape(dp, osize, res, elems);
+        check_status(rc, ref_acceptable(v), fn);
+        for (int i = 0; res && i < 3; i++) {
+            int64_t want = rc == SWIFTPOOL_OK && i < u.t.rank ? u.out[i] : sentinel;
+            if (res[i] != want) FAIL("result_size[%d] = %lld, expected %lld", i, (long long)res[i], (long long)want);
+        }
+        if (elems && *elems != (rc == SWIFTPOOL_OK ? u.out_elems : sentinel)) FAIL("result_elements");
+        free(res);
+        free(elems);
+        free(desc_block);
+        return;
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int in_mode = len_mode(r), idx_mode = len_mode(r), out_mode = len_mode(r);
+    fbuf in, idx, out;
+    make_buffer(&in, r, valid ? u.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&idx, r, valid ? u.in_elems : -1, 8, idx_mode == LEN_ALIAS ? LEN_EXACT : idx_mode);
+    make_buffer(&out, r, valid ? u.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, (u8(r) & 1) ? &in : &idx, esize);
+    else if (idx_mode == LEN_ALIAS) alias_buffer(&idx, &in, 8);
+    uint8_t profile = u8(r);
+    uint64_t seed = u64(r);
+    if (in.ptr && !in.alias) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    /* Indices: in range mostly (duplicates included), some out of range. */
+    uint8_t bad = u8(r);
+    int64_t limit = valid ? ((d.flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) ? u.out_elems : u.out_plane) : 16;
+    if (idx.ptr && !idx.alias)
+        for (size_t q = 0; q < idx.bytes / 8; q++) {
+            uint64_t x = splitmix(&seed);
+            int64_t value = limit > 0 ? (int64_t)(x % (uint64_t)limit) : 0;
+            if (bad >= 224 && x % 13 == 0) value = (x & 1) ? -1 - (int64_t)(x % 3) : limit + (int64_t)(x % 3);
+            if (bad >= 250 && x % 29 == 0) value = (x & 1) ? INT64_MIN : INT64_MAX;
+            memcpy((char *)idx.ptr + q * 8, &value, 8);
+        }
+    size_t in_bytes = in.bytes, idx_bytes = idx.bytes;
+    void *in_copy = malloc(in_bytes + 1), *idx_copy = malloc(idx_bytes + 1);
+    if (!in_copy || !idx_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in_bytes);
+    if (idx.ptr) memcpy(idx_copy, idx.ptr, idx_bytes);
+
+    bufspec bs[3] = {{&in, u.in_elems, 1, 1}, {&idx, u.in_elems, 1, 1}, {&out, u.out_elems, 1, 1}};
+    size_t es[3] = {esize, 8, esize};
+    uint32_t acceptable = buffer_verdict(v, bs, 3, es);
+    int indices_ok = 1;
+    if (acceptable == REF_OK) indices_ok = ref_unpool_indices_ok(&u, idx.ptr);
+    if (!indices_ok) acceptable = REF_INVALID;
+    int32_t rc = swiftpool_max_unpool_forward(dp, osize, in.ptr, in.len, idx.ptr, idx.len, out.ptr, out.len);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in_bytes) != 0) FAIL("input was modified");
+    if (idx.ptr && memcmp(idx_copy, idx.ptr, idx_bytes) != 0) FAIL("indices were modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+    } else {
+        check_untouched(&out, (size_t)u.out_elems * esize, "output slack");
+        void *expect = malloc((size_t)u.out_elems * esize + 1);
+        if (!expect) abort();
+        ref_max_unpool(&u, in_copy, idx_copy, expect);
+        check_bits(out.ptr, expect, u.out_elems, esize, "output");
+        free(expect);
+    }
+    free(in_copy);
+    free(idx_copy);
+    free_buffer(&in);
+    free_buffer(&idx);
+    free_buffer(&out);
+    free(desc_block);
+}
+
+/* Samples in [0, 1) mostly; some at the edges or outside. */
+static void fill_samples(void *buf, int64_t n, int dtype, uint8_t mode, uint64_t seed) {
+    for (int64_t j = 0; j < n; j++) {
+        uint64_t x = splitmix(&seed);
+        double u = (double)(x >> 11) * 0x1p-53;
+        if (mode >= 200) {
+            switch (x % 23) {
+            case 0: u = 1.0; break;
+            case 1: u = -0.0; break;
+            case 2: u = NAN; break;
+            case 3: u = -1e-30; break;
+            case 4: u = INFINITY; break;
+            case 5: u = 0x1.fffffffffffffp-1; break; /* rounds to 1.0 as float32 */
+            default: break;
+            }
+        }
+        if (dtype == SWIFTPOOL_DTYPE_FLOAT64) memcpy((char *)buf + j * 8, &u, 8);
+        else if (dtype == SWIFTPOOL_DTYPE_FLOAT32) { float f = (float)u; memcpy((char *)buf + j * 4, &f, 4); }
+        else memset((char *)buf + j * (int64_t)ref_elem_size(dtype), 0x3C, ref_elem_size(dtype)); /* unsupported */
+    }
+}
+
+static void fuzz_fractional(reader *r) {
+    const char *fn = "swiftpool_fractional_max_pool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    if (u8(r) < 200) { if (d.spatial_rank == 1) d.spatial_rank = 2; d.dtype = 1 + d.dtype % 2; d.flags &= 1; }
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    /* Output sizes that fit (out + k - 1 <= in) mostly, else anything. */
+    int64_t osize_store[3];
+    const int64_t *osize = osize_store;
+    uint8_t om = u8(r);
+    for (int i = 0; i < 3; i++) {
+        ref_i128 room = (ref_i128)d.input_size[i] - d.kernel_size[i] + 1;
+        osize_store[i] = om < 220 && room >= 1 && room < 1000 ? 1 + (int64_t)(u8(r) % (uint64_t)room) : field(r, 1, 12);
+    }
+    if (om >= 250) osize = NULL;
+    ref_fractional f;
+    ref_verdict v = ref_fractional_validate(dp ? &d : NULL, osize, &f);
+    int valid = v.required == 0;
+    if (valid && (f.in_elems > MAX_ELEMS || f.out_elems > MAX_ELEMS ||
+                  (ref_i128)f.out_elems * ref_product(f.kernel, f.t.rank) > MAX_WORK)) {
+        if (f.in_elems <= MAX_ELEMS && f.out_elems <= MAX_ELEMS) { free(desc_block); return; }
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int s_mode = len_mode(r), in_mode = len_mode(r), out_mode = len_mode(r), idx_mode = len_mode(r);
+    int use_samples = u8(r) & 1, want_indices = u8(r) & 1;
+    uint64_t seed = u64(r);
+    fbuf sm, in, out, idx;
+    memset(&sm, 0, sizeof sm);
+    memset(&idx, 0, sizeof idx);
+    if (use_samples) make_buffer(&sm, r, valid ? f.samples : -1, esize, s_mode == LEN_ALIAS ? LEN_EXACT : s_mode);
+    make_buffer(&in, r, valid ? f.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&out, r, valid ? f.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (want_indices) make_buffer(&idx, r, valid ? f.out_elems : -1, 8, idx_mode == LEN_ALIAS ? LEN_EXACT : idx_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, &in, esize);
+    if (want_indices && idx_mode == LEN_ALIAS) alias_buffer(&idx, (u8(r) & 1) ? &in : &out, 8);
+    uint8_t profile = u8(r), smode = u8(r);
+    if (in.ptr) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    if (sm.ptr) fill_samples(sm.ptr, (int64_t)(sm.bytes / esize), d.dtype, smode, seed ^ 0x55);
+    void *in_copy = malloc(in.bytes + 1), *sm_copy = malloc(sm.bytes + 1);
+    if (!in_copy || !sm_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in.bytes);
+    if (sm.ptr) memcpy(sm_copy, sm.ptr, sm.bytes);
+
+    bufspec bs[4] = {{&sm, f.samples, 0, use_samples}, {&in, f.in_elems, 1, 1}, {&out, f.out_elems, 1, 1},
+                     {&idx, f.out_elems, 0, want_indices}};
+    size_t es[4] = {esize, esize, esize, 8};
+    uint32_t acceptable = buffer_verdict(v, bs, 4, es);
+    if (!use_samples && sm.len != 0) acceptable |= 0; /* not passed: samples_len is 0 below */
+    if (acceptable == REF_OK && use_samples && sm.ptr && !ref_fractional_samples_ok(&f, sm.ptr))
+        acceptable = REF_INVALID;
+    int32_t rc = swiftpool_fractional_max_pool_forward(dp, osize, use_samples ? sm.ptr : NULL, use_samples ? sm.len : 0,
+                                                       seed, in.ptr, in.len, out.ptr, out.len,
+                                                       want_indices ? idx.ptr : NULL, want_indices ? idx.len : 0);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in.bytes) != 0) FAIL("input was modified");
+    if (sm.ptr && memcmp(sm_copy, sm.ptr, sm.bytes) != 0) FAIL("samples were modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+        check_untouched(&idx, 0, "indices");
+    } else {
+        check_untouched(&out, (size_t)f.out_elems * esize, "output slack");
+        if (want_indices && idx.ptr) check_untouched(&idx, (size_t)f.out_elems * 8, "indices slack");
+        void *expect = malloc((size_t)f.out_elems * esize + 1), *samples = malloc((size_t)f.samples * esize + 1);
+        int64_t *expect_idx = malloc((size_t)f.out_elems * 8 + 8);
+        if (!expect || !samples || !expect_idx) abort();
+        if (use_samples && sm.ptr) memcpy(samples, sm_copy, (size_t)f.samples * esize);
+        else ref_fractional_samples(&f, seed, samples);
+        ref_fractional_max_pool(&f, samples, in_copy, expect, expect_idx);
+        check_bits(out.ptr, expect, f.out_elems, esize, "output");
+        if (want_indices && idx.ptr) check_bits(idx.ptr, expect_idx, f.out_elems, 8, "indices");
+        free(expect);
+        free(samples);
+        free(expect_idx);
+    }
+    free(in_copy);
+    free(sm_copy);
+    if (use_samples) free_buffer(&sm);
+    free_buffer(&in);
+    free_buffer(&out);
+    if (want_indices) free_buffer(&idx);
+    free(desc_block);
+}
+
+static double decode_scale(reader *r) {
+    uint8_t b = u8(r);
+    static const double plain[] = {1.0, 0.5, 0.25, 2.0, 0.0625, 1.0 / 3};
+    if (b < 220) return plain[b % 6];
+    switch (b % 9) {
+    case 0: return 0.0;
+    case 1: return -1.0;
+    case 2: return NAN;
+    case 3: return INFINITY;
+    case 4: return 1e-50;   /* 0 as float32 */
+    case 5: return 1e300;   /* inf as float32 */
+    case 6: return 1e9;
+    default: { uint64_t x = u64(r); double d; memcpy(&d, &x, 8); return d; }
+    }
+}
+
+/* Boxes inside or around the map mostly; wild values sometimes. */
+static void fill_boxes(void *buf, int64_t n, int dtype, int64_t batch, int64_t H, int64_t W, uint8_t mode,
+                       uint64_t seed) {
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t x = splitmix(&seed);
+        double v;
+        int field_no = (int)(k % 5);
+        int64_t extent = field_no == 0 ? (batch > 0 ? batch : 1) : (field_no % 2 ? W : H) + 8;
+        if (extent > 1000) extent = 1000;
+        v = field_no == 0 ? (double)(x % (uint64_t)extent) + (double)((x >> 20) % 4) * 0.25
+                          : (double)(int64_t)(x % (uint64_t)(extent + 8)) - 8 + (double)((x >> 20) % 8) / 8;
+        if (mode >= 200 && (x >> 40) % 11 == 0) {
+            static const double wild[] = {NAN, INFINITY, -INFINITY, -1.0, 3e9, -3e9, 1e300, -0.5, 2147483647.5};
+            v = wild[(x >> 50) % 9];
+        }
+        if (dtype == SWIFTPOOL_DTYPE_FLOAT64) memcpy((char *)buf + k * 8, &v, 8);
+        else if (dtype == SWIFTPOOL_DTYPE_FLOAT32) { float f = (float)v; memcpy((char *)buf + k * 4, &f, 4); }
+        else memset((char *)buf + k * (int64_t)ref_elem_size(dtype), 0x3C, ref_elem_size(dtype)); /* unsupported */
+    }
+}
+
+static void fuzz_roi(reader *r) {
+    const char *fn = "swiftpool_roi_max_pool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    if (u8(r) < 200) { d.spatial_rank = 2; d.dtype = 1 + d.dtype % 2; d.flags = 0; }
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    int64_t num_boxes = field(r, 0, 6);
+    int64_t pooled_store[3];
+    const int64_t *pooled = u8(r) < 250 ? decode_sizes(r, pooled_store, 1, 7) : NULL;
+    double scale = decode_scale(r);
+    size_t used = strlen(call_text);
+    snprintf(call_text + used, sizeof call_text - used, " num_boxes=%lld pooled=[%lld %lld] spatial_scale=%a",
+             (long long)num_boxes, pooled ? (long long)pooled[0] : -1LL, pooled ? (long long)pooled[1] : -1LL, scale);
+    ref_roi ro;
+    ref_verdict v = ref_roi_validate(dp ? &d : NULL, num_boxes, pooled, scale, &ro);
+    int valid = v.required == 0;
+    if (valid && ro.out_elems <= MAX_ELEMS && ro.in_elems <= MAX_ELEMS &&
+        (ref_i128)ro.out_elems * ((ref_i128)ro.t.in[0] * ro.t.in[1] / ((ref_i128)ro.pooled[0] * ro.pooled[1]) + 4) >
+            MAX_WORK * 4) {
+        free(desc_block);
+        return;
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int b_mode = len_mode(r), in_mode = len_mode(r), out_mode = len_mode(r), a_mode = len_mode(r);
+    int want_argmax = u8(r) & 1;
+    fbuf bx, in, out, am;
+    memset(&am, 0, sizeof am);
+    make_buffer(&bx, r, valid ? ro.box_elems : -1, esize, b_mode == LEN_ALIAS ? LEN_EXACT : b_mode);
+    make_buffer(&in, r, valid ? ro.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&out, r, valid ? ro.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (want_argmax) make_buffer(&am, r, valid ? ro.out_elems : -1, 8, a_mode == LEN_ALIAS ? LEN_EXACT : a_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, (u8(r) & 1) ? &in : &bx, esize);
+    uint8_t profile = u8(r), bmode = u8(r);
+    uint64_t seed = u64(r);
+    if (in.ptr) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    if (bx.ptr && !bx.alias)
+        fill_boxes(bx.ptr, (int64_t)(bx.bytes / esize), d.dtype, d.batch, d.input_size[0], d.input_size[1], bmode,
+                   seed ^ 0x77);
+    void *in_copy = malloc(in.bytes + 1), *bx_copy = malloc(bx.bytes + 1);
+    if (!in_copy || !bx_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in.bytes);
+    if (bx.ptr) memcpy(bx_copy, bx.ptr, bx.bytes);
+
+    bufspec bs[4] = {{&bx, ro.box_elems, 1, 1}, {&in, ro.in_elems, 1, 1}, {&out, ro.out_elems, 1, 1},
+                     {&am, ro.out_elems, 0, want_argmax}};
+    size_t es[4] = {esize, esize, esize, 8};
+    uint32_t acceptable = buffer_verdict(v, bs, 4, es);
+    /* The scale and the boxes are values, checked when the shapes are known; a bad
+     * one is the answer when the buffers are right, and a fair one otherwise. */
+    if (!ro.scale_ok || (acceptable == REF_OK && !ref_roi_boxes_ok(&ro, bx.ptr, scale)))
+        acceptable = acceptable == REF_OK ? REF_INVALID : acceptable | REF_INVALID;
+    int32_t rc = swiftpool_roi_max_pool_forward(dp, bx.ptr, num_boxes, bx.len, pooled, scale, in.ptr, in.len, out.ptr,
+                                                out.len, want_argmax ? am.ptr : NULL, want_argmax ? am.len : 0);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in.bytes) != 0) FAIL("input was modified");
+    if (bx.ptr && memcmp(bx_copy, bx.ptr, bx.bytes) != 0) FAIL("boxes were modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+        check_untouched(&am, 0, "argmax");
+    } else {
+        check_untouched(&out, (size_t)ro.out_elems * esize, "output slack");
+        if (want_argmax && am.ptr) check_untouched(&am, (size_t)ro.out_elems * 8, "argmax slack");
+        void *expect = malloc((size_t)ro.out_elems * esize + 1);
+        int64_t *expect_am = malloc((size_t)ro.out_elems * 8 + 8);
+        if (!expect || !expect_am) abort();
+        ref_roi_max_pool(&ro, bx_copy, scale, in_copy, expect, expect_am);
+        check_bits(out.ptr, expect, ro.out_elems, esize, "output");
+        if (want_argmax && am.ptr) check_bits(am.ptr, expect_am, ro.out_elems, 8, "argmax");
+        free(expect);
+        free(expect_am);
+    }
+    free(in_copy);
+    free(bx_copy);
+    free_buffer(&bx);
+    free_buffer(&in);
+    free_buffer(&out);
+    if (want_argmax) free_buffer(&am);
+    free(desc_block);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = u8(&r);
-    switch (op % 16) {
-    case 0: case 1: case 2: case 3: case 4: case 5: fuzz_pool(&r, REF_OP_MAX); break;
-    case 6: case 7: case 8: case 9: case 10: fuzz_pool(&r, REF_OP_AVG); break;
-    case 11: case 12: case 13: fuzz_output_shape(&r); break;
-    case 14: fuzz_desc_init(&r); break;
-    default: fuzz_misc(&r); break;
+    switch (op % 24) {
+    case 0: case 1: case 2: case 3: case 4: fuzz_pool(&r, REF_OP_MAX); break;
+    case 5: case 6: case 7: case 8: fuzz_pool(&r, REF_OP_AVG); break;
+    case 9: case 10: fuzz_output_shape(&r); break;
+    case 11: fuzz_desc_init(&r); break;
+    case 12: fuzz_misc(&r); break;
+    case 13: case 14: case 15: fuzz_unpool(&r, 0); break;
+    case 16: fuzz_unpool(&r, 1); break;
+    case 17: case 18: case 19: fuzz_fractional(&r); break;
+    default: fuzz_roi(&r); break;
     }
     return 0;
 }
