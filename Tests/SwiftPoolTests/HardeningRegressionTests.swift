@@ -78,3 +78,22 @@ final class HardeningRegressionTests: XCTestCase {
         XCTAssertEqual(output, [2.5, 2.5, 2.5, 2.5])
     }
 }
+
+final class HardeningUnpoolRegressionTests: XCTestCase {
+    /// Fuzz finding 4: max_unpool's default output size with padding + padding_end
+    /// past Int.max reported OVERFLOW with a message naming only input_size, stride
+    /// and kernel_size; the true size, (in-1)*stride + kernel - padding - padding_end,
+    /// fits in int64 and is < 1: INVALID_SHAPE, naming the paddings.
+    func testUnpoolHugePaddingsAreAnInvalidShape() {
+        var d = makeDesc(rank: 1, input: [1], kernel: [3], stride: [Int(Int64.max)], padding: [Int(Int64.max)],
+                         paddingEnd: [1])
+        var size: [Int64] = [-7, -7, -7]
+        var elements: Int64 = -7
+        XCTAssertEqual(swiftpool_max_unpool_output_shape(&d, nil, &size, &elements),
+                       status(SWIFTPOOL_ERROR_INVALID_SHAPE))
+        let message = String(cString: swiftpool_last_error_message())
+        XCTAssertTrue(message.contains("padding \(Int64.max)") && message.contains("padding_end 1"), message)
+        XCTAssertEqual(size, [-7, -7, -7])
+        XCTAssertEqual(elements, -7)
+    }
+}
