@@ -39,6 +39,18 @@ static inline void ref_tensor_overflow(ref_verdict *v, int64_t n, ref_i128 per_b
     else if (per_batch * (ref_i128)esize > REF_I64_MAX) v->optional |= REF_OVERFLOW;
 }
 
+/* An int64 index tensor of N x per_batch elements: its element count must fit;
+ * its byte count (x 8) leaving int64 is a fair OVERFLOW but not a required one
+ * (no buffer that large can exist, so its capacity check fails anyway). */
+static inline void ref_index_overflow(ref_verdict *v, int64_t n, ref_i128 per_batch) {
+    ref_verdict o = {0, 0};
+    ref_tensor_overflow(&o, n, per_batch, 1);
+    v->required |= o.required;
+    v->optional |= o.optional;
+    ref_tensor_overflow(&o, n, per_batch, 8);
+    v->optional |= o.required | o.optional;
+}
+
 /*
  * The tensor part of the descriptor: struct_size, spatial_rank (a bit per allowed
  * rank in rank_mask), dtype (float_only: float32/float64), layout, flags, batch,
@@ -148,7 +160,7 @@ static inline ref_verdict ref_unpool_validate_rules(const swiftpool_pool_desc *d
     if (!ok || v.required) return v;
     ref_i128 in_plane = ref_product(u->t.in, u->t.rank), out_plane = ref_product(u->out, u->t.rank);
     ref_tensor_overflow(&v, u->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * u->t.channels, u->t.esize);
-    ref_tensor_overflow(&v, u->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * u->t.channels, 8);
+    ref_index_overflow(&v, u->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * u->t.channels);
     ref_tensor_overflow(&v, u->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * u->t.channels,
                         u->t.esize);
     if (v.required) return v;
@@ -220,7 +232,8 @@ static inline ref_verdict ref_fractional_validate_rules(const swiftpool_pool_des
     if (!ok || v.required) return v;
     ref_i128 in_plane = ref_product(f->t.in, f->t.rank), out_plane = ref_product(f->out, f->t.rank);
     ref_tensor_overflow(&v, f->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * f->t.channels, f->t.esize);
-    ref_tensor_overflow(&v, f->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * f->t.channels, 8);
+    ref_tensor_overflow(&v, f->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * f->t.channels, f->t.esize);
+    ref_index_overflow(&v, f->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * f->t.channels);
     ref_tensor_overflow(&v, f->t.batch, (ref_i128)f->t.channels * f->t.rank, f->t.esize);
     if (v.required) return v;
     f->in_plane = (int64_t)in_plane;
@@ -234,6 +247,8 @@ static inline ref_verdict ref_fractional_validate_rules(const swiftpool_pool_des
 static inline ref_verdict ref_fractional_validate(const swiftpool_pool_desc *d, const int64_t *output_size,
                                                   ref_fractional *f) {
     ref_verdict v = ref_fractional_validate_rules(d, output_size, f);
+    /* A NULL output_size is a fair answer whatever else is wrong. */
+    if (!output_size) { if (v.required & ~REF_NULL) v.optional |= REF_NULL; else v.required |= REF_NULL; }
     return ref_with_input_overflow(v, &f->t);
 }
 
@@ -347,7 +362,8 @@ static inline ref_verdict ref_roi_validate_rules(const swiftpool_pool_desc *d, i
     r->pooled[1] = output_size[1];
     ref_i128 in_plane = ref_product(r->t.in, 2), out_plane = ref_product(r->pooled, 2);
     ref_tensor_overflow(&v, r->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * r->t.channels, r->t.esize);
-    ref_tensor_overflow(&v, num_boxes, out_plane > REF_I64_MAX ? out_plane : out_plane * r->t.channels, 8);
+    ref_tensor_overflow(&v, num_boxes, out_plane > REF_I64_MAX ? out_plane : out_plane * r->t.channels, r->t.esize);
+    ref_index_overflow(&v, num_boxes, out_plane > REF_I64_MAX ? out_plane : out_plane * r->t.channels);
     ref_tensor_overflow(&v, num_boxes, 5, r->t.esize);
     if (v.required) return v;
     r->in_elems = (int64_t)(in_plane * r->t.channels * r->t.batch);
@@ -359,6 +375,8 @@ static inline ref_verdict ref_roi_validate_rules(const swiftpool_pool_desc *d, i
 static inline ref_verdict ref_roi_validate(const swiftpool_pool_desc *d, int64_t num_boxes,
                                            const int64_t *output_size, double spatial_scale, ref_roi *r) {
     ref_verdict v = ref_roi_validate_rules(d, num_boxes, output_size, spatial_scale, r);
+    /* A NULL output_size is a fair answer whatever else is wrong. */
+    if (!output_size) { if (v.required & ~REF_NULL) v.optional |= REF_NULL; else v.required |= REF_NULL; }
     return ref_with_input_overflow(v, &r->t);
 }
 

@@ -234,6 +234,22 @@ static inline ref_verdict ref_validate(const swiftpool_pool_desc *d, int op, ref
         if (out_plane > REF_I64_MAX) out_plane = REF_I64_MAX + 1;
     }
     ref_i128 planes[2] = {in_plane, out_plane};
+    /* The largest index an all-padding window can report (its first tap lies before
+     * start + dilation) must fit, or OVERFLOW is a fair answer. */
+    if (op == REF_OP_MAX && rank > 0) {
+        ref_i128 reach = 0, size = 1;
+        for (int i = 0; i < rank; i++) {
+            ref_i128 last = ((ref_i128)axes[i].out - 1) * axes[i].stride - axes[i].pad_begin + axes[i].dilation;
+            ref_i128 extent = last > axes[i].in ? last : axes[i].in;
+            reach = reach * extent + extent;
+            size *= axes[i].in;
+            if (reach > REF_I64_MAX || size > REF_I64_MAX) break;
+        }
+        ref_i128 planes_count = (ref_i128)(d->batch > 0 ? d->batch : 1) * d->channels; /* < 2^126 */
+        if (reach > REF_I64_MAX || size > REF_I64_MAX || planes_count > REF_I64_MAX ||
+            reach + planes_count * size > REF_I64_MAX)
+            v.optional |= REF_OVERFLOW;
+    }
     for (int t = 0; t < 2; t++) {
         ref_i128 per_batch = planes[t] * d->channels; /* <= 2^63 * 2^63: fits in 128 bits */
         if (planes[t] > REF_I64_MAX || per_batch > REF_I64_MAX) {
@@ -310,12 +326,17 @@ static inline int64_t ref_first_tap(const ref_axis *a, int64_t o) {
     return (int64_t)x;
 }
 
+/* Expected index that int64 cannot hold: only an all-padding window's first tap
+ * (which may lie far past the input with a huge dilation and stride) gets there;
+ * checkers accept any value for it (the geometry also allows OVERFLOW then). */
+#define REF_INDEX_UNREPRESENTABLE INT64_MIN
+
 /* Reported index for a winning tap at coordinates (d, h, w), per the flags. */
 static inline int64_t ref_index(const ref_geom *g, int64_t n, int64_t c, int64_t d, int64_t h, int64_t w) {
-    int64_t D = g->ax[0].in, H = g->ax[1].in, W = g->ax[2].in;
-    int64_t p = (g->flags & SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR) ? (w * H + h) * D + d : (d * H + h) * W + w;
-    if (g->flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) p += (n * g->channels + c) * g->in_plane;
-    return p;
+    ref_i128 D = g->ax[0].in, H = g->ax[1].in, W = g->ax[2].in;
+    ref_i128 p = (g->flags & SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR) ? (w * H + h) * D + d : (d * H + h) * W + w;
+    if (g->flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) p += ((ref_i128)n * g->channels + c) * g->in_plane;
+    return p > REF_I64_MAX ? REF_INDEX_UNREPRESENTABLE : (int64_t)p;
 }
 
 /* Element access as double and raw-bit copies, for every dtype. */
