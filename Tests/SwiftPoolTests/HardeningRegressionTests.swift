@@ -97,3 +97,33 @@ final class HardeningUnpoolRegressionTests: XCTestCase {
         XCTAssertEqual(elements, -7)
     }
 }
+
+final class HardeningFractionalRegressionTests: XCTestCase {
+    /// Fuzz finding 5: fractional max pooling allocated its window-start scratch
+    /// (output_size summed over the axes) with a Swift allocation, even for batch 0,
+    /// where no buffer backs the sizes: an output of 2^60 x 1 asked for 2^63 bytes
+    /// and the Swift runtime aborted the host process. Batch 0 is now a no-op, and a
+    /// failed scratch allocation is SWIFTPOOL_ERROR_OUT_OF_MEMORY (exercised under
+    /// RLIMIT_AS by Tests/hardening/test_limits.c).
+    func testFractionalBatchZeroWithHugeSizesIsANoOp() {
+        var d = makeDesc(rank: 2, batch: 0, input: [1 << 60, 1], kernel: [1, 1])
+        let outputSize: [Int64] = [1 << 60, 1]
+        var input: Float = 0, output: Float = -7
+        XCTAssertEqual(swiftpool_fractional_max_pool_forward(&d, outputSize, nil, 0, 1, &input, 0, &output, 0, nil, 0),
+                       statusOK, String(cString: swiftpool_last_error_message()))
+        XCTAssertEqual(output, -7)
+    }
+
+    /// Found with it: the shared tensor check multiplied batch first, so with batch 0
+    /// an input plane past Int.max passed, and the kernels' plane arithmetic then
+    /// wrapped (release) or trapped (debug). Planes must fit on their own, as
+    /// max/avg pooling already required.
+    func testBatchZeroPlanePastInt64IsOverflow() {
+        var d = makeDesc(rank: 2, batch: 0, input: [1 << 40, 1 << 40], kernel: [1, 1])
+        let outputSize: [Int64] = [1, 1]
+        var input: Float = 0, output: Float = -7
+        XCTAssertEqual(swiftpool_fractional_max_pool_forward(&d, outputSize, nil, 0, 1, &input, 0, &output, 0, nil, 0),
+                       status(SWIFTPOOL_ERROR_OVERFLOW))
+        XCTAssertEqual(output, -7)
+    }
+}

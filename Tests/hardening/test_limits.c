@@ -243,6 +243,11 @@ static void memory_exhaustion(void) {
         int64_t *idx = malloc(N * sizeof(int64_t));
         if (!in || !out || !idx) _exit(3);
         for (int i = 0; i < N; i++) in[i] = (float)(i % 101);
+        enum { BIG = 1 << 22 };
+        float *big_in = malloc(BIG * sizeof(float)), *big_out = malloc(BIG * sizeof(float));
+        int64_t *big_idx = malloc(BIG * sizeof(int64_t));
+        if (!big_in || !big_out || !big_idx) _exit(3);
+        for (int i = 0; i < BIG; i++) { big_in[i] = (float)(i % 7); big_out[i] = -5.0f; }
         /* From here on, only 16 MiB more address space. */
         struct rlimit r = {(rlim_t)vm_bytes() + (16u << 20), (rlim_t)vm_bytes() + (16u << 20)};
         if (setrlimit(RLIMIT_AS, &r) != 0) _exit(4);
@@ -267,6 +272,31 @@ static void memory_exhaustion(void) {
             } else if (rc != SWIFTPOOL_OK) bad |= 4;
             rc = swiftpool_avg_pool_forward(&d, in, N, out, N);
             if (rc != SWIFTPOOL_OK && rc != SWIFTPOOL_ERROR_OUT_OF_MEMORY) bad |= 8;
+        }
+        /* Operators with scratch sized by the output: a 2^22 x 1 output (16 MiB,
+         * allocated before the limit) wants 32 MiB of fractional window starts, more
+         * than the limit leaves: OUT_OF_MEMORY (or OK), never an abort. ROI pooling
+         * and unpooling run on the same buffers. */
+        swiftpool_set_num_threads(0);
+        {
+            int64_t big = INT64_C(1) << 22;
+            swiftpool_pool_desc d;
+            swiftpool_pool_desc_init(&d, 2);
+            d.input_size[0] = big;
+            d.input_size[1] = 1;
+            int64_t osize[2] = {big, 1};
+            int32_t rc = swiftpool_fractional_max_pool_forward(&d, osize, NULL, 0, 7, big_in, big, big_out, big,
+                                                               NULL, 0);
+            if (rc == SWIFTPOOL_ERROR_OUT_OF_MEMORY) {
+                if (!swiftpool_last_error_message()[0] || big_out[0] != -5.0f) bad |= 16;
+            } else if (rc != SWIFTPOOL_OK) bad |= 32;
+            float box[5] = {0, 0, 0, 0, (float)(big - 1)};
+            rc = swiftpool_roi_max_pool_forward(&d, box, 1, 5, osize, 1.0, big_in, big, big_out, big, NULL, 0);
+            if (rc != SWIFTPOOL_OK && rc != SWIFTPOOL_ERROR_OUT_OF_MEMORY) bad |= 64;
+            int64_t *where = big_idx;
+            for (int64_t q = 0; q < big; q++) where[q] = big - 1 - q;
+            rc = swiftpool_max_unpool_forward(&d, osize, big_in, big, where, big, big_out, big);
+            if (rc != SWIFTPOOL_OK && rc != SWIFTPOOL_ERROR_OUT_OF_MEMORY) bad |= 128;
         }
         _exit(bad ? 10 + bad : 0);
     }
