@@ -19,6 +19,9 @@ struct PoolError: Error {
 enum PoolOperator: String {
     case max = "max_pool"
     case average = "avg_pool"
+    case lp = "lp_pool"
+    /// Shape queries: output sizes do not depend on the operator, so every defined flag is accepted.
+    case shape = "pool_output_shape"
 }
 
 /// The window of one output position along one axis.
@@ -140,6 +143,10 @@ struct PoolGeometry {
                           | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR)
         case .average:
             return 0
+        case .lp:
+            return UInt32(SWIFTPOOL_FLAG_LP_ONNX)
+        case .shape:
+            return allowedFlags(.max) | allowedFlags(.average) | allowedFlags(.lp)
         }
     }
 
