@@ -56,14 +56,15 @@ test-swift:
 
 $(BINDIR)/test_capi_c: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	@mkdir -p $(BINDIR)
-	$(CC) -std=c99 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(CC) -std=c99 -O1 $(WARN) -pthread -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 $(BINDIR)/test_capi_cpp: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	@mkdir -p $(BINDIR)
-	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -pthread -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
 	$(BINDIR)/test_capi_c
 	$(BINDIR)/test_capi_cpp
+	SWIFTPOOL_MAX_ISA=baseline SWIFTPOOL_NUM_THREADS=3 $(BINDIR)/test_capi_c
 
 test-python: $(LIB)
 	$(PYTHON) -m pytest -q Tests/python

@@ -105,12 +105,16 @@ SWIFTPOOL_API const char *swiftpool_isa(void);
  * Tensor and pooling descriptors
  * ========================================================================= */
 
-/* Element types. Values are pinned. */
+/* Element types. Values are pinned. Max-type operators accept every type;
+ * averaging operators (average, LP) accept the floating-point types only, as
+ * PyTorch does (integer inputs give SWIFTPOOL_ERROR_UNSUPPORTED). */
 typedef enum swiftpool_dtype {
     SWIFTPOOL_DTYPE_FLOAT32 = 1,
-    SWIFTPOOL_DTYPE_FLOAT64 = 2
-    /* Reserved for later versions: FLOAT16 = 3, BFLOAT16 = 4, UINT8 = 5,
-     * INT8 = 6. They return SWIFTPOOL_ERROR_UNSUPPORTED today. */
+    SWIFTPOOL_DTYPE_FLOAT64 = 2,
+    SWIFTPOOL_DTYPE_FLOAT16 = 3,   /* IEEE binary16 */
+    SWIFTPOOL_DTYPE_BFLOAT16 = 4,  /* bfloat16: the top 16 bits of a float32 */
+    SWIFTPOOL_DTYPE_UINT8 = 5,
+    SWIFTPOOL_DTYPE_INT8 = 6
 } swiftpool_dtype;
 
 /* Memory layouts of a dense, contiguous tensor. Values are pinned.

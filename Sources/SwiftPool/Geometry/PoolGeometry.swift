@@ -117,7 +117,17 @@ struct PoolGeometry {
         switch dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: return 4
         case SWIFTPOOL_DTYPE_FLOAT64: return 8
+        case SWIFTPOOL_DTYPE_FLOAT16, SWIFTPOOL_DTYPE_BFLOAT16: return 2
+        case SWIFTPOOL_DTYPE_UINT8, SWIFTPOOL_DTYPE_INT8: return 1
         default: return nil
+        }
+    }
+
+    /// Averaging needs a floating-point result type (PyTorch rejects integer avg_pool too).
+    static func isFloatingPoint(_ dtype: swiftpool_dtype) -> Bool {
+        switch dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32, SWIFTPOOL_DTYPE_FLOAT64, SWIFTPOOL_DTYPE_FLOAT16, SWIFTPOOL_DTYPE_BFLOAT16: return true
+        default: return false
         }
     }
 
@@ -162,7 +172,10 @@ struct PoolGeometry {
         }
         let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
-            throw .unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1, SWIFTPOOL_DTYPE_FLOAT64=2)")
+            throw .unsupported("\(name): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
+        }
+        guard op == .max || PoolGeometry.isFloatingPoint(dtype) else {
+            throw .unsupported("\(name): dtype \(desc.dtype) is an integer type; \(name) needs a floating-point dtype")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))
         guard layout == SWIFTPOOL_LAYOUT_NCHW || layout == SWIFTPOOL_LAYOUT_NHWC else {

@@ -8,6 +8,10 @@ enum PoolDispatch {
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: maxPool(g, input, output, indices, as: Float.self)
         case SWIFTPOOL_DTYPE_FLOAT64: maxPool(g, input, output, indices, as: Double.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: maxPool(g, input, output, indices, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: maxPool(g, input, output, indices, as: BFloat16.self)
+        case SWIFTPOOL_DTYPE_UINT8: maxPool(g, input, output, indices, as: UInt8.self)
+        case SWIFTPOOL_DTYPE_INT8: maxPool(g, input, output, indices, as: Int8.self)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }
@@ -16,6 +20,8 @@ enum PoolDispatch {
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: avgPool(g, input, output, as: Float.self)
         case SWIFTPOOL_DTYPE_FLOAT64: avgPool(g, input, output, as: Double.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: avgPool(g, input, output, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: avgPool(g, input, output, as: BFloat16.self)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }
