@@ -313,6 +313,7 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * rescaled), with padding, padding_end, auto_pad, dilation and ceil_mode as in
  * swiftpool_max_pool_forward. norm_type (ONNX's p) must be finite and > 0.
  *
+ * Floating-point dtypes only (integer ones: UNSUPPORTED, as for averaging).
  * Powers and sums are computed in double precision and rounded once to the
  * element type: float32 results stay finite and accurate where PyTorch's
  * float32 x.pow(p) overflows to inf or underflows to 0, and may differ from
@@ -322,7 +323,8 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * NaN, or not finite and > 0 with LP_ONNX; padding, padding_end, dilation or
  * auto_pad without LP_ONNX; every field as swiftpool_max_pool_forward);
  * INVALID_SHAPE; OVERFLOW; BUFFER_TOO_SMALL (input_len, output_len);
- * UNSUPPORTED (dtype, layout, rank, struct_size, flags other than LP_ONNX).
+ * UNSUPPORTED (dtype unknown or integer, layout, rank, struct_size, flags
+ * other than LP_ONNX).
  */
 SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc, double norm_type,
                                                 const void *input, int64_t input_len,
@@ -363,7 +365,7 @@ SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc,
  */
 
 /*
- * Adaptive max pooling, 1D/2D/3D, forward.
+ * Adaptive max pooling, 1D/2D/3D, forward; every dtype.
  * Matches torch.nn.functional.adaptive_max_pool{1,2,3}d(x, output_size,
  * return_indices=True), both memory formats:
  *   - NaN propagates: a bin holding NaN yields NaN, the last NaN in scan order
@@ -388,11 +390,13 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
                                                           int64_t *indices, int64_t indices_len);
 
 /*
- * Adaptive average pooling, 1D/2D/3D, forward: the mean of each bin.
+ * Adaptive average pooling, 1D/2D/3D, forward: the mean of each bin;
+ * floating-point dtypes only.
  * Matches torch.nn.functional.adaptive_avg_pool{1,2,3}d(x, output_size);
  * sums are accumulated in double precision (PyTorch's float32 accumulation
  * may differ in the last bits, and drifts on huge bins).
- * Errors: as swiftpool_adaptive_max_pool_forward, and flags must be 0.
+ * Errors: as swiftpool_adaptive_max_pool_forward; flags must be 0, and an
+ * integer dtype is UNSUPPORTED.
  */
 SWIFTPOOL_API int32_t swiftpool_adaptive_avg_pool_forward(const swiftpool_pool_desc *desc,
                                                           const int64_t *output_size,
@@ -450,15 +454,17 @@ SWIFTPOOL_API int32_t swiftpool_spatial_pyramid_pool_output_length(int64_t chann
  *           element c*h*w + i*w + j for channel c and bin (i, j), for either
  *           input layout: the layout of common PyTorch SPP layers,
  *           torch.cat([adaptive_max_pool2d(x, (h, w)).flatten(1) ...], 1).
- * MAX: the bin's maximum (a NaN in the bin gives NaN, which of several NaN
- * payloads is unspecified; NAN_IGNORE skips NaN). AVG: the bin's mean, summed
- * in double precision. The input is read once for all levels.
+ * MAX (every dtype): the bin's maximum (a NaN in the bin gives NaN, which of
+ * several NaN payloads is unspecified; NAN_IGNORE skips NaN). AVG
+ * (floating-point dtypes): the bin's mean, summed in double precision.
+ * The input is read once for all levels.
  * Errors: NULL_POINTER (desc, levels, input, output); INVALID_ARGUMENT
  * (num_levels < 1, a level entry < 1, batch < 0, channels or input_size < 1,
  * a sizes entry out of range; misaligned or overlapping buffers);
  * INVALID_SHAPE (bins SPPNET on a size it cannot divide); OVERFLOW;
- * BUFFER_TOO_SMALL (input_len, output_len, sizes_len); UNSUPPORTED (dtype,
- * layout, spatial_rank other than 2, struct_size, flags, mode, bins);
+ * BUFFER_TOO_SMALL (input_len, output_len, sizes_len); UNSUPPORTED (dtype
+ * unknown, or integer with AVG; layout, spatial_rank other than 2,
+ * struct_size, flags, mode, bins);
  * OUT_OF_MEMORY (scratch space, a few bins' worth per channel).
  */
 SWIFTPOOL_API int32_t swiftpool_spatial_pyramid_pool_forward(const swiftpool_pool_desc *desc,

@@ -206,6 +206,7 @@ final class AdaptivePoolTests: XCTestCase {
             expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x2", avg: avg) { $0.flags = UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL) }
         }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x1", avg: true) { $0.flags = UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 6 is an integer type", avg: true) { $0.dtype = 6 }
         expectFailure(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, mentions: "indices_len is 3", indicesLen: 3)
     }
 

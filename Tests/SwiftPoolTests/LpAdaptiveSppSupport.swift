@@ -8,11 +8,14 @@ import XCTest
 private func nonNull(_ p: UnsafeRawPointer?) -> UnsafeRawPointer { p ?? UnsafeRawPointer(bitPattern: 64)! }
 private func nonNull(_ p: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer { p ?? UnsafeMutableRawPointer(bitPattern: 64)! }
 
-/// swiftpool_lp_pool_forward; returns (status, output). The output starts as 12345s.
-func callLpPool<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ p: Double, _ input: [T],
+/// Value every output element starts as: a failed call must leave it untouched.
+let untouched = 77.0
+
+/// swiftpool_lp_pool_forward; returns (status, output).
+func callLpPool<T: PoolElement>(_ desc: swiftpool_pool_desc, _ p: Double, _ input: [T],
                                         outputCount: Int) -> (Int32, [T]) {
     var d = desc
-    var out = [T](repeating: 12345, count: outputCount)
+    var out = [T](repeating: T(poolWide: untouched), count: outputCount)
     let rc = input.withUnsafeBytes { src in
         out.withUnsafeMutableBytes { dst in
             swiftpool_lp_pool_forward(&d, p, nonNull(src.baseAddress), Int64(input.count),
@@ -23,12 +26,12 @@ func callLpPool<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ p: Double
 }
 
 /// swiftpool_adaptive_{max,avg}_pool_forward; returns (status, output, indices).
-func callAdaptive<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, outputSize: [Int], _ input: [T], max: Bool,
+func callAdaptive<T: PoolElement>(_ desc: swiftpool_pool_desc, outputSize: [Int], _ input: [T], max: Bool,
                                           withIndices: Bool = true) -> (Int32, [T], [Int64]) {
     var d = desc
     let rank = Int(desc.spatial_rank)
     let count = Int(desc.batch) * Int(desc.channels) * outputSize.prefix(rank).reduce(1, *)
-    var out = [T](repeating: 12345, count: count)
+    var out = [T](repeating: T(poolWide: untouched), count: count)
     var idx = [Int64](repeating: -7, count: count)
     let sizes = outputSize.map(Int64.init)
     let rc = input.withUnsafeBytes { src in
@@ -49,14 +52,14 @@ func callAdaptive<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, outputSiz
 }
 
 /// swiftpool_spatial_pyramid_pool_forward with levels as (rows, columns) pairs.
-func callPyramid<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, levels: [(Int, Int)], mode: swiftpool_spp_mode,
+func callPyramid<T: PoolElement>(_ desc: swiftpool_pool_desc, levels: [(Int, Int)], mode: swiftpool_spp_mode,
                                          bins: swiftpool_spp_bins, sizes: [Int]? = nil, _ input: [T]) -> (Int32, [T]) {
     var d = desc
     let flat = levels.flatMap { [Int64($0.0), Int64($0.1)] }
     var length: Int64 = 0
     _ = swiftpool_spatial_pyramid_pool_output_length(desc.channels, flat, Int64(levels.count), &length)
     let count = Int(desc.batch) * Int(length)
-    var out = [T](repeating: 12345, count: count)
+    var out = [T](repeating: T(poolWide: untouched), count: count)
     let sizes64 = sizes?.map(Int64.init)
     let rc = input.withUnsafeBytes { src in
         out.withUnsafeMutableBytes { dst in
@@ -90,6 +93,13 @@ func assertAllClose<T: BinaryFloatingPoint>(_ got: [T], _ want: [T], ulps: T = 4
         return false
     }
     return true
+}
+
+/// Equal, both NaN, or within relative error `relative` (for types without ulp, e.g. bfloat16).
+func closeRelative<T: PoolElement>(_ got: T, _ want: T, relative: Double) -> Bool {
+    let a = got.poolWide, b = want.poolWide
+    if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+    return a == b || abs(a - b) <= relative * abs(b)
 }
 
 /// NCHW -> NHWC for a tensor with `plane` spatial elements per channel.

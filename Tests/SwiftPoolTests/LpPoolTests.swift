@@ -199,7 +199,8 @@ final class LpPoolTests: XCTestCase {
         expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "output_len is -1", outputLen: -1)
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x1") { $0.flags = UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x10") { $0.flags = 1 << 4 }
-        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 3") { $0.dtype = 3 }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 9 is unknown") { $0.dtype = 9 }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 5 is an integer type") { $0.dtype = 5 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "layout 0") { $0.layout = 0 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "spatial_rank is 4") { $0.spatial_rank = 4 }
         expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "struct_size is 12") { $0.struct_size = 12 }

@@ -78,7 +78,7 @@ public func swiftpool_lp_pool_forward(_ desc: UnsafePointer<swiftpool_pool_desc>
         let (src, dst) = try tensors(input, input_len, inputElements: g.pool.inputElements,
                                      output, output_len, outputElements: g.pool.outputElements,
                                      elementSize: PoolGeometry.elementSize(g.pool.dtype) ?? 1, function)
-        LpAdaptiveSppDispatch.lpPool(g, input: src, output: dst)
+        try LpAdaptiveSppDispatch.lpPool(g, input: src, output: dst)
     }
 }
 
@@ -92,7 +92,7 @@ private func adaptiveGeometry(_ desc: UnsafePointer<swiftpool_pool_desc>?, _ out
     guard let outputSize else { throw .null("\(function): output_size is NULL") }
     let rank = (1...3).contains(d.spatial_rank) ? Int(d.spatial_rank) : 0
     let sizes = (0..<rank).map { outputSize[$0] }
-    if rank == 0 { _ = try PoolTensorFields(d, name: op.rawValue, allowedFlags: op.allowedFlags) }
+    if rank == 0 { _ = try PoolTensorFields(d, name: op.rawValue, allowedFlags: op.allowedFlags, floatingPoint: op == .average) }
     return try AdaptiveGeometry(d, outputSize: sizes, op: op)
 }
 
@@ -115,7 +115,7 @@ public func swiftpool_adaptive_max_pool_forward(_ desc: UnsafePointer<swiftpool_
             try checkDisjoint(idx, g.outputElements * 8, "indices", src, g.inputElements * size, "input", function)
             try checkDisjoint(idx, g.outputElements * 8, "indices", dst, g.outputElements * size, "output", function)
         }
-        LpAdaptiveSppDispatch.adaptiveMax(g, input: src, output: dst, indices: indices)
+        try LpAdaptiveSppDispatch.adaptiveMax(g, input: src, output: dst, indices: indices)
     }
 }
 
@@ -130,7 +130,7 @@ public func swiftpool_adaptive_avg_pool_forward(_ desc: UnsafePointer<swiftpool_
         let (src, dst) = try tensors(input, input_len, inputElements: g.inputElements,
                                      output, output_len, outputElements: g.outputElements,
                                      elementSize: g.tensor.elementSize, function)
-        LpAdaptiveSppDispatch.adaptiveAvg(g, input: src, output: dst)
+        try LpAdaptiveSppDispatch.adaptiveAvg(g, input: src, output: dst)
     }
 }
 

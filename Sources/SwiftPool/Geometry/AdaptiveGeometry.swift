@@ -20,9 +20,10 @@ struct PoolTensorFields {
 
     var inputElements: Int { batch * channels * inputSizes.reduce(1, *) }
 
-    /// `name` prefixes messages; `ranks` are the accepted spatial ranks.
+    /// `name` prefixes messages; `ranks` are the accepted spatial ranks; `floatingPoint`
+    /// restricts the dtype to the floating-point ones (averaging, as PyTorch).
     init(_ desc: swiftpool_pool_desc, name: String, allowedFlags: UInt32,
-         ranks: ClosedRange<Int32> = 1...3) throws(PoolError) {
+         ranks: ClosedRange<Int32> = 1...3, floatingPoint: Bool = false) throws(PoolError) {
         guard desc.struct_size == UInt32(MemoryLayout<swiftpool_pool_desc>.size) else {
             throw .unsupported("\(name): desc.struct_size is \(desc.struct_size), expected \(MemoryLayout<swiftpool_pool_desc>.size) (call swiftpool_pool_desc_init)")
         }
@@ -32,7 +33,10 @@ struct PoolTensorFields {
         }
         let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
-            throw .unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1, SWIFTPOOL_DTYPE_FLOAT64=2)")
+            throw .unsupported("\(name): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
+        }
+        guard !floatingPoint || PoolGeometry.isFloatingPoint(dtype) else {
+            throw .unsupported("\(name): dtype \(desc.dtype) is an integer type; \(name) needs a floating-point dtype")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))
         guard layout == SWIFTPOOL_LAYOUT_NCHW || layout == SWIFTPOOL_LAYOUT_NHWC else {
@@ -138,7 +142,7 @@ struct AdaptiveGeometry {
     /// the C layer reads them only once the rank is known to be 1...3.
     init(_ desc: swiftpool_pool_desc, outputSize: [Int64], op: AdaptiveOperator) throws(PoolError) {
         let name = op.rawValue
-        let tensor = try PoolTensorFields(desc, name: name, allowedFlags: op.allowedFlags)
+        let tensor = try PoolTensorFields(desc, name: name, allowedFlags: op.allowedFlags, floatingPoint: op == .average)
         let rank = tensor.spatialRank
         guard outputSize.count == rank else {
             throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL, message: "\(name): \(outputSize.count) output sizes for rank \(rank)")

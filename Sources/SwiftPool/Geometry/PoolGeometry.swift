@@ -174,7 +174,7 @@ struct PoolGeometry {
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
             throw .unsupported("\(name): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
         }
-        guard op == .max || PoolGeometry.isFloatingPoint(dtype) else {
+        guard op == .max || op == .shape || PoolGeometry.isFloatingPoint(dtype) else {
             throw .unsupported("\(name): dtype \(desc.dtype) is an integer type; \(name) needs a floating-point dtype")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))

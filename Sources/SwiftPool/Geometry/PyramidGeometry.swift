@@ -122,7 +122,7 @@ struct PyramidGeometry {
         }
         let tensor = try PoolTensorFields(desc, name: name,
                                           allowedFlags: mode == .max ? UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) : 0,
-                                          ranks: 2...2)
+                                          ranks: 2...2, floatingPoint: mode == .average)
         let levels = try PyramidGeometry.levels(flatLevels, name: name)
         let (length, offsets) = try PyramidGeometry.layout(channels: tensor.channels, levels: levels, name: name)
         try PoolTensorFields.checkedProduct([length, tensor.batch, tensor.elementSize],

@@ -1,5 +1,7 @@
 // Kernel choice for LP, adaptive and spatial pyramid pooling: element type first,
-// then layout and rule. Raw pointers become typed here.
+// then layout and rule. Raw pointers become typed here. Integer dtypes reach only
+// the max-type kernels (validation rejects them for averaging); a dtype without a
+// kernel is reported as INTERNAL rather than trapping.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,12 +10,19 @@ import Darwin
 import CSwiftPool
 
 enum LpAdaptiveSppDispatch {
+    private static func noKernel(_ dtype: swiftpool_dtype, _ what: String) -> PoolError {
+        PoolError(status: SWIFTPOOL_ERROR_INTERNAL, message: "\(what): dtype \(dtype.rawValue) passed validation but has no kernel")
+    }
+
     // MARK: LP pooling
 
-    static func lpPool(_ g: LpPoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
+    static func lpPool(_ g: LpPoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) throws(PoolError) {
         switch g.pool.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: lpPool(g, input, output, as: Float.self)
         case SWIFTPOOL_DTYPE_FLOAT64: lpPool(g, input, output, as: Double.self)
-        default: lpPool(g, input, output, as: Float.self)   // validated: FLOAT32
+        case SWIFTPOOL_DTYPE_FLOAT16: lpPool(g, input, output, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: lpPool(g, input, output, as: BFloat16.self)
+        default: throw noKernel(g.pool.dtype, PoolOperator.lp.rawValue)
         }
     }
 
@@ -45,10 +54,15 @@ enum LpAdaptiveSppDispatch {
     // MARK: Adaptive pooling
 
     static func adaptiveMax(_ g: AdaptiveGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
-                            indices: UnsafeMutablePointer<Int64>?) {
+                            indices: UnsafeMutablePointer<Int64>?) throws(PoolError) {
         switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: adaptiveMax(g, input, output, indices, as: Float.self)
         case SWIFTPOOL_DTYPE_FLOAT64: adaptiveMax(g, input, output, indices, as: Double.self)
-        default: adaptiveMax(g, input, output, indices, as: Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: adaptiveMax(g, input, output, indices, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: adaptiveMax(g, input, output, indices, as: BFloat16.self)
+        case SWIFTPOOL_DTYPE_UINT8: adaptiveMax(g, input, output, indices, as: UInt8.self)
+        case SWIFTPOOL_DTYPE_INT8: adaptiveMax(g, input, output, indices, as: Int8.self)
+        default: throw noKernel(g.dtype, AdaptiveOperator.max.rawValue)
         }
     }
 
@@ -64,10 +78,13 @@ enum LpAdaptiveSppDispatch {
         }
     }
 
-    static func adaptiveAvg(_ g: AdaptiveGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
+    static func adaptiveAvg(_ g: AdaptiveGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) throws(PoolError) {
         switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: adaptiveAvg(g, input, output, as: Float.self)
         case SWIFTPOOL_DTYPE_FLOAT64: adaptiveAvg(g, input, output, as: Double.self)
-        default: adaptiveAvg(g, input, output, as: Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: adaptiveAvg(g, input, output, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: adaptiveAvg(g, input, output, as: BFloat16.self)
+        default: throw noKernel(g.dtype, AdaptiveOperator.average.rawValue)
         }
     }
 
@@ -88,13 +105,23 @@ enum LpAdaptiveSppDispatch {
     static func pyramid(_ g: PyramidGeometry, input: UnsafeRawPointer,
                         output: UnsafeMutableRawPointer) throws(PoolError) {
         guard g.batch > 0 else { return }   // nothing to do, and no scratch to size
-        switch (g.dtype, g.mode, g.nanIgnore) {
-        case (SWIFTPOOL_DTYPE_FLOAT64, .max, false): try pyramid(g, input, output, PyramidMax<Double, PropagateNaN>.self)
-        case (SWIFTPOOL_DTYPE_FLOAT64, .max, true): try pyramid(g, input, output, PyramidMax<Double, IgnoreNaN>.self)
-        case (SWIFTPOOL_DTYPE_FLOAT64, .average, _): try pyramid(g, input, output, PyramidAvg<Double>.self)
-        case (_, .max, false): try pyramid(g, input, output, PyramidMax<Float, PropagateNaN>.self)
-        case (_, .max, true): try pyramid(g, input, output, PyramidMax<Float, IgnoreNaN>.self)
-        case (_, .average, _): try pyramid(g, input, output, PyramidAvg<Float>.self)
+        switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: try pyramid(g, input, output, as: Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT64: try pyramid(g, input, output, as: Double.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: try pyramid(g, input, output, as: Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: try pyramid(g, input, output, as: BFloat16.self)
+        case SWIFTPOOL_DTYPE_UINT8 where g.mode == .max: try pyramid(g, input, output, as: UInt8.self)
+        case SWIFTPOOL_DTYPE_INT8 where g.mode == .max: try pyramid(g, input, output, as: Int8.self)
+        default: throw noKernel(g.dtype, PyramidGeometry.name)
+        }
+    }
+
+    private static func pyramid<T: PoolElement>(_ g: PyramidGeometry, _ input: UnsafeRawPointer,
+                                                _ output: UnsafeMutableRawPointer, as: T.Type) throws(PoolError) {
+        switch (g.mode, g.nanIgnore) {
+        case (.max, false): try pyramid(g, input, output, PyramidMax<T, PropagateNaN>.self)
+        case (.max, true): try pyramid(g, input, output, PyramidMax<T, IgnoreNaN>.self)
+        case (.average, _): try pyramid(g, input, output, PyramidAvg<T>.self)
         }
     }
 
