@@ -1601,6 +1601,16 @@ static void test_bad_inputs(void) {
                 SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 1, 0, __LINE__);
     expect_fail("input_len 0", &d, g_in, 0, g_out, 8, g_idx, 8,
                 SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 1, 1, __LINE__);
+    /* A negative capacity is an invalid size rather than a small buffer. */
+    expect_fail("input_len -1", &d, g_in, -1, g_out, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    CHECK_MESSAGE_HAS("input_len");
+    expect_fail("output_len -1", &d, g_in, 32, g_out, -1, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    CHECK_MESSAGE_HAS("output_len");
+    expect_fail("indices_len -1", &d, g_in, 32, g_out, 8, g_idx, -1,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 0, __LINE__);
+    CHECK_MESSAGE_HAS("indices_len");
     /* Capacities count elements, not bytes: float64 needs the same counts. */
     d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
     reset_buffers();
@@ -1779,7 +1789,11 @@ static void test_bad_inputs(void) {
     CHECK_STATUS(swiftpool_avg_pool_forward(&d, g_in, 0, g_out, 0), SWIFTPOOL_OK);
     CHECK(all_bytes(g_out, sizeof g_out, SENTINEL_BYTE));
     CHECK_NO_MESSAGE();
-    /* ...but its descriptor is still validated. */
+    /* ...but its pointers and descriptor are still validated. */
+    expect_fail("batch 0 with NULL input", &d, NULL, 0, g_out, 0, g_idx, 0,
+                SWIFTPOOL_ERROR_NULL_POINTER, 1, 1, __LINE__);
+    expect_fail("batch 0 with NULL output", &d, g_in, 0, NULL, 0, g_idx, 0,
+                SWIFTPOOL_ERROR_NULL_POINTER, 1, 1, __LINE__);
     d.stride[0] = 0;
     expect_fail("batch 0 with stride 0", &d, g_in, 0, g_out, 0, g_idx, 0,
                 SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
