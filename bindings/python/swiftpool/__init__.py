@@ -41,6 +41,12 @@ __all__ = [
 ]
 
 
+# LP, adaptive, global and spatial pyramid pooling (lp_pool*, adaptive_*, global_*, spatial_pyramid_pool).
+from ._lp_adaptive_spp import *  # noqa: E402,F401,F403
+from ._lp_adaptive_spp import __all__ as _lp_adaptive_spp_all  # noqa: E402
+__all__ += _lp_adaptive_spp_all
+
+
 def version():
     """Version string of the loaded C library, "MAJOR.MINOR.PATCH".
 
