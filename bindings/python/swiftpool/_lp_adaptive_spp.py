@@ -505,7 +505,7 @@ def _levels(fname, levels):
 
 
 def spatial_pyramid_pool_length(channels, levels=(4, 2, 1)):
-    """Length of one sample's spatial pyramid pooling vector: ``channels * sum(h*w)``.
+    """Length of one sample's spatial pyramid pooling (SPP) vector: ``channels * sum(h*w)``.
 
     C: ``swiftpool_spatial_pyramid_pool_output_length``. ``levels`` as in
     ``spatial_pyramid_pool``. Raises ValueError (``SwiftPoolValueError``) for
