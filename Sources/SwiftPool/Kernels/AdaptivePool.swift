@@ -71,9 +71,15 @@ enum AdaptiveMaxKernel {
                                     let p = row &+ w
                                     let s = src + p &* C
                                     if let indices {
+                                        // Branch-free selects: random data would mispredict a branch.
                                         let idx = indices + q &* C
                                         let p64 = Int64(p)
-                                        for c in 0..<C where R.replaces(s[c], dst[c]) { dst[c] = s[c]; idx[c] = p64 }
+                                        for c in 0..<C {
+                                            let v = s[c], m = dst[c]
+                                            let take = R.replaces(v, m)
+                                            dst[c] = take ? v : m
+                                            idx[c] = take ? p64 : idx[c]
+                                        }
                                     } else {
                                         for c in 0..<C {
                                             let v = s[c], m = dst[c]

@@ -37,6 +37,27 @@ struct TorchL2: LpReduction {
     @inline(__always) func finish(_ a: Double, count: Int, kernelCount: Int) -> Double { torchScaled(a, count, kernelCount).squareRoot() }
 }
 
+/// x^n for a small positive integer n by repeated squaring: a few exact-ish
+/// multiplications instead of a pow call (PyTorch's pow also special-cases
+/// small integer exponents). Sign, zeros, inf and NaN behave as pow's.
+@inline(__always) func lpIntegerPower(_ x: Double, _ n: Int) -> Double {
+    var result = 1.0, base = x, e = n
+    while e > 0 {
+        if e & 1 == 1 { result *= base }
+        base *= base
+        e >>= 1
+    }
+    return result
+}
+
+/// PyTorch, integer p in 3...16.
+struct TorchIntLp: LpReduction {
+    var n: Int
+    var initial: Double { 0 }
+    @inline(__always) func add(_ a: Double, _ x: Double) -> Double { a + lpIntegerPower(x, n) }
+    @inline(__always) func finish(_ a: Double, count: Int, kernelCount: Int) -> Double { pow(torchScaled(a, count, kernelCount), 1 / Double(n)) }
+}
+
 /// PyTorch, any other finite p: x^p without absolute value (negative x with a
 /// fractional p gives NaN, as there).
 struct TorchLp: LpReduction {
@@ -72,6 +93,14 @@ struct OnnxL2: LpReduction {
     var initial: Double { 0 }
     @inline(__always) func add(_ a: Double, _ x: Double) -> Double { a + x * x }
     @inline(__always) func finish(_ a: Double, count: Int, kernelCount: Int) -> Double { a.squareRoot() }
+}
+
+/// ONNX, integer p in 3...16.
+struct OnnxIntLp: LpReduction {
+    var n: Int
+    var initial: Double { 0 }
+    @inline(__always) func add(_ a: Double, _ x: Double) -> Double { a + lpIntegerPower(abs(x), n) }
+    @inline(__always) func finish(_ a: Double, count: Int, kernelCount: Int) -> Double { pow(a, 1 / Double(n)) }
 }
 
 /// ONNX, any other p > 0.

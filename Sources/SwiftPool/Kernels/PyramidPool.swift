@@ -74,82 +74,128 @@ enum PyramidPoolKernel {
         let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
         let C = g.channels, H = g.height, W = g.width
         let width = nhwc ? C : 1, pixelStride = nhwc ? C : 1
-        // Start of each level's bins in `bins`, in bins.
-        var binOffsets: [Int] = []
-        var totalBins = 0
-        for level in g.levels { binOffsets.append(totalBins); totalBins += level.rows * level.columns }
-
+        let levelCount = g.levels.count
+        var lastSize: (Int, Int)? = nil
+        var table: [Int] = []
         for n in 0..<g.batch {
             let (h, w) = g.validSize(n)
-            let rowEdges = edges(length: h, counts: g.levels.map(\.rows), rule: g.bins)
-            let colEdges = edges(length: w, counts: g.levels.map(\.columns), rule: g.bins)
-            let cellsW = colEdges.count - 1
-            // Per level and bin: its cells [first, last) along rows / columns, and its size.
-            func cellRange(_ edges: [Int], _ b: (begin: Int, end: Int)) -> (Int, Int) {
-                (lowerBound(edges, b.begin), lowerBound(edges, b.end))
+            // The bin -> cell tables depend only on the sample's size: rebuild on change.
+            if lastSize == nil || lastSize! != (h, w) {
+                table = tables(g, h, w)
+                lastSize = (h, w)
             }
-            let rowCells = g.levels.map { level in
-                (0..<level.rows).map { cellRange(rowEdges, PyramidGeometry.bin($0, of: level.rows, length: h, rule: g.bins)) }
-            }
-            let colCells = g.levels.map { level in
-                (0..<level.columns).map { cellRange(colEdges, PyramidGeometry.bin($0, of: level.columns, length: w, rule: g.bins)) }
-            }
-
-            for group in 0..<(nhwc ? 1 : C) {
-                let base = nhwc ? input + n &* H &* W &* C : input + (n &* C &+ group) &* H &* W
-                for b in 0..<(totalBins &* width) { bins[b] = Red.identity }
-                for band in 0..<(rowEdges.count - 1) {
-                    // Reduce the band's elements into its cells.
-                    for k in 0..<(cellsW &* width) { cells[k] = Red.identity }
-                    for r in rowEdges[band]..<rowEdges[band + 1] {
-                        let row = base + r &* W &* pixelStride
-                        for cj in 0..<cellsW {
-                            let cell = cells + cj &* width
-                            if width == 1 {
-                                var a = cell[0]
-                                for col in colEdges[cj]..<colEdges[cj + 1] { a = Red.add(a, row[col]) }
-                                cell[0] = a
-                            } else {
-                                for col in colEdges[cj]..<colEdges[cj + 1] {
-                                    let p = row + col &* pixelStride
-                                    for k in 0..<width { cell[k] = Red.add(cell[k], p[k]) }
+            table.withUnsafeBufferPointer { t in
+                // Layout of `t` (see tables()): per level 5 entries, then row and column
+                // ranges (cell begin, cell end, elements) of every bin row / column,
+                // then the row and column cell edges.
+                let rowEdges = t[t.count - 2], colEdges = t[t.count - 1]
+                let cellsH = t[t.count - 4], cellsW = t[t.count - 3]
+                let totalBins = t[t.count - 5]
+                for group in 0..<(nhwc ? 1 : C) {
+                    let base = nhwc ? input + n &* H &* W &* C : input + (n &* C &+ group) &* H &* W
+                    for b in 0..<(totalBins &* width) { bins[b] = Red.identity }
+                    for band in 0..<cellsH {
+                        // Reduce the band's elements into its cells.
+                        for k in 0..<(cellsW &* width) { cells[k] = Red.identity }
+                        for r in t[rowEdges &+ band]..<t[rowEdges &+ band &+ 1] {
+                            let row = base + r &* W &* pixelStride
+                            for cj in 0..<cellsW {
+                                let cell = cells + cj &* width
+                                let c0 = t[colEdges &+ cj], c1 = t[colEdges &+ cj &+ 1]
+                                if width == 1 {
+                                    var a = cell[0]
+                                    for col in c0..<c1 { a = Red.add(a, row[col]) }
+                                    cell[0] = a
+                                } else {
+                                    for col in c0..<c1 {
+                                        let p = row + col &* pixelStride
+                                        for k in 0..<width { cell[k] = Red.add(cell[k], p[k]) }
+                                    }
+                                }
+                            }
+                        }
+                        // Fold the band into every bin whose rows cover it.
+                        for l in 0..<levelCount {
+                            let rows = t[5 &* l], columns = t[5 &* l &+ 1]
+                            let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
+                            for i in 0..<rows where t[rowRanges &+ 3 &* i] <= band && band < t[rowRanges &+ 3 &* i &+ 1] {
+                                for j in 0..<columns {
+                                    let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                                    let c0 = t[colRanges &+ 3 &* j], c1 = t[colRanges &+ 3 &* j &+ 1]
+                                    if width == 1 {
+                                        // One channel (NCHW): a plain scalar fold, no vector-loop setup.
+                                        var a = acc[0]
+                                        for cj in c0..<c1 { a = Red.merge(a, cells[cj]) }
+                                        acc[0] = a
+                                    } else {
+                                        for cj in c0..<c1 {
+                                            let cell = cells + cj &* width
+                                            for k in 0..<width { acc[k] = Red.merge(acc[k], cell[k]) }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
-                    // Fold the band into every bin whose rows cover it.
-                    for (l, level) in g.levels.enumerated() {
-                        for i in 0..<level.rows where rowCells[l][i].0 <= band && band < rowCells[l][i].1 {
-                            for j in 0..<level.columns {
-                                let acc = bins + (binOffsets[l] &+ i &* level.columns &+ j) &* width
-                                for cj in colCells[l][j].0..<colCells[l][j].1 {
-                                    let cell = cells + cj &* width
-                                    for k in 0..<width { acc[k] = Red.merge(acc[k], cell[k]) }
+                    // Write each level channel-major: element c*rows*columns + i*columns + j.
+                    let sample = output + n &* g.length
+                    for l in 0..<levelCount {
+                        let rows = t[5 &* l], columns = t[5 &* l &+ 1]
+                        let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
+                        let dst = sample + g.levelOffsets[l]
+                        let plane = rows &* columns
+                        for i in 0..<rows {
+                            let rowElements = t[rowRanges &+ 3 &* i &+ 2]
+                            for j in 0..<columns {
+                                let count = rowElements &* t[colRanges &+ 3 &* j &+ 2]
+                                let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                                for k in 0..<width {
+                                    let c = nhwc ? k : group
+                                    dst[c &* plane &+ i &* columns &+ j] = Red.finish(acc[k], count: count)
                                 }
-                            }
-                        }
-                    }
-                }
-                // Write each level channel-major: element c*rows*columns + i*columns + j.
-                let sample = output + n &* g.length
-                for (l, level) in g.levels.enumerated() {
-                    let dst = sample + g.levelOffsets[l]
-                    let plane = level.rows &* level.columns
-                    for i in 0..<level.rows {
-                        let rb = PyramidGeometry.bin(i, of: level.rows, length: h, rule: g.bins)
-                        for j in 0..<level.columns {
-                            let cb = PyramidGeometry.bin(j, of: level.columns, length: w, rule: g.bins)
-                            let count = (rb.end &- rb.begin) &* (cb.end &- cb.begin)
-                            let acc = bins + (binOffsets[l] &+ i &* level.columns &+ j) &* width
-                            for k in 0..<width {
-                                let c = nhwc ? k : group
-                                dst[c &* plane &+ i &* level.columns &+ j] = Red.finish(acc[k], count: count)
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The bin/cell bookkeeping of one sample size, flattened into one Int array
+    /// so the loops above touch no nested arrays:
+    ///   [5 per level: rows, columns, start of its row ranges, start of its column
+    ///   ranges, its first bin] + [(cell begin, cell end, elements) per bin row, then
+    ///   per bin column] + row edges + column edges
+    ///   + [total bins, cellsH, cellsW, start of row edges, start of column edges].
+    static func tables(_ g: PyramidGeometry, _ h: Int, _ w: Int) -> [Int] {
+        let rowEdges = edges(length: h, counts: g.levels.map(\.rows), rule: g.bins)
+        let colEdges = edges(length: w, counts: g.levels.map(\.columns), rule: g.bins)
+        var t = [Int](repeating: 0, count: 5 * g.levels.count)
+        var totalBins = 0
+        for (l, level) in g.levels.enumerated() {
+            t[5 * l] = level.rows
+            t[5 * l + 1] = level.columns
+            t[5 * l + 4] = totalBins
+            totalBins += level.rows * level.columns
+        }
+        for (l, level) in g.levels.enumerated() {
+            t[5 * l + 2] = t.count
+            for i in 0..<level.rows {
+                let b = PyramidGeometry.bin(i, of: level.rows, length: h, rule: g.bins)
+                t += [lowerBound(rowEdges, b.begin), lowerBound(rowEdges, b.end), b.end - b.begin]
+            }
+            t[5 * l + 3] = t.count
+            for j in 0..<level.columns {
+                let b = PyramidGeometry.bin(j, of: level.columns, length: w, rule: g.bins)
+                t += [lowerBound(colEdges, b.begin), lowerBound(colEdges, b.end), b.end - b.begin]
+            }
+        }
+        let rowStart = t.count
+        t += rowEdges
+        let colStart = t.count
+        t += colEdges
+        t += [totalBins, rowEdges.count - 1, colEdges.count - 1, rowStart, colStart]
+        return t
     }
 
     /// Index of the first element of sorted `a` that is >= `value`.
