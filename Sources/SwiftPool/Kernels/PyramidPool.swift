@@ -54,6 +54,12 @@ enum PyramidPoolKernel {
     static func edges(length: Int, counts: [Int], rule: PyramidBins) -> [Int] {
         var all: [Int] = []
         for count in counts {
+            if count >= length {
+                // At least one bin per element: every position is an edge (and a
+                // huge level costs no more than the map).
+                all += 0...length
+                continue
+            }
             for i in 0..<count {
                 let b = PyramidGeometry.bin(i, of: count, length: length, rule: rule)
                 all.append(b.begin)
