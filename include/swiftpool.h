@@ -321,8 +321,9 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * Fields ignored: count_include_pad, divisor_override.
  * Errors: NULL_POINTER (desc, input, output); INVALID_ARGUMENT (norm_type 0 or
  * NaN, or not finite and > 0 with LP_ONNX; padding, padding_end, dilation or
- * auto_pad without LP_ONNX; every field as swiftpool_max_pool_forward);
- * INVALID_SHAPE; OVERFLOW; BUFFER_TOO_SMALL (input_len, output_len);
+ * auto_pad without LP_ONNX; every field as swiftpool_max_pool_forward;
+ * negative *_len; misaligned or overlapping buffers); INVALID_SHAPE;
+ * OVERFLOW; BUFFER_TOO_SMALL (input_len, output_len);
  * UNSUPPORTED (dtype unknown or integer, layout, rank, struct_size, flags
  * other than LP_ONNX).
  */
@@ -377,8 +378,8 @@ SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc,
  *     shape and layout and hold int64 positions within one (n, c) plane of the
  *     input, (d*H + h)*W + w, for both layouts, as PyTorch.
  * Errors: NULL_POINTER (desc, output_size, input, output); INVALID_ARGUMENT
- * (batch < 0, channels, input_size or output_size < 1; misaligned or
- * overlapping buffers); OVERFLOW (tensor sizes, or output_size x input_size
+ * (batch < 0, channels, input_size or output_size < 1; negative *_len;
+ * misaligned or overlapping buffers); OVERFLOW (tensor sizes, or output_size x input_size
  * of an axis, overflow int64); BUFFER_TOO_SMALL (input_len, output_len,
  * indices_len when indices is not NULL); UNSUPPORTED (dtype, layout, rank,
  * struct_size, flags other than NAN_IGNORE).
