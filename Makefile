@@ -28,7 +28,9 @@ lib: $(LIB)
 $(LIB): $(SOURCES)
 	swift build $(SWIFT_FLAGS)
 	@mkdir -p $(LIBDIR)
-	cp .build/release/libswiftpool.so $(LIBDIR)/libswiftpool.so.0
+	# Copy then rename: a process that has the old library mapped keeps a valid file.
+	cp .build/release/libswiftpool.so $(LIBDIR)/.libswiftpool.so.0.tmp
+	mv -f $(LIBDIR)/.libswiftpool.so.0.tmp $(LIBDIR)/libswiftpool.so.0
 	ln -sf libswiftpool.so.0 $(LIB)
 
 deps:

@@ -163,8 +163,10 @@ enum {
  * Spatial arrays hold spatial_rank entries, outermost first: (W), (H, W) or
  * (D, H, W); entries past spatial_rank are ignored. All sizes are in elements.
  *
- * Call swiftpool_pool_desc_init() first: it sets struct_size (so that the struct
- * can grow in later versions without breaking old callers) and neutral defaults.
+ * Call swiftpool_pool_desc_init() first: it sets struct_size and neutral
+ * defaults. struct_size identifies the struct's version so that a later library
+ * can recognise callers built against this header; this version accepts only its
+ * own sizeof(swiftpool_pool_desc) and rejects any other with UNSUPPORTED.
  *
  *   batch              N >= 0 (0 is a valid no-op, as in PyTorch)
  *   channels           C >= 1
@@ -480,6 +482,161 @@ SWIFTPOOL_API int32_t swiftpool_spatial_pyramid_pool_forward(const swiftpool_poo
  * ========================================================================= */
 
 /* (section: max unpooling / fractional max pooling / ROI pooling) */
+
+/*
+ * These operators reuse swiftpool_pool_desc for the tensor they read: dtype,
+ * layout, spatial_rank, batch, channels, input_size and flags, plus the fields
+ * each one names below. Fields an operator does not name are ignored.
+ */
+
+/*
+ * Max unpooling, 1D/2D/3D, forward: the partial inverse of max pooling.
+ * Matches torch.nn.functional.max_unpool{1,2,3}d and ONNX MaxUnpool-22.
+ *
+ * desc describes the pooled tensor x (input_size = x's spatial size) and the
+ * pooling it undoes: kernel_size, stride, padding, padding_end (-1: same as
+ * padding, PyTorch; >= 0: ONNX's end pads). dilation must be 1, ceil_mode 0 and
+ * auto_pad NOTSET (neither PyTorch nor ONNX unpooling has them).
+ * flags: 0, or SWIFTPOOL_FLAG_INDICES_GLOBAL for ONNX's indices.
+ *
+ * output_size: NULL for the default, per axis
+ *   out = (in - 1) * stride - padding - padding_end + kernel_size
+ * (PyTorch's and ONNX's formula), else spatial_rank entries >= 1, outermost
+ * first. Any size is accepted here, as torch.ops.aten.max_unpool2d does: the
+ * front ends' own range rules (PyTorch: default - stride < size < default +
+ * stride; ONNX Runtime: size >= default) are the bindings' business.
+ *
+ * Every dtype is accepted (values are only moved), as in PyTorch.
+ * input and indices are dense (N, C, in...) tensors in desc->layout; output is
+ * the dense (N, C, out...) tensor in the same layout. output is zero-filled,
+ * then each x element is written at its index:
+ *   - default: index = (d*H + h)*W + w inside the element's own (n, c) output
+ *     plane (PyTorch), valid range [0, prod(out));
+ *   - SWIFTPOOL_FLAG_INDICES_GLOBAL: index = ((n*C + c)*prod(out)) + position in
+ *     the whole output, counted in NCHW order for both layouts (ONNX), valid
+ *     range [0, N*C*prod(out)); a value may land in another (n, c) plane.
+ * Duplicate indices: the element written last wins, elements taken in NCHW
+ * order of x (n, c, then spatial row-major), for both layouts; this is what
+ * PyTorch's CPU kernel and ONNX Runtime do, made deterministic.
+ * Every index is checked before anything is written.
+ *
+ * Errors: NULL_POINTER (desc, input, indices, output), INVALID_ARGUMENT (a
+ * field out of range, output_size entry < 1, an index out of range: the
+ * message names its position n, c, spatial coordinates and value; overlapping
+ * buffers), INVALID_SHAPE (default output size < 1), OVERFLOW, BUFFER_TOO_SMALL
+ * (input_len, indices_len, output_len), UNSUPPORTED (dtype, layout, rank,
+ * struct_size, flags other than SWIFTPOOL_FLAG_INDICES_GLOBAL).
+ */
+SWIFTPOOL_API int32_t swiftpool_max_unpool_forward(const swiftpool_pool_desc *desc,
+                                                   const int64_t *output_size,
+                                                   const void *input, int64_t input_len,
+                                                   const int64_t *indices, int64_t indices_len,
+                                                   void *output, int64_t output_len);
+
+/*
+ * Output shape of swiftpool_max_unpool_forward for the same desc and
+ * output_size (NULL: the default): writes spatial_rank sizes to
+ * result_size and N*C*prod(out) to *result_elements (either may be NULL).
+ * Errors: as swiftpool_max_unpool_forward, without the buffer errors.
+ */
+SWIFTPOOL_API int32_t swiftpool_max_unpool_output_shape(const swiftpool_pool_desc *desc,
+                                                        const int64_t *output_size,
+                                                        int64_t *result_size,
+                                                        int64_t *result_elements);
+
+/*
+ * Fractional max pooling, 2D/3D (spatial_rank 2 or 3), forward.
+ * Matches torch.nn.functional.fractional_max_pool{2,3}d bit for bit given the
+ * same _random_samples (Graham, "Fractional Max-Pooling", 2014; not in ONNX).
+ *
+ * desc: the input tensor and kernel_size (the pool size, >= 1). Fractional
+ * pooling has no stride, padding, dilation or ceil_mode: those are ignored.
+ * flags: 0 (PyTorch's NaN rule, as swiftpool_max_pool_forward), or
+ * SWIFTPOOL_FLAG_NAN_IGNORE.
+ * output_size: spatial_rank entries >= 1, outermost first, with
+ * output_size + kernel_size - 1 <= input_size per axis. (PyTorch's 3D check is
+ * stricter, output + kernel - 1 < input; the Python binding applies it.)
+ *
+ * Window starts along an axis with input `in`, output `out`, kernel `k`, for
+ * the (n, c) plane's sample u in [0, 1), computed in the element type exactly
+ * as PyTorch does:
+ *   alpha = (in - k) / (out - 1)
+ *   start(i) = trunc((i + u) * alpha) - trunc(u * alpha)   for i < out - 1
+ *   start(out - 1) = in - k          (the only window when out == 1)
+ * each window covering [start, start + k).
+ *
+ * samples: NULL, or a dense (N, C, spatial_rank) tensor of desc->dtype, the
+ * same as PyTorch's _random_samples and in PyTorch's order, which differs by
+ * rank: 2D (u_W, u_H), 3D (u_D, u_H, u_W). Every sample must be finite and in
+ * [0, 1). samples_len is its capacity in elements (0 when samples is NULL).
+ * When samples is NULL they are drawn from `seed`: sample j (j counting the
+ * (N, C, rank) tensor in order) is the j-th output x of SplitMix64 started at
+ * seed, as (x >> 40) * 2^-24 for float32, (x >> 11) * 2^-53 for float64. The
+ * same seed gives the same result on every machine and thread count.
+ *
+ * input: dense (N, C, in...) in desc->layout; output and indices (optional,
+ * may be NULL with indices_len 0): dense (N, C, out...) in the same layout;
+ * indices are int64 positions (d*H + h)*W + w within the (n, c) input plane,
+ * as PyTorch's return_indices.
+ * dtype: float32 or float64 (the window arithmetic runs in the element type).
+ * Errors: NULL_POINTER (desc, output_size, input, output), INVALID_ARGUMENT
+ * (kernel_size < 1, output_size < 1, a sample out of [0, 1) or not finite: the
+ * message names n, c, axis and value; samples_len != 0 with NULL samples;
+ * overlapping buffers), INVALID_SHAPE (output_size + kernel_size - 1 > input_size),
+ * OVERFLOW, BUFFER_TOO_SMALL (samples_len, input_len, output_len, indices_len),
+ * UNSUPPORTED (dtype, layout, rank not 2 or 3, struct_size, flags).
+ */
+SWIFTPOOL_API int32_t swiftpool_fractional_max_pool_forward(const swiftpool_pool_desc *desc,
+                                                            const int64_t *output_size,
+                                                            const void *samples, int64_t samples_len,
+                                                            uint64_t seed,
+                                                            const void *input, int64_t input_len,
+                                                            void *output, int64_t output_len,
+                                                            int64_t *indices, int64_t indices_len);
+
+/*
+ * ROI max pooling, 2D (spatial_rank 2), forward.
+ * Matches torchvision.ops.roi_pool (and its argmax, from
+ * torch.ops.torchvision.roi_pool) and ONNX MaxRoiPool-22 (pooled_shape =
+ * output_size, spatial_scale), which ONNX Runtime computes the same way.
+ *
+ * desc: the input feature map (N, C, H, W) (NHWC: (N, H, W, C)), float32 or
+ * float64; flags must be 0; window fields are ignored.
+ * boxes: dense (num_boxes, 5) tensor of desc->dtype, rows
+ * (batch_index, x1, y1, x2, y2) in input coordinates; boxes_len its capacity in
+ * elements. num_boxes 0 is a valid no-op.
+ * output_size: 2 entries (pooled_height, pooled_width), each >= 1.
+ * spatial_scale: multiplies the coordinates; rounded to desc->dtype first (as
+ * torchvision), then it must be finite and > 0 (as ONNX Runtime requires).
+ *
+ * Per box, all arithmetic in the element type, as torchvision's CPU kernel:
+ *   batch = trunc(batch_index), in [0, N);
+ *   x1' = round(x1 * scale) (half away from zero; also y1, x2, y2), each within int32;
+ *   roi_w = max(x2' - x1' + 1, 1), roi_h = max(y2' - y1' + 1, 1);
+ *   bin_h = roi_h / pooled_height; bin (ph, pw) covers rows
+ *   [floor(ph * bin_h), ceil((ph + 1) * bin_h)) + y1', columns likewise, clipped to the map.
+ * An empty bin gives 0 with argmax -1. Otherwise the max starts at -FLT_MAX (also
+ * for float64) and a value replaces it only when strictly greater, so NaN is
+ * ignored, ties keep the first in row-major order, and a bin of only NaN or
+ * -inf (or, for float64, values below -FLT_MAX) gives -FLT_MAX with argmax -1
+ * (torchvision's exact behaviour; ONNX Runtime differs only for bins holding NaN).
+ *
+ * output: dense (num_boxes, C, PH, PW) in desc->layout (NHWC: (num_boxes, PH, PW, C)).
+ * argmax (optional, may be NULL with argmax_len 0): same shape, int64 position
+ * h*W + w in the box's (batch, c) input plane, or -1.
+ * Errors: NULL_POINTER (desc, boxes, output_size, input, output), INVALID_ARGUMENT
+ * (num_boxes < 0, output_size < 1, spatial_scale, a bad box: batch index out of
+ * range or not finite, a coordinate not finite or out of int32 after scaling, the
+ * message naming the box, field and value; overlapping buffers), OVERFLOW,
+ * BUFFER_TOO_SMALL (boxes_len, input_len, output_len, argmax_len), UNSUPPORTED
+ * (dtype, layout, rank not 2, struct_size, flags).
+ */
+SWIFTPOOL_API int32_t swiftpool_roi_max_pool_forward(const swiftpool_pool_desc *desc,
+                                                     const void *boxes, int64_t num_boxes, int64_t boxes_len,
+                                                     const int64_t *output_size, double spatial_scale,
+                                                     const void *input, int64_t input_len,
+                                                     void *output, int64_t output_len,
+                                                     int64_t *argmax, int64_t argmax_len);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1780,6 +1780,29 @@ static void test_bad_inputs(void) {
     good_desc(&d); d.struct_size = (uint32_t)sizeof d + 8;
     DESC_FAIL("struct_size unknown (larger)", d, SWIFTPOOL_ERROR_UNSUPPORTED);
 
+    /* Overlapping buffers are rejected before anything is written (the header says
+     * only "must not overlap" here; the newer operators document INVALID_ARGUMENT). */
+    good_desc(&d);
+    {
+        static float buf[64];
+        static int64_t ibuf[16];
+        for (int i = 0; i < 64; i++) buf[i] = (float)i;
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf, 8, NULL, 0), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_MESSAGE_HAS("overlap");
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 31, 8, NULL, 0), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_avg_pool_forward(&d, buf, 32, buf + 24, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 32, 8, (int64_t *)(void *)(buf + 36), 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 32, 8, (int64_t *)(void *)(buf + 24), 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        int intact = 1;
+        for (int i = 0; i < 64; i++) intact &= buf[i] == (float)i;
+        CHECK(intact);
+        /* Adjacent buffers do not overlap. */
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 32, 8, ibuf, 8), SWIFTPOOL_OK);
+        CHECK_STATUS(swiftpool_avg_pool_forward(&d, buf, 32, buf + 32, 8), SWIFTPOOL_OK);
+    }
+
     /* Batch 0 is a valid no-op: nothing is read or written. */
     good_desc(&d);
     d.batch = 0;
@@ -1798,6 +1821,923 @@ static void test_bad_inputs(void) {
     d.stride[0] = 0;
     expect_fail("batch 0 with stride 0", &d, g_in, 0, g_out, 0, g_idx, 0,
                 SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+}
+
+/* =========================================================================
+ * Max unpooling
+ * ========================================================================= */
+
+/* Rank, sizes and offsets of a dense (N, C, spatial...) tensor in a layout. */
+static int64_t plane_of(const int64_t *sizes, int rank) {
+    int64_t p = 1;
+    for (int a = 0; a < rank; a++) p *= sizes[a];
+    return p;
+}
+static int64_t offset_in(int32_t layout, int64_t C, int64_t n, int64_t c, int64_t pos, int64_t plane) {
+    if (layout == SWIFTPOOL_LAYOUT_NCHW) return (n * C + c) * plane + pos;
+    return (n * plane + pos) * C + c;
+}
+
+/* Zero-filled output, then each x element (taken in NCHW order) moved to its
+ * index; raw bytes, so NaN payloads and -0.0 must survive. */
+static void ref_unpool(const swiftpool_pool_desc *d, const int64_t *out_size, const void *x,
+                       const int64_t *idx, void *y) {
+    size_t es = dtype_size(d->dtype);
+    int r = d->spatial_rank;
+    int64_t in_plane = plane_of(d->input_size, r), out_plane = plane_of(out_size, r);
+    int64_t N = d->batch, C = d->channels;
+    memset(y, 0, (size_t)(N * C * out_plane) * es);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t p = 0; p < in_plane; p++) {
+                int64_t src = offset_in(d->layout, C, n, c, p, in_plane);
+                int64_t i = idx[src], dst;
+                if (d->flags & SWIFTPOOL_FLAG_INDICES_GLOBAL)
+                    dst = offset_in(d->layout, C, i / (C * out_plane), (i / out_plane) % C,
+                                    i % out_plane, out_plane);
+                else
+                    dst = offset_in(d->layout, C, n, c, i, out_plane);
+                memcpy((char *)y + dst * (int64_t)es, (const char *)x + src * (int64_t)es, es);
+            }
+}
+
+static int64_t unpool_default_size(const swiftpool_pool_desc *d, int a) {
+    int64_t pe = d->padding_end[a] == -1 ? d->padding[a] : d->padding_end[a];
+    return (d->input_size[a] - 1) * d->stride[a] - d->padding[a] - pe + d->kernel_size[a];
+}
+
+static void run_unpool_case(int rank, int32_t layout, int32_t dtype, uint32_t flags, int custom) {
+    swiftpool_pool_desc d;
+    char ctx[120];
+    snprintf(ctx, sizeof ctx, "unpool rank %d %s %s flags %u custom %d", rank,
+             layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC", dtype_name(dtype), (unsigned)flags,
+             custom);
+    set_context(ctx);
+    swiftpool_pool_desc_init(&d, rank);
+    d.dtype = dtype;
+    d.layout = layout;
+    d.flags = flags;
+    d.batch = 2;
+    d.channels = 3;
+    int64_t out_size[3];
+    for (int a = 0; a < rank; a++) {
+        d.input_size[a] = 2 + a;
+        d.kernel_size[a] = 2 + (a % 2);
+        d.stride[a] = 2;
+        d.padding[a] = a == 1 ? 1 : 0;
+        d.padding_end[a] = a == 2 ? 1 : -1;
+        out_size[a] = custom ? unpool_default_size(&d, a) + 1 + a : unpool_default_size(&d, a);
+    }
+    int64_t got_size[3] = {SENTINEL_I, SENTINEL_I, SENTINEL_I}, got_elems = -1;
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, custom ? out_size : NULL, got_size, &got_elems),
+                 SWIFTPOOL_OK);
+    for (int a = 0; a < 3; a++) CHECK(got_size[a] == (a < rank ? out_size[a] : SENTINEL_I));
+    int64_t in_plane = plane_of(d.input_size, rank), out_plane = plane_of(out_size, rank);
+    int64_t in_n = d.batch * d.channels * in_plane, out_n = d.batch * d.channels * out_plane;
+    CHECK(got_elems == out_n);
+
+    size_t es = dtype_size(dtype);
+    double *xd = (double *)xmalloc((size_t)in_n * sizeof(double));
+    void *x = xmalloc((size_t)in_n * es);
+    int64_t *idx = (int64_t *)xmalloc((size_t)in_n * sizeof(int64_t));
+    void *y = xmalloc((size_t)(out_n + GUARD) * es);
+    void *want = xmalloc((size_t)out_n * es);
+    fill_input(xd, in_n, DATA_SPECIAL, dtype);
+    for (int64_t i = 0; i < in_n; i++) {
+        store(x, dtype, i, xd[i]);
+        /* Few distinct targets, so duplicates are common. */
+        int64_t limit = (flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) ? out_n : out_plane;
+        idx[i] = (int64_t)(rng_next() % (uint32_t)(limit < 7 ? limit : limit / 2));
+    }
+    ref_unpool(&d, out_size, x, idx, want);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, custom ? out_size : NULL, x, in_n, idx, in_n, y, out_n),
+                 SWIFTPOOL_OK);
+    CHECK(memcmp(y, want, (size_t)out_n * es) == 0);
+    CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    free(xd);
+    free(x);
+    free(idx);
+    free(y);
+    free(want);
+    set_context("");
+}
+
+static void test_max_unpool(void) {
+    for (int rank = 1; rank <= 3; rank++)
+        for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+            for (int32_t dtype = FIRST_DTYPE; dtype <= LAST_DTYPE; dtype++)
+                for (int g = 0; g <= 1; g++)
+                    for (int custom = 0; custom <= 1; custom++)
+                        run_unpool_case(rank, layout, dtype, g ? (uint32_t)SWIFTPOOL_FLAG_INDICES_GLOBAL : 0u, custom);
+
+    /* torch: max_unpool2d([[5,7],[13,15]], indices [[5,7],[13,15]], 2) puts them back
+     * into a 4x4 of zeros; with output_size (5,5) the same indices land in 5-wide rows. */
+    swiftpool_pool_desc d;
+    float x[4] = {5, 7, 13, 15};
+    int64_t idx[4] = {5, 7, 13, 15};
+    float y[32];
+    desc_2d(&d, 1, 1, 2, 2, 2, 2, 0);
+    int64_t size[3] = {SENTINEL_I, SENTINEL_I, SENTINEL_I}, elems = 0;
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, NULL, size, &elems), SWIFTPOOL_OK);
+    CHECK(size[0] == 4 && size[1] == 4 && size[2] == SENTINEL_I && elems == 16);
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, NULL, NULL, NULL), SWIFTPOOL_OK);
+    memset(y, SENTINEL_BYTE, sizeof y);
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, x, 4, idx, 4, y, 16), SWIFTPOOL_OK);
+    int ok = 1;
+    for (int i = 0; i < 16; i++) ok &= y[i] == (i == 5 ? 5.f : i == 7 ? 7.f : i == 13 ? 13.f : i == 15 ? 15.f : 0.f);
+    CHECK(ok);
+    CHECK(all_bytes(y + 16, sizeof y - 16 * sizeof(float), SENTINEL_BYTE));
+    const int64_t five[2] = {5, 5};
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, five, size, &elems), SWIFTPOOL_OK);
+    CHECK(size[0] == 5 && size[1] == 5 && elems == 25);
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, five, x, 4, idx, 4, y, 25), SWIFTPOOL_OK);
+    ok = 1;
+    for (int i = 0; i < 25; i++) ok &= y[i] == (i == 5 ? 5.f : i == 7 ? 7.f : i == 13 ? 13.f : i == 15 ? 15.f : 0.f);
+    CHECK(ok);
+    /* Any output size >= 1 is accepted, even one the indices do not need. */
+    const int64_t small[2] = {4, 4}, big[2] = {100, 1};
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, small, x, 4, idx, 4, y, 16), SWIFTPOOL_OK);
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, big, size, &elems), SWIFTPOOL_OK);
+    CHECK(size[0] == 100 && size[1] == 1 && elems == 100);
+
+    /* Duplicates: the last element in NCHW order wins (torch: [0,0,0,2]). */
+    {
+        float xs[2] = {1, 2};
+        int64_t is[2] = {3, 3};
+        desc_1d(&d, 2, 2, 2, 0);
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, xs, 2, is, 2, y, 4), SWIFTPOOL_OK);
+        CHECK(y[0] == 0 && y[1] == 0 && y[2] == 0 && y[3] == 2);
+    }
+    /* Default size with asymmetric pads: (3-1)*2 - 1 - 0 + 3 = 6. */
+    desc_1d(&d, 3, 3, 2, 1);
+    d.padding_end[0] = 0;
+    CHECK_STATUS(swiftpool_max_unpool_output_shape(&d, NULL, size, &elems), SWIFTPOOL_OK);
+    CHECK(size[0] == 6 && elems == 6);
+    /* Unnamed fields are ignored. */
+    desc_2d(&d, 1, 1, 2, 2, 2, 2, 0);
+    d.count_include_pad = 9;
+    d.divisor_override = -5;
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, x, 4, idx, 4, y, 16), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+}
+
+/* Both unpool functions on a bad descriptor / output_size: same status, nothing written. */
+static void expect_unpool_fail(const char *label, const swiftpool_pool_desc *d, const int64_t *osz,
+                               const void *x, int64_t x_len, const int64_t *idx, int64_t idx_len,
+                               void *y, int64_t y_len, size_t y_bytes, int32_t want, int shape_too,
+                               int line) {
+    char ctx[160];
+    snprintf(ctx, sizeof ctx, "line %d: unpool: %s", line, label);
+    set_context(ctx);
+    if (y) memset(y, SENTINEL_BYTE, y_bytes);
+    CHECK_STATUS(swiftpool_max_unpool_forward(d, osz, x, x_len, idx, idx_len, y, y_len), want);
+    CHECK(!y || all_bytes(y, y_bytes, SENTINEL_BYTE));
+    CHECK(strlen(swiftpool_last_error_message()) > 0);
+    if (shape_too) {
+        int64_t size[3] = {SENTINEL_I, SENTINEL_I, SENTINEL_I}, elems = SENTINEL_I;
+        CHECK_STATUS(swiftpool_max_unpool_output_shape(d, osz, size, &elems), want);
+        CHECK(all_i(size, 3, SENTINEL_I) && elems == SENTINEL_I);
+    }
+    set_context("");
+}
+
+static void test_max_unpool_errors(void) {
+    swiftpool_pool_desc d;
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    int64_t idx[8] = {0, 1, 2, 3, 0, 1, 2, 3};
+    static float y[64];
+    const size_t yb = sizeof y;
+    /* 1x2x2x1 pooled tensor, kernel 2x1 stride 2x1: 4x1 per plane, 8 outputs. */
+    swiftpool_pool_desc good;
+    desc_2d(&good, 1, 2, 2, 1, 1, 1, 0);
+    good.kernel_size[0] = 2;
+    good.stride[0] = 2;
+
+    d = good; CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, x, 4, idx, 4, y, 8), SWIFTPOOL_OK);
+    expect_unpool_fail("NULL desc", NULL, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_NULL_POINTER, 1, __LINE__);
+    CHECK_MESSAGE_HAS("desc");
+    expect_unpool_fail("NULL input", &d, NULL, NULL, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_NULL_POINTER, 0, __LINE__);
+    CHECK_MESSAGE_HAS("input");
+    expect_unpool_fail("NULL indices", &d, NULL, x, 4, NULL, 4, y, 8, yb, SWIFTPOOL_ERROR_NULL_POINTER, 0, __LINE__);
+    CHECK_MESSAGE_HAS("indices");
+    expect_unpool_fail("NULL output", &d, NULL, x, 4, idx, 4, NULL, 8, 0, SWIFTPOOL_ERROR_NULL_POINTER, 0, __LINE__);
+    CHECK_MESSAGE_HAS("output");
+
+    expect_unpool_fail("input_len short", &d, NULL, x, 3, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 0, __LINE__);
+    CHECK_MESSAGE_HAS("input_len");
+    expect_unpool_fail("indices_len short", &d, NULL, x, 4, idx, 3, y, 8, yb, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 0, __LINE__);
+    CHECK_MESSAGE_HAS("indices_len");
+    expect_unpool_fail("output_len short", &d, NULL, x, 4, idx, 4, y, 7, yb, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 0, __LINE__);
+    CHECK_MESSAGE_HAS("output_len");
+
+    /* Indices out of range: every index is checked before anything is written. */
+    int64_t bad[4] = {0, 1, 2, 4};
+    expect_unpool_fail("index = plane size", &d, NULL, x, 4, bad, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 0, __LINE__);
+    CHECK_MESSAGE_HAS("indices");
+    CHECK_MESSAGE_HAS("4");
+    bad[3] = -1;
+    expect_unpool_fail("index -1", &d, NULL, x, 4, bad, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 0, __LINE__);
+    CHECK_MESSAGE_HAS("-1");
+    /* With global indices, 4..7 are valid (the second plane), 8 is not. */
+    d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    int64_t glob[4] = {7, 6, 5, 4};
+    memset(y, SENTINEL_BYTE, yb);
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, x, 4, glob, 4, y, 8), SWIFTPOOL_OK);
+    CHECK(y[0] == 0 && y[3] == 0 && y[4] == 4 && y[5] == 3 && y[6] == 2 && y[7] == 1);
+    glob[0] = 8;
+    expect_unpool_fail("global index = N*C*plane", &d, NULL, x, 4, glob, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 0, __LINE__);
+
+    /* Fields. */
+    const int64_t zero_size[2] = {0, 1};
+    d = good; expect_unpool_fail("output_size 0", &d, zero_size, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    CHECK_MESSAGE_HAS("output_size");
+    d = good; d.dilation[0] = 2;
+    expect_unpool_fail("dilation 2", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    CHECK_MESSAGE_HAS("dilation");
+    d = good; d.ceil_mode = 1;
+    expect_unpool_fail("ceil_mode 1", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    CHECK_MESSAGE_HAS("ceil_mode");
+    d = good; d.auto_pad = SWIFTPOOL_AUTO_PAD_SAME_UPPER;
+    expect_unpool_fail("auto_pad", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    CHECK_MESSAGE_HAS("auto_pad");
+    d = good; d.stride[1] = 0;
+    expect_unpool_fail("stride 0", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    d = good; d.kernel_size[0] = 0;
+    expect_unpool_fail("kernel 0", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    d = good; d.padding[0] = -1;
+    expect_unpool_fail("padding -1", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    d = good; d.padding_end[0] = -2;
+    expect_unpool_fail("padding_end -2", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    d = good; d.channels = 0;
+    expect_unpool_fail("channels 0", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, __LINE__);
+    d = good; d.flags = SWIFTPOOL_FLAG_NAN_IGNORE;
+    expect_unpool_fail("flags NAN_IGNORE", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.flags = SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR;
+    expect_unpool_fail("flags COLUMN_MAJOR", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    d = good; d.dtype = 7;
+    expect_unpool_fail("dtype 7", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    d = good; d.layout = 9;
+    expect_unpool_fail("layout 9", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    d = good; d.struct_size = 4;
+    expect_unpool_fail("struct_size 4", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    d = good; d.spatial_rank = 4;
+    expect_unpool_fail("spatial_rank 4", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_UNSUPPORTED, 1, __LINE__);
+    /* Default output (1-1)*1 - 1 - 1 + 2 = 0. */
+    desc_1d(&d, 1, 2, 1, 1);
+    expect_unpool_fail("default output 0", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_INVALID_SHAPE, 1, __LINE__);
+    /* (2-1) * INT64_MAX + 2 overflows. */
+    desc_1d(&d, 2, 2, INT64_MAX, 0);
+    expect_unpool_fail("default output overflows", &d, NULL, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_OVERFLOW, 1, __LINE__);
+    const int64_t huge[2] = {(int64_t)1 << 32, (int64_t)1 << 32};
+    d = good;
+    expect_unpool_fail("output elements overflow", &d, huge, x, 4, idx, 4, y, 8, yb, SWIFTPOOL_ERROR_OVERFLOW, 1, __LINE__);
+
+    /* Overlapping buffers. */
+    d = good;
+    {
+        static float buf[16];
+        static int64_t ibuf[16];
+        for (int i = 0; i < 4; i++) buf[i] = (float)i, ibuf[i] = i;
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, buf, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK(buf[0] == 0 && buf[3] == 3 && buf[4] == 0);
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, buf + 2, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, (float *)(void *)ibuf, 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK(ibuf[0] == 0 && ibuf[3] == 3);
+        /* Adjacent is not overlapping. */
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, buf + 4, 8), SWIFTPOOL_OK);
+    }
+
+    /* Batch 0: nothing to do. */
+    d = good;
+    d.batch = 0;
+    memset(y, SENTINEL_BYTE, yb);
+    CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, x, 0, idx, 0, y, 0), SWIFTPOOL_OK);
+    CHECK(all_bytes(y, yb, SENTINEL_BYTE));
+}
+
+/* =========================================================================
+ * Fractional max pooling
+ * ========================================================================= */
+
+/* SplitMix64, as the header defines the seeded samples. */
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static double seeded_sample(uint64_t x, int32_t dtype) {
+    if (dtype == SWIFTPOOL_DTYPE_FLOAT32) return (double)(x >> 40) * ldexp(1.0, -24);
+    return (double)(x >> 11) * ldexp(1.0, -53);
+}
+
+/* PyTorch's generate_intervals, in the element type. */
+static void frac_starts(int32_t dtype, int64_t in, int64_t out, int64_t k, double u, int64_t *starts) {
+    if (out > 1) {
+        if (dtype == SWIFTPOOL_DTYPE_FLOAT32) {
+            float uf = (float)u;
+            float alpha = (float)(in - k) / (float)(out - 1);
+            for (int64_t i = 0; i < out - 1; i++) {
+                float a = ((float)i + uf) * alpha, b = uf * alpha;
+                starts[i] = (int64_t)(int)a - (int64_t)(int)b;
+            }
+        } else {
+            double alpha = (double)(in - k) / (double)(out - 1);
+            for (int64_t i = 0; i < out - 1; i++)
+                starts[i] = (int64_t)(int)(((double)i + u) * alpha) - (int64_t)(int)(u * alpha);
+        }
+    }
+    starts[out - 1] = in - k;
+}
+
+/* samples: (N, C, rank) in PyTorch's order: 2D (u_W, u_H), 3D (u_D, u_H, u_W). */
+static void ref_fractional(const swiftpool_pool_desc *d, const int64_t *out_size,
+                           const double *samples, const double *x, double *y, int64_t *idx) {
+    int r = d->spatial_rank;
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
+    for (int a = 0; a < r; a++) {
+        in[3 - r + a] = d->input_size[a];
+        out[3 - r + a] = out_size[a];
+        k[3 - r + a] = d->kernel_size[a];
+    }
+    int64_t in_plane = in[0] * in[1] * in[2], out_plane = out[0] * out[1] * out[2];
+    int nan_ignore = (d->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
+    int64_t *starts[3];
+    for (int a = 0; a < 3; a++) starts[a] = (int64_t *)xmalloc((size_t)out[a] * sizeof(int64_t));
+    for (int64_t n = 0; n < d->batch; n++)
+        for (int64_t c = 0; c < d->channels; c++) {
+            const double *u = samples + (n * d->channels + c) * r;
+            for (int a = 0; a < 3; a++) {
+                int j = a - (3 - r); /* spatial axis index, outermost first */
+                if (j < 0) {
+                    starts[a][0] = 0;
+                    continue;
+                }
+                double ua = r == 2 ? u[1 - j] : u[j]; /* 2D stores (u_W, u_H) */
+                frac_starts(d->dtype, in[a], out[a], k[a], ua, starts[a]);
+            }
+            for (int64_t o0 = 0; o0 < out[0]; o0++)
+                for (int64_t o1 = 0; o1 < out[1]; o1++)
+                    for (int64_t o2 = 0; o2 < out[2]; o2++) {
+                        double best = -INFINITY;
+                        int64_t best_pos = -1, last_nan = -1;
+                        int have = 0;
+                        for (int64_t i0 = starts[0][o0]; i0 < starts[0][o0] + k[0]; i0++)
+                            for (int64_t i1 = starts[1][o1]; i1 < starts[1][o1] + k[1]; i1++)
+                                for (int64_t i2 = starts[2][o2]; i2 < starts[2][o2] + k[2]; i2++) {
+                                    int64_t pos = (i0 * in[1] + i1) * in[2] + i2;
+                                    double v = x[offset_in(d->layout, d->channels, n, c, pos, in_plane)];
+                                    if (best_pos < 0 && !nan_ignore) best_pos = pos;
+                                    if (nan_ignore) {
+                                        if (isnan(v)) {
+                                            last_nan = pos;
+                                            continue;
+                                        }
+                                        if (!have || v > best) best = v, best_pos = pos;
+                                        have = 1;
+                                    } else if (v > best || isnan(v)) {
+                                        best = v, best_pos = pos;
+                                    }
+                                }
+                        if (nan_ignore && !have) best = NAN, best_pos = last_nan;
+                        int64_t at = offset_in(d->layout, d->channels, n, c,
+                                               (o0 * out[1] + o1) * out[2] + o2, out_plane);
+                        y[at] = best;
+                        idx[at] = best_pos;
+                    }
+        }
+    for (int a = 0; a < 3; a++) free(starts[a]);
+}
+
+static void run_fractional_case(int rank, int32_t layout, int32_t dtype, uint32_t flags, int kind) {
+    swiftpool_pool_desc d;
+    char ctx[120];
+    snprintf(ctx, sizeof ctx, "fractional rank %d %s %s flags %u data %d", rank,
+             layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC", dtype_name(dtype), (unsigned)flags, kind);
+    set_context(ctx);
+    swiftpool_pool_desc_init(&d, rank);
+    d.dtype = dtype;
+    d.layout = layout;
+    d.flags = flags;
+    d.batch = 2;
+    d.channels = 2;
+    int64_t out_size[3];
+    for (int a = 0; a < rank; a++) {
+        d.input_size[a] = 9 + 2 * a;
+        d.kernel_size[a] = 2 + (a == 1);
+        out_size[a] = a == 0 ? 1 + kind % 2 * 3 : d.input_size[a] - d.kernel_size[a] + 1 - a; /* incl. out 1, out max */
+    }
+    /* Fields fractional pooling does not use are ignored. */
+    d.stride[0] = 0;
+    d.padding[0] = -3;
+    d.dilation[0] = 0;
+    d.ceil_mode = 5;
+    int64_t in_plane = plane_of(d.input_size, rank), out_plane = plane_of(out_size, rank);
+    int64_t in_n = d.batch * d.channels * in_plane, out_n = d.batch * d.channels * out_plane;
+    int64_t s_n = d.batch * d.channels * rank;
+    size_t es = dtype_size(dtype);
+    double *xd = (double *)xmalloc((size_t)in_n * sizeof(double));
+    void *x = xmalloc((size_t)in_n * es);
+    double *sd = (double *)xmalloc((size_t)s_n * sizeof(double));
+    void *s = xmalloc((size_t)s_n * es);
+    void *y = xmalloc((size_t)(out_n + GUARD) * es);
+    void *y2 = xmalloc((size_t)(out_n + GUARD) * es);
+    int64_t *idx = (int64_t *)xmalloc((size_t)(out_n + GUARD) * sizeof(int64_t));
+    int64_t *idx2 = (int64_t *)xmalloc((size_t)(out_n + GUARD) * sizeof(int64_t));
+    double *want = (double *)xmalloc((size_t)out_n * sizeof(double));
+    int64_t *want_idx = (int64_t *)xmalloc((size_t)out_n * sizeof(int64_t));
+    fill_input(xd, in_n, kind == 3 ? DATA_SPECIAL : kind, dtype);
+    for (int64_t i = 0; i < in_n; i++) store(x, dtype, i, xd[i]);
+
+    /* Explicit samples, including 0 and the largest below 1. */
+    for (int64_t i = 0; i < s_n; i++) {
+        uint32_t q = rng_next() % 8;
+        sd[i] = q == 0 ? 0.0 : q == 1 ? (dtype == SWIFTPOOL_DTYPE_FLOAT32 ? 1.0 - ldexp(1.0, -24) : 1.0 - ldexp(1.0, -53))
+                                      : (double)(rng_next() >> 8) * ldexp(1.0, -24);
+        store(s, dtype, i, sd[i]);
+    }
+    ref_fractional(&d, out_size, sd, xd, want, want_idx);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    memset(idx, SENTINEL_BYTE, (size_t)(out_n + GUARD) * sizeof(int64_t));
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, out_size, s, s_n, 0, x, in_n, y, out_n, idx, out_n),
+                 SWIFTPOOL_OK);
+    int bad_v = 0, bad_i = 0;
+    for (int64_t i = 0; i < out_n; i++) {
+        double got = load(y, dtype, i);
+        if (!same_value(got, want[i], dtype) && bad_v++ == 0)
+            fprintf(stderr, "  frac[%" PRId64 "] = %.17g, want %.17g\n", i, got, want[i]);
+        if (idx[i] != want_idx[i] && bad_i++ == 0)
+            fprintf(stderr, "  frac idx[%" PRId64 "] = %" PRId64 ", want %" PRId64 "\n", i, idx[i], want_idx[i]);
+    }
+    CHECK(bad_v == 0);
+    CHECK(bad_i == 0);
+    CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    CHECK(all_bytes(idx + out_n, GUARD * sizeof(int64_t), SENTINEL_BYTE));
+
+    /* Seeded samples equal explicit SplitMix64 samples, and work without indices. */
+    uint64_t seed = 0x1234567ull + (uint64_t)kind, state = seed;
+    for (int64_t i = 0; i < s_n; i++) store(s, dtype, i, seeded_sample(splitmix64(&state), dtype));
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, out_size, s, s_n, 0, x, in_n, y, out_n, idx, out_n),
+                 SWIFTPOOL_OK);
+    memset(y2, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    memset(idx2, SENTINEL_BYTE, (size_t)(out_n + GUARD) * sizeof(int64_t));
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, out_size, NULL, 0, seed, x, in_n, y2, out_n, idx2, out_n),
+                 SWIFTPOOL_OK);
+    CHECK(memcmp(y, y2, (size_t)out_n * es) == 0);
+    CHECK(memcmp(idx, idx2, (size_t)out_n * sizeof(int64_t)) == 0);
+    /* ...on any thread count. */
+    CHECK_STATUS(swiftpool_set_num_threads(1), SWIFTPOOL_OK);
+    memset(y2, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, out_size, NULL, 0, seed, x, in_n, y2, out_n, NULL, 0),
+                 SWIFTPOOL_OK);
+    CHECK(memcmp(y, y2, (size_t)out_n * es) == 0);
+    CHECK(all_bytes((char *)y2 + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    CHECK_STATUS(swiftpool_set_num_threads(0), SWIFTPOOL_OK);
+
+    free(xd);
+    free(x);
+    free(sd);
+    free(s);
+    free(y);
+    free(y2);
+    free(idx);
+    free(idx2);
+    free(want);
+    free(want_idx);
+    set_context("");
+}
+
+static void test_fractional_max_pool(void) {
+    for (int rank = 2; rank <= 3; rank++)
+        for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+            for (int32_t dtype = SWIFTPOOL_DTYPE_FLOAT32; dtype <= SWIFTPOOL_DTYPE_FLOAT64; dtype++)
+                for (int f = 0; f <= 1; f++)
+                    for (int kind = 0; kind < DATA_KINDS; kind++)
+                        run_fractional_case(rank, layout, dtype, f ? (uint32_t)SWIFTPOOL_FLAG_NAN_IGNORE : 0u, kind);
+
+    /* torch: fractional_max_pool2d(arange(25) 5x5 with x[1,1]=100, 2, output_size=(3,3),
+     * _random_samples=[[[0.3, 0.7]]]). */
+    swiftpool_pool_desc d;
+    float x[35], y[12], s[2] = {0.3f, 0.7f};
+    int64_t ix[12];
+    for (int i = 0; i < 25; i++) x[i] = (float)i;
+    x[6] = 100;
+    desc_2d(&d, 1, 1, 5, 5, 2, 1, 0);
+    const int64_t o33[2] = {3, 3};
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o33, s, 2, 0, x, 25, y, 9, ix, 9), SWIFTPOOL_OK);
+    static const float want1[9] = {100, 100, 9, 100, 100, 14, 21, 22, 24};
+    static const int64_t want1_i[9] = {6, 6, 9, 6, 6, 14, 21, 22, 24};
+    CHECK(memcmp(y, want1, sizeof want1) == 0 && memcmp(ix, want1_i, sizeof want1_i) == 0);
+    /* torch: 5x7 (values 34 - i... flipped rows), kernel (2,3), output (3,4), samples [[[0.9, 0.1]]]. */
+    for (int h = 0; h < 5; h++)
+        for (int w = 0; w < 7; w++) x[h * 7 + w] = (float)(h * 7 + 6 - w);
+    s[0] = 0.9f;
+    s[1] = 0.1f;
+    desc_2d(&d, 1, 1, 5, 7, 2, 1, 0);
+    d.kernel_size[1] = 3;
+    const int64_t o34[2] = {3, 4};
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o34, s, 2, 0, x, 35, y, 12, ix, 12), SWIFTPOOL_OK);
+    static const float want2[12] = {13, 12, 11, 9, 20, 19, 18, 16, 34, 33, 32, 30};
+    static const int64_t want2_i[12] = {7, 8, 9, 11, 14, 15, 16, 18, 28, 29, 30, 32};
+    CHECK(memcmp(y, want2, sizeof want2) == 0 && memcmp(ix, want2_i, sizeof want2_i) == 0);
+}
+
+static void expect_frac_fail(const char *label, const swiftpool_pool_desc *d, const int64_t *osz,
+                             const void *s, int64_t s_len, const void *x, int64_t x_len, void *y,
+                             int64_t y_len, int64_t *idx, int64_t idx_len, int32_t want, int line) {
+    char ctx[160];
+    static float ybuf_check[1];
+    (void)ybuf_check;
+    snprintf(ctx, sizeof ctx, "line %d: fractional: %s", line, label);
+    set_context(ctx);
+    if (y) memset(y, SENTINEL_BYTE, 64 * sizeof(float));
+    if (idx) memset(idx, SENTINEL_BYTE, 16 * sizeof(int64_t));
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(d, osz, s, s_len, 7, x, x_len, y, y_len, idx, idx_len), want);
+    CHECK(!y || all_bytes(y, 64 * sizeof(float), SENTINEL_BYTE));
+    CHECK(!idx || all_bytes(idx, 16 * sizeof(int64_t), SENTINEL_BYTE));
+    CHECK(strlen(swiftpool_last_error_message()) > 0);
+    set_context("");
+}
+
+static void test_fractional_errors(void) {
+    /* 1x2x4x4, kernel 2, output 2x2: 8 outputs, 4 samples. */
+    swiftpool_pool_desc good, d;
+    desc_2d(&good, 1, 2, 4, 4, 2, 1, 0);
+    static float x[64], y[64];
+    static int64_t idx[16];
+    float s[4] = {0.5f, 0.25f, 0.0f, 0.75f};
+    const int64_t o22[2] = {2, 2};
+    for (int i = 0; i < 32; i++) x[i] = (float)i;
+
+    d = good;
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, s, 4, 0, x, 32, y, 8, idx, 8), SWIFTPOOL_OK);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, NULL, 0, 99, x, 32, y, 8, NULL, 0), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    expect_frac_fail("NULL desc", NULL, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("desc");
+    expect_frac_fail("NULL output_size", &d, NULL, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("output_size");
+    expect_frac_fail("NULL input", &d, o22, s, 4, NULL, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("input");
+    expect_frac_fail("NULL output", &d, o22, s, 4, x, 32, NULL, 8, idx, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("output");
+
+    expect_frac_fail("samples_len short", &d, o22, s, 3, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("samples_len");
+    expect_frac_fail("input_len short", &d, o22, s, 4, x, 31, y, 8, idx, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("input_len");
+    expect_frac_fail("output_len short", &d, o22, s, 4, x, 32, y, 7, idx, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("output_len");
+    expect_frac_fail("indices_len short", &d, o22, s, 4, x, 32, y, 8, idx, 7, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("indices_len");
+    expect_frac_fail("samples NULL with samples_len 4", &d, o22, NULL, 4, x, 32, y, 8, idx, 8,
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    CHECK_MESSAGE_HAS("samples");
+
+    /* Samples must be finite and in [0, 1). */
+    static const float bad_samples[] = {1.0f, -0.25f, NAN, INFINITY, -INFINITY, 2.0f};
+    for (size_t i = 0; i < sizeof bad_samples / sizeof bad_samples[0]; i++) {
+        float sb[4] = {0.5f, 0.25f, 0.0f, 0.75f};
+        sb[2] = bad_samples[i];
+        expect_frac_fail("bad sample", &d, o22, sb, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+        CHECK_MESSAGE_HAS("sample");
+    }
+    double sd[4] = {0.5, 0.25, 1.0, 0.75};
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
+    expect_frac_fail("bad float64 sample", &d, o22, sd, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    sd[2] = 1.0 - ldexp(1.0, -53);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, sd, 4, 0, x, 32, y, 8, idx, 8), SWIFTPOOL_OK);
+
+    /* Sizes. */
+    const int64_t o0[2] = {0, 2}, o33[2] = {3, 3}, o34[2] = {3, 4};
+    d = good;
+    expect_frac_fail("output_size 0", &d, o0, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    CHECK_MESSAGE_HAS("output_size");
+    d = good; d.kernel_size[1] = 0;
+    expect_frac_fail("kernel 0", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    CHECK_MESSAGE_HAS("kernel_size");
+    d = good; /* 3 + 2 - 1 = 4 <= 4 fits; 4 + 2 - 1 = 5 does not. */
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o33, s, 4, 0, x, 32, y, 18, idx, 16), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o33, s, 4, 0, x, 32, y, 18, NULL, 0), SWIFTPOOL_OK);
+    expect_frac_fail("output + kernel - 1 > input", &d, o34, s, 4, x, 32, y, 24, NULL, 0,
+                     SWIFTPOOL_ERROR_INVALID_SHAPE, __LINE__);
+
+    /* Types, rank, flags. */
+    d = good; d.dtype = SWIFTPOOL_DTYPE_FLOAT16;
+    expect_frac_fail("float16", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("dtype");
+    d = good; d.dtype = SWIFTPOOL_DTYPE_UINT8;
+    expect_frac_fail("uint8", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    desc_1d(&d, 4, 2, 1, 0);
+    expect_frac_fail("rank 1", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("spatial_rank");
+    d = good; d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    expect_frac_fail("flags GLOBAL", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.layout = 0;
+    expect_frac_fail("layout 0", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    d = good; d.struct_size = 0;
+    expect_frac_fail("struct_size 0", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    d = good; d.batch = -1;
+    expect_frac_fail("batch -1", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    desc_2d(&d, 1, 1, (int64_t)1 << 32, (int64_t)1 << 32, 2, 1, 0);
+    expect_frac_fail("input elements overflow", &d, o22, s, 4, x, 32, y, 8, idx, 8, SWIFTPOOL_ERROR_OVERFLOW, __LINE__);
+
+    /* Overlap. */
+    d = good;
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, s, 4, 0, x, 32, x + 8, 8, NULL, 0),
+                 SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK(x[8] == 8.0f && x[15] == 15.0f);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, s, 4, 0, x, 32, y, 8, (int64_t *)(void *)y, 8),
+                 SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+
+    /* Batch 0: nothing to do. */
+    d = good;
+    d.batch = 0;
+    memset(y, SENTINEL_BYTE, sizeof y);
+    CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, NULL, 0, 1, x, 0, y, 0, NULL, 0), SWIFTPOOL_OK);
+    CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));
+}
+
+/* =========================================================================
+ * ROI max pooling
+ * ========================================================================= */
+
+/* torchvision's roi_pool CPU kernel; every operation rounded to the element type. */
+static double rt(int32_t dtype, double v) {
+    return dtype == SWIFTPOOL_DTYPE_FLOAT32 ? (double)(float)v : v;
+}
+static double round_half_away(double v) {
+    return v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+}
+
+static void ref_roi(const swiftpool_pool_desc *d, const double *boxes, int64_t num_boxes,
+                    const int64_t *pooled, double scale_in, const double *x, double *y, int64_t *argmax) {
+    int32_t dt = d->dtype;
+    int64_t C = d->channels, H = d->input_size[0], W = d->input_size[1];
+    int64_t PH = pooled[0], PW = pooled[1], plane = H * W, out_plane = PH * PW;
+    double scale = rt(dt, scale_in);
+    for (int64_t b = 0; b < num_boxes; b++) {
+        const double *r = boxes + b * 5;
+        int64_t batch = (int64_t)r[0];
+        int64_t x1 = (int64_t)round_half_away(rt(dt, r[1] * scale));
+        int64_t y1 = (int64_t)round_half_away(rt(dt, r[2] * scale));
+        int64_t x2 = (int64_t)round_half_away(rt(dt, r[3] * scale));
+        int64_t y2 = (int64_t)round_half_away(rt(dt, r[4] * scale));
+        int64_t roi_w = x2 - x1 + 1 > 1 ? x2 - x1 + 1 : 1, roi_h = y2 - y1 + 1 > 1 ? y2 - y1 + 1 : 1;
+        double bin_h = rt(dt, (double)roi_h / (double)PH), bin_w = rt(dt, (double)roi_w / (double)PW);
+        for (int64_t ph = 0; ph < PH; ph++)
+            for (int64_t pw = 0; pw < PW; pw++) {
+                int64_t hs = (int64_t)floor(rt(dt, (double)ph * bin_h)) + y1;
+                int64_t he = (int64_t)ceil(rt(dt, (double)(ph + 1) * bin_h)) + y1;
+                int64_t ws = (int64_t)floor(rt(dt, (double)pw * bin_w)) + x1;
+                int64_t we = (int64_t)ceil(rt(dt, (double)(pw + 1) * bin_w)) + x1;
+                hs = hs < 0 ? 0 : hs > H ? H : hs;
+                he = he < 0 ? 0 : he > H ? H : he;
+                ws = ws < 0 ? 0 : ws > W ? W : ws;
+                we = we < 0 ? 0 : we > W ? W : we;
+                int empty = he <= hs || we <= ws;
+                for (int64_t c = 0; c < C; c++) {
+                    double best = empty ? 0.0 : -3.4028234663852886e38; /* -FLT_MAX */
+                    int64_t at = -1;
+                    for (int64_t h = hs; h < he; h++)
+                        for (int64_t w = ws; w < we; w++) {
+                            double v = x[offset_in(d->layout, C, batch, c, h * W + w, plane)];
+                            if (v > best) best = v, at = h * W + w;
+                        }
+                    int64_t o = offset_in(d->layout, C, b, c, ph * PW + pw, out_plane);
+                    y[o] = best;
+                    argmax[o] = at;
+                }
+            }
+    }
+}
+
+static void run_roi_case(int32_t layout, int32_t dtype, int kind, double scale) {
+    swiftpool_pool_desc d;
+    char ctx[120];
+    snprintf(ctx, sizeof ctx, "roi %s %s data %d scale %g", layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC",
+             dtype_name(dtype), kind, scale);
+    set_context(ctx);
+    desc_2d(&d, 2, 3, 9, 11, 0, 0, 0); /* window fields are ignored: kernel and stride 0 */
+    d.dtype = dtype;
+    d.layout = layout;
+    enum { BOXES = 12 };
+    const int64_t pooled[2] = {3, 2};
+    int64_t in_n = 2 * 3 * 9 * 11, out_n = BOXES * 3 * 3 * 2;
+    size_t es = dtype_size(dtype);
+    double xd[2 * 3 * 9 * 11], bd[BOXES * 5], want[BOXES * 3 * 3 * 2];
+    int64_t want_i[BOXES * 3 * 3 * 2], got_i[BOXES * 3 * 3 * 2 + GUARD];
+    void *x = xmalloc((size_t)in_n * es), *boxes = xmalloc(BOXES * 5 * es);
+    void *y = xmalloc((size_t)(out_n + GUARD) * es);
+    fill_input(xd, in_n, kind, dtype);
+    if (kind == DATA_SPECIAL && dtype == SWIFTPOOL_DTYPE_FLOAT64) xd[5] = -1e300; /* below -FLT_MAX */
+    for (int64_t i = 0; i < in_n; i++) store(x, dtype, i, xd[i]);
+    for (int b = 0; b < BOXES; b++) {
+        double *r = bd + b * 5;
+        r[0] = (double)(rng_next() % 2) + (b % 3) * 0.4; /* fractional batch index: truncated */
+        for (int j = 1; j <= 4; j++) r[j] = (double)((int)(rng_next() % 64) - 12) / 4.0; /* may fall outside */
+        if (b == 0) r[1] = 1.5, r[2] = 2.5, r[3] = -0.5, r[4] = -2.5; /* halves round away from zero */
+        if (b == 1) r[1] = 30, r[2] = 30, r[3] = 40, r[4] = 40;     /* wholly outside: empty bins */
+        for (int j = 0; j < 5; j++) {
+            store(boxes, dtype, b * 5 + j, r[j]);
+            r[j] = load(boxes, dtype, b * 5 + j);
+        }
+    }
+    ref_roi(&d, bd, BOXES, pooled, scale, xd, want, want_i);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    memset(got_i, SENTINEL_BYTE, sizeof got_i);
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, boxes, BOXES, BOXES * 5, pooled, scale, x, in_n, y, out_n,
+                                                got_i, out_n),
+                 SWIFTPOOL_OK);
+    int bad_v = 0, bad_i = 0;
+    for (int64_t i = 0; i < out_n; i++) {
+        double got = load(y, dtype, i);
+        if (!same_value(got, rt(dtype, want[i]), dtype) && bad_v++ == 0)
+            fprintf(stderr, "  roi[%" PRId64 "] = %.17g, want %.17g\n", i, got, want[i]);
+        if (got_i[i] != want_i[i] && bad_i++ == 0)
+            fprintf(stderr, "  roi argmax[%" PRId64 "] = %" PRId64 ", want %" PRId64 "\n", i, got_i[i], want_i[i]);
+    }
+    CHECK(bad_v == 0);
+    CHECK(bad_i == 0);
+    CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    CHECK(all_bytes(got_i + out_n, GUARD * sizeof(int64_t), SENTINEL_BYTE));
+    free(x);
+    free(boxes);
+    free(y);
+    set_context("");
+}
+
+static void test_roi_max_pool(void) {
+    static const double scales[] = {1.0, 0.5, 0.3, 2.0};
+    for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+        for (int32_t dtype = SWIFTPOOL_DTYPE_FLOAT32; dtype <= SWIFTPOOL_DTYPE_FLOAT64; dtype++)
+            for (int kind = 0; kind < DATA_KINDS; kind++)
+                for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++)
+                    run_roi_case(layout, dtype, kind, scales[s]);
+
+    /* onnxruntime MaxRoiPool, pooled_shape (2,2), scale 1, box (0, 0,0,3,3) on arange(16)
+     * as 4x4 -> [5, 7, 13, 15]; argmax (torchvision) the same positions. */
+    swiftpool_pool_desc d;
+    float x[16], y[8], box[5] = {0, 0, 0, 3, 3};
+    int64_t am[8];
+    const int64_t p22[2] = {2, 2};
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    desc_2d(&d, 1, 1, 4, 4, 1, 1, 0);
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, box, 1, 5, p22, 1.0, x, 16, y, 4, am, 4), SWIFTPOOL_OK);
+    CHECK(y[0] == 5 && y[1] == 7 && y[2] == 13 && y[3] == 15);
+    CHECK(am[0] == 5 && am[1] == 7 && am[2] == 13 && am[3] == 15);
+    /* Without argmax. */
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, box, 1, 5, p22, 1.0, x, 16, y, 4, NULL, 0), SWIFTPOOL_OK);
+    CHECK(y[0] == 5 && y[3] == 15);
+    /* NaN never replaces; a bin of only NaN / -inf gives -FLT_MAX with argmax -1. */
+    for (int i = 0; i < 16; i++) x[i] = (i % 4 < 2 && i < 8) ? NAN : -INFINITY;
+    x[15] = 1;
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, box, 1, 5, p22, 1.0, x, 16, y, 4, am, 4), SWIFTPOOL_OK);
+    CHECK(y[0] == -3.4028234663852886e38f && am[0] == -1);
+    CHECK(y[1] == -3.4028234663852886e38f && am[1] == -1);
+    CHECK(y[3] == 1 && am[3] == 15);
+    /* An empty bin (box wholly outside the map) gives 0 with argmax -1. */
+    float outside[5] = {0, 10, 10, 12, 12};
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, outside, 1, 5, p22, 1.0, x, 16, y, 4, am, 4), SWIFTPOOL_OK);
+    CHECK(y[0] == 0 && y[3] == 0 && am[0] == -1 && am[3] == -1);
+}
+
+static void expect_roi_fail(const char *label, const swiftpool_pool_desc *d, const void *boxes, int64_t nb,
+                            int64_t boxes_len, const int64_t *pooled, double scale, const void *x, int64_t x_len,
+                            void *y, int64_t y_len, int64_t *am, int64_t am_len, int32_t want, int line) {
+    char ctx[160];
+    snprintf(ctx, sizeof ctx, "line %d: roi: %s", line, label);
+    set_context(ctx);
+    if (y) memset(y, SENTINEL_BYTE, 32 * sizeof(double));
+    if (am) memset(am, SENTINEL_BYTE, 16 * sizeof(int64_t));
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(d, boxes, nb, boxes_len, pooled, scale, x, x_len, y, y_len, am, am_len),
+                 want);
+    CHECK(!y || all_bytes(y, 32 * sizeof(double), SENTINEL_BYTE));
+    CHECK(!am || all_bytes(am, 16 * sizeof(int64_t), SENTINEL_BYTE));
+    CHECK(strlen(swiftpool_last_error_message()) > 0);
+    set_context("");
+}
+
+static void test_roi_errors(void) {
+    /* 2x1x4x4 map, two boxes, pooled 2x2: 8 outputs. */
+    swiftpool_pool_desc good, d;
+    desc_2d(&good, 2, 1, 4, 4, 1, 1, 0);
+    static float x[64];
+    static double y[32];
+    static int64_t am[16];
+    float boxes[10] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
+    const int64_t p22[2] = {2, 2};
+    for (int i = 0; i < 32; i++) x[i] = (float)i;
+
+    d = good;
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    expect_roi_fail("NULL desc", NULL, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("desc");
+    expect_roi_fail("NULL boxes", &d, NULL, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("boxes");
+    expect_roi_fail("NULL output_size", &d, boxes, 2, 10, NULL, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("output_size");
+    expect_roi_fail("NULL input", &d, boxes, 2, 10, p22, 1.0, NULL, 32, y, 8, am, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("input");
+    expect_roi_fail("NULL output", &d, boxes, 2, 10, p22, 1.0, x, 32, NULL, 8, am, 8, SWIFTPOOL_ERROR_NULL_POINTER, __LINE__);
+    CHECK_MESSAGE_HAS("output");
+
+    expect_roi_fail("boxes_len short", &d, boxes, 2, 9, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("boxes_len");
+    expect_roi_fail("input_len short", &d, boxes, 2, 10, p22, 1.0, x, 31, y, 8, am, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("input_len");
+    expect_roi_fail("output_len short", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 7, am, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("output_len");
+    expect_roi_fail("argmax_len short", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 7, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, __LINE__);
+    CHECK_MESSAGE_HAS("argmax_len");
+
+    expect_roi_fail("num_boxes -1", &d, boxes, -1, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    CHECK_MESSAGE_HAS("num_boxes");
+    const int64_t p02[2] = {0, 2};
+    expect_roi_fail("output_size 0", &d, boxes, 2, 10, p02, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    CHECK_MESSAGE_HAS("output_size");
+    static const double bad_scales[] = {0.0, -1.0, NAN, INFINITY, 1e-50 /* 0 as float32 */, 1e300 /* inf as float32 */};
+    for (size_t i = 0; i < sizeof bad_scales / sizeof bad_scales[0]; i++) {
+        expect_roi_fail("bad spatial_scale", &d, boxes, 2, 10, p22, bad_scales[i], x, 32, y, 8, am, 8,
+                        SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+        CHECK_MESSAGE_HAS("spatial_scale");
+    }
+    /* As float64 the tiny scale is fine (every box collapses to (0,0)). */
+    {
+        swiftpool_pool_desc d64 = good;
+        d64.dtype = SWIFTPOOL_DTYPE_FLOAT64;
+        double x64[32], b64[10] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
+        for (int i = 0; i < 32; i++) x64[i] = i;
+        CHECK_STATUS(swiftpool_roi_max_pool_forward(&d64, b64, 2, 10, p22, 1e-50, x64, 32, y, 8, am, 8), SWIFTPOOL_OK);
+        CHECK(y[0] == 0.0 && am[0] == 0 && y[4] == 16.0 && am[4] == 0);
+    }
+
+    /* Bad boxes: the message names the box. */
+    static const struct { int field; float value; } bad_boxes[] = {
+        {0, 2.0f}, {0, -1.0f}, {0, NAN}, {1, NAN}, {2, INFINITY}, {3, -INFINITY}, {4, 3e9f}, {1, -3e9f},
+    };
+    for (size_t i = 0; i < sizeof bad_boxes / sizeof bad_boxes[0]; i++) {
+        float b[10] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
+        b[5 + bad_boxes[i].field] = bad_boxes[i].value;
+        expect_roi_fail("bad box", &d, b, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+        CHECK_MESSAGE_HAS("box");
+    }
+    /* Batch index -0.5 truncates to 0: valid. 1.99 truncates to 1: valid. */
+    {
+        float b[10] = {-0.5f, 0, 0, 3, 3, 1.99f, 0, 0, 3, 3};
+        CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, b, 2, 10, p22, 1.0, x, 32, y, 8, am, 8), SWIFTPOOL_OK);
+        CHECK(((float *)(void *)y)[0] == 5.0f && ((float *)(void *)y)[4] == 21.0f && am[4] == 5);
+    }
+    /* A coordinate out of int32 only after scaling. */
+    {
+        float b[5] = {0, 0, 0, 2e9f, 3};
+        expect_roi_fail("x2 * scale out of int32", &d, b, 1, 5, p22, 2.0, x, 32, y, 4, am, 4,
+                        SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+        CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, b, 1, 5, p22, 1.0, x, 32, y, 4, am, 4), SWIFTPOOL_OK);
+    }
+
+    /* Types, rank, flags. */
+    d = good; d.dtype = SWIFTPOOL_DTYPE_BFLOAT16;
+    expect_roi_fail("bfloat16", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("dtype");
+    d = good; d.dtype = SWIFTPOOL_DTYPE_INT8;
+    expect_roi_fail("int8", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    swiftpool_pool_desc_init(&d, 3);
+    expect_roi_fail("rank 3", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("spatial_rank");
+    d = good; d.flags = SWIFTPOOL_FLAG_NAN_IGNORE;
+    expect_roi_fail("flags", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.struct_size += 1;
+    expect_roi_fail("struct_size", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_UNSUPPORTED, __LINE__);
+    d = good; d.channels = 0;
+    expect_roi_fail("channels 0", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8, am, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    const int64_t huge[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
+    d = good; d.channels = 4;
+    expect_roi_fail("output elements overflow", &d, boxes, 1, 5, huge, 1.0, x, 64, y, 8, am, 8,
+                    SWIFTPOOL_ERROR_OVERFLOW, __LINE__);
+
+    /* Overlap. */
+    d = good;
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, boxes, 2, 10, p22, 1.0, x, 32, x + 4, 8, NULL, 0),
+                 SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK(x[4] == 4.0f);
+    {
+        float bx[16] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
+        CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, bx, 2, 10, p22, 1.0, x, 32, bx + 8, 8, NULL, 0),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK(bx[8] == 2.0f && bx[9] == 2.0f);
+    }
+
+    /* No boxes: a valid no-op. */
+    memset(y, SENTINEL_BYTE, sizeof y);
+    CHECK_STATUS(swiftpool_roi_max_pool_forward(&d, boxes, 0, 0, p22, 1.0, x, 32, y, 0, NULL, 0), SWIFTPOOL_OK);
+    CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));
 }
 
 /* =========================================================================
@@ -1881,6 +2821,12 @@ int main(void) {
     test_hand_computed();
     test_special_values();
     test_bad_inputs();
+    test_max_unpool();
+    test_max_unpool_errors();
+    test_fractional_max_pool();
+    test_fractional_errors();
+    test_roi_max_pool();
+    test_roi_errors();
     test_thread_local_errors();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);

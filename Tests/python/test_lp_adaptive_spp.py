@@ -7,7 +7,8 @@
   included, both layouts, torch channels_last tensors as input; adaptive_avg vs torch;
 - spatial_pyramid_pool vs torch.cat([adaptive_*_pool2d(x, l).flatten(1) ...], 1),
   per-sample sizes vs pooling each cropped sample with torch, the SPP-net rule;
-- ONNX LpPool / GlobalMaxPool / GlobalAveragePool / GlobalLpPool vs onnxruntime.
+- ONNX LpPool / GlobalMaxPool / GlobalAveragePool / GlobalLpPool (swiftpool.onnx,
+  backed by swiftpool_lp_pool_forward with SWIFTPOOL_FLAG_LP_ONNX) vs onnxruntime.
 """
 
 import struct
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 import swiftpool
+import swiftpool.onnx as sponnx
 from cases import assert_same_bits
 
 torch = pytest.importorskip("torch")
@@ -155,9 +157,7 @@ def test_lp_pool_errors():
     with pytest.raises(ValueError, match="output size is 0"):
         swiftpool.lp_pool2d(x, 2, 5)
     with pytest.raises(ValueError, match="must be finite and > 0"):
-        swiftpool.lp_pool(x, [2, 2], p=-1)
-    with pytest.raises(ValueError, match="pads must be 4 ints"):
-        swiftpool.lp_pool(x, [2, 2], pads=[1, 1])
+        sponnx.lp_pool(x, kernel_shape=[2, 2], p=-1)
 
 
 # ---------------------------------------------------------------------------------
@@ -375,35 +375,35 @@ def test_spp_errors():
 # ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("rank", (1, 2, 3, 4))
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_global_pools(rank, layout):
+def test_global_pools(rank):
     rng = np.random.default_rng(rank)
     spatial = [int(v) for v in rng.integers(1, 6, rank)]
     x = with_nans(rng, ties(rng, (2, 3, *spatial), np.float32), 0.02)
-    flat = x.reshape(2, 3, -1)
     ones = (1,) * rank
-
-    def call(fn, *args):
-        y = fn(x if layout == "NCHW" else last(x), *args, layout=layout)
-        assert y.shape == ((2, 3) + ones if layout == "NCHW" else (2,) + ones + (3,))
-        return (y if layout == "NCHW" else first(y)).reshape(2, 3)
-
-    tmax = TF.adaptive_max_pool1d(torch.from_numpy(flat), 1).numpy()[..., 0]
-    assert_same_bits(call(swiftpool.global_max_pool), tmax, "global max")
-    y = rng.uniform(-1, 1, x.shape).astype(np.float64)
-    x = y
-    np.testing.assert_allclose(call(swiftpool.global_average_pool), y.reshape(2, 3, -1).mean(-1), rtol=1e-13)
+    # GlobalMaxPool: torch's adaptive max of the flattened plane, bit for bit; also
+    # adaptive_max_pool with output_size 1 on rank <= 3.
+    tmax = TF.adaptive_max_pool1d(torch.from_numpy(x.reshape(2, 3, -1)), 1).numpy()
+    y = sponnx.global_max_pool(x)
+    assert y.shape == (2, 3) + ones
+    assert_same_bits(y.reshape(2, 3, 1), tmax, "global max")
+    if rank <= 3:
+        fn = getattr(swiftpool, "adaptive_max_pool%dd" % rank)
+        assert_same_bits(fn(x, 1).reshape(2, 3, 1), tmax, "adaptive max, output 1")
+    y = rng.uniform(-1, 1, x.shape)
+    np.testing.assert_allclose(sponnx.global_average_pool(y).reshape(2, 3), y.reshape(2, 3, -1).mean(-1),
+                               rtol=1e-13)
     want = (np.abs(y.reshape(2, 3, -1)) ** 3).sum(-1) ** (1 / 3)
-    np.testing.assert_allclose(call(swiftpool.global_lp_pool, 3), want, rtol=1e-13)
+    np.testing.assert_allclose(sponnx.global_lp_pool(y, p=3).reshape(2, 3), want, rtol=1e-13)
 
 
 def test_global_average_of_huge_map_is_exact_and_fast():
     x = np.ones((1, 1, 5000, 5000), np.float32)
     start = time.perf_counter()
-    y = swiftpool.global_average_pool(x)
+    y = swiftpool.adaptive_avg_pool2d(x, 1)
     elapsed = time.perf_counter() - start
     assert y.shape == (1, 1, 1, 1) and y[0, 0, 0, 0] == 1.0
-    assert swiftpool.adaptive_avg_pool2d(x, 1)[0, 0, 0, 0] == 1.0
+    assert sponnx.global_average_pool(x)[0, 0, 0, 0] == 1.0
+    assert swiftpool.adaptive_avg_pool2d(last(x), 1, layout="NHWC")[0, 0, 0, 0] == 1.0
     # torch's float32 sum drifts here; ours stays exact. One pass over 100 MB.
     assert elapsed < 2.0, elapsed
 
@@ -441,10 +441,8 @@ def test_onnx_lp_pool_matches_onnxruntime(seed):
         want = _ort_run(from_onnx.helper.make_node("LpPool", ["X"], ["Y"], **attrs), x)
     except Exception as exc:  # noqa: BLE001 -- onnxruntime rejects some combinations
         pytest.skip("onnxruntime: %s" % str(exc).splitlines()[0])
-    got = swiftpool.lp_pool(x, k, p, s, pads, d, ceil_mode=ceil)
+    got = sponnx.lp_pool(x, **attrs)
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6, err_msg=str(attrs))
-    got_last = swiftpool.lp_pool(last(x), k, p, s, pads, d, ceil_mode=ceil, layout="NHWC")
-    np.testing.assert_allclose(first(got_last), want, rtol=2e-6, atol=1e-6, err_msg=str(attrs))
 
 
 @pytest.mark.parametrize("auto_pad", ("VALID", "SAME_UPPER", "SAME_LOWER"))
@@ -454,7 +452,7 @@ def test_onnx_lp_pool_auto_pad_matches_onnxruntime(auto_pad):
     node = onnx.helper.make_node("LpPool", ["X"], ["Y"], kernel_shape=[3, 2], strides=[2, 2], p=2,
                                  auto_pad=auto_pad)
     want = _ort_run(node, x)
-    got = swiftpool.lp_pool(x, [3, 2], 2, [2, 2], auto_pad=auto_pad)
+    got = sponnx.lp_pool(x, kernel_shape=[3, 2], strides=[2, 2], p=2, auto_pad=auto_pad)
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
 
 
@@ -467,16 +465,15 @@ def test_onnx_global_pools_match_onnxruntime(op, rank):
     attrs = {"p": 3} if op == "GlobalLpPool" else {}
     # onnxruntime has GlobalLpPool up to version 2 only: opset 21 selects it.
     want = _ort_run(onnx.helper.make_node(op, ["X"], ["Y"], **attrs), x, 21 if op == "GlobalLpPool" else 22)
-    fn = {"GlobalMaxPool": swiftpool.global_max_pool, "GlobalAveragePool": swiftpool.global_average_pool,
-          "GlobalLpPool": lambda X: swiftpool.global_lp_pool(X, 3)}[op]
+    fn = {"GlobalMaxPool": sponnx.global_max_pool, "GlobalAveragePool": sponnx.global_average_pool,
+          "GlobalLpPool": lambda X: sponnx.global_lp_pool(X, p=3)}[op]
     np.testing.assert_allclose(fn(x), want, rtol=2e-6, atol=1e-6)
 
 
 def test_public_functions_documented():
-    for name in ("lp_pool1d", "lp_pool2d", "lp_pool3d", "lp_pool", "adaptive_max_pool1d",
+    for name in ("lp_pool1d", "lp_pool2d", "lp_pool3d", "adaptive_max_pool1d",
                  "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_avg_pool1d",
-                 "adaptive_avg_pool2d", "adaptive_avg_pool3d", "global_max_pool",
-                 "global_average_pool", "global_lp_pool", "spatial_pyramid_pool",
+                 "adaptive_avg_pool2d", "adaptive_avg_pool3d", "spatial_pyramid_pool",
                  "spatial_pyramid_pool_length"):
         fn = getattr(swiftpool, name)
         assert name in swiftpool.__all__

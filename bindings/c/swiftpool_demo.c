@@ -6,13 +6,13 @@
  *
  * The photo is treated as a batch of one image with three channels (RGB).
  * stb_image returns pixels interleaved, R,G,B,R,G,B,..., row after row: that is
- * exactly the NHWC layout with N = 1, so the library pools it in place without
- * any transposition. One call is repeated on a planar (NCHW) copy to show that
+ * exactly the NHWC layout with N = 1, so the library pools the pixels as they
+ * are, without a transposed copy. One call is repeated on a planar (NCHW) copy to show that
  * both layouts give the same result.
  *
  * Build (what `make demo-c` does):
- *   cc -std=c99 -Iinclude -I/usr/include/stb swiftpool_demo.c \
- *      -Lbuild/lib -lswiftpool -lm
+ *   cc -std=c99 -Iinclude -I/usr/include/stb bindings/c/swiftpool_demo.c \
+ *      -Lbuild/lib -lswiftpool -Wl,-rpath,build/lib -lm
  */
 #define _POSIX_C_SOURCE 200112L /* clock_gettime() and mkdir() under -std=c99 */
 

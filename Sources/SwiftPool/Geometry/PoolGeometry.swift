@@ -204,43 +204,42 @@ struct PoolGeometry {
         }
 
         let rank = Int(desc.spatial_rank)
-        let names = Array(["D", "H", "W"].suffix(rank))
-        // Fixed-size C arrays arrive as tuples: read them as arrays once.
-        func array(_ t: (Int64, Int64, Int64)) -> [Int] { [Int(t.0), Int(t.1), Int(t.2)] }
-        let inputs = array(desc.input_size), kernels = array(desc.kernel_size), strides = array(desc.stride)
-        let paddings = array(desc.padding), paddingEnds = array(desc.padding_end), dilations = array(desc.dilation)
-        var built: [AxisGeometry] = []
+        // Messages are built only on the error path: validation runs on every call
+        // and must stay allocation-free (a tiny pooling call costs well under 1 us).
+        func axis(_ i: Int) -> String { "\(name): axis \(i) (\(["D", "H", "W"][3 - rank + i]))" }
+        var built = (AxisGeometry.unit, AxisGeometry.unit, AxisGeometry.unit)
         for i in 0..<rank {
-            let axis = "\(name): axis \(i) (\(names[i]))"
-            let input = inputs[i], kernel = kernels[i], stride = strides[i], dilation = dilations[i]
-            var padding = paddings[i], paddingEnd = paddingEnds[i]
-            guard input >= 1 else { throw .invalid("\(axis): input_size is \(input), must be >= 1") }
-            guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
-            guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
-            guard dilation >= 1 else { throw .invalid("\(axis): dilation is \(dilation), must be >= 1") }
-            guard padding >= 0 else { throw .invalid("\(axis): padding is \(padding), must be >= 0") }
+            // Fixed-size C arrays arrive as tuples.
+            let input = tupleElement(desc.input_size, i), kernel = tupleElement(desc.kernel_size, i)
+            let stride = tupleElement(desc.stride, i), dilation = tupleElement(desc.dilation, i)
+            var padding = tupleElement(desc.padding, i), paddingEnd = tupleElement(desc.padding_end, i)
+            guard input >= 1 else { throw .invalid("\(axis(i)): input_size is \(input), must be >= 1") }
+            guard kernel >= 1 else { throw .invalid("\(axis(i)): kernel_size is \(kernel), must be >= 1") }
+            guard stride >= 1 else { throw .invalid("\(axis(i)): stride is \(stride), must be >= 1") }
+            guard dilation >= 1 else { throw .invalid("\(axis(i)): dilation is \(dilation), must be >= 1") }
+            guard padding >= 0 else { throw .invalid("\(axis(i)): padding is \(padding), must be >= 0") }
             guard paddingEnd >= -1 else {
-                throw .invalid("\(axis): padding_end is \(paddingEnd), must be >= 0 (or -1 for the same as padding)")
+                throw .invalid("\(axis(i)): padding_end is \(paddingEnd), must be >= 0 (or -1 for the same as padding)")
             }
             // Every intermediate of the output-size and padding formulas must fit in Int64.
             let (span, o1) = dilation.multipliedReportingOverflow(by: kernel - 1)
-            let (padded, o2) = input.addingReportingOverflow(Swift.max(padding, 0))
+            let (padded, o2) = input.addingReportingOverflow(padding)
             let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
             let (_, o4) = padded2.addingReportingOverflow(stride)
-            let (_, o5) = input.addingReportingOverflow(span + stride)
+            let (_, o5) = input.addingReportingOverflow(o1 ? 0 : span &+ stride)
             guard !(o1 || o2 || o3 || o4 || o5) else {
-                throw .overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
+                throw .overflow("\(axis(i)): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
             var ceilMode = desc.ceil_mode == 1
             if autoPad != SWIFTPOOL_AUTO_PAD_NOTSET {
                 guard padding == 0 && (paddingEnd == 0 || paddingEnd == -1) else {
-                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) given with auto_pad \(desc.auto_pad); auto_pad derives the padding, leave it 0")
+                    throw .invalid("\(axis(i)): padding \(padding) / padding_end \(paddingEnd) given with auto_pad \(desc.auto_pad); auto_pad derives the padding, leave it 0")
                 }
                 // ONNX: VALID pads nothing; SAME_* pads so that out = ceil(in / stride).
                 ceilMode = false
                 paddingEnd = 0
                 if autoPad != SWIFTPOOL_AUTO_PAD_VALID {
-                    let target = (input + stride - 1) / stride
+                    let target = (input - 1) / stride + 1
                     let total = Swift.max(0, (target - 1) * stride + span + 1 - input)
                     padding = autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER ? (total + 1) / 2 : total / 2
                     paddingEnd = total - padding
@@ -248,29 +247,34 @@ struct PoolGeometry {
             } else if paddingEnd == -1 {
                 paddingEnd = padding
                 guard padding <= kernel / 2 else {
-                    throw .invalid("\(axis): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
+                    throw .invalid("\(axis(i)): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
                 }
             } else {
                 guard padding < kernel && paddingEnd < kernel else {
-                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) must each be smaller than kernel_size \(kernel)")
+                    throw .invalid("\(axis(i)): padding \(padding) / padding_end \(paddingEnd) must each be smaller than kernel_size \(kernel)")
                 }
             }
             let out = PoolGeometry.outputSize(input: input, kernel: kernel, stride: stride, padding: padding,
                                               paddingEnd: paddingEnd, dilation: dilation, ceilMode: ceilMode)
             guard out >= 1 else {
-                throw .shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
+                throw .shape("\(axis(i)): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
             }
-            built.append(AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
-                                      padding: padding, paddingEnd: paddingEnd, dilation: dilation))
+            let geometry = AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
+                                        padding: padding, paddingEnd: paddingEnd, dilation: dilation)
+            // Axis i of a rank-r problem is axis 3 - r + i of the lifted (D, H, W) problem.
+            switch 3 - rank + i {
+            case 0: built.0 = geometry
+            case 1: built.1 = geometry
+            default: built.2 = geometry
+            }
         }
-        while built.count < 3 { built.insert(.unit, at: 0) }
 
         self.spatialRank = rank
         self.layout = layout
         self.dtype = dtype
         self.batch = Int(desc.batch)
         self.channels = Int(desc.channels)
-        self.axes = (built[0], built[1], built[2])
+        self.axes = built
         self.ceilMode = desc.ceil_mode == 1
         self.countIncludePad = desc.count_include_pad == 1
         self.divisorOverride = op == .average ? Int(desc.divisor_override) : 0
@@ -278,17 +282,28 @@ struct PoolGeometry {
 
         // Element and byte counts of both tensors must fit in Int64; the plane sizes
         // alone too (indices are per-plane even when batch is 0).
-        for (what, plane) in [("input", built.map(\.inputSize)), ("output", built.map(\.outputSize))] {
-            var count = 1
-            for factor in plane + [Int(desc.channels), Int(desc.batch), elementSize] {
-                let (product, overflow) = count.multipliedReportingOverflow(by: factor)
-                guard !overflow else {
-                    throw .overflow("\(name): \(what) size batch \(desc.batch) x channels \(desc.channels) x spatial \(Array(plane.suffix(rank))) x \(elementSize) bytes overflows int64")
-                }
-                count = product
+        for output in [false, true] {
+            var overflow = false
+            func mul(_ a: Int, _ b: Int) -> Int {
+                let (p, o) = a.multipliedReportingOverflow(by: b)
+                overflow = overflow || o
+                return p
+            }
+            let (d, h, w) = output ? (built.0.outputSize, built.1.outputSize, built.2.outputSize)
+                                   : (built.0.inputSize, built.1.inputSize, built.2.inputSize)
+            _ = mul(mul(mul(mul(mul(d, h), w), Int(desc.channels)), Int(desc.batch)), elementSize)
+            guard !overflow else {
+                let plane = [d, h, w].suffix(rank)
+                throw .overflow("\(name): \(output ? "output" : "input") size batch \(desc.batch) x channels \(desc.channels) x spatial \(Array(plane)) x \(elementSize) bytes overflows int64")
             }
         }
     }
+}
+
+/// Entry `i` (0..<3) of a fixed-size C array imported as a tuple.
+@inline(__always)
+func tupleElement(_ t: (Int64, Int64, Int64), _ i: Int) -> Int {
+    Int(i == 0 ? t.0 : i == 1 ? t.1 : t.2)
 }
 
 extension PoolGeometry {

@@ -40,6 +40,11 @@ __all__ = [
     "SwiftPoolInternalError", "SUPPORTED_DTYPES", "LAYOUTS",
 ]
 
+# Max unpooling, fractional and ROI max pooling (max_unpool*, fractional_max_pool*, roi_pool, ...).
+from ._unpool_fractional_roi import *  # noqa: E402,F401,F403
+from ._unpool_fractional_roi import __all__ as _unpool_fractional_roi_all  # noqa: E402
+__all__ += _unpool_fractional_roi_all
+
 
 # LP, adaptive, global and spatial pyramid pooling (lp_pool*, adaptive_*, global_*, spatial_pyramid_pool).
 from ._lp_adaptive_spp import *  # noqa: E402,F401,F403

@@ -22,7 +22,8 @@ be passed without building a ctypes pointer object per call.
 import ctypes
 import glob
 import os
-from ctypes import POINTER, Structure, c_char_p, c_int32, c_int64, c_uint32, c_void_p
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_int32, c_int64, c_uint32,
+                    c_uint64, c_void_p)
 
 from ._version import EXPECTED_ABI_MAJOR, MINIMUM_LIBRARY_VERSION
 
@@ -130,6 +131,10 @@ FUNCTIONS = (
     "swiftpool_pool_output_shape",
     "swiftpool_max_pool_forward",
     "swiftpool_avg_pool_forward",
+    "swiftpool_max_unpool_forward",
+    "swiftpool_max_unpool_output_shape",
+    "swiftpool_fractional_max_pool_forward",
+    "swiftpool_roi_max_pool_forward",
     "swiftpool_lp_pool_forward",
     "swiftpool_adaptive_max_pool_forward",
     "swiftpool_adaptive_avg_pool_forward",
@@ -185,6 +190,37 @@ def _declare(cdll):
     #                                    void *output, int64_t output_len);
     fn("swiftpool_avg_pool_forward", c_int32,
        [POINTER(PoolDesc), c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_max_unpool_forward(const swiftpool_pool_desc *desc,
+    #                                      const int64_t *output_size,
+    #                                      const void *input, int64_t input_len,
+    #                                      const int64_t *indices, int64_t indices_len,
+    #                                      void *output, int64_t output_len);
+    fn("swiftpool_max_unpool_forward", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), c_void_p, c_int64, c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_max_unpool_output_shape(const swiftpool_pool_desc *desc,
+    #                                           const int64_t *output_size,
+    #                                           int64_t *result_size, int64_t *result_elements);
+    fn("swiftpool_max_unpool_output_shape", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), POINTER(c_int64), POINTER(c_int64)])
+    # int32_t swiftpool_fractional_max_pool_forward(const swiftpool_pool_desc *desc,
+    #                                               const int64_t *output_size,
+    #                                               const void *samples, int64_t samples_len,
+    #                                               uint64_t seed,
+    #                                               const void *input, int64_t input_len,
+    #                                               void *output, int64_t output_len,
+    #                                               int64_t *indices, int64_t indices_len);
+    fn("swiftpool_fractional_max_pool_forward", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), c_void_p, c_int64, c_uint64, c_void_p, c_int64,
+        c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_roi_max_pool_forward(const swiftpool_pool_desc *desc,
+    #                                        const void *boxes, int64_t num_boxes, int64_t boxes_len,
+    #                                        const int64_t *output_size, double spatial_scale,
+    #                                        const void *input, int64_t input_len,
+    #                                        void *output, int64_t output_len,
+    #                                        int64_t *argmax, int64_t argmax_len);
+    fn("swiftpool_roi_max_pool_forward", c_int32,
+       [POINTER(PoolDesc), c_void_p, c_int64, c_int64, POINTER(c_int64), c_double, c_void_p,
+        c_int64, c_void_p, c_int64, c_void_p, c_int64])
     # int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc, double norm_type,
     #                                   const void *input, int64_t input_len,
     #                                   void *output, int64_t output_len);

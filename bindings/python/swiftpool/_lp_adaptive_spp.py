@@ -2,13 +2,11 @@
 functions of include/swiftpool.h's section "LP / global / adaptive / spatial
 pyramid pooling".
 
-PyTorch-style functions mirror ``torch.nn.functional`` (``lp_pool{1,2,3}d``,
-``adaptive_{max,avg}_pool{1,2,3}d``); ONNX-style ones take the operator's
-attribute names (``lp_pool`` = LpPool-22, ``global_max_pool`` /
-``global_average_pool`` / ``global_lp_pool`` = GlobalMaxPool / GlobalAveragePool
-/ GlobalLpPool, any number of spatial axes); ``spatial_pyramid_pool`` is SPP-net's
-layer. All take numpy arrays (or CPU torch tensors) and ``layout="NCHW"|"NHWC"``
-(keyword-only), and return numpy arrays.
+The functions mirror ``torch.nn.functional`` (``lp_pool{1,2,3}d``,
+``adaptive_{max,avg}_pool{1,2,3}d``); ``spatial_pyramid_pool`` is SPP-net's layer.
+All take numpy arrays (or CPU torch tensors) and ``layout="NCHW"|"NHWC"``
+(keyword-only), and return numpy arrays. The ONNX forms (LpPool-22 and the Global*
+operators, any number of spatial axes) are in ``swiftpool.onnx``.
 """
 
 import ctypes
@@ -21,10 +19,9 @@ from .functional import (LAYOUTS, SUPPORTED_DTYPES, _DESC_DEFAULTS, _DESC_PACK, 
                          _address, _asarray, _dtype_code, _ints, _raise_c_error)
 
 __all__ = [
-    "lp_pool1d", "lp_pool2d", "lp_pool3d", "lp_pool",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-    "global_max_pool", "global_average_pool", "global_lp_pool",
     "spatial_pyramid_pool", "spatial_pyramid_pool_length",
 ]
 
@@ -42,9 +39,6 @@ _I64x3 = ctypes.c_int64 * _L.MAX_SPATIAL_RANK
 _LAYOUT_CODE = {"NCHW": _L.LAYOUT_NCHW, "NHWC": _L.LAYOUT_NHWC}
 # functional's operator codes, for its dtype hints in errors: 0 max-type, 1 averaging.
 _MAX_TYPE, _AVERAGING = 0, 1
-_AUTO_PAD = {"NOTSET": _L.AUTO_PAD_NOTSET, "VALID": _L.AUTO_PAD_VALID,
-             "SAME_UPPER": _L.AUTO_PAD_SAME_UPPER, "SAME_LOWER": _L.AUTO_PAD_SAME_LOWER}
-
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -104,10 +98,9 @@ class _Tensor:
         self.batched, self.n, self.c, self.spatial = batched, n, c, tuple(spatial)
         self.dtype, self.code = arr.dtype, code
 
-    def desc(self, spatial=None, kernel=None, stride=None, padding=None, padding_end=None,
-             dilation=None, ceil_mode=False, auto_pad=0, flags=0):
-        """A swiftpool_pool_desc for this tensor (``spatial`` overrides its sizes)."""
-        spatial = self.spatial if spatial is None else spatial
+    def desc(self, kernel=None, stride=None, ceil_mode=False):
+        """A swiftpool_pool_desc for this tensor (window fields: PyTorch's lp_pool's)."""
+        spatial = self.spatial
         rank = len(spatial)
         v = _DESC_DEFAULTS[:]
         v[_SLOT["dtype"]] = self.code
@@ -115,14 +108,10 @@ class _Tensor:
         v[_SLOT["spatial_rank"]] = rank
         v[_SLOT["batch"]] = self.n
         v[_SLOT["channels"]] = self.c
-        for name, values in (("input_size", spatial), ("kernel_size", kernel), ("stride", stride),
-                             ("padding", padding), ("padding_end", padding_end),
-                             ("dilation", dilation)):
+        for name, values in (("input_size", spatial), ("kernel_size", kernel), ("stride", stride)):
             if values is not None:
                 v[_SLOT[name]:_SLOT[name] + rank] = values
         v[_SLOT["ceil_mode"]] = 1 if ceil_mode else 0
-        v[_SLOT["auto_pad"]] = auto_pad
-        v[_SLOT["flags"]] = flags
         return _desc_from(_DESC_PACK(*v))
 
     def fail(self, status):
@@ -174,9 +163,8 @@ def _output_size(fname, output_size, spatial):
 # LP pooling
 # ---------------------------------------------------------------------------
 
-def _lp(t, norm_type, kernel, stride, padding, padding_end, dilation, ceil_mode, auto_pad, flags):
-    desc = t.desc(kernel=kernel, stride=stride, padding=padding, padding_end=padding_end,
-                  dilation=dilation, ceil_mode=ceil_mode, auto_pad=auto_pad, flags=flags)
+def _lp(t, norm_type, kernel, stride, ceil_mode):
+    desc = t.desc(kernel=kernel, stride=stride, ceil_mode=ceil_mode)
     out_size = _I64x3()
     status = _c_output_shape(_byref(desc), out_size, None)
     if status:
@@ -195,7 +183,7 @@ def _torch_lp(rank, fname, input, norm_type, kernel_size, stride, ceil_mode, lay
     ks = _ints(fname, "kernel_size", kernel_size, rank)
     st = ks if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
         else _ints(fname, "stride", stride, rank)
-    return _lp(t, p, ks, st, None, None, None, ceil_mode, _L.AUTO_PAD_NOTSET, 0)
+    return _lp(t, p, ks, st, ceil_mode)
 
 
 _LP_DOC = """{rank}D LP (power-average) pooling.
@@ -208,7 +196,7 @@ input's end is scaled up as if it were full; ``norm_type=inf`` gives the max of
 |x| and ``-inf`` the min, as PyTorch. Powers and sums are taken in float64, so
 float32 results stay finite where PyTorch's float32 ``x.pow(p)`` overflows, and
 may differ from PyTorch in the last bits otherwise. For ONNX LpPool (|x|,
-padding, dilation, no rescaling) see ``swiftpool.lp_pool``.
+padding, dilation, no rescaling) see ``swiftpool.onnx.lp_pool``.
 C: ``swiftpool_lp_pool_forward``.
 
 Args:
@@ -252,57 +240,6 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, *, la
     return _torch_lp(3, "lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode, layout)
 
 
-def lp_pool(X, kernel_shape, p=2, strides=None, pads=None, dilations=None, auto_pad="NOTSET",
-            ceil_mode=0, *, layout="NCHW"):
-    """ONNX LpPool-22: ``Y = (sum |x|**p) ** (1/p)`` over each window's input elements.
-
-    Padding contributes nothing and partial (ceil_mode) windows are not rescaled
-    (unlike ``lp_pool{1,2,3}d``, PyTorch's formula). C: ``swiftpool_lp_pool_forward``
-    with ``SWIFTPOOL_FLAG_LP_ONNX``. Powers and sums in float64.
-
-    Args:
-        X: (N, C, D1, ..., Dr) with ``layout="NCHW"`` or (N, D1, ..., Dr, C) with
-            ``layout="NHWC"``, r = len(kernel_shape) in 1..3; a floating-point dtype.
-        kernel_shape: r ints.
-        p: a finite number > 0 (ONNX's int p; default 2).
-        strides, dilations: r ints each (default 1).
-        pads: 2r ints ``[x1_begin, ..., xr_begin, x1_end, ..., xr_end]`` (default 0),
-            each smaller than the kernel; not with auto_pad other than "NOTSET".
-        auto_pad: "NOTSET", "VALID", "SAME_UPPER" or "SAME_LOWER".
-        ceil_mode: 0 or 1.
-        layout (keyword-only): "NCHW" or "NHWC".
-
-    Returns:
-        Y, a numpy array of X's dtype and layout, spatial sizes as ONNX MaxPool-22.
-
-    Raises:
-        TypeError: integer or unknown dtype; non-int attributes.
-        ValueError: wrong number of dimensions or attribute lengths, unknown
-            auto_pad or layout; ``SwiftPoolValueError`` for every error the library
-            reports (p <= 0 or not finite, pads >= kernel, ...), carrying
-            ``swiftpool_last_error_message()``.
-    """
-    fname = "lp_pool"
-    if not isinstance(kernel_shape, (tuple, list)) or not 1 <= len(kernel_shape) <= 3:
-        raise ValueError("%s: kernel_shape must be a list of 1 to 3 ints, got %r" % (fname, kernel_shape))
-    rank = len(kernel_shape)
-    ks = _ints(fname, "kernel_shape", list(kernel_shape), rank)
-    t = _Tensor(fname, X, rank, layout, _AVERAGING, batched_only=True)
-    st = [1] * rank if strides is None else _ints(fname, "strides", strides, rank)
-    dl = [1] * rank if dilations is None else _ints(fname, "dilations", dilations, rank)
-    if pads is None:
-        pads = [0] * (2 * rank)
-    if not isinstance(pads, (tuple, list)) or len(pads) != 2 * rank:
-        raise ValueError("%s: pads must be %d ints (begins, then ends), got %r" % (fname, 2 * rank, pads))
-    pd = _ints(fname, "pads", list(pads), 2 * rank)
-    if auto_pad not in _AUTO_PAD:
-        raise ValueError("%s: auto_pad must be one of %s, got %r" % (fname, tuple(_AUTO_PAD), auto_pad))
-    # Explicit pads (both ends given: ONNX's rule, each < kernel); with auto_pad they
-    # must stay 0 and the library derives them.
-    return _lp(t, _float(fname, "p", p), ks, st, pd[:rank], pd[rank:], dl, bool(ceil_mode),
-               _AUTO_PAD[auto_pad], _L.FLAG_LP_ONNX)
-
-
 # ---------------------------------------------------------------------------
 # Adaptive pooling
 # ---------------------------------------------------------------------------
@@ -339,7 +276,7 @@ bit for bit): output o of n along an axis of size L pools
 ``[floor(o*L/n), ceil((o+1)*L/n))`` (bins may overlap; n > L repeats elements).
 A bin holding NaN yields its *last* NaN (value and index); among equal values the
 first in scan order wins; an all -inf bin reports its first element. ONNX has no
-adaptive operator (GlobalMaxPool is output_size 1: ``global_max_pool``).
+adaptive operator (GlobalMaxPool is output_size 1: ``swiftpool.onnx.global_max_pool``).
 C: ``swiftpool_adaptive_max_pool_forward``.
 
 Args:
@@ -367,7 +304,7 @@ Semantics: ``torch.nn.functional.adaptive_avg_pool{rank}d``: output o of n along
 an axis of size L averages ``[floor(o*L/n), ceil((o+1)*L/n))``. Sums are
 accumulated in float64 (PyTorch's float32 sums may differ in the last bits and
 drift on huge bins; output_size 1 is ONNX GlobalAveragePool, see
-``global_average_pool``). C: ``swiftpool_adaptive_avg_pool_forward``.
+``swiftpool.onnx.global_average_pool``). C: ``swiftpool_adaptive_avg_pool_forward``.
 
 Args:
     input: {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or {hwc} with
@@ -409,79 +346,6 @@ def adaptive_avg_pool2d(input, output_size, *, layout="NCHW"):
 
 def adaptive_avg_pool3d(input, output_size, *, layout="NCHW"):
     return _adaptive(3, "adaptive_avg_pool3d", input, output_size, False, layout, False)
-
-
-# ---------------------------------------------------------------------------
-# Global pooling (ONNX): the spatial axes flattened into one, then one window
-# ---------------------------------------------------------------------------
-
-def _global(fname, X, layout, op, p=None):
-    arr = _asarray(X)
-    if arr.ndim < 3:
-        raise ValueError("%s: X must be (N, C, D1, ..., Dr) (NCHW) or (N, D1, ..., Dr, C) "
-                         "(NHWC) with r >= 1, got shape %s" % (fname, tuple(arr.shape)))
-    rank = arr.ndim - 2
-    lay = _LAYOUT_CODE.get(layout) if isinstance(layout, str) else None
-    if lay is None:
-        raise ValueError("%s: layout must be one of %s, got %r" % (fname, LAYOUTS, layout))
-    # Flattening needs the memory in one layout's C order: the caller's, or the other one.
-    if not (arr.flags.c_contiguous and arr.flags.aligned):
-        other = arr.transpose(_perm_to_other(lay, True, rank))
-        if other.flags.c_contiguous and other.flags.aligned:
-            arr, lay = other, (_L.LAYOUT_NHWC if lay == _L.LAYOUT_NCHW else _L.LAYOUT_NCHW)
-        else:
-            arr = np.ascontiguousarray(arr)
-    n, c = arr.shape[0], (arr.shape[1] if lay == _L.LAYOUT_NCHW else arr.shape[-1])
-    length = int(np.prod(arr.shape[1:-1] if lay == _L.LAYOUT_NHWC else arr.shape[2:]))
-    flat = arr.reshape((n, c, length) if lay == _L.LAYOUT_NCHW else (n, length, c))
-    t = _Tensor(fname, flat, 1, "NCHW" if lay == _L.LAYOUT_NCHW else "NHWC", op, batched_only=True)
-    if p is None:
-        one = (ctypes.c_int64 * 1)(1)
-        values = np.empty((n, c), t.dtype)   # every spatial size 1: both layouts' order
-        fn = _c_adaptive_max if op == _MAX_TYPE else _c_adaptive_avg
-        args = (None, 0) if op == _MAX_TYPE else ()
-        status = fn(_byref(t.desc()), one, _address(t.buf), t.buf.size, _address(values),
-                    values.size, *args)
-        if status:
-            t.fail(status)
-    else:
-        values = _lp(t, _float(fname, "p", p), [length], [1], [0], [0], [1], False,
-                     _L.AUTO_PAD_NOTSET, _L.FLAG_LP_ONNX)
-    ones = (1,) * rank
-    keep = (n, c) + ones if layout == "NCHW" else (n,) + ones + (c,)
-    return values.reshape(keep)
-
-
-_GLOBAL_DOC = """ONNX {onnx}: {what} of each (n, c) plane, for any number of spatial axes.
-
-{semantics} The spatial axes are flattened into one (the values are those of a
-whole-plane window of any rank) and pooled by ``{cfn}``.
-
-Args:
-    X: (N, C, D1, ..., Dr) with ``layout="NCHW"`` or (N, D1, ..., Dr, C) with
-        ``layout="NHWC"``, r >= 1; {dtypes}{p_arg}
-    layout (keyword-only): "NCHW" or "NHWC".
-
-Returns:
-    Y: (N, C, 1, ..., 1) (NCHW) or (N, 1, ..., 1, C) (NHWC), X's dtype.
-
-Raises:
-    TypeError: unsupported dtype{p_type}.
-    ValueError: fewer than 3 dimensions, unknown layout; ``SwiftPoolValueError``
-        for errors the library reports, carrying ``swiftpool_last_error_message()``.
-"""
-
-
-def global_max_pool(X, *, layout="NCHW"):
-    return _global("global_max_pool", X, layout, _MAX_TYPE)
-
-
-def global_average_pool(X, *, layout="NCHW"):
-    return _global("global_average_pool", X, layout, _AVERAGING)
-
-
-def global_lp_pool(X, p=2, *, layout="NCHW"):
-    return _global("global_lp_pool", X, layout, _AVERAGING, p)
 
 
 # ---------------------------------------------------------------------------
@@ -604,18 +468,4 @@ for _f, _doc, _r in ((lp_pool1d, _LP_DOC, 1), (lp_pool2d, _LP_DOC, 2), (lp_pool3
                      (adaptive_avg_pool2d, _ADAPTIVE_AVG_DOC, 2),
                      (adaptive_avg_pool3d, _ADAPTIVE_AVG_DOC, 3)):
     _f.__doc__ = _doc.format(rank=_r, **_SHAPES[_r])
-global_max_pool.__doc__ = _GLOBAL_DOC.format(
-    onnx="GlobalMaxPool", what="the maximum", cfn="swiftpool_adaptive_max_pool_forward",
-    semantics="Also torch's adaptive_max_pool with output_size 1. A plane holding NaN "
-              "gives NaN (PyTorch's propagation).",
-    dtypes="any supported dtype.", p_arg="", p_type="")
-global_average_pool.__doc__ = _GLOBAL_DOC.format(
-    onnx="GlobalAveragePool", what="the mean", cfn="swiftpool_adaptive_avg_pool_forward",
-    semantics="Also torch's adaptive_avg_pool with output_size 1. Summed in float64: "
-              "the mean of 25 million float32 ones is exactly 1.",
-    dtypes="a floating-point dtype.", p_arg="", p_type="")
-global_lp_pool.__doc__ = _GLOBAL_DOC.format(
-    onnx="GlobalLpPool", what="(sum |x|**p) ** (1/p)", cfn="swiftpool_lp_pool_forward",
-    semantics="Powers and sums in float64.", dtypes="a floating-point dtype.",
-    p_arg="\n    p: a finite number > 0 (default 2).", p_type=", a non-number p")
 del _f, _doc, _r

@@ -193,12 +193,19 @@ def _raise_c_error(fname, status, dtype, op=None):
         raw = _c_status_string(status)
         name = raw.decode("utf-8", "replace") if raw else "status %d" % status
     message = "%s: %s [%s]" % (fname, c_message or "(no message)", name)
-    if status == _L.ERROR_UNSUPPORTED and dtype is not None and op is not None:
-        supported = SUPPORTED_DTYPES[_OP_NAME[op]]
-        if dtype.name not in supported:
+    if status == _L.ERROR_UNSUPPORTED and dtype is not None:
+        # UNSUPPORTED caused by the dtype is a TypeError. Callers outside this module
+        # (no op given) are judged by the library's message, which names the dtype.
+        if op is not None:
+            supported = SUPPORTED_DTYPES[_OP_NAME[op]]
+            by_dtype = dtype.name not in supported
+        else:
+            supported, by_dtype = (), "dtype" in c_message
+        if by_dtype:
             raise SwiftPoolTypeError(
-                "%s; input dtype %s is not supported by %s (supported dtypes: %s)"
-                % (message, dtype, fname, ", ".join(supported)), status, name, c_message)
+                "%s; input dtype %s is not supported by %s%s"
+                % (message, dtype, fname, " (supported dtypes: %s)" % ", ".join(supported)
+                   if supported else ""), status, name, c_message)
     if status == _L.ERROR_OUT_OF_MEMORY:
         raise SwiftPoolMemoryError(message, status, name, c_message)
     if status == _L.ERROR_INTERNAL:
