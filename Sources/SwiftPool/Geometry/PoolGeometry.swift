@@ -226,7 +226,9 @@ struct PoolGeometry {
             let (padded, o2) = input.addingReportingOverflow(padding)
             let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
             let (_, o4) = padded2.addingReportingOverflow(stride)
-            let (_, o5) = input.addingReportingOverflow(o1 ? 0 : span &+ stride)
+            // auto_pad SAME computes (ceil(in / stride) - 1) * stride + span + 1 <= in + span + 1.
+            let needsSame = autoPad == SWIFTPOOL_AUTO_PAD_SAME_UPPER || autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER
+            let (_, o5) = needsSame ? input.addingReportingOverflow(o1 ? 0 : span) : (0, false)
             guard !(o1 || o2 || o3 || o4 || o5) else {
                 throw .overflow("\(axis(i)): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
