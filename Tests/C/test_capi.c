@@ -1807,6 +1807,22 @@ static void test_bad_inputs(void) {
         CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 32, 8, ibuf, 8), SWIFTPOOL_OK);
         CHECK_STATUS(swiftpool_avg_pool_forward(&d, buf, 32, buf + 32, 8), SWIFTPOOL_OK);
     }
+    /* Misaligned buffers too (documented for the newer operators). The misaligned
+     * pointers are only passed, never dereferenced here. */
+    expect_fail("misaligned input", &d, (const char *)g_in + 1, 32, g_out, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    CHECK_MESSAGE_HAS("aligned");
+    expect_fail("misaligned output", &d, g_in, 32, (char *)g_out + 2, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    expect_fail("misaligned indices", &d, g_in, 32, g_out, 8, (int64_t *)(void *)((char *)g_idx + 4), 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 0, __LINE__);
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
+    expect_fail("misaligned float64 input", &d, (const char *)g_in + 4, 32, g_out, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    d.dtype = SWIFTPOOL_DTYPE_UINT8; /* bytes are never misaligned */
+    reset_buffers();
+    CHECK_STATUS(swiftpool_max_pool_forward(&d, (const char *)g_in + 1, 32, (char *)g_out + 3, 8, NULL, 0),
+                 SWIFTPOOL_OK);
 
     /* Batch 0 is a valid no-op: nothing is read or written. */
     good_desc(&d);
@@ -2836,6 +2852,12 @@ static void test_max_unpool_errors(void) {
         CHECK(ibuf[0] == 0 && ibuf[3] == 3);
         /* Adjacent is not overlapping. */
         CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, buf + 4, 8), SWIFTPOOL_OK);
+        /* Misaligned. */
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, (const char *)buf + 1, 4, ibuf, 4, buf + 8, 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, (const int64_t *)(const void *)((const char *)ibuf + 4),
+                                                  4, buf + 8, 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
     }
 
     /* Batch 0: nothing to do. */
@@ -3181,6 +3203,10 @@ static void test_fractional_errors(void) {
     CHECK(x[8] == 8.0f && x[15] == 15.0f);
     CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, s, 4, 0, x, 32, y, 8, (int64_t *)(void *)y, 8),
                  SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    expect_frac_fail("misaligned input", &d, o22, s, 4, (const char *)x + 2, 32, y, 8, idx, 8,
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    expect_frac_fail("misaligned samples", &d, o22, (const char *)s + 1, 4, x, 32, y, 8, idx, 8,
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
 
     /* Batch 0: nothing to do. */
     d = good;
@@ -3356,7 +3382,7 @@ static void test_roi_errors(void) {
     desc_2d(&good, 2, 1, 4, 4, 1, 1, 0);
     static float x[64];
     static double y[32];
-    static int64_t am[16];
+    static int64_t am[17]; /* one spare: a misaligned view of 16 still fits */
     float boxes[10] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
     const int64_t p22[2] = {2, 2};
     for (int i = 0; i < 32; i++) x[i] = (float)i;
@@ -3461,6 +3487,10 @@ static void test_roi_errors(void) {
                      SWIFTPOOL_ERROR_INVALID_ARGUMENT);
         CHECK(bx[8] == 2.0f && bx[9] == 2.0f);
     }
+    expect_roi_fail("misaligned boxes", &d, (const char *)boxes + 2, 2, 10, p22, 1.0, x, 32, y, 8, am, 8,
+                    SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    expect_roi_fail("misaligned argmax", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8,
+                    (int64_t *)(void *)((char *)am + 4), 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
 
     /* No boxes: a valid no-op. */
     memset(y, SENTINEL_BYTE, sizeof y);
