@@ -74,7 +74,10 @@ SWIFTPOOL_API const char *swiftpool_status_string(int32_t status);
 
 /* Detail of the last failed call on this thread: which function, which
  * argument, which value. "" when the last call on this thread succeeded.
- * Valid until the next swiftpool call on the same thread. Never NULL. */
+ * Valid until the next call on the same thread of a function that can fail
+ * (one returning a status); swiftpool_status_string and the other query
+ * functions leave it alone, so print the status name and then the message.
+ * Never NULL. */
 SWIFTPOOL_API const char *swiftpool_last_error_message(void);
 
 /* =========================================================================
@@ -129,7 +132,9 @@ typedef enum swiftpool_layout {
 typedef enum swiftpool_auto_pad {
     /* Use padding / padding_end as given (PyTorch; ONNX NOTSET). */
     SWIFTPOOL_AUTO_PAD_NOTSET = 0,
-    /* No padding; ceil_mode ignored: out = ceil((in - dilation*(kernel-1)) / stride). */
+    /* No padding; ceil_mode ignored: out = ceil((in - dilation*(kernel-1)) / stride),
+     * the ONNX spec's formula (ONNX Runtime 1.32 applies ceil_mode here and can
+     * give one more output). */
     SWIFTPOOL_AUTO_PAD_VALID = 1,
     /* out = ceil(in / stride); total padding split with the extra element at the end. */
     SWIFTPOOL_AUTO_PAD_SAME_UPPER = 2,
@@ -140,9 +145,10 @@ typedef enum swiftpool_auto_pad {
 /* Option bits of swiftpool_pool_desc.flags. Unknown bits are rejected, so new
  * bits can gain meaning later without changing old callers' results. */
 enum {
-    /* Max-type operators ignore NaN (fmax semantics, as ONNX Runtime): the window's
+    /* Max-type operators ignore NaN (fmax semantics, as numpy.fmax): the window's
      * maximum over its non-NaN values; an all-NaN window gives NaN (index of its
-     * last NaN). Default (bit clear): PyTorch's NaN propagation. */
+     * last NaN). Default (bit clear): PyTorch's NaN propagation. ONNX leaves NaN
+     * open; ONNX Runtime 1.32 ignores NaN except in a window's first element. */
     SWIFTPOOL_FLAG_NAN_IGNORE = 1u << 0,
     /* Argmax indices flattened over the whole tensor, ((n*C + c) * plane + p),
      * as ONNX MaxPool returns them. Default: per (n, c) plane, as PyTorch. */
@@ -181,7 +187,7 @@ enum {
  *                      as padding" (PyTorch); >= 0 and < kernel_size gives ONNX's
  *                      asymmetric pads (begin = padding, end = padding_end)
  *   auto_pad           swiftpool_auto_pad; not NOTSET derives both paddings (which
- *                      must then be 0 / -1) from the input size, as ONNX does
+ *                      must then be 0, padding_end 0 or -1) from the input size, as ONNX does
  *   dilation           >= 1 per axis
  *   ceil_mode          0 or 1: output size rounds up, but a last window that would
  *                      start inside the right padding is dropped (PyTorch's rule)
@@ -247,19 +253,24 @@ SWIFTPOOL_API int32_t swiftpool_pool_output_shape(const swiftpool_pool_desc *des
  * Max pooling, 1D/2D/3D (desc->spatial_rank), forward.
  * Matches torch.nn.functional.max_pool{1,2,3}d (with return_indices) and
  * ONNX MaxPool-22 (with asymmetric padding, auto_pad and the index flags):
- *   - padding positions never win (they are -inf);
+ *   - padding positions never win (they are -inf, or the type's lowest value for
+ *     the integer dtypes);
  *   - NaN propagates as in PyTorch: a window holding NaN yields NaN, and of
  *     several NaNs the *last* in scan order (outermost axis first) is reported,
- *     value and index (SWIFTPOOL_FLAG_NAN_IGNORE: ONNX Runtime's ignore rule);
+ *     value and index (SWIFTPOOL_FLAG_NAN_IGNORE: ignore NaN instead);
  *   - among equal values the first in scan order wins;
  *   - a window lying wholly in the padding (possible only with dilation) yields
- *     -inf, index of its first tap at or past 0, exactly as PyTorch;
+ *     -inf (the integer dtypes' lowest value) and the index of its first tap at or
+ *     past 0, which may lie past the input's end, exactly as PyTorch;
  *   - indices (optional, may be NULL with indices_len 0) are int64 positions
  *     flattened within one (n, c) plane of the input: (d*H + h)*W + w, as PyTorch
  *     returns them, for both layouts (see SWIFTPOOL_FLAG_INDICES_* for ONNX's).
- * Errors: NULL_POINTER (desc, input or output), INVALID_ARGUMENT, INVALID_SHAPE,
- * OVERFLOW, BUFFER_TOO_SMALL (input_len, output_len, or indices_len when indices
- * is not NULL), UNSUPPORTED (dtype, layout, rank, struct_size, flags).
+ * Errors: NULL_POINTER (desc, input or output, also when batch is 0),
+ * INVALID_ARGUMENT (a desc field out of range; a negative *_len; a buffer not
+ * aligned to its element size; input, output and indices overlapping),
+ * INVALID_SHAPE (an output size below 1), OVERFLOW, BUFFER_TOO_SMALL (input_len,
+ * output_len, or indices_len when indices is not NULL), UNSUPPORTED (dtype,
+ * layout, rank, auto_pad, struct_size, flags).
  * Average-only fields (count_include_pad, divisor_override) are ignored.
  */
 SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc,
@@ -277,7 +288,8 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc
  *   - else: the number of taps on real input elements (a window with none gives 0).
  * Sums are accumulated in double precision, so results may differ from
  * PyTorch's float accumulation in the last bit, and stay exact for huge windows.
- * Errors: as swiftpool_max_pool_forward. The flags must not hold max-only bits.
+ * Errors: as swiftpool_max_pool_forward; also UNSUPPORTED for an integer dtype
+ * and for flags holding max-only bits.
  */
 SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc,
                                                  const void *input, int64_t input_len,
