@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _lib as _L
 from .functional import (LAYOUTS, SUPPORTED_DTYPES, _DESC_DEFAULTS, _DESC_PACK, _SLOT,
-                         _address, _asarray, _dtype_code, _ints, _raise_c_error)
+                         _address, _asarray, _dtype_code, _ints, _nan_flag, _raise_c_error)
 
 __all__ = [
     "lp_pool1d", "lp_pool2d", "lp_pool3d",
@@ -98,7 +98,7 @@ class _Tensor:
         self.batched, self.n, self.c, self.spatial = batched, n, c, tuple(spatial)
         self.dtype, self.code = arr.dtype, code
 
-    def desc(self, kernel=None, stride=None, ceil_mode=False):
+    def desc(self, kernel=None, stride=None, ceil_mode=False, flags=0):
         """A swiftpool_pool_desc for this tensor (window fields: PyTorch's lp_pool's)."""
         spatial = self.spatial
         rank = len(spatial)
@@ -112,6 +112,7 @@ class _Tensor:
             if values is not None:
                 v[_SLOT[name]:_SLOT[name] + rank] = values
         v[_SLOT["ceil_mode"]] = 1 if ceil_mode else 0
+        v[_SLOT["flags"]] = flags
         return _desc_from(_DESC_PACK(*v))
 
     def fail(self, status):
@@ -244,14 +245,14 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, *, la
 # Adaptive pooling
 # ---------------------------------------------------------------------------
 
-def _adaptive(rank, fname, input, output_size, return_indices, layout, is_max):
+def _adaptive(rank, fname, input, output_size, return_indices, layout, is_max, flags=0):
     t = _Tensor(fname, input, rank, layout, _MAX_TYPE if is_max else _AVERAGING)
     osz = _output_size(fname, output_size, t.spatial)
     sizes = (ctypes.c_int64 * rank)(*osz) if all(
         -(1 << 63) <= s < (1 << 63) for s in osz) else None
     if sizes is None:
         raise ValueError("%s: output_size %r does not fit in int64" % (fname, output_size))
-    desc = t.desc()
+    desc = t.desc(flags=flags)
     values, result = t.output(osz)
     if is_max:
         indices, indices_result = t.output(osz, np.int64) if return_indices else (None, None)
@@ -275,7 +276,10 @@ Semantics: ``torch.nn.functional.adaptive_max_pool{rank}d`` (values and indices
 bit for bit): output o of n along an axis of size L pools
 ``[floor(o*L/n), ceil((o+1)*L/n))`` (bins may overlap; n > L repeats elements).
 A bin holding NaN yields its *last* NaN (value and index); among equal values the
-first in scan order wins; an all -inf bin reports its first element. ONNX has no
+first in scan order wins; an all -inf bin reports its first element. With
+``nan="ignore"`` NaN is skipped instead (fmax semantics, as ``numpy.fmax``): a bin
+gives the maximum of its non-NaN values (the first of equal ones), and only an
+all-NaN bin gives NaN, with the index of its last NaN. ONNX has no
 adaptive operator (GlobalMaxPool is output_size 1: ``swiftpool.onnx.global_max_pool``).
 C: ``swiftpool_adaptive_max_pool_forward``.
 
@@ -286,6 +290,10 @@ Args:
     return_indices: also return the int64 position of each maximum within its
         (n, c) plane, row-major over {axes}, for both layouts (as PyTorch).
     layout (keyword-only): "NCHW" or "NHWC".
+    nan (keyword-only): "propagate" (default, PyTorch's rule: a bin holding NaN
+        yields its last NaN, value and index) or "ignore" (fmax: the maximum of
+        the bin's non-NaN values; all-NaN: its last NaN, value and index).
+        C: ``SWIFTPOOL_FLAG_NAN_IGNORE``.
 
 Returns:
     A numpy array of the input's dtype, layout and batching with spatial sizes
@@ -293,9 +301,9 @@ Returns:
 
 Raises:
     TypeError: unknown dtype, non-int output_size.
-    ValueError: wrong number of dimensions, unknown layout, wrong tuple length;
-        ``SwiftPoolValueError`` for every error the library reports (output_size
-        < 1, overflow, ...), carrying ``swiftpool_last_error_message()``.
+    ValueError: wrong number of dimensions, unknown layout or ``nan``, wrong tuple
+        length; ``SwiftPoolValueError`` for every error the library reports
+        (output_size < 1, overflow, ...), carrying ``swiftpool_last_error_message()``.
 """
 
 _ADAPTIVE_AVG_DOC = """{rank}D adaptive average pooling: the mean of output_size bins over each plane.
@@ -324,16 +332,22 @@ Raises:
 """
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False, *, layout="NCHW"):
-    return _adaptive(1, "adaptive_max_pool1d", input, output_size, return_indices, layout, True)
+def adaptive_max_pool1d(input, output_size, return_indices=False, *, layout="NCHW",
+                        nan="propagate"):
+    return _adaptive(1, "adaptive_max_pool1d", input, output_size, return_indices, layout, True,
+                     _nan_flag("adaptive_max_pool1d", nan))
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False, *, layout="NCHW"):
-    return _adaptive(2, "adaptive_max_pool2d", input, output_size, return_indices, layout, True)
+def adaptive_max_pool2d(input, output_size, return_indices=False, *, layout="NCHW",
+                        nan="propagate"):
+    return _adaptive(2, "adaptive_max_pool2d", input, output_size, return_indices, layout, True,
+                     _nan_flag("adaptive_max_pool2d", nan))
 
 
-def adaptive_max_pool3d(input, output_size, return_indices=False, *, layout="NCHW"):
-    return _adaptive(3, "adaptive_max_pool3d", input, output_size, return_indices, layout, True)
+def adaptive_max_pool3d(input, output_size, return_indices=False, *, layout="NCHW",
+                        nan="propagate"):
+    return _adaptive(3, "adaptive_max_pool3d", input, output_size, return_indices, layout, True,
+                     _nan_flag("adaptive_max_pool3d", nan))
 
 
 def adaptive_avg_pool1d(input, output_size, *, layout="NCHW"):
@@ -386,7 +400,7 @@ def spatial_pyramid_pool_length(channels, levels=(4, 2, 1)):
 
 
 def spatial_pyramid_pool(x, levels=(4, 2, 1), mode="max", bins="adaptive", sizes=None, *,
-                         layout="NCHW"):
+                         layout="NCHW", nan="propagate"):
     """Spatial pyramid pooling (SPP-net, He et al. 2014): a fixed-length vector per
     sample, whatever its height and width.
 
@@ -402,7 +416,8 @@ def spatial_pyramid_pool(x, levels=(4, 2, 1), mode="max", bins="adaptive", sizes
             or (H, W, C) with ``layout="NHWC"``. Any supported dtype for "max",
             floating-point for "avg".
         levels: a non-empty sequence of ints n (an n x n level) or (h, w) pairs.
-        mode: "max" (a NaN in a bin gives NaN) or "avg" (float64 sums).
+        mode: "max" (the bin's maximum; NaN as ``nan`` says) or "avg" (float64
+            sums; a NaN in a bin gives NaN).
         bins: "adaptive" (default): adaptive pooling's bins
             ``[floor(i*L/n), ceil((i+1)*L/n))``, valid for every size, maps
             smaller than a level included. "sppnet": the paper's window
@@ -414,6 +429,11 @@ def spatial_pyramid_pool(x, levels=(4, 2, 1), mode="max", bins="adaptive", sizes
             sample of a zero-padded batch: sample n is pooled over its top-left
             ``sizes[n, 0] x sizes[n, 1]`` corner only, as if cropped to it.
         layout (keyword-only): "NCHW" or "NHWC".
+        nan (keyword-only, mode "max"): "propagate" (default, PyTorch's rule: a
+            bin holding NaN gives NaN; which of several NaN payloads is
+            unspecified) or "ignore" (fmax, as ``numpy.fmax``: the maximum of the
+            bin's non-NaN values; an all-NaN bin gives NaN). "ignore" with mode
+            "avg" raises ValueError. C: ``SWIFTPOOL_FLAG_NAN_IGNORE``.
 
     Returns:
         An (N, L) array (L = ``spatial_pyramid_pool_length(C, levels)``) of x's
@@ -421,16 +441,21 @@ def spatial_pyramid_pool(x, levels=(4, 2, 1), mode="max", bins="adaptive", sizes
 
     Raises:
         TypeError: unsupported dtype; non-int levels or sizes.
-        ValueError: wrong number of dimensions, unknown mode/bins/layout, sizes of
-            the wrong shape; ``SwiftPoolValueError`` for every error the library
-            reports (a level < 1, sizes out of range, a size the "sppnet" rule cannot
-            divide, ...), carrying ``swiftpool_last_error_message()``.
+        ValueError: wrong number of dimensions, unknown mode/bins/layout/nan,
+            ``nan="ignore"`` with mode "avg", sizes of the wrong shape;
+            ``SwiftPoolValueError`` for every error the library reports (a level
+            < 1, sizes out of range, a size the "sppnet" rule cannot divide,
+            ...), carrying ``swiftpool_last_error_message()``.
     """
     fname = "spatial_pyramid_pool"
     if mode not in _SPP_MODE:
         raise ValueError("%s: mode must be \"max\" or \"avg\", got %r" % (fname, mode))
     if bins not in _SPP_BINS:
         raise ValueError("%s: bins must be \"adaptive\" or \"sppnet\", got %r" % (fname, bins))
+    flags = _nan_flag(fname, nan)
+    if flags and mode != "max":
+        raise ValueError("%s: nan='ignore' applies to mode \"max\" only, got mode %r"
+                         % (fname, mode))
     t = _Tensor(fname, x, 2, layout, _MAX_TYPE if mode == "max" else _AVERAGING)
     flat, count = _levels(fname, levels)
     sizes_arr, sizes_address, sizes_len = None, None, 0
@@ -449,7 +474,7 @@ def spatial_pyramid_pool(x, levels=(4, 2, 1), mode="max", bins="adaptive", sizes
     if status:
         _raise_c_error(fname, status, t.dtype, t.op)
     out = np.empty((t.n, length.value), t.dtype)
-    status = _c_spp(_byref(t.desc()), flat, count, _SPP_MODE[mode], _SPP_BINS[bins],
+    status = _c_spp(_byref(t.desc(flags=flags)), flat, count, _SPP_MODE[mode], _SPP_BINS[bins],
                     sizes_address, sizes_len, _address(t.buf), t.buf.size, _address(out), out.size)
     if status:
         t.fail(status)
