@@ -74,7 +74,10 @@ SWIFTPOOL_API const char *swiftpool_status_string(int32_t status);
 
 /* Detail of the last failed call on this thread: which function, which
  * argument, which value. "" when the last call on this thread succeeded.
- * Valid until the next swiftpool call on the same thread. Never NULL. */
+ * Valid until the next call on the same thread of a function that can fail
+ * (one returning a status); swiftpool_status_string and the other query
+ * functions leave it alone, so print the status name and then the message.
+ * Never NULL. */
 SWIFTPOOL_API const char *swiftpool_last_error_message(void);
 
 /* =========================================================================
@@ -129,7 +132,9 @@ typedef enum swiftpool_layout {
 typedef enum swiftpool_auto_pad {
     /* Use padding / padding_end as given (PyTorch; ONNX NOTSET). */
     SWIFTPOOL_AUTO_PAD_NOTSET = 0,
-    /* No padding; ceil_mode ignored: out = ceil((in - dilation*(kernel-1)) / stride). */
+    /* No padding; ceil_mode ignored: out = ceil((in - dilation*(kernel-1)) / stride),
+     * the ONNX spec's formula (ONNX Runtime 1.32 applies ceil_mode here and can
+     * give one more output). */
     SWIFTPOOL_AUTO_PAD_VALID = 1,
     /* out = ceil(in / stride); total padding split with the extra element at the end. */
     SWIFTPOOL_AUTO_PAD_SAME_UPPER = 2,
@@ -140,16 +145,19 @@ typedef enum swiftpool_auto_pad {
 /* Option bits of swiftpool_pool_desc.flags. Unknown bits are rejected, so new
  * bits can gain meaning later without changing old callers' results. */
 enum {
-    /* Max-type operators ignore NaN (fmax semantics, as ONNX Runtime): the window's
+    /* Max-type operators ignore NaN (fmax semantics, as numpy.fmax): the window's
      * maximum over its non-NaN values; an all-NaN window gives NaN (index of its
-     * last NaN). Default (bit clear): PyTorch's NaN propagation. */
+     * last NaN). Default (bit clear): PyTorch's NaN propagation. ONNX leaves NaN
+     * open; ONNX Runtime 1.32 ignores NaN except in a window's first element. */
     SWIFTPOOL_FLAG_NAN_IGNORE = 1u << 0,
     /* Argmax indices flattened over the whole tensor, ((n*C + c) * plane + p),
      * as ONNX MaxPool returns them. Default: per (n, c) plane, as PyTorch. */
     SWIFTPOOL_FLAG_INDICES_GLOBAL = 1u << 1,
     /* Argmax position p in column-major order, (w*H + h)*D + d (ONNX MaxPool
      * storage_order=1). Default: row-major, (d*H + h)*W + w. */
-    SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR = 1u << 2
+    SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR = 1u << 2,
+    /* swiftpool_lp_pool_forward follows ONNX LpPool-22 instead of PyTorch's lp_pool. */
+    SWIFTPOOL_FLAG_LP_ONNX = 1u << 3
 };
 
 /* Largest spatial rank a descriptor can describe. */
@@ -179,7 +187,7 @@ enum {
  *                      as padding" (PyTorch); >= 0 and < kernel_size gives ONNX's
  *                      asymmetric pads (begin = padding, end = padding_end)
  *   auto_pad           swiftpool_auto_pad; not NOTSET derives both paddings (which
- *                      must then be 0 / -1) from the input size, as ONNX does
+ *                      must then be 0, padding_end 0 or -1) from the input size, as ONNX does
  *   dilation           >= 1 per axis
  *   ceil_mode          0 or 1: output size rounds up, but a last window that would
  *                      start inside the right padding is dropped (PyTorch's rule)
@@ -245,19 +253,24 @@ SWIFTPOOL_API int32_t swiftpool_pool_output_shape(const swiftpool_pool_desc *des
  * Max pooling, 1D/2D/3D (desc->spatial_rank), forward.
  * Matches torch.nn.functional.max_pool{1,2,3}d (with return_indices) and
  * ONNX MaxPool-22 (with asymmetric padding, auto_pad and the index flags):
- *   - padding positions never win (they are -inf);
+ *   - padding positions never win (they are -inf, or the type's lowest value for
+ *     the integer dtypes);
  *   - NaN propagates as in PyTorch: a window holding NaN yields NaN, and of
  *     several NaNs the *last* in scan order (outermost axis first) is reported,
- *     value and index (SWIFTPOOL_FLAG_NAN_IGNORE: ONNX Runtime's ignore rule);
+ *     value and index (SWIFTPOOL_FLAG_NAN_IGNORE: ignore NaN instead);
  *   - among equal values the first in scan order wins;
  *   - a window lying wholly in the padding (possible only with dilation) yields
- *     -inf, index of its first tap at or past 0, exactly as PyTorch;
+ *     -inf (the integer dtypes' lowest value) and the index of its first tap at or
+ *     past 0, which may lie past the input's end, exactly as PyTorch;
  *   - indices (optional, may be NULL with indices_len 0) are int64 positions
  *     flattened within one (n, c) plane of the input: (d*H + h)*W + w, as PyTorch
  *     returns them, for both layouts (see SWIFTPOOL_FLAG_INDICES_* for ONNX's).
- * Errors: NULL_POINTER (desc, input or output), INVALID_ARGUMENT, INVALID_SHAPE,
- * OVERFLOW, BUFFER_TOO_SMALL (input_len, output_len, or indices_len when indices
- * is not NULL), UNSUPPORTED (dtype, layout, rank, struct_size, flags).
+ * Errors: NULL_POINTER (desc, input or output, also when batch is 0),
+ * INVALID_ARGUMENT (a desc field out of range; a negative *_len; a buffer not
+ * aligned to its element size; input, output and indices overlapping),
+ * INVALID_SHAPE (an output size below 1), OVERFLOW, BUFFER_TOO_SMALL (input_len,
+ * output_len, or indices_len when indices is not NULL), UNSUPPORTED (dtype,
+ * layout, rank, auto_pad, struct_size, flags).
  * Average-only fields (count_include_pad, divisor_override) are ignored.
  */
 SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc,
@@ -275,7 +288,8 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc
  *   - else: the number of taps on real input elements (a window with none gives 0).
  * Sums are accumulated in double precision, so results may differ from
  * PyTorch's float accumulation in the last bit, and stay exact for huge windows.
- * Errors: as swiftpool_max_pool_forward. The flags must not hold max-only bits.
+ * Errors: as swiftpool_max_pool_forward; also UNSUPPORTED for an integer dtype
+ * and for flags holding max-only bits.
  */
 SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc,
                                                  const void *input, int64_t input_len,
@@ -286,6 +300,194 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * ========================================================================= */
 
 /* (section: LP / global / adaptive / spatial pyramid pooling) */
+
+/* ---- LP pooling ---------------------------------------------------------- */
+
+/*
+ * LP (power-average) pooling, 1D/2D/3D, forward. Shapes and layouts as
+ * swiftpool_max_pool_forward: input N x C x input_size, output N x C x
+ * output_size (swiftpool_pool_output_shape), both dense in desc->layout.
+ *
+ * Default: torch.nn.functional.lp_pool{1,2,3}d(x, norm_type, kernel_size,
+ * stride, ceil_mode), PyTorch's formula kept exactly:
+ *     y = (S / n * prod(kernel_size)) ^ (1 / norm_type)
+ * where S is the sum of x^norm_type over the n input elements of the window.
+ *   - x is NOT made absolute: norm_type 1 sums signed values, and an odd or
+ *     fractional norm_type on negative data gives NaN, as in PyTorch;
+ *   - a ceil_mode window cut by the input end (n < prod(kernel_size)) is
+ *     scaled up as if it were full (PyTorch's avg_pool-based definition);
+ *   - norm_type +inf gives the window's maximum of |x|, -inf its minimum
+ *     (PyTorch routes these to max pooling); a NaN in the window gives NaN;
+ *   - any other finite, non-zero norm_type (negative included) is allowed.
+ * PyTorch's lp_pool has no padding or dilation: the desc must have padding 0,
+ * padding_end -1 or 0, dilation 1 and auto_pad NOTSET.
+ *
+ * SWIFTPOOL_FLAG_LP_ONNX: ONNX LpPool-22, y = (sum of |x|^p)^(1/p) over the
+ * window's input elements (padding adds nothing; partial windows are not
+ * rescaled), with padding, padding_end, auto_pad, dilation and ceil_mode as in
+ * swiftpool_max_pool_forward. norm_type (ONNX's p) must be finite and > 0.
+ *
+ * Floating-point dtypes only (integer ones: UNSUPPORTED, as for averaging).
+ * Powers and sums are computed in double precision and rounded once to the
+ * element type: float32 results stay finite and accurate where PyTorch's
+ * float32 x.pow(p) overflows to inf or underflows to 0, and may differ from
+ * PyTorch's float32 arithmetic in the last bits elsewhere.
+ * Fields ignored: count_include_pad, divisor_override.
+ * Errors: NULL_POINTER (desc, input, output); INVALID_ARGUMENT (norm_type 0 or
+ * NaN, or not finite and > 0 with LP_ONNX; padding, padding_end, dilation or
+ * auto_pad without LP_ONNX; every field as swiftpool_max_pool_forward;
+ * negative *_len; misaligned or overlapping buffers); INVALID_SHAPE;
+ * OVERFLOW; BUFFER_TOO_SMALL (input_len, output_len);
+ * UNSUPPORTED (dtype unknown or integer, layout, rank, struct_size, flags
+ * other than LP_ONNX).
+ */
+SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc, double norm_type,
+                                                const void *input, int64_t input_len,
+                                                void *output, int64_t output_len);
+
+/* ---- Global pooling -------------------------------------------------------
+ *
+ * No dedicated entry point: global pooling is one window over each (n, c)
+ * plane, which the operators here already express exactly, for any number of
+ * spatial dimensions once those are flattened into one axis (the flattened
+ * position is the row-major index PyTorch and ONNX report):
+ *   ONNX GlobalMaxPool / torch adaptive_max_pool(x, 1):
+ *       swiftpool_adaptive_max_pool_forward with output_size 1 on every axis;
+ *   ONNX GlobalAveragePool / torch adaptive_avg_pool(x, 1):
+ *       swiftpool_adaptive_avg_pool_forward with output_size 1 (double
+ *       accumulation: the mean of 25 million ones is exactly 1.0);
+ *   ONNX GlobalLpPool(p): swiftpool_lp_pool_forward with kernel_size =
+ *       input_size and SWIFTPOOL_FLAG_LP_ONNX (without the flag: PyTorch's
+ *       lp_pool with a whole-input kernel, (sum of x^p)^(1/p)).
+ * An NHWC tensor of any rank is N x (spatial...) x C, so its flattened form is
+ * N x L x C (layout NHWC, spatial_rank 1, L = product of the spatial sizes).
+ */
+
+/* ---- Adaptive pooling -----------------------------------------------------
+ *
+ * Output position o along an axis of input size L and output size n pools the
+ * input range [floor(o*L/n), ceil((o+1)*L/n)) (PyTorch's adaptive bins: never
+ * empty, neighbours may overlap, n > L repeats elements). ONNX has no adaptive
+ * operator; its global pooling is output_size 1 (see above).
+ *
+ * desc fields read: struct_size, dtype, layout, spatial_rank, batch, channels,
+ * input_size, flags. The window fields (kernel_size, stride, padding,
+ * padding_end, dilation, ceil_mode, count_include_pad, divisor_override,
+ * auto_pad) are ignored, whatever their values.
+ * output_size: spatial_rank entries >= 1, outermost first.
+ * Input N x C x input_size, output N x C x output_size, both dense in
+ * desc->layout; output_len >= N * C * prod(output_size).
+ */
+
+/*
+ * Adaptive max pooling, 1D/2D/3D, forward; every dtype.
+ * Matches torch.nn.functional.adaptive_max_pool{1,2,3}d(x, output_size,
+ * return_indices=True), both memory formats:
+ *   - NaN propagates: a bin holding NaN yields NaN, the last NaN in scan order
+ *     (value and index); SWIFTPOOL_FLAG_NAN_IGNORE: the maximum of the non-NaN
+ *     values instead (fmax, as swiftpool_max_pool_forward);
+ *   - among equal values the first in scan order wins; a bin of -inf reports
+ *     its first element;
+ *   - indices (optional: NULL, with indices_len ignored) have the output's
+ *     shape and layout and hold int64 positions within one (n, c) plane of the
+ *     input, (d*H + h)*W + w, for both layouts, as PyTorch.
+ * Errors: NULL_POINTER (desc, output_size, input, output); INVALID_ARGUMENT
+ * (batch < 0, channels, input_size or output_size < 1; negative *_len;
+ * misaligned or overlapping buffers); OVERFLOW (tensor sizes, or output_size x input_size
+ * of an axis, overflow int64); BUFFER_TOO_SMALL (input_len, output_len,
+ * indices_len when indices is not NULL); UNSUPPORTED (dtype, layout, rank,
+ * struct_size, flags other than NAN_IGNORE).
+ */
+SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_desc *desc,
+                                                          const int64_t *output_size,
+                                                          const void *input, int64_t input_len,
+                                                          void *output, int64_t output_len,
+                                                          int64_t *indices, int64_t indices_len);
+
+/*
+ * Adaptive average pooling, 1D/2D/3D, forward: the mean of each bin;
+ * floating-point dtypes only.
+ * Matches torch.nn.functional.adaptive_avg_pool{1,2,3}d(x, output_size);
+ * sums are accumulated in double precision (PyTorch's float32 accumulation
+ * may differ in the last bits, and drifts on huge bins).
+ * Errors: as swiftpool_adaptive_max_pool_forward; flags must be 0, and an
+ * integer dtype is UNSUPPORTED.
+ */
+SWIFTPOOL_API int32_t swiftpool_adaptive_avg_pool_forward(const swiftpool_pool_desc *desc,
+                                                          const int64_t *output_size,
+                                                          const void *input, int64_t input_len,
+                                                          void *output, int64_t output_len);
+
+/* ---- Spatial pyramid pooling ---------------------------------------------- */
+
+/* Reduction of each spatial pyramid pooling bin. Values are pinned. */
+typedef enum swiftpool_spp_mode {
+    SWIFTPOOL_SPP_MAX = 1,
+    SWIFTPOOL_SPP_AVG = 2
+} swiftpool_spp_mode;
+
+/* How a pyramid level of n bins divides an axis of valid length L. Values are pinned. */
+typedef enum swiftpool_spp_bins {
+    /* Adaptive pooling's bins [floor(i*L/n), ceil((i+1)*L/n)): valid for every
+     * L >= 1, including L < n (bins then repeat elements). */
+    SWIFTPOOL_SPP_BINS_ADAPTIVE = 1,
+    /* The SPP-net paper's rule (He et al. 2014): window ceil(L/n), stride
+     * floor(L/n), no padding. It yields exactly n windows covering the axis
+     * only when L >= n and L mod n is 0 or 1, and then its bins equal the
+     * adaptive ones; any other L (stride 0, a wrong number of windows, or
+     * elements never pooled) is rejected with INVALID_SHAPE naming the size,
+     * rather than producing a wrong-length or partial vector. */
+    SWIFTPOOL_SPP_BINS_SPPNET = 2
+} swiftpool_spp_bins;
+
+/*
+ * Length of one sample's spatial pyramid pooling vector:
+ * channels * sum over the levels of h*w.
+ * levels: num_levels (h, w) pairs (2*num_levels int64; a square level n is (n, n)).
+ * Errors: NULL_POINTER (levels, length); INVALID_ARGUMENT (channels < 1,
+ * num_levels < 1, a level entry < 1); OVERFLOW. *length is untouched on failure.
+ */
+SWIFTPOOL_API int32_t swiftpool_spatial_pyramid_pool_output_length(int64_t channels,
+                                                                   const int64_t *levels,
+                                                                   int64_t num_levels,
+                                                                   int64_t *length);
+
+/*
+ * Spatial pyramid pooling (SPP-net, He et al. 2014), 2D, forward: every sample
+ * is pooled into a vector of fixed length, whatever its H x W.
+ *   desc:   spatial_rank 2; reads struct_size, dtype, layout (NCHW or NHWC),
+ *           batch N, channels C, input_size (H, W) and flags (NAN_IGNORE, with
+ *           SWIFTPOOL_SPP_MAX only); the window fields are ignored.
+ *   levels: num_levels (h, w) pairs, as for ..._output_length.
+ *   mode:   swiftpool_spp_mode; bins: swiftpool_spp_bins.
+ *   sizes:  NULL (every sample is H x W), or N (h, w) pairs (sizes_len >= 2N
+ *           int64): sample n is valid only in its top-left h x w corner
+ *           (1 <= h <= H, 1 <= w <= W) of a zero-padded batch and is pooled as
+ *           if cropped to it.
+ *   output: N x length, row-major (length from ..._output_length). Per sample,
+ *           the levels in the order given, each flattened channel-major,
+ *           element c*h*w + i*w + j for channel c and bin (i, j), for either
+ *           input layout: the layout of common PyTorch SPP layers,
+ *           torch.cat([adaptive_max_pool2d(x, (h, w)).flatten(1) ...], 1).
+ * MAX (every dtype): the bin's maximum (a NaN in the bin gives NaN, which of
+ * several NaN payloads is unspecified; NAN_IGNORE skips NaN). AVG
+ * (floating-point dtypes): the bin's mean, summed in double precision.
+ * The input is read once for all levels.
+ * Errors: NULL_POINTER (desc, levels, input, output); INVALID_ARGUMENT
+ * (num_levels < 1, a level entry < 1, batch < 0, channels or input_size < 1,
+ * a sizes entry out of range; misaligned or overlapping buffers);
+ * INVALID_SHAPE (bins SPPNET on a size it cannot divide); OVERFLOW;
+ * BUFFER_TOO_SMALL (input_len, output_len, sizes_len); UNSUPPORTED (dtype
+ * unknown, or integer with AVG; layout, spatial_rank other than 2,
+ * struct_size, flags, mode, bins);
+ * OUT_OF_MEMORY (scratch space, a few bins' worth per channel).
+ */
+SWIFTPOOL_API int32_t swiftpool_spatial_pyramid_pool_forward(const swiftpool_pool_desc *desc,
+                                                             const int64_t *levels, int64_t num_levels,
+                                                             int32_t mode, int32_t bins,
+                                                             const int64_t *sizes, int64_t sizes_len,
+                                                             const void *input, int64_t input_len,
+                                                             void *output, int64_t output_len);
 
 /* =========================================================================
  * Max unpooling, fractional max pooling, ROI max pooling

@@ -226,7 +226,10 @@ static int close_value(double got, double want, int32_t dtype) {
                  : dtype == SWIFTPOOL_DTYPE_FLOAT32 ? 1e-6
                  : dtype == SWIFTPOOL_DTYPE_FLOAT16 ? 1.0 / 1024
                                                     : 1.0 / 128;
-    double scale = fabs(want) > 1e-3 ? fabs(want) : 1e-3;
+    /* float64 sums of mixed signs cancel: the summation order shows in the last
+     * bits of the inputs' magnitude (up to ~1000 here), not of the result. */
+    double floor_ = dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 100.0 : 1e-3;
+    double scale = fabs(want) > floor_ ? fabs(want) : floor_;
     return fabs(got - want) <= rel * scale;
 }
 
@@ -496,7 +499,9 @@ static void test_status_strings(void) {
     CHECK(SWIFTPOOL_AUTO_PAD_NOTSET == 0 && SWIFTPOOL_AUTO_PAD_VALID == 1 &&
           SWIFTPOOL_AUTO_PAD_SAME_UPPER == 2 && SWIFTPOOL_AUTO_PAD_SAME_LOWER == 3);
     CHECK(SWIFTPOOL_FLAG_NAN_IGNORE == 1 && SWIFTPOOL_FLAG_INDICES_GLOBAL == 2 &&
-          SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR == 4);
+          SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR == 4 && SWIFTPOOL_FLAG_LP_ONNX == 8);
+    CHECK(SWIFTPOOL_SPP_MAX == 1 && SWIFTPOOL_SPP_AVG == 2 && SWIFTPOOL_SPP_BINS_ADAPTIVE == 1 &&
+          SWIFTPOOL_SPP_BINS_SPPNET == 2);
 
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const char *s = swiftpool_status_string(known[i].code);
@@ -1713,7 +1718,8 @@ static void test_bad_inputs(void) {
                     SWIFTPOOL_ERROR_UNSUPPORTED, 0, 1, __LINE__);
         CHECK_MESSAGE_HAS("flags");
     }
-    good_desc(&d); d.flags = 1u << 3;      DESC_FAIL("flags bit 3", d, SWIFTPOOL_ERROR_UNSUPPORTED);
+    /* (bit 3 is SWIFTPOOL_FLAG_LP_ONNX: defined, so the shape query accepts it.) */
+    good_desc(&d); d.flags = 1u << 4;      DESC_FAIL("flags bit 4", d, SWIFTPOOL_ERROR_UNSUPPORTED);
     CHECK_MESSAGE_HAS("flags");
     good_desc(&d); d.flags = 0x80000000u;  DESC_FAIL("flags bit 31", d, SWIFTPOOL_ERROR_UNSUPPORTED);
 
@@ -1801,6 +1807,22 @@ static void test_bad_inputs(void) {
         CHECK_STATUS(swiftpool_max_pool_forward(&d, buf, 32, buf + 32, 8, ibuf, 8), SWIFTPOOL_OK);
         CHECK_STATUS(swiftpool_avg_pool_forward(&d, buf, 32, buf + 32, 8), SWIFTPOOL_OK);
     }
+    /* Misaligned buffers too (documented for the newer operators). The misaligned
+     * pointers are only passed, never dereferenced here. */
+    expect_fail("misaligned input", &d, (const char *)g_in + 1, 32, g_out, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    CHECK_MESSAGE_HAS("aligned");
+    expect_fail("misaligned output", &d, g_in, 32, (char *)g_out + 2, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    expect_fail("misaligned indices", &d, g_in, 32, g_out, 8, (int64_t *)(void *)((char *)g_idx + 4), 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 0, __LINE__);
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
+    expect_fail("misaligned float64 input", &d, (const char *)g_in + 4, 32, g_out, 8, g_idx, 8,
+                SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1, 1, __LINE__);
+    d.dtype = SWIFTPOOL_DTYPE_UINT8; /* bytes are never misaligned */
+    reset_buffers();
+    CHECK_STATUS(swiftpool_max_pool_forward(&d, (const char *)g_in + 1, 32, (char *)g_out + 3, 8, NULL, 0),
+                 SWIFTPOOL_OK);
 
     /* Batch 0 is a valid no-op: nothing is read or written. */
     good_desc(&d);
@@ -1823,10 +1845,10 @@ static void test_bad_inputs(void) {
 }
 
 /* =========================================================================
- * Max unpooling
+ * LP pooling
  * ========================================================================= */
 
-/* Rank, sizes and offsets of a dense (N, C, spatial...) tensor in a layout. */
+/* Sizes and offsets of a dense (N, C, spatial...) tensor in a layout. */
 static int64_t plane_of(const int64_t *sizes, int rank) {
     int64_t p = 1;
     for (int a = 0; a < rank; a++) p *= sizes[a];
@@ -1836,6 +1858,729 @@ static int64_t offset_in(int32_t layout, int64_t C, int64_t n, int64_t c, int64_
     if (layout == SWIFTPOOL_LAYOUT_NCHW) return (n * C + c) * plane + pos;
     return (n * plane + pos) * C + c;
 }
+
+
+/* PyTorch: (S / n * prod(k))^(1/p), S = sum of x^p over the n real taps (x not made
+ * absolute); +-inf: max / min of |x|. ONNX (LP_ONNX): (sum |x|^p)^(1/p) with the
+ * max-pool geometry (padding, auto_pad, dilation). Computed in double. */
+static void ref_lp(const swiftpool_pool_desc *desc, double p, const double *x, double *y) {
+    geom g;
+    make_geom(desc, &g);
+    int onnx = (desc->flags & SWIFTPOOL_FLAG_LP_ONNX) != 0;
+    int64_t o[3], t[3], i[3];
+    double K = (double)(g.ax[0].k * g.ax[1].k * g.ax[2].k);
+    for (int64_t n = 0; n < g.n; n++)
+        for (int64_t c = 0; c < g.c; c++)
+            for (o[0] = 0; o[0] < g.ax[0].out; o[0]++)
+                for (o[1] = 0; o[1] < g.ax[1].out; o[1]++)
+                    for (o[2] = 0; o[2] < g.ax[2].out; o[2]++) {
+                        double s = 0.0, best = p > 0 ? 0.0 : INFINITY;
+                        int64_t real = 0;
+                        int saw_nan = 0;
+                        for (t[0] = 0; t[0] < g.ax[0].k; t[0]++)
+                            for (t[1] = 0; t[1] < g.ax[1].k; t[1]++)
+                                for (t[2] = 0; t[2] < g.ax[2].k; t[2]++) {
+                                    int ok = 1;
+                                    for (int a = 0; a < 3; a++) {
+                                        i[a] = o[a] * g.ax[a].s - g.ax[a].pb + t[a] * g.ax[a].d;
+                                        ok &= i[a] >= 0 && i[a] < g.ax[a].in;
+                                    }
+                                    if (!ok) continue;
+                                    int64_t pos = (i[0] * g.ax[1].in + i[1]) * g.ax[2].in + i[2];
+                                    double v = x[elem_offset(&g, n, c, pos, g.in_plane)];
+                                    real++;
+                                    saw_nan |= isnan(v);
+                                    if (isinf(p)) {
+                                        double a = fabs(v);
+                                        if (p > 0 ? a > best : a < best) best = a;
+                                    } else {
+                                        s += onnx ? pow(fabs(v), p) : pow(v, p);
+                                    }
+                                }
+                        double r;
+                        if (isinf(p)) r = saw_nan ? NAN : best;
+                        else if (onnx) r = pow(s, 1.0 / p);
+                        else r = pow(s / (double)real * K, 1.0 / p);
+                        int64_t opos = (o[0] * g.ax[1].out + o[1]) * g.ax[2].out + o[2];
+                        y[elem_offset(&g, n, c, opos, g.out_plane)] = r;
+                    }
+}
+
+static void run_lp_case(const pool_case *pc, int32_t layout, int32_t dtype, double p, int onnx) {
+    swiftpool_pool_desc d;
+    char ctx[200];
+    snprintf(ctx, sizeof ctx, "lp %s, %s, %s, p %g, onnx %d", pc->name,
+             layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC", dtype_name(dtype), p, onnx);
+    set_context(ctx);
+    case_desc(pc, layout, dtype, &d);
+    d.flags = onnx ? (uint32_t)SWIFTPOOL_FLAG_LP_ONNX : 0u;
+    d.count_include_pad = 5; /* ignored */
+    d.divisor_override = -2;
+    geom g;
+    make_geom(&d, &g);
+    int64_t out_n = g.n * g.c * g.out_plane, in_n = input_elements(&d), elems = -1;
+    CHECK_STATUS(swiftpool_pool_output_shape(&d, NULL, &elems), SWIFTPOOL_OK);
+    CHECK(elems == out_n);
+    size_t es = dtype_size(dtype);
+    double *xd = (double *)xmalloc((size_t)in_n * sizeof(double));
+    double *want = (double *)xmalloc((size_t)out_n * sizeof(double));
+    void *x = xmalloc((size_t)in_n * es), *y = xmalloc((size_t)(out_n + GUARD) * es);
+    /* Moderate magnitudes keep x^p finite; positive data unless the formula is signed. */
+    for (int64_t i = 0; i < in_n; i++) {
+        double v = (double)((int)(rng_next() % 33) - 16) / 4.0;
+        xd[i] = (onnx || p == 1.0 || p == 3.0 || isinf(p)) ? v : fabs(v) + 0.25;
+        if (rng_next() % 29 == 0) xd[i] = NAN;
+        store(x, dtype, i, xd[i]);
+        xd[i] = load(x, dtype, i);
+    }
+    ref_lp(&d, p, xd, want);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, p, x, in_n, y, out_n), SWIFTPOOL_OK);
+    int bad = 0;
+    for (int64_t i = 0; i < out_n; i++) {
+        double got = load(y, dtype, i);
+        double w = dtype == SWIFTPOOL_DTYPE_FLOAT32 ? (double)(float)want[i] : want[i];
+        if (!close_value(got, w, dtype) && bad++ == 0)
+            fprintf(stderr, "  lp[%" PRId64 "] = %.17g, want %.17g\n", i, got, w);
+    }
+    CHECK(bad == 0);
+    CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    free(xd);
+    free(want);
+    free(x);
+    free(y);
+    set_context("");
+}
+
+static void test_lp_pool(void) {
+    static const double torch_p[] = {1.0, 2.0, 3.0, 0.5, -2.0, INFINITY, -INFINITY};
+    static const double onnx_p[] = {1.0, 2.0, 3.0, 0.5};
+    for (size_t i = 0; i < sizeof g_cases / sizeof g_cases[0]; i++) {
+        const pool_case *pc = &g_cases[i];
+        int plain = pc->auto_pad == 0;
+        for (int a = 0; a < pc->rank; a++) plain &= pc->p[a] == 0 && pc->pe[a] == -1 && pc->d[a] == 1;
+        for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+            for (int32_t dtype = SWIFTPOOL_DTYPE_FLOAT32; dtype <= SWIFTPOOL_DTYPE_BFLOAT16; dtype++) {
+                if (plain)
+                    for (size_t k = 0; k < sizeof torch_p / sizeof torch_p[0]; k++)
+                        run_lp_case(pc, layout, dtype, torch_p[k], 0);
+                for (size_t k = 0; k < sizeof onnx_p / sizeof onnx_p[0]; k++)
+                    run_lp_case(pc, layout, dtype, onnx_p[k], 1);
+            }
+    }
+
+    /* torch: lp_pool1d([1,-3,2,0.5,-1], p, 2): p=2 -> [sqrt(10), sqrt(4.25)];
+     * ceil_mode adds sqrt(1/1*2); p=1 ceil -> [-2, 2.5, -2]; p=3 ceil -> [nan, 2.0104, nan];
+     * p=inf -> [3, 2]; p=-inf -> [1, 0.5]. */
+    swiftpool_pool_desc d;
+    double x[5] = {1, -3, 2, 0.5, -1}, y[4];
+    desc_1d(&d, 5, 2, 2, 0);
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 5, y, 2), SWIFTPOOL_OK);
+    CHECK(fabs(y[0] - sqrt(10.0)) < 1e-15 && fabs(y[1] - sqrt(4.25)) < 1e-15);
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, INFINITY, x, 5, y, 2), SWIFTPOOL_OK);
+    CHECK(y[0] == 3.0 && y[1] == 2.0);
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, -INFINITY, x, 5, y, 2), SWIFTPOOL_OK);
+    CHECK(y[0] == 1.0 && y[1] == 0.5);
+    d.ceil_mode = 1;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 5, y, 3), SWIFTPOOL_OK);
+    CHECK(fabs(y[2] - sqrt(2.0)) < 1e-15);
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 1.0, x, 5, y, 3), SWIFTPOOL_OK);
+    CHECK(y[0] == -2.0 && y[1] == 2.5 && y[2] == -2.0);
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 3.0, x, 5, y, 3), SWIFTPOOL_OK);
+    CHECK(isnan(y[0]) && fabs(y[1] - cbrt(8.125)) < 1e-14 && isnan(y[2]));
+    /* ONNX: (|1|^3 + |-3|^3)^(1/3), no rescaling of the cut window. */
+    d.flags = SWIFTPOOL_FLAG_LP_ONNX;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 3.0, x, 5, y, 3), SWIFTPOOL_OK);
+    CHECK(fabs(y[0] - cbrt(28.0)) < 1e-14 && fabs(y[1] - cbrt(8.125)) < 1e-14 && y[2] == 1.0);
+    /* float32: powers in double stay finite where float32 x^p would overflow. */
+    {
+        float xf[2] = {1e30f, 1e30f}, yf[1];
+        desc_1d(&d, 2, 2, 1, 0);
+        CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, xf, 2, yf, 1), SWIFTPOOL_OK);
+        CHECK(fabsf(yf[0] - 1.41421356e30f) <= 1.5e30f * 1e-6f); /* sqrt(2e60 / 2 * 2) */
+    }
+}
+
+static void test_lp_errors(void) {
+    swiftpool_pool_desc good, d;
+    desc_2d(&good, 1, 2, 4, 4, 2, 2, 0); /* 32 in, 8 out */
+    static float x[64], y[64];
+    for (int i = 0; i < 32; i++) x[i] = (float)i;
+#define LP_FAIL(label, desc_ptr, p, xin, xlen, yout, ylen, want)                                 \
+    do {                                                                                       \
+        set_context("lp: " label);                                                             \
+        memset(y, SENTINEL_BYTE, sizeof y);                                                    \
+        CHECK_STATUS(swiftpool_lp_pool_forward(desc_ptr, p, xin, xlen, yout, ylen), want);     \
+        CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));                                          \
+        CHECK(strlen(swiftpool_last_error_message()) > 0);                                     \
+        set_context("");                                                                       \
+    } while (0)
+    d = good;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 32, y, 8), SWIFTPOOL_OK);
+    LP_FAIL("NULL desc", NULL, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_NULL_POINTER);
+    LP_FAIL("NULL input", &d, 2.0, NULL, 32, y, 8, SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("input");
+    LP_FAIL("NULL output", &d, 2.0, x, 32, NULL, 8, SWIFTPOOL_ERROR_NULL_POINTER);
+    LP_FAIL("input_len", &d, 2.0, x, 31, y, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("input_len");
+    LP_FAIL("output_len", &d, 2.0, x, 32, y, 7, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("output_len");
+    LP_FAIL("norm_type 0", &d, 0.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("norm_type");
+    LP_FAIL("norm_type NaN", &d, NAN, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d.padding[0] = 1;
+    LP_FAIL("padding without LP_ONNX", &d, 2.0, x, 32, y, 18, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("padding");
+    d = good; d.padding_end[1] = 1;
+    LP_FAIL("padding_end 1 without LP_ONNX", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d = good; d.padding_end[0] = d.padding_end[1] = 0; /* allowed: same as no padding */
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 32, y, 8), SWIFTPOOL_OK);
+    d = good; d.dilation[0] = 2;
+    LP_FAIL("dilation without LP_ONNX", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("dilation");
+    d = good; d.auto_pad = SWIFTPOOL_AUTO_PAD_SAME_UPPER;
+    LP_FAIL("auto_pad without LP_ONNX", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("auto_pad");
+    /* With LP_ONNX those are fine, but p must be finite and > 0. */
+    d = good; d.flags = SWIFTPOOL_FLAG_LP_ONNX; d.padding[0] = 1; d.dilation[1] = 2;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 32, y, 6), SWIFTPOOL_OK);
+    d = good; d.flags = SWIFTPOOL_FLAG_LP_ONNX;
+    LP_FAIL("ONNX p inf", &d, INFINITY, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    LP_FAIL("ONNX p -1", &d, -1.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("norm_type");
+    d = good; d.stride[0] = 0;
+    LP_FAIL("stride 0", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d = good; d.kernel_size[0] = 5;
+    LP_FAIL("kernel > input", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_INVALID_SHAPE);
+    d = good; d.dtype = SWIFTPOOL_DTYPE_UINT8;
+    LP_FAIL("uint8", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("dtype");
+    d = good; d.dtype = 7;
+    LP_FAIL("dtype 7", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.flags = SWIFTPOOL_FLAG_NAN_IGNORE;
+    LP_FAIL("flags NAN_IGNORE", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.layout = 3;
+    LP_FAIL("layout 3", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.struct_size = 1;
+    LP_FAIL("struct_size", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_UNSUPPORTED);
+    desc_1d(&d, 1, 1, 1, 0); d.batch = INT64_MAX; d.channels = 2;
+    LP_FAIL("overflow", &d, 2.0, x, 32, y, 8, SWIFTPOOL_ERROR_OVERFLOW);
+    d = good;
+    CHECK_STATUS(swiftpool_lp_pool_forward(&d, 2.0, x, 32, x + 28, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK(x[28] == 28.0f);
+    /* The LP flag belongs to LP pooling only. */
+    d = good; d.flags = SWIFTPOOL_FLAG_LP_ONNX;
+    reset_buffers();
+    CHECK_STATUS(swiftpool_max_pool_forward(&d, g_in, 32, g_out, 8, NULL, 0), SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_STATUS(swiftpool_avg_pool_forward(&d, g_in, 32, g_out, 8), SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK(all_bytes(g_out, sizeof g_out, SENTINEL_BYTE));
+#undef LP_FAIL
+}
+
+/* =========================================================================
+ * Adaptive pooling
+ * ========================================================================= */
+
+/* PyTorch's adaptive bin along an axis: [floor(o*L/n), ceil((o+1)*L/n)). */
+static void adaptive_bin(int64_t o, int64_t L, int64_t n, int64_t *start, int64_t *end) {
+    *start = o * L / n;
+    *end = ((o + 1) * L + n - 1) / n;
+}
+
+/* Max (max != 0: PyTorch's NaN rule or NAN_IGNORE, indices per plane) or mean. */
+static void ref_adaptive(const swiftpool_pool_desc *d, const int64_t *out_size, int max,
+                         const double *x, double *y, int64_t *idx) {
+    int r = d->spatial_rank;
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, o[3], i[3], s[3], e[3];
+    for (int a = 0; a < r; a++) in[3 - r + a] = d->input_size[a], out[3 - r + a] = out_size[a];
+    int64_t in_plane = in[0] * in[1] * in[2], out_plane = out[0] * out[1] * out[2];
+    int nan_ignore = (d->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
+    for (int64_t n = 0; n < d->batch; n++)
+        for (int64_t c = 0; c < d->channels; c++)
+            for (o[0] = 0; o[0] < out[0]; o[0]++)
+                for (o[1] = 0; o[1] < out[1]; o[1]++)
+                    for (o[2] = 0; o[2] < out[2]; o[2]++) {
+                        for (int a = 0; a < 3; a++) adaptive_bin(o[a], in[a], out[a], &s[a], &e[a]);
+                        double best = -INFINITY, sum = 0.0;
+                        int64_t best_pos = (s[0] * in[1] + s[1]) * in[2] + s[2], last_nan = -1, count = 0;
+                        int have = 0;
+                        for (i[0] = s[0]; i[0] < e[0]; i[0]++)
+                            for (i[1] = s[1]; i[1] < e[1]; i[1]++)
+                                for (i[2] = s[2]; i[2] < e[2]; i[2]++) {
+                                    int64_t pos = (i[0] * in[1] + i[1]) * in[2] + i[2];
+                                    double v = x[offset_in(d->layout, d->channels, n, c, pos, in_plane)];
+                                    sum += v;
+                                    count++;
+                                    if (nan_ignore) {
+                                        if (isnan(v)) {
+                                            last_nan = pos;
+                                            continue;
+                                        }
+                                        if (!have || v > best) best = v, best_pos = pos;
+                                        have = 1;
+                                    } else if (v > best || isnan(v)) {
+                                        best = v, best_pos = pos;
+                                    }
+                                }
+                        if (nan_ignore && !have) best = NAN, best_pos = last_nan;
+                        int64_t at = offset_in(d->layout, d->channels, n, c, (o[0] * out[1] + o[1]) * out[2] + o[2],
+                                               out_plane);
+                        y[at] = max ? best : sum / (double)count;
+                        if (max && idx) idx[at] = best_pos;
+                    }
+}
+
+static void run_adaptive_case(int rank, const int64_t *in_size, const int64_t *out_size, int32_t layout,
+                              int32_t dtype, uint32_t flags, int kind) {
+    swiftpool_pool_desc d;
+    char ctx[160];
+    snprintf(ctx, sizeof ctx, "adaptive rank %d in %" PRId64 " out %" PRId64 " %s %s flags %u data %d", rank,
+             in_size[rank - 1], out_size[rank - 1], layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC",
+             dtype_name(dtype), (unsigned)flags, kind);
+    set_context(ctx);
+    swiftpool_pool_desc_init(&d, rank);
+    d.dtype = dtype;
+    d.layout = layout;
+    d.batch = 2;
+    d.channels = 3;
+    for (int a = 0; a < rank; a++) d.input_size[a] = in_size[a];
+    d.kernel_size[0] = 0; /* window fields are ignored */
+    d.stride[0] = -4;
+    d.padding[0] = 99;
+    d.ceil_mode = 3;
+    d.auto_pad = 9;
+    int64_t in_n = input_elements(&d), out_n = d.batch * d.channels * plane_of(out_size, rank);
+    size_t es = dtype_size(dtype);
+    double *xd = (double *)xmalloc((size_t)in_n * sizeof(double));
+    double *want = (double *)xmalloc((size_t)out_n * sizeof(double));
+    int64_t *want_i = (int64_t *)xmalloc((size_t)out_n * sizeof(int64_t));
+    int64_t *idx = (int64_t *)xmalloc((size_t)(out_n + GUARD) * sizeof(int64_t));
+    void *x = xmalloc((size_t)in_n * es), *y = xmalloc((size_t)(out_n + GUARD) * es);
+    fill_input(xd, in_n, kind, dtype);
+    for (int64_t i = 0; i < in_n; i++) store(x, dtype, i, xd[i]);
+
+    d.flags = flags;
+    ref_adaptive(&d, out_size, 1, xd, want, want_i);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    memset(idx, SENTINEL_BYTE, (size_t)(out_n + GUARD) * sizeof(int64_t));
+    CHECK_STATUS(swiftpool_adaptive_max_pool_forward(&d, out_size, x, in_n, y, out_n, idx, out_n), SWIFTPOOL_OK);
+    int bad_v = 0, bad_i = 0;
+    for (int64_t i = 0; i < out_n; i++) {
+        double got = load(y, dtype, i);
+        if (!same_value(got, want[i], dtype) && bad_v++ == 0)
+            fprintf(stderr, "  amax[%" PRId64 "] = %.17g, want %.17g\n", i, got, want[i]);
+        if (idx[i] != want_i[i] && bad_i++ == 0)
+            fprintf(stderr, "  amax idx[%" PRId64 "] = %" PRId64 ", want %" PRId64 "\n", i, idx[i], want_i[i]);
+    }
+    CHECK(bad_v == 0);
+    CHECK(bad_i == 0);
+    CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    CHECK(all_bytes(idx + out_n, GUARD * sizeof(int64_t), SENTINEL_BYTE));
+    /* indices NULL: its capacity is ignored. */
+    CHECK_STATUS(swiftpool_adaptive_max_pool_forward(&d, out_size, x, in_n, y, out_n, NULL, -5), SWIFTPOOL_OK);
+
+    if (dtype_is_float(dtype) && flags == 0) {
+        ref_adaptive(&d, out_size, 0, xd, want, NULL);
+        memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+        CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, out_size, x, in_n, y, out_n), SWIFTPOOL_OK);
+        int bad = 0;
+        for (int64_t i = 0; i < out_n; i++) {
+            double got = load(y, dtype, i);
+            double w = dtype == SWIFTPOOL_DTYPE_FLOAT32 ? (double)(float)want[i] : want[i];
+            if (!close_value(got, w, dtype) && bad++ == 0)
+                fprintf(stderr, "  aavg[%" PRId64 "] = %.17g, want %.17g\n", i, got, w);
+        }
+        CHECK(bad == 0);
+        CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    } else if (!dtype_is_float(dtype)) {
+        CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, out_size, x, in_n, y, out_n), SWIFTPOOL_ERROR_UNSUPPORTED);
+    } else {
+        CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, out_size, x, in_n, y, out_n), SWIFTPOOL_ERROR_UNSUPPORTED);
+        CHECK_MESSAGE_HAS("flags");
+    }
+    free(xd);
+    free(want);
+    free(want_i);
+    free(idx);
+    free(x);
+    free(y);
+    set_context("");
+}
+
+static void test_adaptive(void) {
+    /* Output smaller than, equal to and larger than the input; 1 is global pooling. */
+    static const int64_t sizes[][2] = {{7, 3}, {7, 7}, {5, 8}, {10, 4}, {6, 1}, {1, 1}, {3, 5}};
+    for (int rank = 1; rank <= 3; rank++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            int64_t in[3], out[3];
+            for (int a = 0; a < rank; a++) {
+                in[a] = sizes[(k + (size_t)a) % 7][0];
+                out[a] = sizes[(k + (size_t)a) % 7][1];
+            }
+            for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+                for (int32_t dtype = FIRST_DTYPE; dtype <= LAST_DTYPE; dtype++)
+                    for (int f = 0; f <= 1; f++)
+                        for (int kind = 0; kind < DATA_KINDS; kind++)
+                            run_adaptive_case(rank, in, out, layout, dtype,
+                                              f ? (uint32_t)SWIFTPOOL_FLAG_NAN_IGNORE : 0u, kind);
+        }
+
+    /* torch: adaptive_max_pool1d(arange(5), 3) -> [1, 3, 4] at [1, 3, 4]. */
+    swiftpool_pool_desc d;
+    float x[5] = {0, 1, 2, 3, 4}, y[3];
+    int64_t ix[3];
+    const int64_t three[1] = {3};
+    desc_1d(&d, 5, 1, 1, 0);
+    CHECK_STATUS(swiftpool_adaptive_max_pool_forward(&d, three, x, 5, y, 3, ix, 3), SWIFTPOOL_OK);
+    CHECK(y[0] == 1 && y[1] == 3 && y[2] == 4 && ix[0] == 1 && ix[1] == 3 && ix[2] == 4);
+    /* Global average of a million 0.1f: exact with a double accumulator. */
+    {
+        const int64_t n = 1000 * 1000, one[2] = {1, 1};
+        float *big = (float *)xmalloc((size_t)n * sizeof(float)), mean;
+        for (int64_t i = 0; i < n; i++) big[i] = 0.1f;
+        desc_2d(&d, 1, 1, 1000, 1000, 1, 1, 0);
+        CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, one, big, n, &mean, 1), SWIFTPOOL_OK);
+        CHECK(mean == 0.1f);
+        free(big);
+    }
+}
+
+static void test_adaptive_errors(void) {
+    swiftpool_pool_desc good, d;
+    desc_2d(&good, 1, 2, 4, 4, 1, 1, 0);
+    static float x[64], y[64];
+    static int64_t ix[16];
+    const int64_t o22[2] = {2, 2}, o02[2] = {0, 2};
+    for (int i = 0; i < 32; i++) x[i] = (float)i;
+#define AD_FAIL(label, desc_ptr, osz, xin, xlen, yout, ylen, idx, ilen, want, avg_too)                     \
+    do {                                                                                                 \
+        set_context("adaptive: " label);                                                                 \
+        memset(y, SENTINEL_BYTE, sizeof y);                                                              \
+        memset(ix, SENTINEL_BYTE, sizeof ix);                                                            \
+        CHECK_STATUS(swiftpool_adaptive_max_pool_forward(desc_ptr, osz, xin, xlen, yout, ylen, idx, ilen), want); \
+        if (avg_too) CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(desc_ptr, osz, xin, xlen, yout, ylen), want); \
+        CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE) && all_bytes(ix, sizeof ix, SENTINEL_BYTE));         \
+        CHECK(strlen(swiftpool_last_error_message()) > 0);                                               \
+        set_context("");                                                                                 \
+    } while (0)
+    d = good;
+    CHECK_STATUS(swiftpool_adaptive_max_pool_forward(&d, o22, x, 32, y, 8, ix, 8), SWIFTPOOL_OK);
+    CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, o22, x, 32, y, 8), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    AD_FAIL("NULL desc", NULL, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_NULL_POINTER, 1);
+    AD_FAIL("NULL output_size", &d, NULL, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_NULL_POINTER, 1);
+    CHECK_MESSAGE_HAS("output_size");
+    AD_FAIL("NULL input", &d, o22, NULL, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_NULL_POINTER, 1);
+    AD_FAIL("NULL output", &d, o22, x, 32, NULL, 8, ix, 8, SWIFTPOOL_ERROR_NULL_POINTER, 1);
+    AD_FAIL("output_size 0", &d, o02, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    CHECK_MESSAGE_HAS("output_size");
+    AD_FAIL("input_len", &d, o22, x, 31, y, 8, ix, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 1);
+    AD_FAIL("output_len", &d, o22, x, 32, y, 7, ix, 8, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 1);
+    AD_FAIL("indices_len", &d, o22, x, 32, y, 8, ix, 7, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, 0);
+    CHECK_MESSAGE_HAS("indices_len");
+    d = good; d.batch = -1;
+    AD_FAIL("batch -1", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    d = good; d.channels = 0;
+    AD_FAIL("channels 0", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    d = good; d.input_size[1] = 0;
+    AD_FAIL("input_size 0", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    d = good;
+    AD_FAIL("misaligned input", &d, o22, (const char *)x + 1, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    AD_FAIL("misaligned output", &d, o22, x, 32, (char *)y + 2, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    AD_FAIL("misaligned indices", &d, o22, x, 32, y, 8, (int64_t *)(void *)((char *)ix + 4), 8,
+            SWIFTPOOL_ERROR_INVALID_ARGUMENT, 0);
+    AD_FAIL("overlap", &d, o22, x, 32, x + 30, 8, ix, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 1);
+    CHECK(x[30] == 30.0f);
+    AD_FAIL("indices overlap output", &d, o22, x, 32, y, 8, (int64_t *)(void *)y, 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, 0);
+    d = good; d.dtype = 7;
+    AD_FAIL("dtype 7", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_UNSUPPORTED, 1);
+    d = good; d.layout = 0;
+    AD_FAIL("layout 0", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_UNSUPPORTED, 1);
+    d = good; d.spatial_rank = 4;
+    AD_FAIL("rank 4", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_UNSUPPORTED, 1);
+    d = good; d.struct_size = 0;
+    AD_FAIL("struct_size", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_UNSUPPORTED, 1);
+    d = good; d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    AD_FAIL("flags GLOBAL", &d, o22, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_UNSUPPORTED, 1);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.dtype = SWIFTPOOL_DTYPE_INT8;
+    CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, o22, x, 32, y, 8), SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("dtype");
+    /* o * L of an axis overflows int64. */
+    {
+        const int64_t huge[1] = {(int64_t)1 << 40};
+        desc_1d(&d, (int64_t)1 << 40, 1, 1, 0);
+        AD_FAIL("output_size x input_size overflows", &d, huge, x, 32, y, 8, ix, 8, SWIFTPOOL_ERROR_OVERFLOW, 1);
+    }
+    /* Batch 0: nothing to do. */
+    d = good;
+    d.batch = 0;
+    memset(y, SENTINEL_BYTE, sizeof y);
+    CHECK_STATUS(swiftpool_adaptive_max_pool_forward(&d, o22, x, 0, y, 0, NULL, 0), SWIFTPOOL_OK);
+    CHECK_STATUS(swiftpool_adaptive_avg_pool_forward(&d, o22, x, 0, y, 0), SWIFTPOOL_OK);
+    CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));
+#undef AD_FAIL
+}
+
+/* =========================================================================
+ * Spatial pyramid pooling
+ * ========================================================================= */
+
+static int64_t spp_length(int64_t C, const int64_t *levels, int64_t num) {
+    int64_t s = 0;
+    for (int64_t l = 0; l < num; l++) s += levels[2 * l] * levels[2 * l + 1];
+    return C * s;
+}
+
+/* Per sample: levels in order, each channel-major c*h*w + i*w + j; adaptive bins over
+ * the sample's valid h x w corner (SPP-net bins equal them wherever they are valid). */
+static void ref_spp(const swiftpool_pool_desc *d, const int64_t *levels, int64_t num, int32_t mode,
+                    const int64_t *sizes, const double *x, double *y) {
+    int64_t C = d->channels, H = d->input_size[0], W = d->input_size[1], plane = H * W;
+    int64_t len = spp_length(C, levels, num);
+    int nan_ignore = (d->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
+    for (int64_t n = 0; n < d->batch; n++) {
+        int64_t vh = sizes ? sizes[2 * n] : H, vw = sizes ? sizes[2 * n + 1] : W, at = n * len;
+        for (int64_t l = 0; l < num; l++) {
+            int64_t lh = levels[2 * l], lw = levels[2 * l + 1];
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t i = 0; i < lh; i++)
+                    for (int64_t j = 0; j < lw; j++) {
+                        int64_t hs, he, ws, we, count = 0;
+                        adaptive_bin(i, vh, lh, &hs, &he);
+                        adaptive_bin(j, vw, lw, &ws, &we);
+                        double best = -INFINITY, sum = 0.0;
+                        int have = 0, saw_nan = 0;
+                        for (int64_t h = hs; h < he; h++)
+                            for (int64_t w = ws; w < we; w++) {
+                                double v = x[offset_in(d->layout, C, n, c, h * W + w, plane)];
+                                sum += v;
+                                count++;
+                                if (isnan(v)) {
+                                    saw_nan = 1;
+                                    continue;
+                                }
+                                if (!have || v > best) best = v;
+                                have = 1;
+                            }
+                        double r = mode == SWIFTPOOL_SPP_AVG ? sum / (double)count
+                                   : (saw_nan && !nan_ignore) || !have ? NAN
+                                                                       : best;
+                        y[at + c * lh * lw + i * lw + j] = r;
+                    }
+            at += C * lh * lw;
+        }
+    }
+}
+
+static void run_spp_case(int32_t layout, int32_t dtype, int32_t mode, int32_t bins, uint32_t flags,
+                         int cropped, int kind) {
+    swiftpool_pool_desc d;
+    char ctx[160];
+    snprintf(ctx, sizeof ctx, "spp %s %s mode %d bins %d flags %u cropped %d data %d",
+             layout == SWIFTPOOL_LAYOUT_NCHW ? "NCHW" : "NHWC", dtype_name(dtype), (int)mode, (int)bins,
+             (unsigned)flags, cropped, kind);
+    set_context(ctx);
+    /* SPP-net bins need L mod n in {0, 1} for every level: 13 and 12 with levels 1, 2, 3, 4 x (1, 2, 3, 4, 6). */
+    desc_2d(&d, 3, 2, 13, 12, 0, 0, 0); /* window fields are ignored */
+    d.dtype = dtype;
+    d.layout = layout;
+    d.flags = flags;
+    static const int64_t levels[] = {1, 1, 2, 2, 3, 4, 4, 6, 6, 3};
+    const int64_t num = 5;
+    /* Valid corners that keep SPP-net's rule: h in {13, 12}, w in {12, 13}. */
+    const int64_t sizes[6] = {13, 12, 12, 12, 13, 7};
+    int64_t length = -1;
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(d.channels, levels, num, &length), SWIFTPOOL_OK);
+    CHECK(length == spp_length(d.channels, levels, num));
+    int64_t in_n = input_elements(&d), out_n = d.batch * length;
+    size_t es = dtype_size(dtype);
+    double *xd = (double *)xmalloc((size_t)in_n * sizeof(double));
+    double *want = (double *)xmalloc((size_t)out_n * sizeof(double));
+    void *x = xmalloc((size_t)in_n * es), *y = xmalloc((size_t)(out_n + GUARD) * es);
+    fill_input(xd, in_n, kind, dtype);
+    for (int64_t i = 0; i < in_n; i++) store(x, dtype, i, xd[i]);
+    int use_bins_rule_ok = !(bins == SWIFTPOOL_SPP_BINS_SPPNET && cropped); /* w = 7 is not divisible by 6 */
+    ref_spp(&d, levels, num, mode, cropped ? sizes : NULL, xd, want);
+    memset(y, SENTINEL_BYTE, (size_t)(out_n + GUARD) * es);
+    int32_t st = swiftpool_spatial_pyramid_pool_forward(&d, levels, num, mode, bins, cropped ? sizes : NULL,
+                                                        cropped ? 6 : 0, x, in_n, y, out_n);
+    if (!use_bins_rule_ok) {
+        CHECK_STATUS(st, SWIFTPOOL_ERROR_INVALID_SHAPE);
+        CHECK(all_bytes(y, (size_t)(out_n + GUARD) * es, SENTINEL_BYTE));
+    } else {
+        CHECK_STATUS(st, SWIFTPOOL_OK);
+        int bad = 0;
+        for (int64_t i = 0; i < out_n; i++) {
+            double got = load(y, dtype, i);
+            double w = dtype == SWIFTPOOL_DTYPE_FLOAT32 ? (double)(float)want[i] : want[i];
+            int ok = mode == SWIFTPOOL_SPP_MAX ? (isnan(w) ? isnan(got) : same_value(got, w, dtype))
+                                               : close_value(got, w, dtype);
+            if (!ok && bad++ == 0) fprintf(stderr, "  spp[%" PRId64 "] = %.17g, want %.17g\n", i, got, w);
+        }
+        CHECK(bad == 0);
+        CHECK(all_bytes((char *)y + out_n * (int64_t)es, GUARD * es, SENTINEL_BYTE));
+    }
+    free(xd);
+    free(want);
+    free(x);
+    free(y);
+    set_context("");
+}
+
+static void test_spp(void) {
+    for (int32_t layout = SWIFTPOOL_LAYOUT_NCHW; layout <= SWIFTPOOL_LAYOUT_NHWC; layout++)
+        for (int32_t dtype = FIRST_DTYPE; dtype <= LAST_DTYPE; dtype++)
+            for (int32_t mode = SWIFTPOOL_SPP_MAX; mode <= SWIFTPOOL_SPP_AVG; mode++)
+                for (int32_t bins = SWIFTPOOL_SPP_BINS_ADAPTIVE; bins <= SWIFTPOOL_SPP_BINS_SPPNET; bins++)
+                    for (int cropped = 0; cropped <= 1; cropped++)
+                        for (int kind = 0; kind < DATA_KINDS; kind++) {
+                            if (mode == SWIFTPOOL_SPP_AVG && !dtype_is_float(dtype)) continue;
+                            run_spp_case(layout, dtype, mode, bins, 0u, cropped, kind);
+                            if (mode == SWIFTPOOL_SPP_MAX)
+                                run_spp_case(layout, dtype, mode, bins, SWIFTPOOL_FLAG_NAN_IGNORE, cropped, kind);
+                        }
+
+    /* Levels (1,1) and (2,2) on a 4x4 of 0..15: [15 | 5, 7, 13, 15]; length C*(1+4). */
+    swiftpool_pool_desc d;
+    float x[16], y[5];
+    const int64_t lv[4] = {1, 1, 2, 2};
+    int64_t len = 0;
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    desc_2d(&d, 1, 1, 4, 4, 1, 1, 0);
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(1, lv, 2, &len), SWIFTPOOL_OK);
+    CHECK(len == 5);
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, SWIFTPOOL_SPP_MAX, SWIFTPOOL_SPP_BINS_SPPNET,
+                                                        NULL, 0, x, 16, y, 5),
+                 SWIFTPOOL_OK);
+    CHECK(y[0] == 15 && y[1] == 5 && y[2] == 7 && y[3] == 13 && y[4] == 15);
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, SWIFTPOOL_SPP_AVG, SWIFTPOOL_SPP_BINS_ADAPTIVE,
+                                                        NULL, 0, x, 16, y, 5),
+                 SWIFTPOOL_OK);
+    CHECK(y[0] == 7.5f && y[1] == 2.5f && y[2] == 4.5f && y[3] == 10.5f && y[4] == 12.5f);
+}
+
+static void test_spp_errors(void) {
+    swiftpool_pool_desc good, d;
+    desc_2d(&good, 2, 1, 4, 4, 1, 1, 0); /* 32 in; levels (1,1),(2,2): 5 per sample, 10 out */
+    static float x[64], y[64];
+    const int64_t lv[4] = {1, 1, 2, 2}, sizes[4] = {4, 4, 2, 3};
+    int64_t len = SENTINEL_I;
+    for (int i = 0; i < 32; i++) x[i] = (float)i;
+
+    /* output_length. */
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(3, lv, 2, &len), SWIFTPOOL_OK);
+    CHECK(len == 15);
+    CHECK_NO_MESSAGE();
+    len = SENTINEL_I;
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(3, NULL, 2, &len), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("levels");
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(3, lv, 2, NULL), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("length");
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(0, lv, 2, &len), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("channels");
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(3, lv, 0, &len), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("num_levels");
+    const int64_t bad_lv[4] = {1, 1, 2, 0};
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(3, bad_lv, 2, &len), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("level");
+    const int64_t big_lv[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_output_length(4, big_lv, 1, &len), SWIFTPOOL_ERROR_OVERFLOW);
+    CHECK(len == SENTINEL_I);
+
+#define SPP_FAIL(label, desc_ptr, levels, num, mode, bins, sz, szlen, xin, xlen, yout, ylen, want)           \
+    do {                                                                                                   \
+        set_context("spp: " label);                                                                        \
+        memset(y, SENTINEL_BYTE, sizeof y);                                                                \
+        CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(desc_ptr, levels, num, mode, bins, sz, szlen,  \
+                                                            xin, xlen, yout, ylen), want);                 \
+        CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));                                                      \
+        CHECK(strlen(swiftpool_last_error_message()) > 0);                                                 \
+        set_context("");                                                                                   \
+    } while (0)
+    const int32_t MAX = SWIFTPOOL_SPP_MAX, AVG = SWIFTPOOL_SPP_AVG, AD = SWIFTPOOL_SPP_BINS_ADAPTIVE,
+                  NET = SWIFTPOOL_SPP_BINS_SPPNET;
+    d = good;
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, MAX, AD, sizes, 4, x, 32, y, 10), SWIFTPOOL_OK);
+    CHECK(y[5] == 16 + 4 + 2 && y[6] == 16 + 1 && y[7] == 16 + 2 + 0 * 4 + 0 && y[9] == 16 + 4 + 2);
+    SPP_FAIL("NULL desc", NULL, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_NULL_POINTER);
+    SPP_FAIL("NULL levels", &d, NULL, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_NULL_POINTER);
+    SPP_FAIL("NULL input", &d, lv, 2, MAX, AD, NULL, 0, NULL, 32, y, 10, SWIFTPOOL_ERROR_NULL_POINTER);
+    SPP_FAIL("NULL output", &d, lv, 2, MAX, AD, NULL, 0, x, 32, NULL, 10, SWIFTPOOL_ERROR_NULL_POINTER);
+    SPP_FAIL("num_levels 0", &d, lv, 0, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    SPP_FAIL("level 0", &d, bad_lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    SPP_FAIL("input_len", &d, lv, 2, MAX, AD, NULL, 0, x, 31, y, 10, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    SPP_FAIL("output_len", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 9, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    SPP_FAIL("sizes_len", &d, lv, 2, MAX, AD, sizes, 3, x, 32, y, 10, SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("sizes_len");
+    {
+        const int64_t too_big[4] = {4, 5, 2, 2}, zero[4] = {4, 4, 0, 2};
+        SPP_FAIL("sizes w > W", &d, lv, 2, MAX, AD, too_big, 4, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_MESSAGE_HAS("sizes");
+        SPP_FAIL("sizes h 0", &d, lv, 2, MAX, AD, zero, 4, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    }
+    /* SPP-net bins: 4 into 3 leaves remainder 1 (fine); 5 into 3 leaves 2 (rejected). */
+    {
+        const int64_t lv3[2] = {3, 3};
+        d = good;
+        CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv3, 1, MAX, NET, NULL, 0, x, 32, y, 18), SWIFTPOOL_OK);
+        desc_2d(&d, 1, 1, 5, 4, 1, 1, 0);
+        SPP_FAIL("SPP-net 5 into 3", &d, lv3, 1, MAX, NET, NULL, 0, x, 20, y, 9, SWIFTPOOL_ERROR_INVALID_SHAPE);
+        CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv3, 1, MAX, AD, NULL, 0, x, 20, y, 9), SWIFTPOOL_OK);
+        const int64_t lv5[2] = {5, 1};
+        desc_2d(&d, 1, 1, 4, 4, 1, 1, 0);
+        SPP_FAIL("SPP-net 4 into 5", &d, lv5, 1, MAX, NET, NULL, 0, x, 16, y, 5, SWIFTPOOL_ERROR_INVALID_SHAPE);
+        CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv5, 1, MAX, AD, NULL, 0, x, 16, y, 5), SWIFTPOOL_OK);
+    }
+    d = good;
+    SPP_FAIL("mode 0", &d, lv, 2, 0, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("mode");
+    SPP_FAIL("mode 3", &d, lv, 2, 3, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    SPP_FAIL("bins 0", &d, lv, 2, MAX, 0, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("bins");
+    SPP_FAIL("bins 3", &d, lv, 2, MAX, 3, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.flags = SWIFTPOOL_FLAG_NAN_IGNORE;
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10), SWIFTPOOL_OK);
+    SPP_FAIL("NAN_IGNORE with AVG", &d, lv, 2, AVG, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("flags");
+    d = good; d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    SPP_FAIL("flags GLOBAL", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.dtype = SWIFTPOOL_DTYPE_UINT8;
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10), SWIFTPOOL_OK);
+    SPP_FAIL("AVG of uint8", &d, lv, 2, AVG, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("dtype");
+    d = good; d.dtype = 0;
+    SPP_FAIL("dtype 0", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.layout = 5;
+    SPP_FAIL("layout 5", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    swiftpool_pool_desc_init(&d, 3);
+    SPP_FAIL("rank 3", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.struct_size = 3;
+    SPP_FAIL("struct_size", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_UNSUPPORTED);
+    d = good; d.batch = -1;
+    SPP_FAIL("batch -1", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d = good; d.input_size[0] = 0;
+    SPP_FAIL("input_size 0", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d = good;
+    SPP_FAIL("misaligned output", &d, lv, 2, MAX, AD, NULL, 0, x, 32, (char *)y + 1, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    SPP_FAIL("overlap", &d, lv, 2, MAX, AD, NULL, 0, x, 32, x + 25, 10, SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK(x[25] == 25.0f);
+    desc_2d(&d, 1, 1, (int64_t)1 << 32, (int64_t)1 << 32, 1, 1, 0);
+    SPP_FAIL("input overflows", &d, lv, 2, MAX, AD, NULL, 0, x, 32, y, 10, SWIFTPOOL_ERROR_OVERFLOW);
+    /* Batch 0: nothing to do. */
+    d = good;
+    d.batch = 0;
+    memset(y, SENTINEL_BYTE, sizeof y);
+    CHECK_STATUS(swiftpool_spatial_pyramid_pool_forward(&d, lv, 2, MAX, AD, NULL, 0, x, 0, y, 0), SWIFTPOOL_OK);
+    CHECK(all_bytes(y, sizeof y, SENTINEL_BYTE));
+#undef SPP_FAIL
+}
+
+/* =========================================================================
+ * Max unpooling
+ * ========================================================================= */
 
 /* Zero-filled output, then each x element (taken in NCHW order) moved to its
  * index; raw bytes, so NaN payloads and -0.0 must survive. */
@@ -2107,6 +2852,12 @@ static void test_max_unpool_errors(void) {
         CHECK(ibuf[0] == 0 && ibuf[3] == 3);
         /* Adjacent is not overlapping. */
         CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, ibuf, 4, buf + 4, 8), SWIFTPOOL_OK);
+        /* Misaligned. */
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, (const char *)buf + 1, 4, ibuf, 4, buf + 8, 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(swiftpool_max_unpool_forward(&d, NULL, buf, 4, (const int64_t *)(const void *)((const char *)ibuf + 4),
+                                                  4, buf + 8, 8),
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT);
     }
 
     /* Batch 0: nothing to do. */
@@ -2452,6 +3203,10 @@ static void test_fractional_errors(void) {
     CHECK(x[8] == 8.0f && x[15] == 15.0f);
     CHECK_STATUS(swiftpool_fractional_max_pool_forward(&d, o22, s, 4, 0, x, 32, y, 8, (int64_t *)(void *)y, 8),
                  SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    expect_frac_fail("misaligned input", &d, o22, s, 4, (const char *)x + 2, 32, y, 8, idx, 8,
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    expect_frac_fail("misaligned samples", &d, o22, (const char *)s + 1, 4, x, 32, y, 8, idx, 8,
+                     SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
 
     /* Batch 0: nothing to do. */
     d = good;
@@ -2627,7 +3382,7 @@ static void test_roi_errors(void) {
     desc_2d(&good, 2, 1, 4, 4, 1, 1, 0);
     static float x[64];
     static double y[32];
-    static int64_t am[16];
+    static int64_t am[17]; /* one spare: a misaligned view of 16 still fits */
     float boxes[10] = {0, 0, 0, 3, 3, 1, 1, 1, 2, 2};
     const int64_t p22[2] = {2, 2};
     for (int i = 0; i < 32; i++) x[i] = (float)i;
@@ -2732,6 +3487,10 @@ static void test_roi_errors(void) {
                      SWIFTPOOL_ERROR_INVALID_ARGUMENT);
         CHECK(bx[8] == 2.0f && bx[9] == 2.0f);
     }
+    expect_roi_fail("misaligned boxes", &d, (const char *)boxes + 2, 2, 10, p22, 1.0, x, 32, y, 8, am, 8,
+                    SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
+    expect_roi_fail("misaligned argmax", &d, boxes, 2, 10, p22, 1.0, x, 32, y, 8,
+                    (int64_t *)(void *)((char *)am + 4), 8, SWIFTPOOL_ERROR_INVALID_ARGUMENT, __LINE__);
 
     /* No boxes: a valid no-op. */
     memset(y, SENTINEL_BYTE, sizeof y);
@@ -2820,6 +3579,12 @@ int main(void) {
     test_hand_computed();
     test_special_values();
     test_bad_inputs();
+    test_lp_pool();
+    test_lp_errors();
+    test_adaptive();
+    test_adaptive_errors();
+    test_spp();
+    test_spp_errors();
     test_max_unpool();
     test_max_unpool_errors();
     test_fractional_max_pool();

@@ -28,6 +28,8 @@
 #include "stb_image.h"
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "stb_image_write.h"
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#include "stb_image_resize.h"
 
 #include "swiftpool.h"
 
@@ -202,6 +204,63 @@ static void show_error_handling(const float *input, int64_t input_len) {
     }
 }
 
+/* Spatial pyramid pooling of one NHWC image with levels 4x4, 2x2, 1x1 (max):
+ * returns a malloc'd vector of *length floats, whatever the image's size. */
+static float *pyramid(const float *hwc, int64_t height, int64_t width, int32_t bins, int64_t *length) {
+    static const int64_t levels[] = {4, 4, 2, 2, 1, 1}; /* (h, w) pairs */
+    const int64_t num_levels = 3;
+    swiftpool_pool_desc desc;
+    check(swiftpool_pool_desc_init(&desc, 2), "swiftpool_pool_desc_init");
+    desc.layout = SWIFTPOOL_LAYOUT_NHWC;
+    desc.channels = CHANNELS;
+    desc.input_size[0] = height;
+    desc.input_size[1] = width;
+    check(swiftpool_spatial_pyramid_pool_output_length(CHANNELS, levels, num_levels, length),
+          "swiftpool_spatial_pyramid_pool_output_length");
+    float *vector = (float *)xmalloc((size_t)*length * sizeof(float));
+    int32_t status = swiftpool_spatial_pyramid_pool_forward(&desc, levels, num_levels, SWIFTPOOL_SPP_MAX,
+                                                            bins, NULL, 0, hwc, height * width * CHANNELS,
+                                                            vector, *length);
+    if (status != SWIFTPOOL_OK) {
+        free(vector);
+        return NULL;
+    }
+    return vector;
+}
+
+/* SPP's point: images of any size give vectors of one length (3 x (16+4+1) = 63). */
+static void show_spatial_pyramid(const float *hwc, int64_t height, int64_t width) {
+    int64_t rh = height * 2 / 3 + 1, rw = width * 3 / 4 + 1;
+    float *resized = (float *)xmalloc((size_t)(rh * rw * CHANNELS) * sizeof(float));
+    if (!stbir_resize_float(hwc, (int)width, (int)height, 0, resized, (int)rw, (int)rh, 0, CHANNELS)) {
+        fprintf(stderr, "error: resize failed\n");
+        exit(EXIT_FAILURE);
+    }
+    int64_t len_a = 0, len_b = 0;
+    float *a = pyramid(hwc, height, width, SWIFTPOOL_SPP_BINS_ADAPTIVE, &len_a);
+    float *b = pyramid(resized, rh, rw, SWIFTPOOL_SPP_BINS_ADAPTIVE, &len_b);
+    if (a == NULL || b == NULL) check(SWIFTPOOL_ERROR_INTERNAL, "swiftpool_spatial_pyramid_pool_forward");
+    printf("spatial pyramid (levels 4,2,1, max): %lldx%lld -> %lld values, %lldx%lld -> %lld values%s\n",
+           (long long)height, (long long)width, (long long)len_a, (long long)rh, (long long)rw,
+           (long long)len_b, len_a == len_b ? " (same length)" : " (LENGTHS DIFFER)");
+    printf("  first values (channel R, 4x4 level): photo %.0f %.0f %.0f %.0f | resized %.0f %.0f %.0f %.0f\n",
+           a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
+    /* The paper's own bins (window ceil(L/n), stride floor(L/n)) tile an axis only
+     * for some sizes; where they cannot, the library says so instead of guessing. */
+    int64_t len_c = 0;
+    float *c = pyramid(resized, rh, rw, SWIFTPOOL_SPP_BINS_SPPNET, &len_c);
+    if (c == NULL)
+        printf("  bins=\"sppnet\" on %lldx%lld: %s\n", (long long)rh, (long long)rw,
+               swiftpool_last_error_message());
+    else
+        printf("  bins=\"sppnet\" on %lldx%lld: %lld values\n", (long long)rh, (long long)rw, (long long)len_c);
+    if (len_a != len_b) exit(EXIT_FAILURE);
+    free(a);
+    free(b);
+    free(c);
+    free(resized);
+}
+
 int main(int argc, char **argv) {
     const char *image_path = argc > 1 ? argv[1] : "data/astronaut.png";
     const char *out_dir = argc > 2 ? argv[2] : "build/demo";
@@ -260,6 +319,7 @@ int main(int argc, char **argv) {
     }
 
     check_layouts_agree(input, height, width);
+    show_spatial_pyramid(input, height, width);
     show_error_handling(input, input_len);
     free(input);
     return EXIT_SUCCESS;

@@ -142,7 +142,7 @@ public func swiftpool_pool_output_shape(_ desc: UnsafePointer<swiftpool_pool_des
                                         _ output_elements: UnsafeMutablePointer<Int64>!) -> Int32 {
     cCall { () throws(PoolError) in
         // Shapes do not depend on the operator; avg-only rules are checked by the operator call.
-        let g = try readDesc(desc, op: .max, function: "swiftpool_pool_output_shape")
+        let g = try readDesc(desc, op: .shape, function: "swiftpool_pool_output_shape")
         if let output_size {
             for (i, size) in g.outputSizes.enumerated() { output_size[i] = Int64(size) }
         }

@@ -19,6 +19,9 @@ struct PoolError: Error {
 enum PoolOperator: String {
     case max = "max_pool"
     case average = "avg_pool"
+    case lp = "lp_pool"
+    /// Shape queries: output sizes do not depend on the operator, so every defined flag is accepted.
+    case shape = "pool_output_shape"
 }
 
 /// The window of one output position along one axis.
@@ -154,6 +157,10 @@ struct PoolGeometry {
                           | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR)
         case .average:
             return 0
+        case .lp:
+            return UInt32(SWIFTPOOL_FLAG_LP_ONNX)
+        case .shape:
+            return allowedFlags(.max) | allowedFlags(.average) | allowedFlags(.lp)
         }
     }
 
@@ -171,7 +178,7 @@ struct PoolGeometry {
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
             throw .unsupported("\(name): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
         }
-        guard op == .max || PoolGeometry.isFloatingPoint(dtype) else {
+        guard op == .max || op == .shape || PoolGeometry.isFloatingPoint(dtype) else {
             throw .unsupported("\(name): dtype \(desc.dtype) is an integer type; \(name) needs a floating-point dtype")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))

@@ -53,9 +53,8 @@ enum ReferencePool {
                 }
                 var p = chosen.position
                 if g.indicesColumnMajor {
-                    // An all-padding window's first tap may lie past the input end, where
-                    // decomposing p would name another element: use its coordinates.
-                    let (d, h, w) = window.isEmpty ? (firstTap(ad, od), firstTap(ah, oh), firstTap(aw, ow))
+                    let (d, h, w) = window.isEmpty
+                        ? (firstTap(ad, od), firstTap(ah, oh), firstTap(aw, ow))
                         : (p / (aw.inputSize * ah.inputSize), (p / aw.inputSize) % ah.inputSize, p % aw.inputSize)
                     p = (w * ah.inputSize + h) * ad.inputSize + d
                 }

@@ -46,6 +46,12 @@ from ._unpool_fractional_roi import __all__ as _unpool_fractional_roi_all  # noq
 __all__ += _unpool_fractional_roi_all
 
 
+# LP, adaptive, global and spatial pyramid pooling (lp_pool*, adaptive_*, global_*, spatial_pyramid_pool).
+from ._lp_adaptive_spp import *  # noqa: E402,F401,F403
+from ._lp_adaptive_spp import __all__ as _lp_adaptive_spp_all  # noqa: E402
+__all__ += _lp_adaptive_spp_all
+
+
 def version():
     """Version string of the loaded C library, "MAJOR.MINOR.PATCH".
 

@@ -82,6 +82,13 @@ AUTO_PAD_SAME_LOWER = 3
 FLAG_NAN_IGNORE = 1 << 0
 FLAG_INDICES_GLOBAL = 1 << 1
 FLAG_INDICES_COLUMN_MAJOR = 1 << 2
+FLAG_LP_ONNX = 1 << 3
+
+# typedef enum swiftpool_spp_mode / swiftpool_spp_bins (spatial pyramid pooling)
+SPP_MAX = 1
+SPP_AVG = 2
+SPP_BINS_ADAPTIVE = 1
+SPP_BINS_SPPNET = 2
 
 _I64x3 = c_int64 * MAX_SPATIAL_RANK
 
@@ -128,6 +135,11 @@ FUNCTIONS = (
     "swiftpool_max_unpool_output_shape",
     "swiftpool_fractional_max_pool_forward",
     "swiftpool_roi_max_pool_forward",
+    "swiftpool_lp_pool_forward",
+    "swiftpool_adaptive_max_pool_forward",
+    "swiftpool_adaptive_avg_pool_forward",
+    "swiftpool_spatial_pyramid_pool_output_length",
+    "swiftpool_spatial_pyramid_pool_forward",
 )
 
 
@@ -209,6 +221,40 @@ def _declare(cdll):
     fn("swiftpool_roi_max_pool_forward", c_int32,
        [POINTER(PoolDesc), c_void_p, c_int64, c_int64, POINTER(c_int64), c_double, c_void_p,
         c_int64, c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc, double norm_type,
+    #                                   const void *input, int64_t input_len,
+    #                                   void *output, int64_t output_len);
+    fn("swiftpool_lp_pool_forward", c_int32,
+       [POINTER(PoolDesc), ctypes.c_double, c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_desc *desc,
+    #                                             const int64_t *output_size,
+    #                                             const void *input, int64_t input_len,
+    #                                             void *output, int64_t output_len,
+    #                                             int64_t *indices, int64_t indices_len);
+    fn("swiftpool_adaptive_max_pool_forward", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), c_void_p, c_int64, c_void_p, c_int64, c_void_p,
+        c_int64])
+    # int32_t swiftpool_adaptive_avg_pool_forward(const swiftpool_pool_desc *desc,
+    #                                             const int64_t *output_size,
+    #                                             const void *input, int64_t input_len,
+    #                                             void *output, int64_t output_len);
+    fn("swiftpool_adaptive_avg_pool_forward", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_spatial_pyramid_pool_output_length(int64_t channels,
+    #                                                      const int64_t *levels,
+    #                                                      int64_t num_levels, int64_t *length);
+    fn("swiftpool_spatial_pyramid_pool_output_length", c_int32,
+       [c_int64, POINTER(c_int64), c_int64, POINTER(c_int64)])
+    # int32_t swiftpool_spatial_pyramid_pool_forward(const swiftpool_pool_desc *desc,
+    #                                                const int64_t *levels, int64_t num_levels,
+    #                                                int32_t mode, int32_t bins,
+    #                                                const int64_t *sizes, int64_t sizes_len,
+    #                                                const void *input, int64_t input_len,
+    #                                                void *output, int64_t output_len);
+    # (sizes declared c_void_p: takes a numpy array's raw address, or None)
+    fn("swiftpool_spatial_pyramid_pool_forward", c_int32,
+       [POINTER(PoolDesc), POINTER(c_int64), c_int64, c_int32, c_int32, c_void_p, c_int64,
+        c_void_p, c_int64, c_void_p, c_int64])
 
 
 def _check_version(cdll):

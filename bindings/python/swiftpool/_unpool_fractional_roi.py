@@ -17,7 +17,8 @@ import numpy as np
 
 from . import _lib as _L
 from .functional import (LAYOUTS, SwiftPoolTypeError, _DESC_DEFAULTS, _DESC_PACK, _SLOT,  # noqa: F401
-                         _address, _asarray, _desc_from, _dtype_code, _raise_c_error)
+                         _address, _asarray, _desc_from, _dtype_code, _nan_flag,
+                         _raise_c_error)
 
 __all__ = [
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "max_unpool",
@@ -292,7 +293,8 @@ def max_unpool(X, I, kernel_shape, strides=None, pads=None, output_shape=None, *
 # ---------------------------------------------------------------------------
 
 def _fractional(rank, fname, input, kernel_size, output_size, output_ratio, return_indices,
-                _random_samples, seed, layout):
+                _random_samples, seed, layout, nan):
+    flags = _nan_flag(fname, nan)
     if output_size is None and output_ratio is None:
         raise ValueError("%s requires specifying either an output_size or an output_ratio" % fname)
     arr, code, lay, batched, n, c, spatial = _tensor(fname, input, rank, layout, floats_only=True)
@@ -329,7 +331,7 @@ def _fractional(rank, fname, input, kernel_size, output_size, output_ratio, retu
             raise TypeError("%s: _random_samples must have the input's dtype %s, got %s"
                             % (fname, arr.dtype, samples.dtype))
         samples = np.ascontiguousarray(samples)
-    desc = _desc(code, lay, rank, n, c, spatial, kernel=ks)
+    desc = _desc(code, lay, rank, n, c, spatial, kernel=ks, flags=flags)
     out = np.empty(_shape(lay, n, c, [max(s, 0) for s in sizes]), arr.dtype)
     idx = np.empty(out.shape, _I64) if return_indices else None
     status = _c_fractional(ctypes.byref(desc), (ctypes.c_int64 * rank)(*sizes), _address(samples),
@@ -350,6 +352,9 @@ given the same ``_random_samples``. Along an axis with input ``in``, output
 ``in - k``, computed in the input's dtype as PyTorch does. Max rule as
 ``max_pool{rank}d``: NaN propagates (the last NaN is reported), ties keep the
 first element, indices are positions ``{index}`` in the (n, c) input plane.
+With ``nan="ignore"`` NaN is skipped instead (fmax semantics, as ``numpy.fmax``):
+a window gives the maximum of its non-NaN values, and only an all-NaN window
+gives NaN, with the index of its last NaN.
 
 Args:
     input: batched {nchw} or unbatched {chw} (``layout="NCHW"``), or {nhwc} /
@@ -363,6 +368,10 @@ Args:
         ``numpy.random.default_rng(seed).random``.
     seed (keyword-only): seed for those draws; None for fresh OS entropy.
     layout (keyword-only): "NCHW" or "NHWC".
+    nan (keyword-only): "propagate" (default, PyTorch's rule: a window holding
+        NaN yields its last NaN, value and index) or "ignore" (fmax: the maximum
+        of the window's non-NaN values; all-NaN: its last NaN, value and index).
+        C: ``SWIFTPOOL_FLAG_NAN_IGNORE``.
 
 Returns:
     A numpy array of the input's dtype and layout, batched like the input; with
@@ -371,21 +380,24 @@ Returns:
 Raises:
     TypeError: dtype not float32/float64; _random_samples of another dtype.
     ValueError: neither output_size nor output_ratio; wrong dimensions or sample
-        shape; as ``SwiftPoolValueError`` the library's errors (a sample outside
-        [0, 1) named by position, output_size + kernel_size - 1 > input_size, ...).
+        shape; unknown ``nan``; as ``SwiftPoolValueError`` the library's errors (a
+        sample outside [0, 1) named by position, output_size + kernel_size - 1 >
+        input_size, ...).
 """
 
 
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
-                          return_indices=False, _random_samples=None, *, seed=None, layout="NCHW"):
+                          return_indices=False, _random_samples=None, *, seed=None, layout="NCHW",
+                          nan="propagate"):
     return _fractional(2, "fractional_max_pool2d", input, kernel_size, output_size, output_ratio,
-                       return_indices, _random_samples, seed, layout)
+                       return_indices, _random_samples, seed, layout, nan)
 
 
 def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
-                          return_indices=False, _random_samples=None, *, seed=None, layout="NCHW"):
+                          return_indices=False, _random_samples=None, *, seed=None, layout="NCHW",
+                          nan="propagate"):
     return _fractional(3, "fractional_max_pool3d", input, kernel_size, output_size, output_ratio,
-                       return_indices, _random_samples, seed, layout)
+                       return_indices, _random_samples, seed, layout, nan)
 
 
 fractional_max_pool2d.__doc__ = _FRACTIONAL_DOC.format(rank=2, order="(u_W, u_H)", strict="",

@@ -158,6 +158,7 @@ _S_BATCH, _S_CHANNELS = _SLOT["batch"], _SLOT["channels"]
 _S_INPUT, _S_KERNEL, _S_STRIDE = _SLOT["input_size"], _SLOT["kernel_size"], _SLOT["stride"]
 _S_PADDING, _S_DILATION = _SLOT["padding"], _SLOT["dilation"]
 _S_CEIL, _S_CIP, _S_DIV = _SLOT["ceil_mode"], _SLOT["count_include_pad"], _SLOT["divisor_override"]
+_S_FLAGS = _SLOT["flags"]
 # Zero-element tensors may come with a NULL data pointer (e.g. torch.empty(0, ...));
 # the library gets this valid address with a capacity of 0 elements instead.
 _EMPTY = ctypes.c_int64(0)
@@ -246,6 +247,17 @@ def _ints(fname, name, value, rank):
     return out
 
 
+def _nan_flag(fname, nan):
+    """The keyword-only ``nan=`` of the max-type operators -> SWIFTPOOL_FLAG_* bits."""
+    if isinstance(nan, str):
+        if nan == "propagate":
+            return 0
+        if nan == "ignore":
+            return _L.FLAG_NAN_IGNORE
+    raise ValueError("%s: nan must be 'propagate' (PyTorch) or 'ignore' (numpy.fmax), got %r"
+                     % (fname, nan))
+
+
 def _perm_to_other(layout, batched, rank):
     """Axis permutation taking the logical array (in ``layout``) to the other layout."""
     s = 1 if batched else 0  # index of the first non-batch axis
@@ -331,7 +343,7 @@ def _user_out(fname, out, return_indices, logical, dtype, inverse):
 
 
 def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_mode,
-          return_indices, count_include_pad, divisor_override, layout, out):
+          return_indices, count_include_pad, divisor_override, layout, out, desc_flags=0):
     # -- layout and input array ---------------------------------------------------------
     lay = _LAYOUT_CODE.get(layout) if isinstance(layout, str) else None
     if lay is None:
@@ -424,6 +436,7 @@ def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_m
     v[_S_CEIL] = 1 if ceil_mode else 0
     v[_S_CIP] = 1 if count_include_pad else 0
     v[_S_DIV] = div
+    v[_S_FLAGS] = desc_flags
     desc = _desc_from(_DESC_PACK(*v))
     desc_ref = _byref(desc)
     out_size = _I64x3()
@@ -510,7 +523,10 @@ and, of several NaNs, the *last* one in scan order is reported (value and
 index); an all -inf window reports its first real element; a window lying wholly
 in the padding (possible only with dilation) gives -inf and the index of its
 first tap at or past 0, which may lie past the end of the input -- all as
-PyTorch's CPU kernels do.
+PyTorch's CPU kernels do. With ``nan="ignore"`` NaN is skipped instead (fmax
+semantics, as ``numpy.fmax``): each window gives the maximum of its non-NaN
+values (first in scan order among equal ones), and only a window whose real
+elements are all NaN gives NaN, with the index of its last NaN.
 
 Args:
     input: batched {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or
@@ -524,6 +540,10 @@ Args:
     layout (keyword-only): "NCHW" (channels first) or "NHWC" (channels last).
     out (keyword-only): the values array to write (and return), or with
         ``return_indices=True`` a ``(values, indices)`` pair, either may be None.{out_common}
+    nan (keyword-only): "propagate" (default, PyTorch's rule: a window holding
+        NaN yields its last NaN, value and index) or "ignore" (fmax: the maximum
+        of the window's non-NaN values; all-NaN: its last NaN, value and index).
+        Other values raise ValueError. C: ``SWIFTPOOL_FLAG_NAN_IGNORE``.
 
 Returns:
     A numpy array of the input's dtype and layout, batched like the input, with
@@ -584,7 +604,7 @@ Raises:
         supported ones; a ``SwiftPoolTypeError`` with the library's message when
         the library knows the dtype); a non-integer {int_args}; ``out`` not an
         ndarray, of the wrong dtype, or a pair without ``return_indices``.
-    ValueError: wrong number of input dimensions; unknown ``layout``; a tuple
+    ValueError: wrong number of input dimensions; unknown ``layout``{nan_arg}; a tuple
         argument of the wrong length or a value outside int64{div_zero}; ``out`` of
         the wrong shape, read-only, unaligned, non-contiguous or overlapping the
         input. As ``SwiftPoolValueError`` (a ValueError): every error the library
@@ -601,7 +621,8 @@ def _doc(op, rank):
     common = dict(rank=rank, input_common=_INPUT_COMMON, out_common=_OUT_COMMON,
                   **_SHAPES[rank])
     if op == _MAX:
-        raises = _RAISES.format(int_args="kernel_size/stride/padding/dilation", div_zero="")
+        raises = _RAISES.format(int_args="kernel_size/stride/padding/dilation", div_zero="",
+                                nan_arg=" or ``nan``")
         return _MAX_DOC.format(raises=raises, **common)
     if rank == 1:
         divisor_rule, divisor_arg, div_zero = "", "", ""
@@ -612,27 +633,30 @@ def _doc(op, rank):
                        "window's divisor.")
         div_zero = ", ``divisor_override=0``"
         int_args = "kernel_size/stride/padding/divisor_override"
-    raises = _RAISES.format(int_args=int_args, div_zero=div_zero)
+    raises = _RAISES.format(int_args=int_args, div_zero=div_zero, nan_arg="")
     return _AVG_DOC.format(raises=raises, divisor_rule=divisor_rule, divisor_arg=divisor_arg,
                            **common)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None):
+               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
     return _pool(_MAX, 1, "max_pool1d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out)
+                 ceil_mode, return_indices, True, None, layout, out,
+                 _nan_flag("max_pool1d", nan))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None):
+               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
     return _pool(_MAX, 2, "max_pool2d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out)
+                 ceil_mode, return_indices, True, None, layout, out,
+                 _nan_flag("max_pool2d", nan))
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None):
+               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
     return _pool(_MAX, 3, "max_pool3d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out)
+                 ceil_mode, return_indices, True, None, layout, out,
+                 _nan_flag("max_pool3d", nan))
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
