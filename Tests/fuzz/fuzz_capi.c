@@ -916,11 +916,315 @@ static void fuzz_roi(reader *r) {
     free(desc_block);
 }
 
+/* ---- adaptive, LP and spatial pyramid pooling ---------------------------------- */
+
+/* Means summed in double in an unspecified order (adaptive and pyramid averages):
+ * equal up to the summation's rounding, n * 2^-52 of the mean magnitude, plus
+ * one rounding to the element type. */
+static void check_mean(const ref_geom *g, const void *got, const void *want, const double *mag, int64_t q,
+                       int64_t count_bound, const char *what) {
+    double a = ref_load(g, got, q), b = ref_load(g, want, q);
+    if (a == b || (isnan(a) && isnan(b))) return;
+    double ulp = g->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 0x1p-52 : g->dtype == SWIFTPOOL_DTYPE_FLOAT32 ? 0x1p-23
+               : g->dtype == SWIFTPOOL_DTYPE_FLOAT16 ? 0x1p-10 : 0x1p-7;
+    double tol = (double)count_bound * 0x1p-52 * mag[q] + 2 * ulp * fmax(fabs(a), fabs(b));
+    if (isinf(a) || isinf(b) || isnan(a) || isnan(b) || !(fabs(a - b) <= tol))
+        FAIL("%s[%lld] = %.17g, reference %.17g (mean |x| %g)", what, (long long)q, a, b, mag[q]);
+}
+
+/* Tolerance comparison for results computed with pow() (LP pooling): the library
+ * and the model may round intermediate powers differently. */
+static void check_close(const ref_geom *g, const void *got, const void *want, int64_t n, const char *what) {
+    double tol = g->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 1e-12 : g->dtype == SWIFTPOOL_DTYPE_FLOAT32 ? 0x1p-20
+               : g->dtype == SWIFTPOOL_DTYPE_FLOAT16 ? 0x1p-8 : 0x1p-5;
+    for (int64_t q = 0; q < n; q++) {
+        double a = ref_load(g, got, q), b = ref_load(g, want, q);
+        if ((isnan(a) && isnan(b)) || a == b) continue;
+        if (isinf(a) || isinf(b) || isnan(a) || isnan(b) || fabs(a - b) > tol * fmax(fabs(a), fabs(b)) + 1e-300)
+            FAIL("%s[%lld] = %.17g, reference %.17g", what, (long long)q, a, b);
+    }
+}
+
+static void fuzz_adaptive(reader *r, int op) {
+    const char *fn = op == REF_OP_MAX ? "swiftpool_adaptive_max_pool_forward" : "swiftpool_adaptive_avg_pool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    if (u8(r) < 200) d.flags &= op == REF_OP_MAX ? 1 : 0;
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    int64_t osize_store[3];
+    const int64_t *osize = u8(r) < 250 ? decode_sizes(r, osize_store, 1, 9) : NULL;
+    ref_adaptive a;
+    ref_verdict v = ref_adaptive_validate(dp ? &d : NULL, osize, op, &a);
+    int valid = v.required == 0;
+    if (valid && a.in_elems <= MAX_ELEMS && a.out_elems <= MAX_ELEMS) {
+        ref_i128 work = 1;
+        for (int i = 0; i < a.t.rank; i++) work *= (ref_i128)(a.t.in[i] / a.out[i]) + 2;
+        if (work * a.out_elems > MAX_WORK) { free(desc_block); return; }
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int in_mode = len_mode(r), out_mode = len_mode(r), idx_mode = len_mode(r);
+    int want_indices = op == REF_OP_MAX && (u8(r) & 1);
+    fbuf in, out, idx;
+    memset(&idx, 0, sizeof idx);
+    make_buffer(&in, r, valid ? a.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&out, r, valid ? a.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (want_indices) make_buffer(&idx, r, valid ? a.out_elems : -1, 8, idx_mode == LEN_ALIAS ? LEN_EXACT : idx_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, &in, esize);
+    if (want_indices && idx_mode == LEN_ALIAS) alias_buffer(&idx, (u8(r) & 1) ? &in : &out, 8);
+    uint8_t profile = u8(r);
+    uint64_t seed = u64(r);
+    if (in.ptr) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    void *in_copy = malloc(in.bytes + 1);
+    if (!in_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in.bytes);
+    bufspec bs[3] = {{&in, a.in_elems, 1, 1}, {&out, a.out_elems, 1, 1}, {&idx, a.out_elems, 0, want_indices}};
+    size_t es[3] = {esize, esize, 8};
+    uint32_t acceptable = buffer_verdict(v, bs, 3, es);
+    int32_t rc = op == REF_OP_MAX
+        ? swiftpool_adaptive_max_pool_forward(dp, osize, in.ptr, in.len, out.ptr, out.len,
+                                              want_indices ? idx.ptr : NULL, want_indices ? idx.len : 0)
+        : swiftpool_adaptive_avg_pool_forward(dp, osize, in.ptr, in.len, out.ptr, out.len);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in.bytes) != 0) FAIL("input was modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+        check_untouched(&idx, 0, "indices");
+    } else {
+        check_untouched(&out, (size_t)a.out_elems * esize, "output slack");
+        if (want_indices && idx.ptr) check_untouched(&idx, (size_t)a.out_elems * 8, "indices slack");
+        void *expect = malloc((size_t)a.out_elems * esize + 1);
+        int64_t *expect_idx = malloc((size_t)a.out_elems * 8 + 8);
+        double *mag = malloc((size_t)a.out_elems * sizeof(double) + 8);
+        if (!expect || !expect_idx || !mag) abort();
+        ref_adaptive_pool(&a, op, in_copy, expect, expect_idx, mag);
+        ref_geom g = ref_elem_view(&a.t);
+        int64_t bin_bound = a.in_elems + 1; /* elements per bin, at most */
+        for (int64_t q = 0; q < a.out_elems; q++) {
+            if (memcmp((char *)out.ptr + q * (int64_t)esize, (char *)expect + q * (int64_t)esize, esize) == 0) continue;
+            if (op == REF_OP_AVG) { check_mean(&g, out.ptr, expect, mag, q, bin_bound, "output"); continue; }
+            FAIL("output[%lld] = %.17g, reference %.17g", (long long)q, ref_load(&g, out.ptr, q), ref_load(&g, expect, q));
+        }
+        free(mag);
+        if (want_indices && idx.ptr) check_bits(idx.ptr, expect_idx, a.out_elems, 8, "indices");
+        free(expect);
+        free(expect_idx);
+    }
+    free(in_copy);
+    free_buffer(&in);
+    free_buffer(&out);
+    if (want_indices) free_buffer(&idx);
+    free(desc_block);
+}
+
+static double decode_norm(reader *r) {
+    uint8_t b = u8(r);
+    static const double plain[] = {2.0, 1.0, 3.0, 0.5, 4.0, 1.5, INFINITY, -INFINITY, -1.0, 2.5};
+    if (b < 230) return plain[b % 10];
+    switch (b % 5) {
+    case 0: return 0.0;
+    case 1: return NAN;
+    case 2: return 1e300;
+    case 3: return -0.0;
+    default: { uint64_t x = u64(r); double v; memcpy(&v, &x, 8); return v; }
+    }
+}
+
+static void fuzz_lp(reader *r) {
+    const char *fn = "swiftpool_lp_pool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    uint8_t shape = u8(r);
+    if (shape < 200) { /* mostly valid: float dtypes, PyTorch's or ONNX's field rules */
+        d.dtype = 1 + d.dtype % 4;
+        d.flags = (shape & 1) ? SWIFTPOOL_FLAG_LP_ONNX : 0;
+        if (!(shape & 1)) {
+            d.auto_pad = 0;
+            for (int i = 0; i < 3; i++) { d.padding[i] = 0; d.padding_end[i] = -1; d.dilation[i] = 1; }
+        }
+    }
+    double p = decode_norm(r);
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    size_t used = strlen(call_text);
+    snprintf(call_text + used, sizeof call_text - used, " norm_type=%a", p);
+    ref_geom g;
+    ref_verdict v = ref_lp_validate(dp ? &d : NULL, p, &g);
+    int valid = v.required == 0;
+    if (valid && g.in_elems <= MAX_ELEMS && g.out_elems <= MAX_ELEMS && ref_work(&g) > MAX_WORK) {
+        free(desc_block);
+        return;
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int in_mode = len_mode(r), out_mode = len_mode(r);
+    fbuf in, out;
+    make_buffer(&in, r, valid ? g.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&out, r, valid ? g.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, &in, esize);
+    uint8_t profile = u8(r);
+    uint64_t seed = u64(r);
+    if (in.ptr) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    void *in_copy = malloc(in.bytes + 1);
+    if (!in_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in.bytes);
+    bufspec bs[2] = {{&in, g.in_elems, 1, 1}, {&out, g.out_elems, 1, 1}};
+    size_t es[2] = {esize, esize};
+    uint32_t acceptable = buffer_verdict(v, bs, 2, es);
+    int32_t rc = swiftpool_lp_pool_forward(dp, p, in.ptr, in.len, out.ptr, out.len);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in.bytes) != 0) FAIL("input was modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+    } else {
+        check_untouched(&out, (size_t)g.out_elems * esize, "output slack");
+        void *expect = malloc((size_t)g.out_elems * esize + 1);
+        if (!expect) abort();
+        ref_lp_pool(&g, p, in_copy, expect);
+        check_close(&g, out.ptr, expect, g.out_elems, "output");
+        free(expect);
+    }
+    free(in_copy);
+    free_buffer(&in);
+    free_buffer(&out);
+    free(desc_block);
+}
+
+static void fuzz_spp_length(reader *r) {
+    const char *fn = "swiftpool_spatial_pyramid_pool_output_length";
+    int64_t channels = field(r, 1, 17), num = field(r, 1, 4);
+    int null_levels = u8(r) >= 245, null_length = u8(r) >= 245;
+    int64_t levels[8];
+    for (int i = 0; i < 8; i++) levels[i] = field(r, 1, 6);
+    snprintf(call_text, sizeof call_text, "%s(channels=%lld, num_levels=%lld, levels=[%lld %lld ...])", fn,
+             (long long)channels, (long long)num, (long long)levels[0], (long long)levels[1]);
+    /* levels holds 2 * num_levels entries only for num_levels <= 4: else NULL or skip. */
+    if (num > 4 && !null_levels) return;
+    int64_t *lv = null_levels ? NULL : malloc(sizeof(int64_t) * (size_t)(2 * (num > 0 ? num : 1)));
+    if (lv) memcpy(lv, levels, sizeof(int64_t) * (size_t)(2 * (num > 0 ? num : 1)));
+    int64_t want = 0, got = INT64_C(-0x5A5A5A5A);
+    uint32_t acceptable = ref_spp_length(channels, lv, num, null_length, &want);
+    int32_t rc = swiftpool_spatial_pyramid_pool_output_length(channels, lv, num, null_length ? NULL : &got);
+    check_status(rc, acceptable, fn);
+    if (rc != SWIFTPOOL_OK && got != INT64_C(-0x5A5A5A5A)) FAIL("length written on failure");
+    if (rc == SWIFTPOOL_OK && got != want) FAIL("length %lld, expected %lld", (long long)got, (long long)want);
+    free(lv);
+}
+
+static void fuzz_spp(reader *r) {
+    const char *fn = "swiftpool_spatial_pyramid_pool_forward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    uint8_t shape = u8(r);
+    int32_t mode = shape < 240 ? 1 + (shape & 1) : enum_field(r, 1, 2);
+    int32_t bins = shape < 240 ? 1 + ((shape >> 1) & 1) : enum_field(r, 1, 2);
+    if (shape < 200) { d.spatial_rank = 2; d.flags &= mode == 1 ? 1 : 0; if (mode == 2) d.dtype = 1 + d.dtype % 4; }
+    int64_t num = field(r, 1, 3);
+    int64_t levels_store[6];
+    for (int i = 0; i < 6; i++) levels_store[i] = field(r, 1, 4);
+    const int64_t *levels = (num >= 1 && num <= 3 && u8(r) < 250) ? levels_store : NULL;
+    if (!levels && num > 3) num = 3; /* never let the library read past levels_store */
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+    size_t used = strlen(call_text);
+    snprintf(call_text + used, sizeof call_text - used, " mode=%d bins=%d num_levels=%lld levels=[%lld %lld %lld %lld %lld %lld]",
+             mode, bins, (long long)num, (long long)levels_store[0], (long long)levels_store[1], (long long)levels_store[2],
+             (long long)levels_store[3], (long long)levels_store[4], (long long)levels_store[5]);
+    ref_spp sp;
+    ref_verdict v = ref_spp_validate(dp ? &d : NULL, levels, num, mode, bins, &sp);
+    int tensor_ok = v.required == 0, valid = tensor_ok && !sp.levels_error;
+    if (valid && sp.in_elems <= MAX_ELEMS && sp.out_elems <= MAX_ELEMS &&
+        (ref_i128)sp.in_elems * (num + 1) + sp.out_elems > MAX_WORK) {
+        free(desc_block);
+        return;
+    }
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    int use_sizes = u8(r) & 1;
+    /* 2N sizes entries; past int64 a library may call it OVERFLOW. */
+    int64_t sizes_needed = sp.t.batch < 0 ? 0 : sp.t.batch <= INT64_MAX / 2 ? 2 * sp.t.batch : INT64_MAX;
+    if (use_sizes && sp.t.batch > INT64_MAX / 2) v.optional |= REF_OVERFLOW;
+    int s_mode = len_mode(r), in_mode = len_mode(r), out_mode = len_mode(r);
+    fbuf sz, in, out;
+    memset(&sz, 0, sizeof sz);
+    if (use_sizes) make_buffer(&sz, r, tensor_ok ? sizes_needed : -1, 8, s_mode == LEN_ALIAS ? LEN_EXACT : s_mode);
+    make_buffer(&in, r, tensor_ok ? sp.in_elems : -1, esize, in_mode == LEN_ALIAS ? LEN_EXACT : in_mode);
+    make_buffer(&out, r, valid ? sp.out_elems : -1, esize, out_mode == LEN_ALIAS ? LEN_EXACT : out_mode);
+    if (out_mode == LEN_ALIAS) alias_buffer(&out, &in, esize);
+    uint8_t profile = u8(r), smode = u8(r);
+    uint64_t seed = u64(r);
+    if (in.ptr) fill_values(in.ptr, (int64_t)(in.bytes / esize), d.dtype, profile, seed);
+    if (sz.ptr)
+        for (size_t k = 0; k < sz.bytes / 8; k++) {
+            uint64_t x = splitmix(&seed);
+            int64_t limit = k % 2 ? d.input_size[1] : d.input_size[0];
+            if (limit < 1 || limit > 1000) limit = 1000;
+            int64_t value = 1 + (int64_t)(x % (uint64_t)limit);
+            if (smode >= 220 && x % 7 == 0) value = (x & 8) ? 0 : limit + 1;
+            memcpy((char *)sz.ptr + k * 8, &value, 8);
+        }
+    void *in_copy = malloc(in.bytes + 1), *sz_copy = malloc(sz.bytes + 1);
+    if (!in_copy || !sz_copy) abort();
+    if (in.ptr) memcpy(in_copy, in.ptr, in.bytes);
+    if (sz.ptr) memcpy(sz_copy, sz.ptr, sz.bytes);
+    bufspec bs[3] = {{&sz, sizes_needed, 0, use_sizes}, {&in, sp.in_elems, 1, 1}, {&out, sp.out_elems, 1, 1}};
+    size_t es[3] = {8, esize, esize};
+    /* With bad levels the output size is unknown: judge the other buffers, then
+     * the levels' error is the answer (or one of them). */
+    uint32_t acceptable = buffer_verdict(v, bs, sp.levels_error && tensor_ok ? 2 : 3, es);
+    if (sp.levels_error) {
+        if (!out.ptr) acceptable |= REF_NULL;
+        if (out.misaligned || out.len < 0 || out.alias) acceptable |= REF_INVALID;
+        acceptable = (acceptable & REF_OK) ? (acceptable & ~REF_OK) | sp.levels_error : acceptable | sp.levels_error;
+    } else if (acceptable & REF_OK) {
+        uint32_t values = ref_spp_values(&sp, levels, num, use_sizes ? sz.ptr : NULL);
+        if (!(values & REF_OK)) acceptable = (acceptable & ~REF_OK) | values;
+        else acceptable |= values;
+    } else if (valid) {
+        acceptable |= REF_INVALID | REF_SHAPE; /* value checks may come first */
+    }
+    int32_t rc = swiftpool_spatial_pyramid_pool_forward(dp, levels, num, mode, bins, use_sizes ? sz.ptr : NULL,
+                                                        use_sizes ? sz.len : 0, in.ptr, in.len, out.ptr, out.len);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (in.ptr && memcmp(in_copy, in.ptr, in.bytes) != 0) FAIL("input was modified");
+    if (sz.ptr && memcmp(sz_copy, sz.ptr, sz.bytes) != 0) FAIL("sizes were modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&out, 0, "output");
+    } else {
+        check_untouched(&out, (size_t)sp.out_elems * esize, "output slack");
+        void *expect = malloc((size_t)sp.out_elems * esize + 1);
+        double *mag = malloc((size_t)sp.out_elems * sizeof(double) + 8);
+        if (!expect || !mag) abort();
+        ref_spp_pool(&sp, levels, num, use_sizes ? sz_copy : NULL, in_copy, expect, mag);
+        ref_geom g = ref_elem_view(&sp.t);
+        for (int64_t q = 0; q < sp.out_elems; q++) {
+            if (memcmp((char *)out.ptr + q * (int64_t)esize, (char *)expect + q * (int64_t)esize, esize) == 0) continue;
+            double x = ref_load(&g, out.ptr, q), y = ref_load(&g, expect, q);
+            if (isnan(x) && isnan(y)) continue; /* which NaN payload is unspecified */
+            if (sp.mode == SWIFTPOOL_SPP_MAX && x == y) continue;
+            if (sp.mode == SWIFTPOOL_SPP_AVG) { check_mean(&g, out.ptr, expect, mag, q, sp.in_elems + 1, "output"); continue; }
+            FAIL("output[%lld] = %.17g, reference %.17g", (long long)q, x, y);
+        }
+        free(mag);
+        free(expect);
+    }
+    free(in_copy);
+    free(sz_copy);
+    if (use_sizes) free_buffer(&sz);
+    free_buffer(&in);
+    free_buffer(&out);
+    free(desc_block);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = u8(&r);
-    switch (op % 24) {
+    switch (op % 32) {
     case 0: case 1: case 2: case 3: case 4: fuzz_pool(&r, REF_OP_MAX); break;
     case 5: case 6: case 7: case 8: fuzz_pool(&r, REF_OP_AVG); break;
     case 9: case 10: fuzz_output_shape(&r); break;
@@ -929,7 +1233,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 13: case 14: case 15: fuzz_unpool(&r, 0); break;
     case 16: fuzz_unpool(&r, 1); break;
     case 17: case 18: case 19: fuzz_fractional(&r); break;
-    default: fuzz_roi(&r); break;
+    case 20: case 21: case 22: fuzz_roi(&r); break;
+    case 23: case 24: fuzz_adaptive(&r, REF_OP_MAX); break;
+    case 25: fuzz_adaptive(&r, REF_OP_AVG); break;
+    case 26: case 27: fuzz_lp(&r); break;
+    case 28: fuzz_spp_length(&r); break;
+    default: fuzz_spp(&r); break;
     }
     return 0;
 }

@@ -70,7 +70,9 @@ static inline int ref_check_tensor(const swiftpool_pool_desc *d, unsigned rank_m
     t->dtype = d->dtype;
     t->layout = d->layout;
     t->esize = ref_elem_size(d->dtype);
-    if (!t->esize || (float_only && d->dtype != SWIFTPOOL_DTYPE_FLOAT32 && d->dtype != SWIFTPOOL_DTYPE_FLOAT64))
+    /* float_only: 1 = float32/float64 only, 2 = any floating-point dtype. */
+    if (!t->esize || (float_only == 1 && d->dtype != SWIFTPOOL_DTYPE_FLOAT32 && d->dtype != SWIFTPOOL_DTYPE_FLOAT64) ||
+        (float_only == 2 && !ref_is_float(d->dtype)))
         v->required |= REF_UNSUPPORTED;
     if (!t->esize) t->esize = 4;
     if (d->layout != SWIFTPOOL_LAYOUT_NCHW && d->layout != SWIFTPOOL_LAYOUT_NHWC) v->required |= REF_UNSUPPORTED;
@@ -468,6 +470,340 @@ static inline void ref_roi_max_pool(const ref_roi *r, const void *boxes, double 
                 ref_store(&g, output, q, best);
             }
             if (argmax) argmax[q] = best_idx;
+        }
+    }
+}
+
+/* ======================================================================
+ * Adaptive max / average pooling (torch.nn.functional.adaptive_*_pool{1,2,3}d)
+ * ====================================================================== */
+
+typedef struct {
+    ref_tensor t;
+    int64_t out[3];
+    int64_t in_plane, out_plane, in_elems, out_elems;
+} ref_adaptive;
+
+static inline ref_verdict ref_adaptive_validate_rules(const swiftpool_pool_desc *d, const int64_t *output_size, int op,
+                                                      ref_adaptive *a) {
+    ref_verdict v = {0, 0};
+    memset(a, 0, sizeof *a);
+    if (!ref_check_tensor(d, 0xE, op == REF_OP_AVG ? 2 : 0, op == REF_OP_MAX ? SWIFTPOOL_FLAG_NAN_IGNORE : 0, &a->t, &v))
+        return v;
+    if (!output_size) { v.required |= REF_NULL; return v; }
+    int ok = 1;
+    for (int i = 0; i < a->t.rank; i++) {
+        a->out[i] = output_size[i];
+        if (a->out[i] < 1) { v.required |= REF_INVALID; ok = 0; continue; }
+        /* The bin formula multiplies o by the input size: it must fit (header). */
+        if (a->t.in[i] >= 1 && (ref_i128)a->out[i] * a->t.in[i] > REF_I64_MAX) { v.required |= REF_OVERFLOW; ok = 0; }
+        else if (a->t.in[i] >= 1 && (ref_i128)a->out[i] * a->t.in[i] + a->out[i] > REF_I64_MAX)
+            v.optional |= REF_OVERFLOW; /* the ceiling's n*L + n - 1 */
+    }
+    if (!ok || v.required) return v;
+    ref_i128 in_plane = ref_product(a->t.in, a->t.rank), out_plane = ref_product(a->out, a->t.rank);
+    ref_tensor_overflow(&v, a->t.batch, in_plane > REF_I64_MAX ? in_plane : in_plane * a->t.channels, a->t.esize);
+    ref_tensor_overflow(&v, a->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * a->t.channels, a->t.esize);
+    if (op == REF_OP_MAX) ref_index_overflow(&v, a->t.batch, out_plane > REF_I64_MAX ? out_plane : out_plane * a->t.channels);
+    if (v.required) return v;
+    a->in_plane = (int64_t)in_plane;
+    a->out_plane = (int64_t)out_plane;
+    a->in_elems = (int64_t)(in_plane * a->t.channels * a->t.batch);
+    a->out_elems = (int64_t)(out_plane * a->t.channels * a->t.batch);
+    return v;
+}
+
+static inline ref_verdict ref_adaptive_validate(const swiftpool_pool_desc *d, const int64_t *output_size, int op,
+                                                ref_adaptive *a) {
+    ref_verdict v = ref_adaptive_validate_rules(d, output_size, op, a);
+    if (!output_size) { if (v.required & ~REF_NULL) v.optional |= REF_NULL; else v.required |= REF_NULL; }
+    return ref_with_input_overflow(v, &a->t);
+}
+
+/* PyTorch's adaptive bin o of n over L: [floor(o*L/n), ceil((o+1)*L/n)). */
+static inline void ref_adaptive_bin(int64_t o, int64_t n, int64_t L, int64_t *start, int64_t *end) {
+    *start = (int64_t)(((ref_i128)o * L) / n);
+    *end = (int64_t)((((ref_i128)(o + 1) * L) + n - 1) / n);
+}
+
+/* Max (PyTorch NaN rule or NAN_IGNORE) or mean of every bin; indices as max_pool's. */
+/* mag (optional): the mean of |x| of each bin, for order-independent tolerances. */
+static inline void ref_adaptive_pool(const ref_adaptive *a, int op, const void *input, void *output, int64_t *indices,
+                                     double *mag) {
+    const ref_tensor *t = &a->t;
+    ref_geom g = ref_elem_view(t);
+    int nan_ignore = (t->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
+    int64_t in3[3] = {1, 1, 1}, out3[3] = {1, 1, 1};
+    for (int i = 0; i < t->rank; i++) { in3[3 - t->rank + i] = t->in[i]; out3[3 - t->rank + i] = a->out[i]; }
+    for (int64_t n = 0; n < t->batch; n++)
+    for (int64_t c = 0; c < t->channels; c++)
+    for (int64_t od = 0; od < out3[0]; od++)
+    for (int64_t oh = 0; oh < out3[1]; oh++)
+    for (int64_t ow = 0; ow < out3[2]; ow++) {
+        int64_t d0, d1, h0, h1, w0, w1;
+        ref_adaptive_bin(od, out3[0], in3[0], &d0, &d1);
+        ref_adaptive_bin(oh, out3[1], in3[1], &h0, &h1);
+        ref_adaptive_bin(ow, out3[2], in3[2], &w0, &w1);
+        int64_t best_src = -1, best_pos = 0, nan_src = -1, nan_pos = 0, count = 0;
+        double best = 0, sum = 0, abs_sum = 0;
+        for (int64_t d = d0; d < d1; d++)
+        for (int64_t h = h0; h < h1; h++)
+        for (int64_t w = w0; w < w1; w++) {
+            int64_t p = (d * in3[1] + h) * in3[2] + w, src = ref_toffset(t, n, c, p, a->in_plane);
+            double x = ref_load(&g, input, src);
+            sum += x;
+            abs_sum += fabs(x);
+            count++;
+            if (isnan(x)) { nan_src = src; nan_pos = p; }
+            else if (best_src < 0 || x > best) { best = x; best_src = src; best_pos = p; }
+        }
+        int64_t q = ref_toffset(t, n, c, (od * out3[1] + oh) * out3[2] + ow, a->out_plane);
+        if (mag) mag[q] = abs_sum / (double)count;
+        if (op == REF_OP_AVG) { ref_store(&g, output, q, sum / (double)count); continue; }
+        int64_t src = best_src, pos = best_pos;
+        if (nan_src >= 0 && (!nan_ignore || best_src < 0)) { src = nan_src; pos = nan_pos; }
+        ref_copy_elem(&g, output, q, input, src);
+        if (indices) indices[q] = pos;
+    }
+}
+
+/* ======================================================================
+ * LP pooling (torch.nn.functional.lp_pool{1,2,3}d; ONNX LpPool-22 with the flag)
+ * ====================================================================== */
+
+/* The pooling rules of max_pool for the window fields, plus LP's own. */
+static inline ref_verdict ref_lp_validate(const swiftpool_pool_desc *d, double p, ref_geom *g) {
+    ref_verdict v = {0, 0};
+    memset(g, 0, sizeof *g);
+    if (!d) { v.required |= REF_NULL; return v; }
+    swiftpool_pool_desc d2 = *d;
+    d2.flags = 0;
+    int known_dtype = ref_elem_size(d->dtype) != 0;
+    if (known_dtype && !ref_is_float(d->dtype)) d2.dtype = SWIFTPOOL_DTYPE_FLOAT32; /* judged below */
+    v = ref_validate(&d2, REF_OP_MAX, g);
+    if (d->struct_size != sizeof(swiftpool_pool_desc) || d->spatial_rank < 1 || d->spatial_rank > 3) return v;
+    if (known_dtype && !ref_is_float(d->dtype)) {
+        v.required |= REF_UNSUPPORTED;
+        v.optional |= REF_OVERFLOW; /* element sizes differ from the stand-in dtype */
+    }
+    if (d->flags & ~(uint32_t)SWIFTPOOL_FLAG_LP_ONNX) v.required |= REF_UNSUPPORTED;
+    int onnx = (d->flags & SWIFTPOOL_FLAG_LP_ONNX) != 0;
+    if (p == 0 || isnan(p) || (onnx && !(p > 0 && p <= DBL_MAX))) v.required |= REF_INVALID;
+    if (!onnx) {
+        if (d->auto_pad != SWIFTPOOL_AUTO_PAD_NOTSET) { v.required |= REF_INVALID; v.optional |= REF_UNSUPPORTED; }
+        for (int i = 0; i < d->spatial_rank; i++)
+            if (d->padding[i] != 0 || (d->padding_end[i] != -1 && d->padding_end[i] != 0) || d->dilation[i] != 1)
+                v.required |= REF_INVALID;
+    }
+    if (v.required) memset(g, 0, sizeof *g);
+    g->flags = d->flags;
+    return v;
+}
+
+static inline double ref_pow_abs_or_signed(double x, double p, int absolute) { return pow(absolute ? fabs(x) : x, p); }
+
+/* y = (S / n * prod(kernel))^(1/p) (PyTorch) or (sum |x|^p)^(1/p) (ONNX), in double. */
+static inline void ref_lp_pool(const ref_geom *g, double p, const void *input, void *output) {
+    const ref_axis *A = g->ax;
+    int onnx = (g->flags & SWIFTPOOL_FLAG_LP_ONNX) != 0;
+    double kernel_area = (double)A[0].kernel * (double)A[1].kernel * (double)A[2].kernel;
+    for (int64_t n = 0; n < g->batch; n++)
+    for (int64_t c = 0; c < g->channels; c++)
+    for (int64_t od = 0; od < A[0].out; od++)
+    for (int64_t oh = 0; oh < A[1].out; oh++)
+    for (int64_t ow = 0; ow < A[2].out; ow++) {
+        int64_t lo[3], hi[3], padded;
+        ref_taps(&A[0], od, &lo[0], &hi[0], &padded);
+        ref_taps(&A[1], oh, &lo[1], &hi[1], &padded);
+        ref_taps(&A[2], ow, &lo[2], &hi[2], &padded);
+        double sum = 0, top = -INFINITY, bottom = INFINITY;
+        int64_t count = 0, nan = 0;
+        for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+        for (int64_t kh = lo[1]; kh < hi[1]; kh++)
+        for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+            int64_t d = ref_coord(&A[0], od, kd), h = ref_coord(&A[1], oh, kh), w = ref_coord(&A[2], ow, kw);
+            if (d < 0 || d >= A[0].in || h < 0 || h >= A[1].in || w < 0 || w >= A[2].in) continue;
+            double x = ref_load(g, input, ref_offset(g, n, c, (d * A[1].in + h) * A[2].in + w, g->in_plane));
+            if (isnan(x)) nan = 1;
+            if (fabs(x) > top) top = fabs(x);
+            if (fabs(x) < bottom) bottom = fabs(x);
+            sum += ref_pow_abs_or_signed(x, p, onnx);
+            count++;
+        }
+        double y;
+        if (nan) y = NAN;
+        else if (isinf(p)) y = count == 0 ? 0.0 : p > 0 ? top : bottom;
+        else if (onnx) y = pow(sum, 1.0 / p);
+        else y = count == 0 ? 0.0 : pow(sum / (double)count * kernel_area, 1.0 / p);
+        ref_store(g, output, ref_offset(g, n, c, (od * A[1].out + oh) * A[2].out + ow, g->out_plane), y);
+    }
+}
+
+/* ======================================================================
+ * Spatial pyramid pooling (SPP-net)
+ * ====================================================================== */
+
+/* length = channels * sum(h*w); the status the header allows. */
+static inline uint32_t ref_spp_length(int64_t channels, const int64_t *levels, int64_t num_levels, int length_null,
+                                      int64_t *length) {
+    uint32_t req = 0, opt = 0;
+    if (!levels || length_null) req |= REF_NULL;
+    if (channels < 1 || num_levels < 1) req |= REF_INVALID;
+    if (!levels || num_levels < 1) return req ? req : REF_OK;
+    ref_i128 total = 0;
+    int bad = 0;
+    for (int64_t l = 0; l < 2 * num_levels; l++) if (levels[l] < 1) bad = 1;
+    if (bad) req |= REF_INVALID;
+    else {
+        for (int64_t l = 0; l < num_levels && total <= REF_I64_MAX; l++) total += (ref_i128)levels[2 * l] * levels[2 * l + 1];
+        if (total > REF_I64_MAX || (channels >= 1 && total * channels > REF_I64_MAX)) req |= REF_OVERFLOW;
+        else if (channels >= 1) *length = (int64_t)(total * channels);
+    }
+    return (req ? req : REF_OK) | opt;
+}
+
+typedef struct {
+    ref_tensor t;
+    int mode, bins;
+    int64_t length, out_elems, in_elems;
+    /* Errors of the levels array (NULL, an entry < 1, the length overflowing) and
+     * of mode / bins: arguments a library may check after the input buffers, like
+     * the boxes of ROI pooling; the output's size may be unknown then. */
+    uint32_t levels_error;
+} ref_spp;
+
+static inline ref_verdict ref_spp_validate(const swiftpool_pool_desc *d, const int64_t *levels, int64_t num_levels,
+                                           int32_t mode, int32_t bins, ref_spp *s) {
+    ref_verdict v = {0, 0};
+    memset(s, 0, sizeof *s);
+    int mode_ok = mode == SWIFTPOOL_SPP_MAX || mode == SWIFTPOOL_SPP_AVG;
+    /* mode and bins are scalar arguments: checked in any order, like the levels. */
+    if (!mode_ok) s->levels_error |= REF_UNSUPPORTED;
+    if (bins != SWIFTPOOL_SPP_BINS_ADAPTIVE && bins != SWIFTPOOL_SPP_BINS_SPPNET) s->levels_error |= REF_UNSUPPORTED;
+    if (!levels) s->levels_error |= REF_NULL;
+    if (num_levels < 1) s->levels_error |= REF_INVALID;
+    /* The dtype and flags rules depend on mode: judged with it (late). */
+    if (!ref_check_tensor(d, 0x4, 0, ~0u, &s->t, &v)) return v;
+    if (mode == SWIFTPOOL_SPP_AVG && ref_elem_size(d->dtype) && !ref_is_float(d->dtype))
+        s->levels_error |= REF_UNSUPPORTED;
+    if (d->flags & ~(mode == SWIFTPOOL_SPP_MAX ? (uint32_t)SWIFTPOOL_FLAG_NAN_IGNORE : 0u))
+        s->levels_error |= REF_UNSUPPORTED;
+    s->mode = mode;
+    s->bins = bins;
+    if (levels && num_levels >= 1) {
+        int64_t length = 0;
+        uint32_t lv = ref_spp_length(d->channels >= 1 ? d->channels : 1, levels, num_levels, 0, &length);
+        if (lv != REF_OK) s->levels_error |= lv & ~REF_OK;
+        s->length = length;
+        /* The bin formula multiplies a level by the map's size (as adaptive pooling). */
+        for (int64_t l = 0; lv == REF_OK && l < 2 * num_levels; l++) {
+            ref_i128 reach = (ref_i128)levels[l] * s->t.in[l % 2];
+            if (s->t.in[l % 2] < 1) continue;
+            if (reach > REF_I64_MAX) s->levels_error |= REF_OVERFLOW;
+            else if (reach + levels[l] > REF_I64_MAX) v.optional |= REF_OVERFLOW; /* ceil's n*L + n - 1 */
+        }
+    }
+    if (v.required || s->levels_error) {
+        if (!v.required) { /* the tensor is fine: its size is known for the buffer checks */
+            int64_t dims[4] = {s->t.batch, s->t.channels, s->t.in[0], s->t.in[1]};
+            ref_i128 in_elems = ref_product(dims, 4);
+            s->in_elems = in_elems > REF_I64_MAX ? INT64_MAX : (int64_t)in_elems;
+        }
+        return ref_with_input_overflow(v, &s->t);
+    }
+    {   /* The output's size comes from the levels: a late check as well. */
+        ref_verdict o = {0, 0};
+        ref_tensor_overflow(&o, s->t.batch, s->length, s->t.esize);
+        s->levels_error |= o.required;
+        v.optional |= o.optional;
+        if (s->levels_error) {
+            int64_t dims[4] = {s->t.batch, s->t.channels, s->t.in[0], s->t.in[1]};
+            ref_i128 in_elems = ref_product(dims, 4);
+            s->in_elems = in_elems > REF_I64_MAX ? INT64_MAX : (int64_t)in_elems;
+            return ref_with_input_overflow(v, &s->t);
+        }
+    }
+    int64_t dims[4] = {s->t.batch, s->t.channels, s->t.in[0], s->t.in[1]};
+    ref_i128 in_elems = ref_product(dims, 4); /* 0 with batch 0, or it fits (else OVERFLOW above) */
+    s->in_elems = in_elems > REF_I64_MAX ? INT64_MAX : (int64_t)in_elems;
+    s->out_elems = (int64_t)((ref_i128)s->t.batch * s->length <= REF_I64_MAX ? s->t.batch * s->length : INT64_MAX);
+    return ref_with_input_overflow(v, &s->t);
+}
+
+/* Sample n's valid size: the sizes pair, or the whole map. */
+static inline void ref_spp_valid(const ref_spp *s, const int64_t *sizes, int64_t n, int64_t *h, int64_t *w) {
+    *h = sizes ? sizes[2 * n] : s->t.in[0];
+    *w = sizes ? sizes[2 * n + 1] : s->t.in[1];
+}
+
+/* Value checks (after the buffers): sizes in range, SPP-net's divisibility rule. */
+static inline uint32_t ref_spp_values(const ref_spp *s, const int64_t *levels, int64_t num_levels, const int64_t *sizes) {
+    for (int64_t n = 0; n < s->t.batch; n++) {
+        int64_t h, w;
+        ref_spp_valid(s, sizes, n, &h, &w);
+        if (h < 1 || h > s->t.in[0] || w < 1 || w > s->t.in[1]) return REF_INVALID;
+    }
+    if (s->bins == SWIFTPOOL_SPP_BINS_SPPNET) {
+        /* Without sizes the map's own H x W is judged, whatever the batch. */
+        for (int64_t n = 0; n < (sizes ? s->t.batch : 1); n++) {
+            int64_t hw[2];
+            ref_spp_valid(s, sizes, n, &hw[0], &hw[1]);
+            for (int64_t l = 0; l < 2 * num_levels; l++) {
+                int64_t L = hw[l % 2], k = levels[l];
+                if (L < k || (L % k != 0 && L % k != 1)) return REF_SHAPE;
+            }
+        }
+        /* With sizes, a library may judge the map's H x W too (a fair answer). */
+        for (int64_t l = 0; sizes && l < 2 * num_levels; l++) {
+            int64_t L = s->t.in[l % 2], k = levels[l];
+            if (L < k || (L % k != 0 && L % k != 1)) return REF_OK | REF_SHAPE;
+        }
+    }
+    return REF_OK;
+}
+
+static inline void ref_spp_pool(const ref_spp *s, const int64_t *levels, int64_t num_levels, const int64_t *sizes,
+                                const void *input, void *output, double *mag) {
+    const ref_tensor *t = &s->t;
+    ref_geom g = ref_elem_view(t);
+    int nan_ignore = (t->flags & SWIFTPOOL_FLAG_NAN_IGNORE) != 0;
+    int64_t H = t->in[0], W = t->in[1];
+    for (int64_t n = 0; n < t->batch; n++) {
+        int64_t vh, vw, q = n * s->length;
+        ref_spp_valid(s, sizes, n, &vh, &vw);
+        for (int64_t l = 0; l < num_levels; l++) {
+            int64_t lh = levels[2 * l], lw = levels[2 * l + 1];
+            for (int64_t c = 0; c < t->channels; c++)
+            for (int64_t i = 0; i < lh; i++)
+            for (int64_t j = 0; j < lw; j++) {
+                int64_t h0, h1, w0, w1, count = 0, any_nan = 0, have = 0;
+                ref_adaptive_bin(i, lh, vh, &h0, &h1);
+                ref_adaptive_bin(j, lw, vw, &w0, &w1);
+                double best = 0, sum = 0, abs_sum = 0;
+                for (int64_t h = h0; h < h1; h++)
+                for (int64_t w = w0; w < w1; w++) {
+                    double x = ref_load(&g, input, ref_toffset(t, n, c, h * W + w, H * W));
+                    sum += x;
+                    abs_sum += fabs(x);
+                    count++;
+                    if (isnan(x)) { any_nan = 1; continue; }
+                    if (!have || x > best) { best = x; have = 1; }
+                }
+                if (mag) mag[q] = abs_sum / (double)count;
+                double y = s->mode == SWIFTPOOL_SPP_AVG ? sum / (double)count
+                         : (any_nan && (!nan_ignore || !have)) ? NAN : best;
+                if (s->mode == SWIFTPOOL_SPP_MAX && !isnan(y)) {
+                    /* Copy the winner's bits (integers, -0.0). */
+                    for (int64_t h = h0; h < h1; h++)
+                        for (int64_t w = w0; w < w1; w++) {
+                            int64_t src = ref_toffset(t, n, c, h * W + w, H * W);
+                            if (ref_load(&g, input, src) == y) { ref_copy_elem(&g, output, q, input, src); h = h1; break; }
+                        }
+                } else {
+                    ref_store(&g, output, q, y);
+                }
+                q++;
+            }
         }
     }
 }
