@@ -127,3 +127,28 @@ final class HardeningFractionalRegressionTests: XCTestCase {
         XCTAssertEqual(output, -7)
     }
 }
+
+final class HardeningPyramidRegressionTests: XCTestCase {
+    /// Fuzz finding 11: spatial_pyramid_pool_forward read `sizes` (int64 pairs)
+    /// without checking its alignment, which the header lists as INVALID_ARGUMENT
+    /// (as for every other buffer).
+    func testMisalignedSizesAreRejected() {
+        var d = makeDesc(rank: 2, input: [4, 4], kernel: [1, 1])
+        let levels: [Int64] = [2, 2]
+        let input = [Float](repeating: 1, count: 16)
+        var output = [Float](repeating: -7, count: 4)
+        var storage = [Int64](repeating: 0, count: 3)
+        let rc: Int32 = storage.withUnsafeMutableBytes { raw in
+            let misaligned = (raw.baseAddress! + 1).assumingMemoryBound(to: Int64.self)
+            // (4, 4) written byte-wise at the misaligned address.
+            var pair: [Int64] = [4, 4]
+            pair.withUnsafeBytes { raw.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            return swiftpool_spatial_pyramid_pool_forward(&d, levels, 1, Int32(SWIFTPOOL_SPP_MAX.rawValue),
+                                                          Int32(SWIFTPOOL_SPP_BINS_ADAPTIVE.rawValue),
+                                                          UnsafePointer(misaligned), 2, input, 16, &output, 4)
+        }
+        XCTAssertEqual(rc, status(SWIFTPOOL_ERROR_INVALID_ARGUMENT), String(cString: swiftpool_last_error_message()))
+        XCTAssertTrue(String(cString: swiftpool_last_error_message()).contains("sizes"))
+        XCTAssertEqual(output, [Float](repeating: -7, count: 4))
+    }
+}
