@@ -168,10 +168,10 @@ test-asan: $(addprefix $(ASAN_DIR)/bin/,test_capi_c test_capi_cpp swiftpool_demo
 # Replays the committed corpus, then fuzzes briefly from it (new inputs go to a
 # scratch copy; `make fuzz` keeps them in build/fuzz/corpus for merging back).
 fuzz-smoke: $(ASAN_DIR)/bin/fuzz_capi
-	@mkdir -p $(BUILD)/fuzz/smoke
-	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS)
+	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
+	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
 	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-	    smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^(INFO: seed|#[0-9]+ +(INITED|DONE))|^stat::|ERROR|FAILURE|runtime error|^ +call:' ; exit $${PIPESTATUS[0]}
+	    smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written' ; exit $${PIPESTATUS[0]}
 
 fuzz: $(ASAN_DIR)/bin/fuzz_capi
 	@mkdir -p $(FUZZ_WORK)
@@ -197,6 +197,7 @@ test-valgrind: $(BINDIR)/test_leaks $(BINDIR)/swiftpool_demo $(BINDIR)/fuzz_repl
 	$(VALGRIND) $(BINDIR)/fuzz_replay $(FUZZ_CORPUS)/*
 test-extended: test-swift-asan test-swift-tsan test-tsan test-valgrind $(BINDIR)/test_guard_pages fuzz
 	SWIFTPOOL_GUARD_FULL=1 $(BINDIR)/test_guard_pages
+	SWIFTPOOL_FUZZ_EXAMPLES=3000 SWIFTPOOL_FUZZ_RANDOM=1 $(PYTHON) -m pytest -q Tests/python/test_fuzz_binding.py
 
 clean:
 	rm -rf $(BUILD) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan
