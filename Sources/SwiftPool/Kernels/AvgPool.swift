@@ -1,81 +1,91 @@
-// Average pooling kernels, generic over element type, for both layouts. Sums are
-// accumulated in Double: exact for float32 windows of up to 2^29 elements, where
-// a float accumulator (PyTorch, ONNX Runtime) drifts.
+import SwiftPoolMicro
+import CSwiftPool
+
+// Average pooling drivers, generic over element type, for both layouts; the same
+// row/run structure as MaxPool.swift. Sums are accumulated in Double, taps in scan
+// order, then divided (not multiplied by a reciprocal): exact for float32 windows
+// of up to 2^29 elements, where a float accumulator (PyTorch, ONNX Runtime) drifts,
+// and bitwise equal to the reference kernels.
 
 enum AvgPoolKernel {
-    /// Channels-first (NCHW / NCDHW / NCW).
-    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafePointer<T>,
-                                              _ output: UnsafeMutablePointer<T>) {
+    static func run<T: PoolElement>(_ g: PoolGeometry, _ kernels: ElementKernels<T>, _ input: UnsafePointer<T>,
+                                    _ output: UnsafeMutablePointer<T>, threads: Int) {
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            channelsLast(g, kernels.avgChannelsLast, input, output, threads: threads)
+        } else {
+            channelsFirst(g, kernels.avgChannelsFirst, kernels.avgPlanes, input, output, threads: threads)
+        }
+    }
+
+    /// The divisor of a run's windows (PyTorch's rule, PoolGeometry.divisor); runs
+    /// reaching a kernel have at least one real tap, so it is >= 1.
+    @inline(__always)
+    static func divisor(_ g: PoolGeometry, _ run: WindowRun) -> Double {
+        Double(g.divisor(run.windows.0, run.windows.1, run.windows.2))
+    }
+
+    /// Channels-first: rows vectorised over output columns; one output per plane
+    /// (global average pooling) over planes.
+    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgRun,
+                                              _ planeKernel: ElementKernels<T>.AvgPlanes,
+                                              _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
+                                              threads: Int) {
         let (ad, ah, aw) = g.axes
+        let planes = g.batch * g.channels
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let H = ah.inputSize, W = aw.inputSize
-        for plane in 0..<(g.batch * g.channels) {
-            let src = input + plane * inPlane
-            var q = plane * outPlane
-            for od in 0..<ad.outputSize {
-                let wd = ad.window(od)
-                for oh in 0..<ah.outputSize {
-                    let wh = ah.window(oh)
-                    for ow in 0..<aw.outputSize {
-                        let ww = aw.window(ow)
-                        var sum = 0.0
-                        for kd in wd.tapBegin..<wd.tapEnd {
-                            let id = wd.start &+ kd &* ad.dilation
-                            for kh in wh.tapBegin..<wh.tapEnd {
-                                let ih = wh.start &+ kh &* ah.dilation
-                                let row = src + ((id &* H &+ ih) &* W &+ ww.start)
-                                for kw in ww.tapBegin..<ww.tapEnd { sum += row[kw &* aw.dilation].poolWide }
-                            }
-                        }
-                        let divisor = g.divisor(wd, wh, ww)
-                        output[q] = T(poolWide: divisor == 0 ? 0 : sum / Double(divisor))
-                        q &+= 1
+        let strideW = aw.stride
+        if outPlane == 1 {
+            var only: WindowRun?
+            g.forEachRun(od: 0, oh: 0) { only = $0 }
+            if let run = only, !run.isEmpty {
+                let d = divisor(g, run)
+                Parallel.forEachRange(units: planes, unitWork: g.tapsPerWindow, threads: threads) { r in
+                    planeKernel(input + (r.lowerBound &* inPlane &+ run.position), inPlane, r.count, run.grid, d,
+                                output + r.lowerBound)
+                }
+                return
+            }
+        }
+        let rowsPerPlane = ad.outputSize * ah.outputSize
+        let rowWork = PoolGeometry.work(aw.outputSize, g.tapsPerWindow)
+        Parallel.forEachRange(units: planes * rowsPerPlane, unitWork: rowWork, threads: threads) { rows in
+            for r in rows {
+                let plane = r / rowsPerPlane, row = r % rowsPerPlane
+                let src = input + plane &* inPlane
+                let outRow = plane &* outPlane &+ row &* aw.outputSize
+                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                    let q = outRow &+ run.ow
+                    if run.isEmpty {
+                        for j in 0..<run.count { output[q &+ j] = T(poolWide: 0) }
+                    } else {
+                        kernel(src + run.position, run.grid, run.count, strideW, divisor(g, run), output + q)
                     }
                 }
             }
         }
     }
 
-    /// Channels-last (NHWC / NDHWC / NWC): channels are summed in blocks into a
-    /// stack buffer of wide accumulators, so the inner loop is contiguous.
-    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafePointer<T>,
-                                             _ output: UnsafeMutablePointer<T>) {
+    /// Channels-last: rows of one image, vectorised over channels.
+    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgRunChannelsLast,
+                                             _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
+                                             threads: Int) {
         let (ad, ah, aw) = g.axes
-        let C = g.channels, H = ah.inputSize, W = aw.inputSize
-        let block = Swift.min(C, 512)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { acc in
-            var q = 0
-            for n in 0..<g.batch {
-                let src = input + n * g.inputPlane * C
-                for od in 0..<ad.outputSize {
-                    let wd = ad.window(od)
-                    for oh in 0..<ah.outputSize {
-                        let wh = ah.window(oh)
-                        for ow in 0..<aw.outputSize {
-                            let ww = aw.window(ow)
-                            // Divide (not multiply by a reciprocal) so both layouts round identically.
-                            let count = g.divisor(wd, wh, ww)
-                            let divisor = Double(count == 0 ? 1 : count)
-                            let dst = output + q &* C
-                            var c0 = 0
-                            while c0 < C {
-                                let width = Swift.min(block, C &- c0)
-                                for c in 0..<width { acc[c] = 0 }
-                                for kd in wd.tapBegin..<wd.tapEnd {
-                                    let id = wd.start &+ kd &* ad.dilation
-                                    for kh in wh.tapBegin..<wh.tapEnd {
-                                        let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W &+ ww.start
-                                        for kw in ww.tapBegin..<ww.tapEnd {
-                                            let s = src + ((row &+ kw &* aw.dilation) &* C &+ c0)
-                                            for c in 0..<width { acc[c] += s[c].poolWide }
-                                        }
-                                    }
-                                }
-                                for c in 0..<width { dst[c0 &+ c] = T(poolWide: acc[c] / divisor) }
-                                c0 &+= width
-                            }
-                            q &+= 1
-                        }
+        let C = g.channels
+        let inImage = g.inputPlane * C, outPlane = g.outputPlane
+        let strideW = aw.stride
+        let rowsPerImage = ad.outputSize * ah.outputSize
+        let rowWork = PoolGeometry.work(aw.outputSize * C, g.tapsPerWindow)
+        Parallel.forEachRange(units: g.batch * rowsPerImage, unitWork: rowWork, threads: threads) { rows in
+            for r in rows {
+                let n = r / rowsPerImage, row = r % rowsPerImage
+                let src = input + n &* inImage
+                let outRow = n &* outPlane &+ row &* aw.outputSize
+                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                    let q = (outRow &+ run.ow) &* C
+                    if run.isEmpty {
+                        for e in 0..<(run.count &* C) { output[q &+ e] = T(poolWide: 0) }
+                    } else {
+                        kernel(src + run.position &* C, run.grid, C, run.count, strideW, divisor(g, run), output + q)
                     }
                 }
             }

@@ -1,45 +1,35 @@
-// Picks the kernel for a validated problem: element type first, then layout.
-// Raw pointers become typed here and nowhere else.
+// Picks the kernels for a validated problem: the process's ISA family (chosen once,
+// Runtime/ISA.swift), then element type, then layout and NaN rule in the drivers.
+// Raw pointers become typed here and nowhere else. The thread count is the calling
+// thread's setting (swiftpool_set_num_threads).
 import CSwiftPool
 
 enum PoolDispatch {
     static func maxPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
                         indices: UnsafeMutablePointer<Int64>?) {
+        let threads = ThreadSettings.current
         switch g.dtype {
-        case SWIFTPOOL_DTYPE_FLOAT32: maxPool(g, input, output, indices, as: Float.self)
-        case SWIFTPOOL_DTYPE_FLOAT64: maxPool(g, input, output, indices, as: Double.self)
+        case SWIFTPOOL_DTYPE_FLOAT32:
+            MaxPoolKernel.run(g, ISA.kernels.float, input.assumingMemoryBound(to: Float.self),
+                              output.assumingMemoryBound(to: Float.self), indices, threads: threads)
+        case SWIFTPOOL_DTYPE_FLOAT64:
+            MaxPoolKernel.run(g, ISA.kernels.double, input.assumingMemoryBound(to: Double.self),
+                              output.assumingMemoryBound(to: Double.self), indices, threads: threads)
         default: preconditionFailure("dtype passed validation but has no kernel")
-        }
-    }
-
-    static func avgPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
-        switch g.dtype {
-        case SWIFTPOOL_DTYPE_FLOAT32: avgPool(g, input, output, as: Float.self)
-        case SWIFTPOOL_DTYPE_FLOAT64: avgPool(g, input, output, as: Double.self)
-        default: preconditionFailure("dtype passed validation but has no kernel")
-        }
-    }
-
-    private static func maxPool<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafeRawPointer,
-                                                _ output: UnsafeMutableRawPointer,
-                                                _ indices: UnsafeMutablePointer<Int64>?, as: T.Type) {
-        let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
-        switch (g.layout == SWIFTPOOL_LAYOUT_NHWC, g.nanIgnore) {
-        case (true, false): MaxPoolKernel.channelsLast(g, rule: PropagateNaN.self, src, dst, indices)
-        case (true, true): MaxPoolKernel.channelsLast(g, rule: IgnoreNaN.self, src, dst, indices)
-        case (false, false): MaxPoolKernel.channelsFirst(g, rule: PropagateNaN.self, src, dst, indices)
-        case (false, true): MaxPoolKernel.channelsFirst(g, rule: IgnoreNaN.self, src, dst, indices)
         }
         if let indices { IndexLayout.apply(g, indices) }
     }
 
-    private static func avgPool<T: PoolElement>(_ g: PoolGeometry, _ input: UnsafeRawPointer,
-                                                _ output: UnsafeMutableRawPointer, as: T.Type) {
-        let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
-        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            AvgPoolKernel.channelsLast(g, src, dst)
-        } else {
-            AvgPoolKernel.channelsFirst(g, src, dst)
+    static func avgPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
+        let threads = ThreadSettings.current
+        switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32:
+            AvgPoolKernel.run(g, ISA.kernels.float, input.assumingMemoryBound(to: Float.self),
+                              output.assumingMemoryBound(to: Float.self), threads: threads)
+        case SWIFTPOOL_DTYPE_FLOAT64:
+            AvgPoolKernel.run(g, ISA.kernels.double, input.assumingMemoryBound(to: Double.self),
+                              output.assumingMemoryBound(to: Double.self), threads: threads)
+        default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }
 }

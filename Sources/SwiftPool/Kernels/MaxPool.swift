@@ -1,104 +1,103 @@
 import CSwiftPool
+import SwiftPoolMicro
 
-// Max pooling kernels, generic over element type, for both layouts. They trust a
-// validated PoolGeometry (bounds come from AxisGeometry.window) and write each
-// output element exactly once.
+// Max pooling drivers, generic over element type, for both layouts. They trust a
+// validated PoolGeometry, cut the work into output rows (bounds from
+// AxisGeometry.window, runs from forEachRun), spread rows over threads and hand each
+// run to a microkernel of the selected ISA family. Every output element is
+// written exactly once per chunk, by the same code for any thread count.
 
 enum MaxPoolKernel {
-    /// Channels-first (NCHW / NCDHW / NCW): one (n, c) plane at a time.
-    static func channelsFirst<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
-                                              _ output: UnsafeMutablePointer<T>,
-                                              _ indices: UnsafeMutablePointer<Int64>?) {
+    static func run<T: PoolElement>(_ g: PoolGeometry, _ kernels: ElementKernels<T>, _ input: UnsafePointer<T>,
+                                    _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
+                                    threads: Int) {
+        // An empty window (dilation only) is -inf under both NaN rules, with PyTorch's
+        // initial index; see MaxRule.initial(empty:).
+        let emptyValue: T = g.nanIgnore ? IgnoreNaN.initial(empty: true) : PropagateNaN.initial(empty: true)
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            channelsLast(g, g.nanIgnore ? kernels.maxChannelsLast.1 : kernels.maxChannelsLast.0, emptyValue,
+                         input, output, indices, threads: threads)
+        } else {
+            channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0,
+                          g.nanIgnore ? kernels.maxPlanes.1 : kernels.maxPlanes.0, emptyValue,
+                          input, output, indices, threads: threads)
+        }
+    }
+
+    /// Channels-first (NCHW / NCDHW / NCW): rows of one (n, c) plane, vectorised
+    /// over output columns; one output per plane (global pooling) is vectorised
+    /// over planes instead.
+    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxRun,
+                                              _ planeKernel: ElementKernels<T>.MaxPlanes, _ emptyValue: T,
+                                              _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
+                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let (ad, ah, aw) = g.axes
+        let planes = g.batch * g.channels
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let H = ah.inputSize, W = aw.inputSize
-        for plane in 0..<(g.batch * g.channels) {
-            let src = input + plane * inPlane
-            var q = plane * outPlane
-            for od in 0..<ad.outputSize {
-                let wd = ad.window(od)
-                for oh in 0..<ah.outputSize {
-                    let wh = ah.window(oh)
-                    for ow in 0..<aw.outputSize {
-                        let ww = aw.window(ow)
-                        var best: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
-                        var bestIndex = (wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap
-                        var kd = wd.tapBegin
-                        while kd < wd.tapEnd {
-                            let id = wd.start &+ kd &* ad.dilation
-                            var kh = wh.tapBegin
-                            while kh < wh.tapEnd {
-                                let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W
-                                var kw = ww.tapBegin
-                                while kw < ww.tapEnd {
-                                    let p = row &+ ww.start &+ kw &* aw.dilation
-                                    let v = src[p]
-                                    if R.replaces(v, best) { best = v; bestIndex = p }
-                                    kw &+= 1
-                                }
-                                kh &+= 1
-                            }
-                            kd &+= 1
+        let strideW = aw.stride
+        if outPlane == 1 {
+            var only: WindowRun?
+            g.forEachRun(od: 0, oh: 0) { only = $0 }
+            if let run = only, !run.isEmpty {
+                Parallel.forEachRange(units: planes, unitWork: g.tapsPerWindow, threads: threads) { r in
+                    planeKernel(input + (r.lowerBound &* inPlane &+ run.position), inPlane, r.count, run.grid,
+                                output + r.lowerBound, indices.map { $0 + r.lowerBound }, run.position)
+                }
+                return
+            }
+        }
+        let rowsPerPlane = ad.outputSize * ah.outputSize
+        let rowWork = PoolGeometry.work(aw.outputSize, g.tapsPerWindow)
+        Parallel.forEachRange(units: planes * rowsPerPlane, unitWork: rowWork, threads: threads) { rows in
+            for r in rows {
+                let plane = r / rowsPerPlane, row = r % rowsPerPlane
+                let src = input + plane &* inPlane
+                let outRow = plane &* outPlane &+ row &* aw.outputSize
+                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                    let q = outRow &+ run.ow
+                    if run.isEmpty {
+                        for j in 0..<run.count {
+                            output[q &+ j] = emptyValue
+                            indices?[q &+ j] = Int64(run.position &+ j &* strideW)
                         }
-                        output[q] = best
-                        if let indices { indices[q] = Int64(bestIndex) }
-                        q &+= 1
+                    } else {
+                        kernel(src + run.position, run.grid, run.count, strideW, output + q,
+                               indices.map { $0 + q }, run.position)
                     }
                 }
             }
         }
     }
 
-    /// Channels-last (NHWC / NDHWC / NWC): the output row of C channels is the
-    /// running maximum, so the inner loop runs over contiguous channels.
-    static func channelsLast<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
+    /// Channels-last (NHWC / NDHWC / NWC): rows of one image, vectorised over channels.
+    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxRunChannelsLast,
+                                             _ emptyValue: T, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
-                                             _ indices: UnsafeMutablePointer<Int64>?) {
+                                             _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let (ad, ah, aw) = g.axes
-        let C = g.channels, H = ah.inputSize, W = aw.inputSize
-        var q = 0
-        for n in 0..<g.batch {
-            let src = input + n * g.inputPlane * C
-            for od in 0..<ad.outputSize {
-                let wd = ad.window(od)
-                for oh in 0..<ah.outputSize {
-                    let wh = ah.window(oh)
-                    for ow in 0..<aw.outputSize {
-                        let ww = aw.window(ow)
-                        let dst = output + q &* C
-                        let first = Int64((wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap)
-                        let initial: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
-                        for c in 0..<C { dst[c] = initial }
-                        if let indices { for c in 0..<C { indices[q &* C &+ c] = first } }
-                        var kd = wd.tapBegin
-                        while kd < wd.tapEnd {
-                            let id = wd.start &+ kd &* ad.dilation
-                            var kh = wh.tapBegin
-                            while kh < wh.tapEnd {
-                                let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W
-                                var kw = ww.tapBegin
-                                while kw < ww.tapEnd {
-                                    let p = row &+ ww.start &+ kw &* aw.dilation
-                                    let s = src + p &* C
-                                    if let indices {
-                                        let idx = indices + q &* C
-                                        let p64 = Int64(p)
-                                        for c in 0..<C where R.replaces(s[c], dst[c]) {
-                                            dst[c] = s[c]; idx[c] = p64
-                                        }
-                                    } else {
-                                        for c in 0..<C {
-                                            let v = s[c], m = dst[c]
-                                            dst[c] = R.replaces(v, m) ? v : m
-                                        }
-                                    }
-                                    kw &+= 1
-                                }
-                                kh &+= 1
+        let C = g.channels
+        let inImage = g.inputPlane * C, outPlane = g.outputPlane
+        let strideW = aw.stride
+        let rowsPerImage = ad.outputSize * ah.outputSize
+        let rowWork = PoolGeometry.work(aw.outputSize * C, g.tapsPerWindow)
+        Parallel.forEachRange(units: g.batch * rowsPerImage, unitWork: rowWork, threads: threads) { rows in
+            for r in rows {
+                let n = r / rowsPerImage, row = r % rowsPerImage
+                let src = input + n &* inImage
+                let outRow = n &* outPlane &+ row &* aw.outputSize
+                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                    let q = (outRow &+ run.ow) &* C
+                    if run.isEmpty {
+                        for j in 0..<run.count {
+                            let p = Int64(run.position &+ j &* strideW)
+                            for c in 0..<C {
+                                output[q &+ j &* C &+ c] = emptyValue
+                                indices?[q &+ j &* C &+ c] = p
                             }
-                            kd &+= 1
                         }
-                        q &+= 1
+                    } else {
+                        kernel(src + run.position &* C, run.grid, C, run.count, strideW, output + q,
+                               indices.map { $0 + q }, run.position)
                     }
                 }
             }
