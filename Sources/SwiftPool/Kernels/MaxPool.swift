@@ -1,5 +1,5 @@
 import CSwiftPool
-import SwiftPoolMicro
+import SwiftPoolKernelABI
 
 // Max pooling drivers, generic over element type, for both layouts. They trust a
 // validated PoolGeometry, cut the work into output rows (bounds from
@@ -31,13 +31,13 @@ enum MaxPoolKernel {
                                               _ planeKernel: ElementKernels<T>.MaxPlanes, _ emptyValue: T,
                                               _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
-        let (ad, ah, aw) = g.axes
+        let aw = g.axes.2
         let planes = g.batch * g.channels
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let strideW = aw.stride
         if outPlane == 1 {
             var only: WindowRun?
-            g.forEachRun(od: 0, oh: 0) { only = $0 }
+            RunPlanner(g).forEachRun(row: 0) { only = $0 }
             if let run = only, !run.isEmpty {
                 Parallel.forEachRange(units: planes, unitWork: g.tapsPerWindow, threads: threads) { r in
                     planeKernel(input + (r.lowerBound &* inPlane &+ run.position), inPlane, r.count, run.grid,
@@ -46,14 +46,13 @@ enum MaxPoolKernel {
                 return
             }
         }
-        let rowsPerPlane = ad.outputSize * ah.outputSize
+        let planner = RunPlanner(g)
         let rowWork = PoolGeometry.work(aw.outputSize, g.tapsPerWindow)
-        Parallel.forEachRange(units: planes * rowsPerPlane, unitWork: rowWork, threads: threads) { rows in
-            for r in rows {
-                let plane = r / rowsPerPlane, row = r % rowsPerPlane
+        Parallel.forEachRange(units: planes * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
+            planner.forEachRow(rows) { plane, row in
                 let src = input + plane &* inPlane
                 let outRow = plane &* outPlane &+ row &* aw.outputSize
-                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                planner.forEachRun(row: row) { run in
                     let q = outRow &+ run.ow
                     if run.isEmpty {
                         for j in 0..<run.count {
@@ -74,18 +73,17 @@ enum MaxPoolKernel {
                                              _ emptyValue: T, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
-        let (ad, ah, aw) = g.axes
+        let aw = g.axes.2
         let C = g.channels
         let inImage = g.inputPlane * C, outPlane = g.outputPlane
         let strideW = aw.stride
-        let rowsPerImage = ad.outputSize * ah.outputSize
+        let planner = RunPlanner(g)
         let rowWork = PoolGeometry.work(aw.outputSize * C, g.tapsPerWindow)
-        Parallel.forEachRange(units: g.batch * rowsPerImage, unitWork: rowWork, threads: threads) { rows in
-            for r in rows {
-                let n = r / rowsPerImage, row = r % rowsPerImage
+        Parallel.forEachRange(units: g.batch * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
+            planner.forEachRow(rows) { n, row in
                 let src = input + n &* inImage
                 let outRow = n &* outPlane &+ row &* aw.outputSize
-                g.forEachRun(od: row / ah.outputSize, oh: row % ah.outputSize) { run in
+                planner.forEachRun(row: row) { run in
                     let q = (outRow &+ run.ow) &* C
                     if run.isEmpty {
                         for j in 0..<run.count {

@@ -5,8 +5,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SwiftPoolAVX2
-import SwiftPoolMicro
+import SwiftPoolKernelABI
+import SwiftPoolKernels
+import SwiftPoolKernelsAVX2
 import _SwiftPoolCPU
 
 enum ISA {
@@ -27,7 +28,8 @@ enum ISA {
     }()
 
     /// The selected family's microkernels.
-    static let kernels: KernelTable = selected == .avx2 ? avx2KernelTable() : baselineKernelTable()
+    static let kernels: KernelTable =
+        selected == .avx2 ? SwiftPoolKernelsAVX2.kernelTable() : SwiftPoolKernels.kernelTable()
 
     var cName: UnsafePointer<CChar> {
         let name: StaticString

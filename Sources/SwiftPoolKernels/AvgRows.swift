@@ -5,20 +5,21 @@
 //   Element((((0.0 + tap0) + tap1) + ...) / divisor)
 // in Double, taps in scan order. Vector lanes hold different outputs (or
 // channels), each doing exactly that sequence, so vectorising changes nothing.
+import SwiftPoolKernelABI
 
-public enum AvgRows {
-    @inlinable @inline(never)
-    public static func channelsFirst<T: VectorElement, F: KernelFamily>(
+enum AvgRows {
+    @inline(never)
+    static func channelsFirst<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: F.Type
+        _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
         if count >= T.lanes {
             if stride == 1 {
-                vectorRun(src, grid, count, divisor, dst, T.self, UnitStride.self, F.self)
+                vectorRun(src, grid, count, divisor, dst, T.self, UnitStride.self)
                 return
             }
-            if stride == 2 && grid.span >= 1 {
-                vectorRun(src, grid, count, divisor, dst, T.self, DoubleStride.self, F.self)
+            if stride == 2 && grid.countW >= 2 {
+                vectorRun(src, grid, count, divisor, dst, T.self, DoubleStride.self)
                 return
             }
         }
@@ -32,10 +33,24 @@ public enum AvgRows {
         }
     }
 
-    @inlinable @inline(__always)
-    static func vectorRun<T: VectorElement, S: LaneLoader, F: KernelFamily>(
+    @inline(__always)
+    static func vectorRun<T: VectorElement, S: LaneLoader>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: S.Type, _: F.Type
+        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: S.Type
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            vectorRun(src, grid, count, divisor, dst, T.self, S.self, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            vectorRun(src, grid, count, divisor, dst, T.self, S.self, TwoTapRow.self)
+        } else {
+            vectorRun(src, grid, count, divisor, dst, T.self, S.self, AnyTapRow.self)
+        }
+    }
+
+    @inline(never)
+    static func vectorRun<T: VectorElement, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ divisor: Double,
+        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: S.Type, _: Shape.Type
     ) {
         let lanes = T.lanes
         var j = 0
@@ -43,17 +58,17 @@ public enum AvgRows {
             let j0 = Swift.min(j, count &- lanes)
             let base = src + j0 &* S.stride
             var sum = T.zeroSum
-            forEachTap(grid, skipFirst: false) { off in T.accumulate(&sum, S.load(base, off, T.self)) }
-            T.store(T.average(sum, divisor), dst + j0)
+            forEachWindowRow(grid) { off, _ in Shape.sum(&sum, base + off, grid, T.self, S.self) }
+            T.store(S.natural(T.average(sum, divisor), T.self), dst + j0)
             j = j0 &+ lanes
         }
     }
 
     /// Channels-last run: lanes are channels, in blocks of four vectors.
-    @inlinable @inline(never)
-    public static func channelsLast<T: VectorElement, F: KernelFamily>(
+    @inline(never)
+    static func channelsLast<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
-        _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type, _: F.Type
+        _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
         let lanes = T.lanes, C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
@@ -106,10 +121,10 @@ public enum AvgRows {
 
     /// Channels-first, one output per plane (global average pooling); four planes'
     /// independent sums are interleaved.
-    @inlinable @inline(never)
-    public static func planes<T: VectorElement, F: KernelFamily>(
+    @inline(never)
+    static func planes<T: VectorElement>(
         _ src: UnsafePointer<T>, _ planeStride: Int, _ planes: Int, _ grid: TapGrid, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: F.Type
+        _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
         var p = 0
         while p &+ 4 <= planes {

@@ -15,27 +15,33 @@
 //   dst       output 0 (channels-first: consecutive outputs; channels-last: C apart)
 //   indices   argmax positions, same layout as dst, or nil (then never computed)
 //   position  plane position of output 0's first tap (row-major within its (n, c) plane)
+import SwiftPoolKernelABI
 
-public enum MaxRows {
+enum MaxRows {
     /// Channels-first run: lanes are consecutive outputs of one row. Stride 1 and 2
-    /// use vector loads; other strides and runs shorter than a vector are scalar. A
-    /// run length that is not a multiple of the lane count ends with a vector that
-    /// overlaps the previous one (the overlapped outputs are written twice, with the
-    /// same values), so nothing past the run's last window is read.
-    @inlinable @inline(never)
-    public static func channelsFirst<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
+    /// use vector loads (stride 2 needs a window at least two columns wide, so
+    /// that its double-width loads end inside the last window); other strides and
+    /// runs shorter than a vector are scalar. A run length that is not a multiple of
+    /// the lane count ends with a vector that overlaps the previous one (the
+    /// overlapped outputs are written twice, with the same values), so nothing past
+    /// the run's last window is read.
+    ///
+    /// Without indices, lanes first take one max instruction per tap and check that
+    /// no tap is NaN; a vector that met a NaN is recomputed with the NaN rule.
+    @inline(never)
+    static func channelsFirst<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: F.Type
+        _: T.Type, _: R.Type
     ) {
         if count >= T.lanes
             && (indices == nil || position &+ (count &- 1) &* stride &+ grid.span <= T.maxVectorPosition) {
             if stride == 1 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride.self, F.self)
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride.self)
                 return
             }
-            if stride == 2 && grid.span >= 1 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride.self, F.self)
+            if stride == 2 && grid.countW >= 2 {
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride.self)
                 return
             }
         }
@@ -45,7 +51,9 @@ public enum MaxRows {
             var m = w[0], best = 0
             forEachTap(grid, skipFirst: true) { off in
                 let v = w[off]
-                if R.replaces(v, m) { m = v; best = off }
+                let take = R.replaces(v, m)
+                m = take ? v : m
+                best = take ? off : best
             }
             dst[j] = m
             indices?[j] = Int64(position &+ j &* stride &+ best)
@@ -53,11 +61,27 @@ public enum MaxRows {
         }
     }
 
-    @inlinable @inline(__always)
-    static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, F: KernelFamily>(
+    /// Picks the row shape (2 or 3 adjacent taps, or any) of a vector run.
+    @inline(__always)
+    static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: S.Type, _: F.Type
+        _: T.Type, _: R.Type, _: S.Type
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, TwoTapRow.self)
+        } else {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, AnyTapRow.self)
+        }
+    }
+
+    @inline(never)
+    static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _: S.Type, _: Shape.Type
     ) {
         let lanes = T.lanes
         var j = 0
@@ -65,14 +89,15 @@ public enum MaxRows {
             while j < count {
                 let j0 = Swift.min(j, count &- lanes)
                 let base = src + j0 &* S.stride
-                let first = T.positionRamp(position &+ j0 &* S.stride, S.stride)
+                let first = S.positions(position &+ j0 &* S.stride, T.self)
                 var m = S.load(base, 0, T.self)
                 var index = first
-                forEachTap(grid, skipFirst: true) { off in
-                    R.step(&m, &index, S.load(base, off, T.self), T.add(first, T.positionSplat(off)), T.self)
+                forEachWindowRow(grid) { off, isFirst in
+                    Shape.maxIndexed(&m, &index, base + off, T.add(first, T.positionSplat(off)), grid,
+                                     first: isFirst, T.self, R.self, S.self)
                 }
-                T.store(m, dst + j0)
-                T.storePositions(index, indices + j0)
+                T.store(S.natural(m, T.self), dst + j0)
+                T.storePositions(S.natural(index, T.self), indices + j0)
                 j = j0 &+ lanes
             }
         } else {
@@ -80,10 +105,16 @@ public enum MaxRows {
                 let j0 = Swift.min(j, count &- lanes)
                 let base = src + j0 &* S.stride
                 var m = S.load(base, 0, T.self)
-                forEachTap(grid, skipFirst: true) { off in
-                    m = R.step(m, S.load(base, off, T.self), T.self)
+                var ok = T.allOrdered
+                forEachWindowRow(grid) { off, isFirst in
+                    Shape.maxFast(&m, &ok, base + off, grid, first: isFirst, T.self, S.self)
                 }
-                T.store(m, dst + j0)
+                if !T.all(ok) {
+                    forEachWindowRow(grid) { off, isFirst in
+                        Shape.maxExact(&m, base + off, grid, first: isFirst, T.self, R.self, S.self)
+                    }
+                }
+                T.store(S.natural(m, T.self), dst + j0)
                 j = j0 &+ lanes
             }
         }
@@ -92,11 +123,11 @@ public enum MaxRows {
     /// Channels-last run: lanes are channels. Blocks of four vectors keep four
     /// running maxima in registers over all taps; a channel count that is not a
     /// multiple of the lane count ends with an overlapping vector.
-    @inlinable @inline(never)
-    public static func channelsLast<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
+    @inline(never)
+    static func channelsLast<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: F.Type
+        _: T.Type, _: R.Type
     ) {
         let lanes = T.lanes, C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
@@ -111,24 +142,24 @@ public enum MaxRows {
                     let idx = indices + j &* C
                     var c0 = 0
                     while c0 &+ lanes <= C {
-                        channelBlockIndexed(w + c0, grid, elementGrid, out + c0, idx + c0, pos, T.self, R.self, F.self)
+                        channelBlockIndexed(w + c0, grid, elementGrid, out + c0, idx + c0, pos, T.self, R.self)
                         c0 &+= lanes
                     }
                     if c0 < C {
                         channelBlockIndexed(w + (C &- lanes), grid, elementGrid, out + (C &- lanes),
-                                            idx + (C &- lanes), pos, T.self, R.self, F.self)
+                                            idx + (C &- lanes), pos, T.self, R.self)
                     }
                 } else {
                     var c0 = 0
                     while c0 &+ 4 &* lanes <= C {
-                        channelBlock4(w + c0, elementGrid, out + c0, T.self, R.self, F.self)
+                        channelBlock4(w + c0, elementGrid, out + c0, T.self, R.self)
                         c0 &+= 4 &* lanes
                     }
                     while c0 &+ lanes <= C {
-                        channelBlock1(w + c0, elementGrid, out + c0, T.self, R.self, F.self)
+                        channelBlock1(w + c0, elementGrid, out + c0, T.self, R.self)
                         c0 &+= lanes
                     }
-                    if c0 < C { channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), T.self, R.self, F.self) }
+                    if c0 < C { channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), T.self, R.self) }
                 }
             } else {
                 var c = 0
@@ -137,7 +168,9 @@ public enum MaxRows {
                     var m = wc[0], best = 0
                     forEachTap(grid, elementGrid, skipFirst: true) { off, element in
                         let v = wc[element]
-                        if R.replaces(v, m) { m = v; best = off }
+                        let take = R.replaces(v, m)
+                        m = take ? v : m
+                        best = take ? off : best
                     }
                     out[c] = m
                     indices?[j &* C &+ c] = Int64(pos &+ best)
@@ -148,35 +181,59 @@ public enum MaxRows {
         }
     }
 
-    @inlinable @inline(__always)
-    static func channelBlock4<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
-        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type, _: F.Type
+    /// Four vectors of channels over all taps: max instructions plus a NaN check,
+    /// recomputed with the NaN rule if any tap was NaN.
+    @inline(__always)
+    static func channelBlock4<T: VectorElement, R: VectorMaxRule>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         let l = T.lanes
         var m0 = T.load(w), m1 = T.load(w + l), m2 = T.load(w + 2 &* l), m3 = T.load(w + 3 &* l)
+        var ok = T.and(T.ordered(m0, m1), T.ordered(m2, m3))
         forEachTap(elementGrid, skipFirst: true) { off in
             let t = w + off
-            m0 = R.step(m0, T.load(t), T.self)
-            m1 = R.step(m1, T.load(t + l), T.self)
-            m2 = R.step(m2, T.load(t + 2 &* l), T.self)
-            m3 = R.step(m3, T.load(t + 3 &* l), T.self)
+            let v0 = T.load(t), v1 = T.load(t + l), v2 = T.load(t + 2 &* l), v3 = T.load(t + 3 &* l)
+            m0 = T.maxNumber(m0, v0)
+            m1 = T.maxNumber(m1, v1)
+            m2 = T.maxNumber(m2, v2)
+            m3 = T.maxNumber(m3, v3)
+            ok = T.and(ok, T.and(T.ordered(v0, v1), T.ordered(v2, v3)))
+        }
+        if !T.all(ok) {
+            m0 = T.load(w); m1 = T.load(w + l); m2 = T.load(w + 2 &* l); m3 = T.load(w + 3 &* l)
+            forEachTap(elementGrid, skipFirst: true) { off in
+                let t = w + off
+                m0 = R.step(m0, T.load(t), T.self)
+                m1 = R.step(m1, T.load(t + l), T.self)
+                m2 = R.step(m2, T.load(t + 2 &* l), T.self)
+                m3 = R.step(m3, T.load(t + 3 &* l), T.self)
+            }
         }
         T.store(m0, out); T.store(m1, out + l); T.store(m2, out + 2 &* l); T.store(m3, out + 3 &* l)
     }
 
-    @inlinable @inline(__always)
-    static func channelBlock1<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
-        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type, _: F.Type
+    @inline(__always)
+    static func channelBlock1<T: VectorElement, R: VectorMaxRule>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         var m = T.load(w)
-        forEachTap(elementGrid, skipFirst: true) { off in m = R.step(m, T.load(w + off), T.self) }
+        var ok = T.ordered(m, m)
+        forEachTap(elementGrid, skipFirst: true) { off in
+            let v = T.load(w + off)
+            m = T.maxNumber(m, v)
+            ok = T.and(ok, T.ordered(v, v))
+        }
+        if !T.all(ok) {
+            m = T.load(w)
+            forEachTap(elementGrid, skipFirst: true) { off in m = R.step(m, T.load(w + off), T.self) }
+        }
         T.store(m, out)
     }
 
-    @inlinable @inline(__always)
-    static func channelBlockIndexed<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
+    @inline(__always)
+    static func channelBlockIndexed<T: VectorElement, R: VectorMaxRule>(
         _ w: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>,
-        _ idx: UnsafeMutablePointer<Int64>, _ pos: Int, _: T.Type, _: R.Type, _: F.Type
+        _ idx: UnsafeMutablePointer<Int64>, _ pos: Int, _: T.Type, _: R.Type
     ) {
         var m = T.load(w)
         var index = T.positionSplat(pos)
@@ -190,11 +247,11 @@ public enum MaxRows {
     /// Channels-first, one output per plane (global pooling): `planes` windows
     /// `planeStride` elements apart, outputs consecutive. Four planes are folded
     /// together so that their independent chains overlap in the pipeline.
-    @inlinable @inline(never)
-    public static func planes<T: VectorElement, R: VectorMaxRule, F: KernelFamily>(
+    @inline(never)
+    static func planes<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ planeStride: Int, _ planes: Int, _ grid: TapGrid,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: F.Type
+        _: T.Type, _: R.Type
     ) {
         var p = 0
         while p &+ 4 <= planes {
@@ -203,10 +260,12 @@ public enum MaxRows {
             var b0 = 0, b1 = 0, b2 = 0, b3 = 0
             forEachTap(grid, skipFirst: true) { off in
                 let v0 = s0[off], v1 = s1[off], v2 = s2[off], v3 = s3[off]
-                if R.replaces(v0, m0) { m0 = v0; b0 = off }
-                if R.replaces(v1, m1) { m1 = v1; b1 = off }
-                if R.replaces(v2, m2) { m2 = v2; b2 = off }
-                if R.replaces(v3, m3) { m3 = v3; b3 = off }
+                let k0 = R.replaces(v0, m0), k1 = R.replaces(v1, m1)
+                let k2 = R.replaces(v2, m2), k3 = R.replaces(v3, m3)
+                m0 = k0 ? v0 : m0; b0 = k0 ? off : b0
+                m1 = k1 ? v1 : m1; b1 = k1 ? off : b1
+                m2 = k2 ? v2 : m2; b2 = k2 ? off : b2
+                m3 = k3 ? v3 : m3; b3 = k3 ? off : b3
             }
             dst[p] = m0; dst[p &+ 1] = m1; dst[p &+ 2] = m2; dst[p &+ 3] = m3
             if let indices {
@@ -220,7 +279,9 @@ public enum MaxRows {
             var m = s[0], best = 0
             forEachTap(grid, skipFirst: true) { off in
                 let v = s[off]
-                if R.replaces(v, m) { m = v; best = off }
+                let take = R.replaces(v, m)
+                m = take ? v : m
+                best = take ? off : best
             }
             dst[p] = m
             indices?[p] = Int64(position &+ best)
@@ -231,7 +292,7 @@ public enum MaxRows {
 
 /// Calls `body(offset)` for every tap of `grid` in scan order (D, H, W), offsets in
 /// the grid's own units; `skipFirst` leaves out tap (0, 0, 0).
-@inlinable @inline(__always)
+@inline(__always)
 func forEachTap(_ grid: TapGrid, skipFirst: Bool, _ body: (Int) -> Void) {
     var a = 0
     while a < grid.countD {
@@ -251,7 +312,7 @@ func forEachTap(_ grid: TapGrid, skipFirst: Bool, _ body: (Int) -> Void) {
 
 /// As forEachTap, with two grids of equal counts walked together (plane positions
 /// and element offsets of channels-last tensors).
-@inlinable @inline(__always)
+@inline(__always)
 func forEachTap(_ grid: TapGrid, _ elementGrid: TapGrid, skipFirst: Bool, _ body: (Int, Int) -> Void) {
     var a = 0
     while a < grid.countD {

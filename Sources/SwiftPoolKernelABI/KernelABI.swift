@@ -1,8 +1,31 @@
-// The microkernels of one instruction-set family as plain function values.
-// `KernelTable.instantiate()` is inlinable: the module that calls it specialises
-// every kernel with its own code-generation flags. This module's
-// `baselineKernelTable()` gives the portable x86-64 family; SwiftPoolAVX2's
-// `avx2KernelTable()` the AVX2 one. SwiftPool picks one per process (Runtime/ISA.swift).
+// The interface between SwiftPool and its kernel families: the shape of a run of
+// windows (TapGrid) and tables of kernels as plain function values. Each family
+// module (SwiftPoolKernels, SwiftPoolKernelsAVX2) compiles the same kernel sources
+// with its own code-generation flags and returns a KernelTable; SwiftPool picks
+// one per process (Runtime/ISA.swift). Nothing here depends on an instruction set.
+
+/// The taps of one window that land on real input elements: countD x countH x countW
+/// taps, visited in scan order (D outermost), tap (a, b, c) at plane position
+/// `a*stepD + b*stepH + c*stepW` from the window's first real tap. Steps are in
+/// positions of one (n, c) plane (they include the dilation); channels-last kernels
+/// multiply them by the channel count to get element offsets. Every count is >= 1.
+public struct TapGrid: Equatable {
+    public var countD: Int
+    public var countH: Int
+    public var countW: Int
+    public var stepD: Int
+    public var stepH: Int
+    public var stepW: Int
+
+    @inlinable
+    public init(countD: Int, countH: Int, countW: Int, stepD: Int, stepH: Int, stepW: Int) {
+        self.countD = countD; self.countH = countH; self.countW = countW
+        self.stepD = stepD; self.stepH = stepH; self.stepW = stepW
+    }
+
+    /// Position offset of the last tap: a window spans positions [0, span].
+    @inlinable public var span: Int { (countD &- 1) &* stepD &+ (countH &- 1) &* stepH &+ (countW &- 1) &* stepW }
+}
 
 /// The kernels of one element type (argument meanings: MaxRows.swift, AvgRows.swift).
 public struct ElementKernels<T> {
@@ -44,25 +67,6 @@ public struct ElementKernels<T> {
     }
 }
 
-extension ElementKernels where T: VectorElement {
-    @inlinable
-    public static func instantiate<F: KernelFamily>(_: F.Type) -> ElementKernels<T> {
-        ElementKernels(
-            maxChannelsFirst: (
-                { MaxRows.channelsFirst($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self, F.self) },
-                { MaxRows.channelsFirst($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self, F.self) }),
-            maxChannelsLast: (
-                { MaxRows.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, T.self, PropagateNaNLanes.self, F.self) },
-                { MaxRows.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, T.self, IgnoreNaNLanes.self, F.self) }),
-            maxPlanes: (
-                { MaxRows.planes($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self, F.self) },
-                { MaxRows.planes($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self, F.self) }),
-            avgChannelsFirst: { AvgRows.channelsFirst($0, $1, $2, $3, $4, $5, T.self, F.self) },
-            avgChannelsLast: { AvgRows.channelsLast($0, $1, $2, $3, $4, $5, $6, T.self, F.self) },
-            avgPlanes: { AvgRows.planes($0, $1, $2, $3, $4, $5, T.self, F.self) })
-    }
-}
-
 /// Every kernel of one instruction-set family.
 public struct KernelTable {
     public var float: ElementKernels<Float>
@@ -73,26 +77,7 @@ public struct KernelTable {
         self.float = float
         self.double = double
     }
-
-    /// Specialises every kernel in the calling module (with that module's target
-    /// flags), for family `F`, a type declared in that module.
-    @inlinable
-    public static func instantiate<F: KernelFamily>(_: F.Type) -> KernelTable {
-        KernelTable(float: .instantiate(F.self), double: .instantiate(F.self))
-    }
 }
-
-/// Tags the kernels of one instruction-set family. Each family's module declares
-/// its own tag and instantiates every kernel with it, so that its specialisations
-/// get symbol names of their own: identical names in two modules would be merged
-/// by the linker (they are link-once), keeping one family's code for both.
-public protocol KernelFamily {}
-
-/// The portable x86-64 (SSE2) family, compiled in this module.
-public enum BaselineFamily: KernelFamily {}
-
-@inline(never)
-public func baselineKernelTable() -> KernelTable { .instantiate(BaselineFamily.self) }
 
 // Tables hold only pointers to stateless functions: safe to share between threads.
 extension ElementKernels: @unchecked Sendable {}
