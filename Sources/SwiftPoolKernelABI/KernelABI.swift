@@ -1,8 +1,9 @@
-// The interface between SwiftPool and its kernel families: the shape of a run of
-// windows (TapGrid) and tables of kernels as plain function values. Each family
-// module (SwiftPoolKernels, SwiftPoolKernelsAVX2) compiles the same kernel sources
-// with its own code-generation flags and returns a KernelTable; SwiftPool picks
-// one per process (Runtime/ISA.swift). Nothing here depends on an instruction set.
+// The interface between SwiftPool and its kernel families: which taps a window
+// has (TapGrid), how a block of windows is laid out (RunShape), and tables of
+// kernels as plain function values. Each family module (SwiftPoolKernels,
+// SwiftPoolKernelsAVX2) compiles the same kernel sources with its own
+// code-generation flags and returns a KernelTable; SwiftPool picks one per process
+// (Runtime/ISA.swift). Only counts, strides and pointers cross this boundary.
 
 /// The taps of one window that land on real input elements: countD x countH x countW
 /// taps, visited in scan order (D outermost), tap (a, b, c) at plane position
@@ -27,43 +28,66 @@ public struct TapGrid: Equatable {
     @inlinable public var span: Int { (countD &- 1) &* stepD &+ (countH &- 1) &* stepH &+ (countW &- 1) &* stepW }
 }
 
-/// The kernels of one element type (argument meanings: MaxRows.swift, AvgRows.swift).
-public struct ElementKernels<T> {
-    /// (src, grid, count, stride, dst, indices, position)
-    public typealias MaxRun = (UnsafePointer<T>, TapGrid, Int, Int, UnsafeMutablePointer<T>,
-                               UnsafeMutablePointer<Int64>?, Int) -> Void
-    /// (src, grid, channels, count, stride, dst, indices, position)
-    public typealias MaxRunChannelsLast = (UnsafePointer<T>, TapGrid, Int, Int, Int, UnsafeMutablePointer<T>,
-                                           UnsafeMutablePointer<Int64>?, Int) -> Void
-    /// (src, planeStride, planes, grid, dst, indices, position)
-    public typealias MaxPlanes = (UnsafePointer<T>, Int, Int, TapGrid, UnsafeMutablePointer<T>,
-                                  UnsafeMutablePointer<Int64>?, Int) -> Void
-    /// (src, grid, count, stride, divisor, dst)
-    public typealias AvgRun = (UnsafePointer<T>, TapGrid, Int, Int, Double, UnsafeMutablePointer<T>) -> Void
-    /// (src, grid, channels, count, stride, divisor, dst)
-    public typealias AvgRunChannelsLast = (UnsafePointer<T>, TapGrid, Int, Int, Int, Double,
-                                           UnsafeMutablePointer<T>) -> Void
-    /// (src, planeStride, planes, grid, divisor, dst)
-    public typealias AvgPlanes = (UnsafePointer<T>, Int, Int, TapGrid, Double, UnsafeMutablePointer<T>) -> Void
-
-    /// Max kernels by NaN rule: index 0 PyTorch's propagation, 1 NaN-ignoring.
-    public var maxChannelsFirst: (MaxRun, MaxRun)
-    public var maxChannelsLast: (MaxRunChannelsLast, MaxRunChannelsLast)
-    public var maxPlanes: (MaxPlanes, MaxPlanes)
-    public var avgChannelsFirst: AvgRun
-    public var avgChannelsLast: AvgRunChannelsLast
-    public var avgPlanes: AvgPlanes
+/// A block of outputs whose windows all have the same TapGrid: `planes` x `rows` x
+/// `count` outputs. Along a row, consecutive windows start `stride` input positions
+/// apart; consecutive rows `rowStride` positions apart; consecutive planes (channels-
+/// first planes, or channels-last images) `planeStride` positions apart. Outputs
+/// are `outRowStride` and `outPlaneStride` output positions apart (consecutive
+/// along a row). Channels-last kernels multiply positions by the channel count.
+public struct RunShape: Equatable {
+    public var count: Int
+    public var stride: Int
+    public var rows: Int
+    public var rowStride: Int
+    public var outRowStride: Int
+    public var planes: Int
+    public var planeStride: Int
+    public var outPlaneStride: Int
 
     @inlinable
-    public init(maxChannelsFirst: (MaxRun, MaxRun), maxChannelsLast: (MaxRunChannelsLast, MaxRunChannelsLast),
-                maxPlanes: (MaxPlanes, MaxPlanes), avgChannelsFirst: @escaping AvgRun,
-                avgChannelsLast: @escaping AvgRunChannelsLast, avgPlanes: @escaping AvgPlanes) {
+    public init(count: Int, stride: Int, rows: Int = 1, rowStride: Int = 0, outRowStride: Int = 0,
+                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0) {
+        self.count = count; self.stride = stride
+        self.rows = rows; self.rowStride = rowStride; self.outRowStride = outRowStride
+        self.planes = planes; self.planeStride = planeStride; self.outPlaneStride = outPlaneStride
+    }
+}
+
+/// The kernels of one element type. Arguments (details in MaxRows.swift, AvgRows.swift):
+///   src       first real tap of the block's first window (channel 0 for channels-last)
+///   grid      real taps of every window of the block
+///   channels  channel count C (channels-last kernels only)
+///   shape     layout of the block's windows and outputs
+///   dst       the block's first output
+///   indices   argmax positions, laid out as dst, or nil (then never computed)
+///   position  plane position of the first window's first tap (row-major in its plane)
+///   divisor   the average of every window of the block divides by this (>= 1)
+public struct ElementKernels<T> {
+    public typealias MaxBlock = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+                                 _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
+                                 _ position: Int) -> Void
+    public typealias MaxBlockChannelsLast = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int,
+                                             _ shape: RunShape, _ dst: UnsafeMutablePointer<T>,
+                                             _ indices: UnsafeMutablePointer<Int64>?, _ position: Int) -> Void
+    public typealias AvgBlock = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ divisor: Double,
+                                 _ dst: UnsafeMutablePointer<T>) -> Void
+    public typealias AvgBlockChannelsLast = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int,
+                                             _ shape: RunShape, _ divisor: Double,
+                                             _ dst: UnsafeMutablePointer<T>) -> Void
+
+    /// Max kernels by NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring (fmax).
+    public var maxChannelsFirst: (MaxBlock, MaxBlock)
+    public var maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast)
+    public var avgChannelsFirst: AvgBlock
+    public var avgChannelsLast: AvgBlockChannelsLast
+
+    @inlinable
+    public init(maxChannelsFirst: (MaxBlock, MaxBlock), maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast),
+                avgChannelsFirst: @escaping AvgBlock, avgChannelsLast: @escaping AvgBlockChannelsLast) {
         self.maxChannelsFirst = maxChannelsFirst
         self.maxChannelsLast = maxChannelsLast
-        self.maxPlanes = maxPlanes
         self.avgChannelsFirst = avgChannelsFirst
         self.avgChannelsLast = avgChannelsLast
-        self.avgPlanes = avgPlanes
     }
 }
 

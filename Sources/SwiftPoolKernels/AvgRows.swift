@@ -1,5 +1,5 @@
-// Average pooling microkernels: the same runs as MaxRows (arguments described
-// there), plus the run's divisor (>= 1; every window of a run has the same one).
+// Average pooling kernels: the same blocks and rows as MaxRows (arguments
+// described there), plus the block's divisor (>= 1; its windows all share it).
 //
 // Bitwise contract with the reference: each output is
 //   Element((((0.0 + tap0) + tap1) + ...) / divisor)
@@ -8,18 +8,80 @@
 import SwiftPoolKernelABI
 
 enum AvgRows {
+    /// A channels-first block: rows of planes, or (one output per plane, global
+    /// pooling) four planes at a time.
     @inline(never)
+    static func channelsFirstBlock<T: VectorElement>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ divisor: Double,
+        _ dst: UnsafeMutablePointer<T>, _: T.Type
+    ) {
+        if shape.count == 1 && shape.rows == 1 && shape.planes >= 4 {
+            planes(src, shape, grid, divisor, dst, T.self)
+            return
+        }
+        // Rows shorter than a vector but at least half one go in pairs (MaxRows).
+        let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
+            && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
+        var p = 0
+        while p < shape.planes {
+            let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
+            var r = 0
+            if pairs {
+                while r < shape.rows {
+                    let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
+                    let second = (r1 &- r0) &* shape.rowStride, secondOutput = (r1 &- r0) &* shape.outRowStride
+                    let output = out &+ r0 &* shape.outRowStride
+                    if shape.stride == 1 {
+                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, divisor, dst + output, T.self,
+                                  UnitStridePairs(second: second, secondOutput: secondOutput))
+                    } else {
+                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, divisor, dst + output, T.self,
+                                  DoubleStridePairs(second: second, secondOutput: secondOutput))
+                    }
+                    r = r0 &+ 2
+                }
+            } else {
+                while r < shape.rows {
+                    channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, divisor,
+                                  dst + (out &+ r &* shape.outRowStride), T.self)
+                    r &+= 1
+                }
+            }
+            p &+= 1
+        }
+    }
+
+    /// A channels-last block: rows of images.
+    @inline(never)
+    static func channelsLastBlock<T: VectorElement>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ shape: RunShape, _ divisor: Double,
+        _ dst: UnsafeMutablePointer<T>, _: T.Type
+    ) {
+        var p = 0
+        while p < shape.planes {
+            var r = 0
+            while r < shape.rows {
+                let input = (p &* shape.planeStride &+ r &* shape.rowStride) &* channels
+                let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride) &* channels
+                channelsLast(src + input, grid, channels, shape.count, shape.stride, divisor, dst + output, T.self)
+                r &+= 1
+            }
+            p &+= 1
+        }
+    }
+
+    @inline(__always)
     static func channelsFirst<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int, _ divisor: Double,
         _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
         if count >= T.lanes {
             if stride == 1 {
-                vectorRun(src, grid, count, divisor, dst, T.self, UnitStride.self)
+                vectorRun(src, grid, count, divisor, dst, T.self, UnitStride())
                 return
             }
             if stride == 2 && grid.countW >= 2 {
-                vectorRun(src, grid, count, divisor, dst, T.self, DoubleStride.self)
+                vectorRun(src, grid, count, divisor, dst, T.self, DoubleStride())
                 return
             }
         }
@@ -27,7 +89,7 @@ enum AvgRows {
         while j < count {
             let w = src + j &* stride
             var sum = 0.0
-            forEachTap(grid, skipFirst: false) { off in sum += w[off].wide }
+            for off in TapOffsets(grid, skipFirst: false) { sum += w[off].wide }
             dst[j] = T(wide: sum / divisor)
             j &+= 1
         }
@@ -36,36 +98,37 @@ enum AvgRows {
     @inline(__always)
     static func vectorRun<T: VectorElement, S: LaneLoader>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: S.Type
+        _ dst: UnsafeMutablePointer<T>, _: T.Type, _ loader: S
     ) {
         if grid.stepW == 1 && grid.countW == 3 {
-            vectorRun(src, grid, count, divisor, dst, T.self, S.self, ThreeTapRow.self)
+            vectorRun(src, grid, count, divisor, dst, T.self, loader, ThreeTapRow.self)
         } else if grid.stepW == 1 && grid.countW == 2 {
-            vectorRun(src, grid, count, divisor, dst, T.self, S.self, TwoTapRow.self)
+            vectorRun(src, grid, count, divisor, dst, T.self, loader, TwoTapRow.self)
         } else {
-            vectorRun(src, grid, count, divisor, dst, T.self, S.self, AnyTapRow.self)
+            vectorRun(src, grid, count, divisor, dst, T.self, loader, AnyTapRow.self)
         }
     }
 
     @inline(never)
     static func vectorRun<T: VectorElement, S: LaneLoader, Shape: RowShape>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type, _: S.Type, _: Shape.Type
+        _ dst: UnsafeMutablePointer<T>, _: T.Type, _ loader: S, _: Shape.Type
     ) {
-        let lanes = T.lanes
+        let width = S.width(T.self)
         var j = 0
         while j < count {
-            let j0 = Swift.min(j, count &- lanes)
+            let j0 = Swift.min(j, count &- width)
             let base = src + j0 &* S.stride
             var sum = T.zeroSum
-            forEachWindowRow(grid) { off, _ in Shape.sum(&sum, base + off, grid, T.self, S.self) }
-            T.store(S.natural(T.average(sum, divisor), T.self), dst + j0)
-            j = j0 &+ lanes
+            Shape.sum(&sum, base, grid, T.self, loader)
+            for off in LaterRows(grid) { Shape.sum(&sum, base + off, grid, T.self, loader) }
+            loader.store(T.average(sum, divisor), dst + j0)
+            j = j0 &+ width
         }
     }
 
     /// Channels-last run: lanes are channels, in blocks of four vectors.
-    @inline(never)
+    @inline(__always)
     static func channelsLast<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
         _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type
@@ -82,7 +145,7 @@ enum AvgRows {
                 while c0 &+ 4 &* lanes <= C {
                     let b = w + c0
                     var s0 = T.zeroSum, s1 = T.zeroSum, s2 = T.zeroSum, s3 = T.zeroSum
-                    forEachTap(elementGrid, skipFirst: false) { off in
+                    for off in TapOffsets(elementGrid, skipFirst: false) {
                         let t = b + off
                         T.accumulate(&s0, T.load(t))
                         T.accumulate(&s1, T.load(t + lanes))
@@ -101,7 +164,7 @@ enum AvgRows {
                     let c = Swift.min(c0, C &- lanes)
                     let b = w + c
                     var s = T.zeroSum
-                    forEachTap(elementGrid, skipFirst: false) { off in T.accumulate(&s, T.load(b + off)) }
+                    for off in TapOffsets(elementGrid, skipFirst: false) { T.accumulate(&s, T.load(b + off)) }
                     T.store(T.average(s, divisor), out + c)
                     c0 = c &+ lanes
                 }
@@ -110,7 +173,7 @@ enum AvgRows {
                 while c < C {
                     let wc = w + c
                     var sum = 0.0
-                    forEachTap(elementGrid, skipFirst: false) { off in sum += wc[off].wide }
+                    for off in TapOffsets(elementGrid, skipFirst: false) { sum += wc[off].wide }
                     out[c] = T(wide: sum / divisor)
                     c &+= 1
                 }
@@ -119,29 +182,31 @@ enum AvgRows {
         }
     }
 
-    /// Channels-first, one output per plane (global average pooling); four planes'
+    /// Channels-first, one output per plane (global average pooling): four planes'
     /// independent sums are interleaved.
-    @inline(never)
+    @inline(__always)
     static func planes<T: VectorElement>(
-        _ src: UnsafePointer<T>, _ planeStride: Int, _ planes: Int, _ grid: TapGrid, _ divisor: Double,
+        _ src: UnsafePointer<T>, _ shape: RunShape, _ grid: TapGrid, _ divisor: Double,
         _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
+        let planes = shape.planes, planeStride = shape.planeStride, out = shape.outPlaneStride
         var p = 0
         while p &+ 4 <= planes {
             let s0 = src + p &* planeStride, s1 = s0 + planeStride, s2 = s1 + planeStride, s3 = s2 + planeStride
             var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-            forEachTap(grid, skipFirst: false) { off in
+            for off in TapOffsets(grid, skipFirst: false) {
                 a0 += s0[off].wide; a1 += s1[off].wide; a2 += s2[off].wide; a3 += s3[off].wide
             }
-            dst[p] = T(wide: a0 / divisor); dst[p &+ 1] = T(wide: a1 / divisor)
-            dst[p &+ 2] = T(wide: a2 / divisor); dst[p &+ 3] = T(wide: a3 / divisor)
+            let q = p &* out
+            dst[q] = T(wide: a0 / divisor); dst[q &+ out] = T(wide: a1 / divisor)
+            dst[q &+ 2 &* out] = T(wide: a2 / divisor); dst[q &+ 3 &* out] = T(wide: a3 / divisor)
             p &+= 4
         }
         while p < planes {
             let s = src + p &* planeStride
             var a = 0.0
-            forEachTap(grid, skipFirst: false) { off in a += s[off].wide }
-            dst[p] = T(wide: a / divisor)
+            for off in TapOffsets(grid, skipFirst: false) { a += s[off].wide }
+            dst[p &* out] = T(wide: a / divisor)
             p &+= 1
         }
     }

@@ -8,17 +8,13 @@ extension ElementKernels where T: VectorElement {
     static func instantiate() -> ElementKernels<T> {
         ElementKernels(
             maxChannelsFirst: (
-                { MaxRows.channelsFirst($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self) },
-                { MaxRows.channelsFirst($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self) }),
+                { MaxRows.channelsFirstBlock($0, $1, $2, $3, $4, $5, T.self, PropagateNaNLanes.self) },
+                { MaxRows.channelsFirstBlock($0, $1, $2, $3, $4, $5, T.self, IgnoreNaNLanes.self) }),
             maxChannelsLast: (
-                { MaxRows.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, T.self, PropagateNaNLanes.self) },
-                { MaxRows.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, T.self, IgnoreNaNLanes.self) }),
-            maxPlanes: (
-                { MaxRows.planes($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self) },
-                { MaxRows.planes($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self) }),
-            avgChannelsFirst: { AvgRows.channelsFirst($0, $1, $2, $3, $4, $5, T.self) },
-            avgChannelsLast: { AvgRows.channelsLast($0, $1, $2, $3, $4, $5, $6, T.self) },
-            avgPlanes: { AvgRows.planes($0, $1, $2, $3, $4, $5, T.self) })
+                { MaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self) },
+                { MaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self) }),
+            avgChannelsFirst: { AvgRows.channelsFirstBlock($0, $1, $2, $3, $4, T.self) },
+            avgChannelsLast: { AvgRows.channelsLastBlock($0, $1, $2, $3, $4, $5, T.self) })
     }
 }
 

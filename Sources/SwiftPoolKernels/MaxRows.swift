@@ -1,23 +1,94 @@
-// Max pooling microkernels. Each computes a run of outputs whose windows share one
-// TapGrid (same real taps), output j's window starting `stride` positions after
-// output j-1's. Callers (SwiftPool's Kernels layer) split rows into such runs.
+// Max pooling kernels. Each computes a block of outputs whose windows share one
+// TapGrid (same real taps), laid out as a RunShape (planes x rows x count). Callers
+// (SwiftPool's Kernels layer) cut the output into such blocks: the interior, where
+// every tap is real, and the edges clipped by the padding.
 //
 // Bitwise contract with the reference: every output folds its taps in scan order
 // with the rule's step, starting from the first tap. That equals the reference's
 // start from -inf / NaN for a window with at least one real tap (PyTorch keeps the
 // initial -inf and the first tap's index when every tap is -inf).
 //
-// Arguments (all kernels):
-//   src       first real tap of output 0's window (channel 0 for channels-last)
-//   grid      taps of every window in the run
-//   count     outputs in the run (>= 1)
-//   stride    positions between consecutive windows
-//   dst       output 0 (channels-first: consecutive outputs; channels-last: C apart)
-//   indices   argmax positions, same layout as dst, or nil (then never computed)
-//   position  plane position of output 0's first tap (row-major within its (n, c) plane)
+// Arguments: see ElementKernels in SwiftPoolKernelABI. Row functions below take
+// one row of a block: `count` outputs (>= 1), windows `stride` positions apart,
+// outputs consecutive (channels-first) or C apart (channels-last), `position` the
+// plane position of the row's first tap.
 import SwiftPoolKernelABI
 
 enum MaxRows {
+    /// A channels-first block: rows of planes, or (one output per plane, global
+    /// pooling) four planes at a time.
+    @inline(never)
+    static func channelsFirstBlock<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        if shape.count == 1 && shape.rows == 1 && shape.planes >= 4 {
+            planes(src, shape, grid, dst, indices, position, T.self, R.self)
+            return
+        }
+        // Rows shorter than a vector but at least half one go in pairs: half the
+        // lanes per row.
+        let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
+            && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
+            && (indices == nil || position &+ (shape.rows &- 1) &* shape.rowStride
+                &+ (shape.count &- 1) &* shape.stride &+ grid.span <= T.maxVectorPosition)
+        var p = 0
+        while p < shape.planes {
+            let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
+            var r = 0
+            if pairs {
+                while r < shape.rows {
+                    // The last pair of an odd row count overlaps the previous one; a
+                    // single row pairs with itself (outputs written twice, same values).
+                    let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
+                    let second = (r1 &- r0) &* shape.rowStride, secondOutput = (r1 &- r0) &* shape.outRowStride
+                    let output = out &+ r0 &* shape.outRowStride
+                    let rowPosition = position &+ r0 &* shape.rowStride
+                    if shape.stride == 1 {
+                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, dst + output,
+                                  indices.map { $0 + output }, rowPosition, T.self, R.self,
+                                  UnitStridePairs(second: second, secondOutput: secondOutput))
+                    } else {
+                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, dst + output,
+                                  indices.map { $0 + output }, rowPosition, T.self, R.self,
+                                  DoubleStridePairs(second: second, secondOutput: secondOutput))
+                    }
+                    r = r0 &+ 2
+                }
+            } else {
+                while r < shape.rows {
+                    let output = out &+ r &* shape.outRowStride
+                    channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
+                                  indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                    r &+= 1
+                }
+            }
+            p &+= 1
+        }
+    }
+
+    /// A channels-last block: rows of images.
+    @inline(never)
+    static func channelsLastBlock<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        var p = 0
+        while p < shape.planes {
+            var r = 0
+            while r < shape.rows {
+                let input = (p &* shape.planeStride &+ r &* shape.rowStride) &* channels
+                let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride) &* channels
+                channelsLast(src + input, grid, channels, shape.count, shape.stride, dst + output,
+                             indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                r &+= 1
+            }
+            p &+= 1
+        }
+    }
+
     /// Channels-first run: lanes are consecutive outputs of one row. Stride 1 and 2
     /// use vector loads (stride 2 needs a window at least two columns wide, so
     /// that its double-width loads end inside the last window); other strides and
@@ -28,7 +99,7 @@ enum MaxRows {
     ///
     /// Without indices, lanes first take one max instruction per tap and check that
     /// no tap is NaN; a vector that met a NaN is recomputed with the NaN rule.
-    @inline(never)
+    @inline(__always)
     static func channelsFirst<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
@@ -37,11 +108,11 @@ enum MaxRows {
         if count >= T.lanes
             && (indices == nil || position &+ (count &- 1) &* stride &+ grid.span <= T.maxVectorPosition) {
             if stride == 1 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride.self)
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride())
                 return
             }
             if stride == 2 && grid.countW >= 2 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride.self)
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride())
                 return
             }
         }
@@ -49,7 +120,7 @@ enum MaxRows {
         while j < count {
             let w = src + j &* stride
             var m = w[0], best = 0
-            forEachTap(grid, skipFirst: true) { off in
+            for off in TapOffsets(grid, skipFirst: true) {
                 let v = w[off]
                 let take = R.replaces(v, m)
                 m = take ? v : m
@@ -66,56 +137,61 @@ enum MaxRows {
     static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: S.Type
+        _: T.Type, _: R.Type, _ loader: S
     ) {
         if grid.stepW == 1 && grid.countW == 3 {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, ThreeTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self)
         } else if grid.stepW == 1 && grid.countW == 2 {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, TwoTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, TwoTapRow.self)
         } else {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, S.self, AnyTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, AnyTapRow.self)
         }
     }
 
+    /// `count` outputs (>= the loader's width) of one row or row pair; the last
+    /// vector overlaps the previous one when count is not a multiple of the width.
     @inline(never)
     static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _: S.Type, _: Shape.Type
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
     ) {
-        let lanes = T.lanes
+        let width = S.width(T.self)
         var j = 0
         if let indices {
             while j < count {
-                let j0 = Swift.min(j, count &- lanes)
+                let j0 = Swift.min(j, count &- width)
                 let base = src + j0 &* S.stride
-                let first = S.positions(position &+ j0 &* S.stride, T.self)
-                var m = S.load(base, 0, T.self)
+                let first = loader.positions(position &+ j0 &* S.stride, T.self)
+                var m = loader.load(base, 0, T.self)
                 var index = first
-                forEachWindowRow(grid) { off, isFirst in
+                Shape.maxIndexed(&m, &index, base, first, grid, first: true, T.self, R.self, loader)
+                for off in LaterRows(grid) {
                     Shape.maxIndexed(&m, &index, base + off, T.add(first, T.positionSplat(off)), grid,
-                                     first: isFirst, T.self, R.self, S.self)
+                                     first: false, T.self, R.self, loader)
                 }
-                T.store(S.natural(m, T.self), dst + j0)
-                T.storePositions(S.natural(index, T.self), indices + j0)
-                j = j0 &+ lanes
+                loader.store(m, dst + j0)
+                loader.store(index, indices + j0, T.self)
+                j = j0 &+ width
             }
         } else {
             while j < count {
-                let j0 = Swift.min(j, count &- lanes)
+                let j0 = Swift.min(j, count &- width)
                 let base = src + j0 &* S.stride
-                var m = S.load(base, 0, T.self)
+                var m = loader.load(base, 0, T.self)
                 var ok = T.allOrdered
-                forEachWindowRow(grid) { off, isFirst in
-                    Shape.maxFast(&m, &ok, base + off, grid, first: isFirst, T.self, S.self)
+                Shape.maxFast(&m, &ok, base, grid, first: true, T.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader)
                 }
                 if !T.all(ok) {
-                    forEachWindowRow(grid) { off, isFirst in
-                        Shape.maxExact(&m, base + off, grid, first: isFirst, T.self, R.self, S.self)
+                    Shape.maxExact(&m, base, grid, first: true, T.self, R.self, loader)
+                    for off in LaterRows(grid) {
+                        Shape.maxExact(&m, base + off, grid, first: false, T.self, R.self, loader)
                     }
                 }
-                T.store(S.natural(m, T.self), dst + j0)
-                j = j0 &+ lanes
+                loader.store(m, dst + j0)
+                j = j0 &+ width
             }
         }
     }
@@ -123,7 +199,7 @@ enum MaxRows {
     /// Channels-last run: lanes are channels. Blocks of four vectors keep four
     /// running maxima in registers over all taps; a channel count that is not a
     /// multiple of the lane count ends with an overlapping vector.
-    @inline(never)
+    @inline(__always)
     static func channelsLast<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
@@ -166,7 +242,7 @@ enum MaxRows {
                 while c < C {
                     let wc = w + c
                     var m = wc[0], best = 0
-                    forEachTap(grid, elementGrid, skipFirst: true) { off, element in
+                    for (off, element) in TapPairs(grid, elementGrid, skipFirst: true) {
                         let v = wc[element]
                         let take = R.replaces(v, m)
                         m = take ? v : m
@@ -190,7 +266,7 @@ enum MaxRows {
         let l = T.lanes
         var m0 = T.load(w), m1 = T.load(w + l), m2 = T.load(w + 2 &* l), m3 = T.load(w + 3 &* l)
         var ok = T.and(T.ordered(m0, m1), T.ordered(m2, m3))
-        forEachTap(elementGrid, skipFirst: true) { off in
+        for off in TapOffsets(elementGrid, skipFirst: true) {
             let t = w + off
             let v0 = T.load(t), v1 = T.load(t + l), v2 = T.load(t + 2 &* l), v3 = T.load(t + 3 &* l)
             m0 = T.maxNumber(m0, v0)
@@ -201,7 +277,7 @@ enum MaxRows {
         }
         if !T.all(ok) {
             m0 = T.load(w); m1 = T.load(w + l); m2 = T.load(w + 2 &* l); m3 = T.load(w + 3 &* l)
-            forEachTap(elementGrid, skipFirst: true) { off in
+            for off in TapOffsets(elementGrid, skipFirst: true) {
                 let t = w + off
                 m0 = R.step(m0, T.load(t), T.self)
                 m1 = R.step(m1, T.load(t + l), T.self)
@@ -218,14 +294,14 @@ enum MaxRows {
     ) {
         var m = T.load(w)
         var ok = T.ordered(m, m)
-        forEachTap(elementGrid, skipFirst: true) { off in
+        for off in TapOffsets(elementGrid, skipFirst: true) {
             let v = T.load(w + off)
             m = T.maxNumber(m, v)
             ok = T.and(ok, T.ordered(v, v))
         }
         if !T.all(ok) {
             m = T.load(w)
-            forEachTap(elementGrid, skipFirst: true) { off in m = R.step(m, T.load(w + off), T.self) }
+            for off in TapOffsets(elementGrid, skipFirst: true) { m = R.step(m, T.load(w + off), T.self) }
         }
         T.store(m, out)
     }
@@ -237,28 +313,29 @@ enum MaxRows {
     ) {
         var m = T.load(w)
         var index = T.positionSplat(pos)
-        forEachTap(grid, elementGrid, skipFirst: true) { off, element in
+        for (off, element) in TapPairs(grid, elementGrid, skipFirst: true) {
             R.step(&m, &index, T.load(w + element), T.positionSplat(pos &+ off), T.self)
         }
         T.store(m, out)
         T.storePositions(index, idx)
     }
 
-    /// Channels-first, one output per plane (global pooling): `planes` windows
-    /// `planeStride` elements apart, outputs consecutive. Four planes are folded
-    /// together so that their independent chains overlap in the pipeline.
-    @inline(never)
+    /// Channels-first, one output per plane (global pooling): shape.planes windows
+    /// shape.planeStride elements apart. Four planes are folded together so that
+    /// their independent chains overlap in the pipeline.
+    @inline(__always)
     static func planes<T: VectorElement, R: VectorMaxRule>(
-        _ src: UnsafePointer<T>, _ planeStride: Int, _ planes: Int, _ grid: TapGrid,
+        _ src: UnsafePointer<T>, _ shape: RunShape, _ grid: TapGrid,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type
     ) {
+        let planes = shape.planes, planeStride = shape.planeStride, out = shape.outPlaneStride
         var p = 0
         while p &+ 4 <= planes {
             let s0 = src + p &* planeStride, s1 = s0 + planeStride, s2 = s1 + planeStride, s3 = s2 + planeStride
             var m0 = s0[0], m1 = s1[0], m2 = s2[0], m3 = s3[0]
             var b0 = 0, b1 = 0, b2 = 0, b3 = 0
-            forEachTap(grid, skipFirst: true) { off in
+            for off in TapOffsets(grid, skipFirst: true) {
                 let v0 = s0[off], v1 = s1[off], v2 = s2[off], v3 = s3[off]
                 let k0 = R.replaces(v0, m0), k1 = R.replaces(v1, m1)
                 let k2 = R.replaces(v2, m2), k3 = R.replaces(v3, m3)
@@ -267,66 +344,75 @@ enum MaxRows {
                 m2 = k2 ? v2 : m2; b2 = k2 ? off : b2
                 m3 = k3 ? v3 : m3; b3 = k3 ? off : b3
             }
-            dst[p] = m0; dst[p &+ 1] = m1; dst[p &+ 2] = m2; dst[p &+ 3] = m3
+            let q = p &* out
+            dst[q] = m0; dst[q &+ out] = m1; dst[q &+ 2 &* out] = m2; dst[q &+ 3 &* out] = m3
             if let indices {
-                indices[p] = Int64(position &+ b0); indices[p &+ 1] = Int64(position &+ b1)
-                indices[p &+ 2] = Int64(position &+ b2); indices[p &+ 3] = Int64(position &+ b3)
+                indices[q] = Int64(position &+ b0); indices[q &+ out] = Int64(position &+ b1)
+                indices[q &+ 2 &* out] = Int64(position &+ b2); indices[q &+ 3 &* out] = Int64(position &+ b3)
             }
             p &+= 4
         }
         while p < planes {
             let s = src + p &* planeStride
             var m = s[0], best = 0
-            forEachTap(grid, skipFirst: true) { off in
+            for off in TapOffsets(grid, skipFirst: true) {
                 let v = s[off]
                 let take = R.replaces(v, m)
                 m = take ? v : m
                 best = take ? off : best
             }
-            dst[p] = m
-            indices?[p] = Int64(position &+ best)
+            dst[p &* out] = m
+            indices?[p &* out] = Int64(position &+ best)
             p &+= 1
         }
     }
 }
 
-/// Calls `body(offset)` for every tap of `grid` in scan order (D, H, W), offsets in
-/// the grid's own units; `skipFirst` leaves out tap (0, 0, 0).
-@inline(__always)
-func forEachTap(_ grid: TapGrid, skipFirst: Bool, _ body: (Int) -> Void) {
-    var a = 0
-    while a < grid.countD {
-        var b = 0
-        while b < grid.countH {
-            let row = a &* grid.stepD &+ b &* grid.stepH
-            var c = skipFirst && a == 0 && b == 0 ? 1 : 0
-            while c < grid.countW {
-                body(row &+ c &* grid.stepW)
-                c &+= 1
-            }
+/// Offsets of a grid's taps in scan order (D, H, W), in the grid's own units;
+/// `skipFirst` leaves out tap (0, 0, 0). A struct iterator rather than a closure,
+/// so that hot loops compile to plain nested loops.
+struct TapOffsets: Sequence, IteratorProtocol {
+    let grid: TapGrid
+    var a = 0, b = 0, c: Int, row = 0
+
+    @inline(__always)
+    init(_ grid: TapGrid, skipFirst: Bool) {
+        self.grid = grid
+        c = skipFirst ? 1 : 0
+    }
+
+    @inline(__always)
+    mutating func next() -> Int? {
+        if c == grid.countW {
+            c = 0
             b &+= 1
+            if b == grid.countH {
+                b = 0
+                a &+= 1
+            }
+            row = a &* grid.stepD &+ b &* grid.stepH
         }
-        a &+= 1
+        guard a < grid.countD else { return nil }
+        defer { c &+= 1 }
+        return row &+ c &* grid.stepW
     }
 }
 
-/// As forEachTap, with two grids of equal counts walked together (plane positions
-/// and element offsets of channels-last tensors).
-@inline(__always)
-func forEachTap(_ grid: TapGrid, _ elementGrid: TapGrid, skipFirst: Bool, _ body: (Int, Int) -> Void) {
-    var a = 0
-    while a < grid.countD {
-        var b = 0
-        while b < grid.countH {
-            let row = a &* grid.stepD &+ b &* grid.stepH
-            let elementRow = a &* elementGrid.stepD &+ b &* elementGrid.stepH
-            var c = skipFirst && a == 0 && b == 0 ? 1 : 0
-            while c < grid.countW {
-                body(row &+ c &* grid.stepW, elementRow &+ c &* elementGrid.stepW)
-                c &+= 1
-            }
-            b &+= 1
-        }
-        a &+= 1
+/// As TapOffsets, with a second grid of equal counts walked along (plane positions
+/// and element offsets of channels-last tensors): (position, element) pairs.
+struct TapPairs: Sequence, IteratorProtocol {
+    var positions: TapOffsets
+    var elements: TapOffsets
+
+    @inline(__always)
+    init(_ grid: TapGrid, _ elementGrid: TapGrid, skipFirst: Bool) {
+        positions = TapOffsets(grid, skipFirst: skipFirst)
+        elements = TapOffsets(elementGrid, skipFirst: skipFirst)
+    }
+
+    @inline(__always)
+    mutating func next() -> (Int, Int)? {
+        guard let p = positions.next(), let e = elements.next() else { return nil }
+        return (p, e)
     }
 }

@@ -8,19 +8,19 @@ protocol RowShape {
     /// cleared in lanes that met a NaN: such results must be recomputed exactly.
     static func maxFast<T: VectorElement, S: LaneLoader>(
         _ m: inout T.Vector, _ ok: inout T.Mask, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: S.Type)
+        _: T.Type, _ loader: S)
     /// Running max with rule R (exact for any input).
     static func maxExact<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: R.Type, _: S.Type)
+        _: T.Type, _: R.Type, _ loader: S)
     /// Running max with rule R and its argmax; `positions` are the lanes' plane
     /// positions of this row's first tap.
     static func maxIndexed<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ index: inout T.IndexVector, _ row: UnsafePointer<T>, _ positions: T.IndexVector,
-        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _: S.Type)
+        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S)
     /// Running Double sums.
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _: S.Type)
+        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S)
 }
 
 /// Two adjacent taps (kernel width 2, dilation 1).
@@ -28,9 +28,9 @@ enum TwoTapRow: RowShape {
     @inline(__always)
     static func maxFast<T: VectorElement, S: LaneLoader>(
         _ m: inout T.Vector, _ ok: inout T.Mask, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: S.Type
+        _: T.Type, _ loader: S
     ) {
-        let (t0, t1) = S.load2(row, T.self)
+        let (t0, t1) = loader.load2(row, T.self)
         m = first ? t0 : T.maxNumber(m, t0)
         m = T.maxNumber(m, t1)
         ok = T.and(ok, T.ordered(t0, t1))
@@ -38,18 +38,18 @@ enum TwoTapRow: RowShape {
     @inline(__always)
     static func maxExact<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: R.Type, _: S.Type
+        _: T.Type, _: R.Type, _ loader: S
     ) {
-        let (t0, t1) = S.load2(row, T.self)
+        let (t0, t1) = loader.load2(row, T.self)
         m = first ? t0 : R.step(m, t0, T.self)
         m = R.step(m, t1, T.self)
     }
     @inline(__always)
     static func maxIndexed<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ index: inout T.IndexVector, _ row: UnsafePointer<T>, _ positions: T.IndexVector,
-        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _: S.Type
+        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S
     ) {
-        let (t0, t1) = S.load2(row, T.self)
+        let (t0, t1) = loader.load2(row, T.self)
         if first {
             m = t0
             index = positions
@@ -60,9 +60,9 @@ enum TwoTapRow: RowShape {
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _: S.Type
+        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
-        let (t0, t1) = S.load2(row, T.self)
+        let (t0, t1) = loader.load2(row, T.self)
         T.accumulate(&s, t0)
         T.accumulate(&s, t1)
     }
@@ -73,9 +73,9 @@ enum ThreeTapRow: RowShape {
     @inline(__always)
     static func maxFast<T: VectorElement, S: LaneLoader>(
         _ m: inout T.Vector, _ ok: inout T.Mask, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: S.Type
+        _: T.Type, _ loader: S
     ) {
-        let (t0, t1, t2) = S.load3(row, T.self)
+        let (t0, t1, t2) = loader.load3(row, T.self)
         m = first ? t0 : T.maxNumber(m, t0)
         m = T.maxNumber(m, t1)
         m = T.maxNumber(m, t2)
@@ -84,9 +84,9 @@ enum ThreeTapRow: RowShape {
     @inline(__always)
     static func maxExact<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: R.Type, _: S.Type
+        _: T.Type, _: R.Type, _ loader: S
     ) {
-        let (t0, t1, t2) = S.load3(row, T.self)
+        let (t0, t1, t2) = loader.load3(row, T.self)
         m = first ? t0 : R.step(m, t0, T.self)
         m = R.step(m, t1, T.self)
         m = R.step(m, t2, T.self)
@@ -94,9 +94,9 @@ enum ThreeTapRow: RowShape {
     @inline(__always)
     static func maxIndexed<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ index: inout T.IndexVector, _ row: UnsafePointer<T>, _ positions: T.IndexVector,
-        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _: S.Type
+        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S
     ) {
-        let (t0, t1, t2) = S.load3(row, T.self)
+        let (t0, t1, t2) = loader.load3(row, T.self)
         if first {
             m = t0
             index = positions
@@ -108,9 +108,9 @@ enum ThreeTapRow: RowShape {
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _: S.Type
+        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
-        let (t0, t1, t2) = S.load3(row, T.self)
+        let (t0, t1, t2) = loader.load3(row, T.self)
         T.accumulate(&s, t0)
         T.accumulate(&s, t1)
         T.accumulate(&s, t2)
@@ -122,16 +122,16 @@ enum AnyTapRow: RowShape {
     @inline(__always)
     static func maxFast<T: VectorElement, S: LaneLoader>(
         _ m: inout T.Vector, _ ok: inout T.Mask, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: S.Type
+        _: T.Type, _ loader: S
     ) {
         var c = 0
         if first {
-            m = S.load(row, 0, T.self)
+            m = loader.load(row, 0, T.self)
             ok = T.and(ok, T.ordered(m, m))
             c = 1
         }
         while c < grid.countW {
-            let t = S.load(row, c &* grid.stepW, T.self)
+            let t = loader.load(row, c &* grid.stepW, T.self)
             m = T.maxNumber(m, t)
             ok = T.and(ok, T.ordered(t, t))
             c &+= 1
@@ -140,42 +140,42 @@ enum AnyTapRow: RowShape {
     @inline(__always)
     static func maxExact<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, first: Bool,
-        _: T.Type, _: R.Type, _: S.Type
+        _: T.Type, _: R.Type, _ loader: S
     ) {
         var c = 0
         if first {
-            m = S.load(row, 0, T.self)
+            m = loader.load(row, 0, T.self)
             c = 1
         }
         while c < grid.countW {
-            m = R.step(m, S.load(row, c &* grid.stepW, T.self), T.self)
+            m = R.step(m, loader.load(row, c &* grid.stepW, T.self), T.self)
             c &+= 1
         }
     }
     @inline(__always)
     static func maxIndexed<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ index: inout T.IndexVector, _ row: UnsafePointer<T>, _ positions: T.IndexVector,
-        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _: S.Type
+        _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S
     ) {
         var c = 0
         if first {
-            m = S.load(row, 0, T.self)
+            m = loader.load(row, 0, T.self)
             index = positions
             c = 1
         }
         while c < grid.countW {
             let o = c &* grid.stepW
-            R.step(&m, &index, S.load(row, o, T.self), T.add(positions, T.positionSplat(o)), T.self)
+            R.step(&m, &index, loader.load(row, o, T.self), T.add(positions, T.positionSplat(o)), T.self)
             c &+= 1
         }
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _: S.Type
+        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
         var c = 0
         while c < grid.countW {
-            T.accumulate(&s, S.load(row, c &* grid.stepW, T.self))
+            T.accumulate(&s, loader.load(row, c &* grid.stepW, T.self))
             c &+= 1
         }
     }

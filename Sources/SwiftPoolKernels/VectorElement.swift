@@ -39,6 +39,20 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     static func permute(_ i: IndexVector) -> IndexVector
     static func store(_ v: Vector, _ p: UnsafeMutablePointer<Self>)
 
+    // Row pairs (short rows): the low half of the lanes comes from one row, the high
+    // half from another.
+    /// p[0 ..< lanes/2] then q[0 ..< lanes/2].
+    static func loadHalves(_ p: UnsafePointer<Self>, _ q: UnsafePointer<Self>) -> Vector
+    /// Even elements of p[0 ..< lanes] then of q[0 ..< lanes], permuted as loadEvenPermuted.
+    static func loadEvenPermutedHalves(_ p: UnsafePointer<Self>, _ q: UnsafePointer<Self>) -> Vector
+    /// Odd elements of p[0 ..< lanes] then of q[0 ..< lanes], permuted as loadEvenPermuted.
+    static func loadOddPermutedHalves(_ p: UnsafePointer<Self>, _ q: UnsafePointer<Self>) -> Vector
+    /// Low half of the lanes to p, high half to q.
+    static func storeHalves(_ v: Vector, _ p: UnsafeMutablePointer<Self>, _ q: UnsafeMutablePointer<Self>)
+    static func storePositionHalves(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ q: UnsafeMutablePointer<Int64>)
+    /// first + k*step in the low half, second + k*step in the high half.
+    static func positionHalves(_ first: Int, _ second: Int, _ step: Int) -> IndexVector
+
     /// v > m ? v : m per lane: one max instruction. Equals both NaN rules' step
     /// when neither operand is NaN (ties keep m, the earlier tap).
     static func maxNumber(_ m: Vector, _ v: Vector) -> Vector
@@ -104,6 +118,37 @@ extension Float: VectorElement {
     @inline(__always)
     static func permute(_ i: IndexVector) -> IndexVector {
         IndexVector(i[0], i[1], i[4], i[5], i[2], i[3], i[6], i[7])
+    }
+    @inline(__always)
+    static func loadHalves(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> Vector {
+        Vector(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self),
+               highHalf: UnsafeRawPointer(q).loadUnaligned(as: SIMD4<Float>.self))
+    }
+    @inline(__always)
+    static func loadEvenPermutedHalves(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> Vector {
+        let a = load(p), b = load(q)
+        return Vector(a[0], a[2], b[0], b[2], a[4], a[6], b[4], b[6])
+    }
+    @inline(__always)
+    static func loadOddPermutedHalves(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> Vector {
+        let a = load(p), b = load(q)
+        return Vector(a[1], a[3], b[1], b[3], a[5], a[7], b[5], b[7])
+    }
+    @inline(__always)
+    static func storeHalves(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(q).storeBytes(of: v.highHalf, as: SIMD4<Float>.self)
+    }
+    @inline(__always)
+    static func storePositionHalves(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ q: UnsafeMutablePointer<Int64>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: SIMD4<Int64>(truncatingIfNeeded: i.lowHalf), as: SIMD4<Int64>.self)
+        UnsafeMutableRawPointer(q).storeBytes(of: SIMD4<Int64>(truncatingIfNeeded: i.highHalf), as: SIMD4<Int64>.self)
+    }
+    @inline(__always)
+    static func positionHalves(_ first: Int, _ second: Int, _ step: Int) -> IndexVector {
+        let ramp = SIMD4<Int32>(0, 1, 2, 3) &* Int32(truncatingIfNeeded: step)
+        return IndexVector(lowHalf: ramp &+ Int32(truncatingIfNeeded: first),
+                           highHalf: ramp &+ Int32(truncatingIfNeeded: second))
     }
     @inline(__always)
     static func maxNumber(_ m: Vector, _ v: Vector) -> Vector { m.replacing(with: v, where: v .> m) }
@@ -192,6 +237,36 @@ extension Double: VectorElement {
     static func permute(_ v: Vector) -> Vector { Vector(v[0], v[2], v[1], v[3]) }
     @inline(__always)
     static func permute(_ i: IndexVector) -> IndexVector { IndexVector(i[0], i[2], i[1], i[3]) }
+    @inline(__always)
+    static func loadHalves(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>) -> Vector {
+        Vector(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self),
+               highHalf: UnsafeRawPointer(q).loadUnaligned(as: SIMD2<Double>.self))
+    }
+    @inline(__always)
+    static func loadEvenPermutedHalves(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>) -> Vector {
+        let a = load(p), b = load(q)
+        return Vector(a[0], b[0], a[2], b[2])
+    }
+    @inline(__always)
+    static func loadOddPermutedHalves(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>) -> Vector {
+        let a = load(p), b = load(q)
+        return Vector(a[1], b[1], a[3], b[3])
+    }
+    @inline(__always)
+    static func storeHalves(_ v: Vector, _ p: UnsafeMutablePointer<Double>, _ q: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD2<Double>.self)
+        UnsafeMutableRawPointer(q).storeBytes(of: v.highHalf, as: SIMD2<Double>.self)
+    }
+    @inline(__always)
+    static func storePositionHalves(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ q: UnsafeMutablePointer<Int64>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: i.lowHalf, as: SIMD2<Int64>.self)
+        UnsafeMutableRawPointer(q).storeBytes(of: i.highHalf, as: SIMD2<Int64>.self)
+    }
+    @inline(__always)
+    static func positionHalves(_ first: Int, _ second: Int, _ step: Int) -> IndexVector {
+        let ramp = SIMD2<Int64>(0, 1) &* Int64(step)
+        return IndexVector(lowHalf: ramp &+ Int64(first), highHalf: ramp &+ Int64(second))
+    }
     @inline(__always)
     static func maxNumber(_ m: Vector, _ v: Vector) -> Vector { m.replacing(with: v, where: v .> m) }
     static var allOrdered: Mask { Mask(repeating: true) }

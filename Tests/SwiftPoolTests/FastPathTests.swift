@@ -167,6 +167,54 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Rows shorter than a vector but at least half one are computed two rows per
+    /// vector (odd row counts overlap, a single row pairs with itself).
+    func testShortRowsInPairs() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0009))
+        for trial in 0..<160 {
+            let double = trial % 4 == 3
+            let lanes = double ? 4 : 8
+            let stride = [1, 2, 2].randomElement(using: &rng)!
+            let kernel = [2, 3, 3, 4].randomElement(using: &rng)!
+            let padding = Int.random(in: 0...(kernel / 2), using: &rng)
+            // Interior count in [lanes/2, lanes): W = (count-1)*stride + kernel (+ padding on both sides).
+            let count = Int.random(in: (lanes / 2)..<lanes, using: &rng)
+            let w = (count - 1) * stride + kernel - 2 * padding + Int.random(in: 0...1, using: &rng)
+            guard w >= 1 else { continue }
+            let h = Int.random(in: 1...7, using: &rng)
+            let desc = makeDesc(rank: 2, batch: Int.random(in: 1...2, using: &rng), channels: Int.random(in: 1...5, using: &rng),
+                                input: [h, w], kernel: [Swift.min(kernel, h + 2 * padding), kernel], stride: [stride, stride],
+                                padding: [Swift.min(padding, Swift.min(kernel, h + 2 * padding) / 2), padding],
+                                ceilMode: Bool.random(using: &rng), flags: UInt32(trial % 2),
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            var elements: Int64 = 0
+            guard swiftpool_pool_output_shape([desc], nil, &elements) == statusOK else { continue }
+            if double {
+                try checkOne(desc, Double.self, &rng, kind: trial % 3)
+            } else {
+                try checkOne(desc, Float.self, &rng, kind: trial % 3)
+            }
+        }
+    }
+
+    /// One problem, max (values, values only, indices) and average, against the reference.
+    func checkOne<T: BinaryFloatingPoint & PoolElement>(_ desc: swiftpool_pool_desc, _: T.Type, _ rng: inout SeededRNG,
+                                                        kind: Int) throws {
+        let g = try PoolGeometry(desc, op: .max)
+        let input = inputs(g.inputElements, &rng, kind: kind, as: T.self)
+        let want = ReferencePool.maxPool(g, input)
+        let (values, indices) = Self.runMax(desc, input, withIndices: true)
+        let (valuesOnly, _) = Self.runMax(desc, input, withIndices: false)
+        XCTAssertNil(firstBitMismatch(values, want.values), describe(desc))
+        XCTAssertNil(firstBitMismatch(valuesOnly, want.values), describe(desc))
+        XCTAssertEqual(indices, want.indices, describe(desc))
+        var avgDesc = desc
+        avgDesc.flags = 0
+        let ga = try PoolGeometry(avgDesc, op: .average)
+        XCTAssertNil(firstBitMismatch(Self.runAvg(avgDesc, input), ReferencePool.avgPool(ga, input), anyNaN: true),
+                     describe(avgDesc))
+    }
+
     /// Global pooling (one output per plane) goes through the plane kernels.
     func testOneOutputPerPlane() throws {
         var rng = SeededRNG(seed: testSeed(0xFA57_0006))
@@ -216,6 +264,53 @@ final class FastPathTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    // MARK: - Buffer bounds
+
+    /// `count` elements placed so that the page after the last one and the page
+    /// before the first one are inaccessible: reading or writing outside the
+    /// tensor crashes the test instead of passing unnoticed.
+    final class GuardedBuffer<T> {
+        let base: UnsafeMutableRawPointer
+        let mapped: Int
+        let pointer: UnsafeMutablePointer<T>
+
+        init(_ values: [T]) {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let bytes = values.count * MemoryLayout<T>.stride
+            let dataPages = (bytes + page - 1) / page
+            mapped = (dataPages + 2) * page
+            base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+            mprotect(base, page, PROT_NONE)
+            mprotect(base + (dataPages + 1) * page, page, PROT_NONE)
+            pointer = (base + (dataPages + 1) * page - bytes).bindMemory(to: T.self, capacity: values.count)
+            values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+        }
+
+        deinit { munmap(base, mapped) }
+    }
+
+    /// Every kernel path on tensors that end (and start) at a guard page.
+    func testNoAccessOutsideBuffers() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000A))
+        for trial in 0..<200 {
+            let average = trial % 3 == 2
+            var desc = trial % 2 == 0 ? vectorFriendlyDesc(&rng, average: average, dtype: SWIFTPOOL_DTYPE_FLOAT32)
+                                      : randomDesc(&rng, average: average)
+            if average { desc.flags = 0 }
+            let g = try PoolGeometry(desc, op: average ? .average : .max)
+            guard g.inputElements > 0 else { continue }
+            let input = GuardedBuffer(inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self))
+            let output = GuardedBuffer([Float](repeating: 0, count: g.outputElements))
+            let indices = GuardedBuffer([Int64](repeating: 0, count: g.outputElements))
+            let n = Int64(g.inputElements), m = Int64(g.outputElements)
+            let rc = average
+                ? swiftpool_avg_pool_forward(&desc, input.pointer, n, output.pointer, m)
+                : swiftpool_max_pool_forward(&desc, input.pointer, n, output.pointer, m,
+                                             trial % 4 == 1 ? nil : indices.pointer, trial % 4 == 1 ? 0 : m)
+            XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()))
         }
     }
 

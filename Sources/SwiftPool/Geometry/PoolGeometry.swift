@@ -195,16 +195,17 @@ struct PoolGeometry {
         }
 
         let rank = Int(desc.spatial_rank)
-        let names = Array(["D", "H", "W"].suffix(rank))
-        // Fixed-size C arrays arrive as tuples: read them as arrays once.
-        func array(_ t: (Int64, Int64, Int64)) -> [Int] { [Int(t.0), Int(t.1), Int(t.2)] }
-        let inputs = array(desc.input_size), kernels = array(desc.kernel_size), strides = array(desc.stride)
-        let paddings = array(desc.padding), paddingEnds = array(desc.padding_end), dilations = array(desc.dilation)
-        var built: [AxisGeometry] = []
+        // No allocation on the success path (this runs on every call): fixed-size C
+        // arrays are read in place and messages are only built when thrown.
+        func axisName(_ i: Int) -> String { "\(name): axis \(i) (\(["D", "H", "W"][3 - rank + i]))" }
+        func entry(_ t: (Int64, Int64, Int64), _ i: Int) -> Int { i == 0 ? Int(t.0) : i == 1 ? Int(t.1) : Int(t.2) }
+        // Axes D, H, W; rank < 3 leaves leading unit axes.
+        var built = (AxisGeometry.unit, AxisGeometry.unit, AxisGeometry.unit)
         for i in 0..<rank {
-            let axis = "\(name): axis \(i) (\(names[i]))"
-            let input = inputs[i], kernel = kernels[i], stride = strides[i], dilation = dilations[i]
-            var padding = paddings[i], paddingEnd = paddingEnds[i]
+            var axis: String { axisName(i) }
+            let input = entry(desc.input_size, i), kernel = entry(desc.kernel_size, i)
+            let stride = entry(desc.stride, i), dilation = entry(desc.dilation, i)
+            var padding = entry(desc.padding, i), paddingEnd = entry(desc.padding_end, i)
             guard input >= 1 else { throw .invalid("\(axis): input_size is \(input), must be >= 1") }
             guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
             guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
@@ -251,17 +252,21 @@ struct PoolGeometry {
             guard out >= 1 else {
                 throw .shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
             }
-            built.append(AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
-                                      padding: padding, paddingEnd: paddingEnd, dilation: dilation))
+            let geometry = AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
+                                        padding: padding, paddingEnd: paddingEnd, dilation: dilation)
+            switch 3 - rank + i {
+            case 0: built.0 = geometry
+            case 1: built.1 = geometry
+            default: built.2 = geometry
+            }
         }
-        while built.count < 3 { built.insert(.unit, at: 0) }
 
         self.spatialRank = rank
         self.layout = layout
         self.dtype = dtype
         self.batch = Int(desc.batch)
         self.channels = Int(desc.channels)
-        self.axes = (built[0], built[1], built[2])
+        self.axes = built
         self.ceilMode = desc.ceil_mode == 1
         self.countIncludePad = desc.count_include_pad == 1
         self.divisorOverride = op == .average ? Int(desc.divisor_override) : 0
@@ -269,14 +274,18 @@ struct PoolGeometry {
 
         // Element and byte counts of both tensors must fit in Int64; the plane sizes
         // alone too (indices are per-plane even when batch is 0).
-        for (what, plane) in [("input", built.map(\.inputSize)), ("output", built.map(\.outputSize))] {
-            var count = 1
-            for factor in plane + [Int(desc.channels), Int(desc.batch), elementSize] {
-                let (product, overflow) = count.multipliedReportingOverflow(by: factor)
-                guard !overflow else {
-                    throw .overflow("\(name): \(what) size batch \(desc.batch) x channels \(desc.channels) x spatial \(Array(plane.suffix(rank))) x \(elementSize) bytes overflows int64")
-                }
-                count = product
+        for output in 0..<2 {
+            let plane = output == 1
+                ? (built.0.outputSize, built.1.outputSize, built.2.outputSize)
+                : (built.0.inputSize, built.1.inputSize, built.2.inputSize)
+            let (a, o1) = plane.0.multipliedReportingOverflow(by: plane.1)
+            let (b, o2) = a.multipliedReportingOverflow(by: plane.2)
+            let (c, o3) = b.multipliedReportingOverflow(by: Int(desc.channels))
+            let (d, o4) = c.multipliedReportingOverflow(by: Int(desc.batch))
+            let (_, o5) = d.multipliedReportingOverflow(by: elementSize)
+            guard !(o1 || o2 || o3 || o4 || o5) else {
+                let spatial = Array([plane.0, plane.1, plane.2].suffix(rank))
+                throw .overflow("\(name): \(output == 1 ? "output" : "input") size batch \(desc.batch) x channels \(desc.channels) x spatial \(spatial) x \(elementSize) bytes overflows int64")
             }
         }
     }

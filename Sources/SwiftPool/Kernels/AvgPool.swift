@@ -13,78 +13,57 @@ enum AvgPoolKernel {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
             channelsLast(g, kernels.avgChannelsLast, input, output, threads: threads)
         } else {
-            channelsFirst(g, kernels.avgChannelsFirst, kernels.avgPlanes, input, output, threads: threads)
+            channelsFirst(g, kernels.avgChannelsFirst, input, output, threads: threads)
         }
     }
 
-    /// The divisor of a run's windows (PyTorch's rule, PoolGeometry.divisor); runs
-    /// reaching a kernel have at least one real tap, so it is >= 1.
+    /// The divisor of a block's windows (PyTorch's rule, PoolGeometry.divisor);
+    /// blocks reaching a kernel have at least one real tap, so it is >= 1.
     @inline(__always)
-    static func divisor(_ g: PoolGeometry, _ run: WindowRun) -> Double {
-        Double(g.divisor(run.windows.0, run.windows.1, run.windows.2))
+    static func divisor(_ g: PoolGeometry, _ block: OutputBlock) -> Double {
+        Double(g.divisor(block.windows.0, block.windows.1, block.windows.2))
     }
 
-    /// Channels-first: rows vectorised over output columns; one output per plane
-    /// (global average pooling) over planes.
-    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgRun,
-                                              _ planeKernel: ElementKernels<T>.AvgPlanes,
+    /// Channels-first: blocks vectorised over output columns, or over planes for
+    /// one output per plane (global average pooling).
+    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgBlock,
                                               _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
                                               threads: Int) {
-        let aw = g.axes.2
-        let planes = g.batch * g.channels
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let strideW = aw.stride
-        if outPlane == 1 {
-            var only: WindowRun?
-            RunPlanner(g).forEachRun(row: 0) { only = $0 }
-            if let run = only, !run.isEmpty {
-                let d = divisor(g, run)
-                Parallel.forEachRange(units: planes, unitWork: g.tapsPerWindow, threads: threads) { r in
-                    planeKernel(input + (r.lowerBound &* inPlane &+ run.position), inPlane, r.count, run.grid, d,
-                                output + r.lowerBound)
-                }
-                return
-            }
-        }
-        let planner = RunPlanner(g)
-        let rowWork = PoolGeometry.work(aw.outputSize, g.tapsPerWindow)
-        Parallel.forEachRange(units: planes * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
-            planner.forEachRow(rows) { plane, row in
-                let src = input + plane &* inPlane
-                let outRow = plane &* outPlane &+ row &* aw.outputSize
-                planner.forEachRun(row: row) { run in
-                    let q = outRow &+ run.ow
-                    if run.isEmpty {
-                        for j in 0..<run.count { output[q &+ j] = T(poolWide: 0) }
-                    } else {
-                        kernel(src + run.position, run.grid, run.count, strideW, divisor(g, run), output + q)
-                    }
+        let planner = BlockPlanner(g, elementsPerOuter: inPlane, elementSize: MemoryLayout<T>.stride)
+        let rowWork = PoolGeometry.work(g.axes.2.outputSize, g.tapsPerWindow)
+        Parallel.forEachRange(units: g.batch * g.channels * planner.rowsPerOuter, unitWork: rowWork,
+                              threads: threads) { rows in
+            planner.forEachBlock(rows) { block in
+                let q = block.outer &* outPlane &+ block.output
+                if block.isEmpty {
+                    block.forEachOutput { offset, _ in output[q &+ offset] = T(poolWide: 0) }
+                } else {
+                    kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape,
+                           divisor(g, block), output + q)
                 }
             }
         }
     }
 
-    /// Channels-last: rows of one image, vectorised over channels.
-    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgRunChannelsLast,
+    /// Channels-last: blocks of images, vectorised over channels.
+    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgBlockChannelsLast,
                                              _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
                                              threads: Int) {
-        let aw = g.axes.2
         let C = g.channels
         let inImage = g.inputPlane * C, outPlane = g.outputPlane
-        let strideW = aw.stride
-        let planner = RunPlanner(g)
-        let rowWork = PoolGeometry.work(aw.outputSize * C, g.tapsPerWindow)
+        let planner = BlockPlanner(g, elementsPerOuter: inImage, elementSize: MemoryLayout<T>.stride)
+        let rowWork = PoolGeometry.work(g.axes.2.outputSize * C, g.tapsPerWindow)
         Parallel.forEachRange(units: g.batch * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
-            planner.forEachRow(rows) { n, row in
-                let src = input + n &* inImage
-                let outRow = n &* outPlane &+ row &* aw.outputSize
-                planner.forEachRun(row: row) { run in
-                    let q = (outRow &+ run.ow) &* C
-                    if run.isEmpty {
-                        for e in 0..<(run.count &* C) { output[q &+ e] = T(poolWide: 0) }
-                    } else {
-                        kernel(src + run.position &* C, run.grid, C, run.count, strideW, divisor(g, run), output + q)
+            planner.forEachBlock(rows) { block in
+                let q = (block.outer &* outPlane &+ block.output) &* C
+                if block.isEmpty {
+                    block.forEachOutput { offset, _ in
+                        for c in 0..<C { output[q &+ offset &* C &+ c] = T(poolWide: 0) }
                     }
+                } else {
+                    kernel(input + (block.outer &* inImage &+ block.position &* C), block.grid, C, block.shape,
+                           divisor(g, block), output + q)
                 }
             }
         }

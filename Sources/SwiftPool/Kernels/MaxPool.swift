@@ -18,85 +18,59 @@ enum MaxPoolKernel {
             channelsLast(g, g.nanIgnore ? kernels.maxChannelsLast.1 : kernels.maxChannelsLast.0, emptyValue,
                          input, output, indices, threads: threads)
         } else {
-            channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0,
-                          g.nanIgnore ? kernels.maxPlanes.1 : kernels.maxPlanes.0, emptyValue,
+            channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0, emptyValue,
                           input, output, indices, threads: threads)
         }
     }
 
-    /// Channels-first (NCHW / NCDHW / NCW): rows of one (n, c) plane, vectorised
-    /// over output columns; one output per plane (global pooling) is vectorised
-    /// over planes instead.
-    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxRun,
-                                              _ planeKernel: ElementKernels<T>.MaxPlanes, _ emptyValue: T,
-                                              _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
+    /// Channels-first (NCHW / NCDHW / NCW): blocks of (n, c) planes, vectorised over
+    /// output columns, or over planes for one output per plane (global pooling).
+    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlock,
+                                              _ emptyValue: T, _ input: UnsafePointer<T>,
+                                              _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
-        let aw = g.axes.2
-        let planes = g.batch * g.channels
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let strideW = aw.stride
-        if outPlane == 1 {
-            var only: WindowRun?
-            RunPlanner(g).forEachRun(row: 0) { only = $0 }
-            if let run = only, !run.isEmpty {
-                Parallel.forEachRange(units: planes, unitWork: g.tapsPerWindow, threads: threads) { r in
-                    planeKernel(input + (r.lowerBound &* inPlane &+ run.position), inPlane, r.count, run.grid,
-                                output + r.lowerBound, indices.map { $0 + r.lowerBound }, run.position)
-                }
-                return
-            }
-        }
-        let planner = RunPlanner(g)
-        let rowWork = PoolGeometry.work(aw.outputSize, g.tapsPerWindow)
-        Parallel.forEachRange(units: planes * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
-            planner.forEachRow(rows) { plane, row in
-                let src = input + plane &* inPlane
-                let outRow = plane &* outPlane &+ row &* aw.outputSize
-                planner.forEachRun(row: row) { run in
-                    let q = outRow &+ run.ow
-                    if run.isEmpty {
-                        for j in 0..<run.count {
-                            output[q &+ j] = emptyValue
-                            indices?[q &+ j] = Int64(run.position &+ j &* strideW)
-                        }
-                    } else {
-                        kernel(src + run.position, run.grid, run.count, strideW, output + q,
-                               indices.map { $0 + q }, run.position)
+        let planner = BlockPlanner(g, elementsPerOuter: inPlane, elementSize: MemoryLayout<T>.stride)
+        let rowWork = PoolGeometry.work(g.axes.2.outputSize, g.tapsPerWindow)
+        Parallel.forEachRange(units: g.batch * g.channels * planner.rowsPerOuter, unitWork: rowWork,
+                              threads: threads) { rows in
+            planner.forEachBlock(rows) { block in
+                let q = block.outer &* outPlane &+ block.output
+                if block.isEmpty {
+                    block.forEachOutput { offset, position in
+                        output[q &+ offset] = emptyValue
+                        indices?[q &+ offset] = Int64(position)
                     }
+                } else {
+                    kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, output + q,
+                           indices.map { $0 + q }, block.position)
                 }
             }
         }
     }
 
-    /// Channels-last (NHWC / NDHWC / NWC): rows of one image, vectorised over channels.
-    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxRunChannelsLast,
+    /// Channels-last (NHWC / NDHWC / NWC): blocks of images, vectorised over channels.
+    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlockChannelsLast,
                                              _ emptyValue: T, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
-        let aw = g.axes.2
         let C = g.channels
         let inImage = g.inputPlane * C, outPlane = g.outputPlane
-        let strideW = aw.stride
-        let planner = RunPlanner(g)
-        let rowWork = PoolGeometry.work(aw.outputSize * C, g.tapsPerWindow)
+        let planner = BlockPlanner(g, elementsPerOuter: inImage, elementSize: MemoryLayout<T>.stride)
+        let rowWork = PoolGeometry.work(g.axes.2.outputSize * C, g.tapsPerWindow)
         Parallel.forEachRange(units: g.batch * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
-            planner.forEachRow(rows) { n, row in
-                let src = input + n &* inImage
-                let outRow = n &* outPlane &+ row &* aw.outputSize
-                planner.forEachRun(row: row) { run in
-                    let q = (outRow &+ run.ow) &* C
-                    if run.isEmpty {
-                        for j in 0..<run.count {
-                            let p = Int64(run.position &+ j &* strideW)
-                            for c in 0..<C {
-                                output[q &+ j &* C &+ c] = emptyValue
-                                indices?[q &+ j &* C &+ c] = p
-                            }
+            planner.forEachBlock(rows) { block in
+                let q = (block.outer &* outPlane &+ block.output) &* C
+                if block.isEmpty {
+                    block.forEachOutput { offset, position in
+                        for c in 0..<C {
+                            output[q &+ offset &* C &+ c] = emptyValue
+                            indices?[q &+ offset &* C &+ c] = Int64(position)
                         }
-                    } else {
-                        kernel(src + run.position &* C, run.grid, C, run.count, strideW, output + q,
-                               indices.map { $0 + q }, run.position)
                     }
+                } else {
+                    kernel(input + (block.outer &* inImage &+ block.position &* C), block.grid, C, block.shape,
+                           output + q, indices.map { $0 + q }, block.position)
                 }
             }
         }

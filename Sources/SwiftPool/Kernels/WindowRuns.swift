@@ -1,77 +1,128 @@
-// Cuts output rows into runs of windows that share one tap pattern, the unit the
-// microkernels (SwiftPoolKernels) work on: the interior of a row (every tap real) is
-// one run; each edge output, whose window is clipped by the padding, is its own.
-// Everything that does not change from row to row is computed once per call:
-// rows cost no integer divisions (tens of cycles each) beyond AxisGeometry.window.
+// Cuts the output into blocks of windows that share one tap pattern, the unit the
+// kernels (SwiftPoolKernels) work on. Along H and W, the interior outputs (every
+// tap real) form one segment and each edge output, clipped by the padding, its
+// own; a block is one H segment x one W segment of one D slice, for one or (when
+// planes are small) several planes. Typical layers need a handful of kernel calls
+// per plane, so per-call overhead vanishes even for small planes, and rows cost no
+// integer divisions (tens of cycles each).
 import SwiftPoolKernelABI
 
-/// `count` consecutive outputs of one row, from output column `ow`.
-struct WindowRun {
-    var ow: Int
-    var count: Int
-    /// The real taps of each window of the run.
+/// A block of outputs with one tap pattern, relative to its first plane / image.
+struct OutputBlock {
+    /// First plane (channels-first) or image (channels-last) of the block.
+    var outer: Int
     var grid: TapGrid
+    var shape: RunShape
     /// Plane position of the first window's first real tap, or for an empty window
     /// PyTorch's initial argmax position (first tap at or past 0 on every axis).
-    /// Later windows start `axes.2.stride` positions further each.
     var position: Int
+    /// Output position, within its plane, of the block's first output.
+    var output: Int
     /// No tap of these windows is real (only possible with dilation).
     var isEmpty: Bool
-    /// The windows of the run's first output, for average-pooling divisors.
+    /// The windows of the block's first output, for average-pooling divisors.
     var windows: (Window, Window, Window)
+
+    /// Calls body(output offset, argmax position) for every output of the block,
+    /// offsets in output positions from the block's first output.
+    @inline(__always)
+    func forEachOutput(_ body: (Int, Int) -> Void) {
+        for p in 0..<shape.planes {
+            for r in 0..<shape.rows {
+                for j in 0..<shape.count {
+                    body(p &* shape.outPlaneStride &+ r &* shape.outRowStride &+ j,
+                         position &+ r &* shape.rowStride &+ j &* shape.stride)
+                }
+            }
+        }
+    }
 }
 
-/// Per-call constants of the row/run walk.
-struct RunPlanner {
+/// Per-call constants of the block walk.
+struct BlockPlanner {
     let g: PoolGeometry
-    let interior: Range<Int>
-    let stepD: Int, stepH: Int
-    /// Output rows per outer index (plane or image): OD * OH.
+    let interiorH: Range<Int>, interiorW: Range<Int>
+    /// Output rows (od, oh) per plane / image: OD * OH.
     let rowsPerOuter: Int
+    /// Most whole planes / images one block may span.
+    let outerGroup: Int
 
-    init(_ g: PoolGeometry) {
+    /// `elementsPerOuter`: input elements of one plane (channels-first) or image.
+    init(_ g: PoolGeometry, elementsPerOuter: Int, elementSize: Int) {
         self.g = g
-        let (ad, ah, aw) = g.axes
-        interior = aw.interiorOutputs
-        stepD = ad.dilation * ah.inputSize * aw.inputSize
-        stepH = ah.dilation * aw.inputSize
-        rowsPerOuter = ad.outputSize * ah.outputSize
+        interiorH = g.axes.1.interiorOutputs
+        interiorW = g.axes.2.interiorOutputs
+        rowsPerOuter = g.axes.0.outputSize * g.axes.1.outputSize
+        // Group planes while a group's input stays within L1/L2 (64 KiB): a block is
+        // walked plane by plane, edge blocks after the interior one.
+        let bytes = elementsPerOuter * elementSize
+        outerGroup = bytes <= 16 * 1024 ? Swift.max(1, 64 * 1024 / Swift.max(bytes, 1)) : 1
     }
 
-    /// Calls `body(outer, row)` for the flat row indices in `rows` of an
-    /// (outer, OD*OH) grid, with `row` = od*OH + oh; one division per call.
+    /// Calls `body` for the blocks covering the flat output rows `rows` of the
+    /// (outer, od, oh) grid, in memory order.
     @inline(__always)
-    func forEachRow(_ rows: Range<Int>, _ body: (_ outer: Int, _ row: Int) -> Void) {
-        guard !rows.isEmpty else { return }
-        var outer = rows.lowerBound / rowsPerOuter, row = rows.lowerBound % rowsPerOuter
-        for _ in rows {
-            body(outer, row)
-            row &+= 1
-            if row == rowsPerOuter { row = 0; outer &+= 1 }
+    func forEachBlock(_ rows: Range<Int>, _ body: (OutputBlock) -> Void) {
+        let OH = g.axes.1.outputSize
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let outer = r / rowsPerOuter
+            let row = r &- outer &* rowsPerOuter
+            if row == 0 && outerGroup > 1 {
+                let whole = Swift.min((rows.upperBound &- r) / rowsPerOuter, outerGroup)
+                if whole >= 2 {
+                    for od in 0..<g.axes.0.outputSize {
+                        slab(outer: outer, outers: whole, od: od, oh: 0..<OH, body)
+                    }
+                    r &+= whole &* rowsPerOuter
+                    continue
+                }
+            }
+            let od = OH == 1 ? row : row / OH
+            let oh0 = row &- od &* OH
+            let oh1 = Swift.min(OH, oh0 &+ (rows.upperBound &- r))
+            slab(outer: outer, outers: 1, od: od, oh: oh0..<oh1, body)
+            r &+= oh1 &- oh0
         }
     }
 
-    /// Calls `body` for the runs of output row `row` (= od*OH + oh), left to right.
+    /// Blocks of output rows `oh` of D slice `od`, for `outers` planes / images.
     @inline(__always)
-    func forEachRun(row: Int, _ body: (WindowRun) -> Void) {
+    private func slab(outer: Int, outers: Int, od: Int, oh: Range<Int>, _ body: (OutputBlock) -> Void) {
         let (ad, ah, aw) = g.axes
-        let od: Int, oh: Int
-        if ad.outputSize == 1 { od = 0; oh = row } else { od = row / ah.outputSize; oh = row &- od &* ah.outputSize }
-        let wd = ad.window(od), wh = ah.window(oh)
-        let rowPosition = (wd.firstTap &* ah.inputSize &+ wh.firstTap) &* aw.inputSize
-        let rowEmpty = wd.isEmpty || wh.isEmpty
-        func run(_ ow: Int, _ count: Int) -> WindowRun {
-            let ww = aw.window(ow)
-            let grid = TapGrid(countD: wd.validCount, countH: wh.validCount, countW: ww.validCount,
-                               stepD: stepD, stepH: stepH, stepW: aw.dilation)
-            return WindowRun(ow: ow, count: count, grid: grid, position: rowPosition &+ ww.firstTap,
-                             isEmpty: rowEmpty || ww.isEmpty, windows: (wd, wh, ww))
+        let H = ah.inputSize, W = aw.inputSize
+        let wd = ad.window(od)
+        BlockPlanner.forEachSegment(oh, interior: interiorH) { hs in
+            let wh = ah.window(hs.lowerBound)
+            let rowPosition = (wd.firstTap &* H &+ wh.firstTap) &* W
+            BlockPlanner.forEachSegment(0..<aw.outputSize, interior: interiorW) { ws in
+                let ww = aw.window(ws.lowerBound)
+                let grid = TapGrid(countD: wd.validCount, countH: wh.validCount, countW: ww.validCount,
+                                   stepD: ad.dilation &* H &* W, stepH: ah.dilation &* W, stepW: aw.dilation)
+                let shape = RunShape(count: ws.count, stride: aw.stride,
+                                     rows: hs.count, rowStride: ah.stride &* W, outRowStride: aw.outputSize,
+                                     planes: outers, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
+                body(OutputBlock(outer: outer, grid: grid, shape: shape, position: rowPosition &+ ww.firstTap,
+                                 output: (od &* ah.outputSize &+ hs.lowerBound) &* aw.outputSize &+ ws.lowerBound,
+                                 isEmpty: wd.isEmpty || wh.isEmpty || ww.isEmpty, windows: (wd, wh, ww)))
+            }
         }
-        var ow = 0
-        while ow < interior.lowerBound { body(run(ow, 1)); ow &+= 1 }
-        if !interior.isEmpty { body(run(interior.lowerBound, interior.count)) }
-        ow = interior.upperBound
-        while ow < aw.outputSize { body(run(ow, 1)); ow &+= 1 }
+    }
+
+    /// Splits `range` into single edge positions and the part inside `interior`.
+    @inline(__always)
+    static func forEachSegment(_ range: Range<Int>, interior: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var o = range.lowerBound
+        while o < range.upperBound {
+            if interior.contains(o) {
+                let end = Swift.min(interior.upperBound, range.upperBound)
+                body(o..<end)
+                o = end
+            } else {
+                body(o..<(o &+ 1))
+                o &+= 1
+            }
+        }
     }
 }
 
