@@ -15,10 +15,13 @@ enum AvgRows {
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ divisor: Double,
         _ dst: UnsafeMutablePointer<T>, _: T.Type
     ) {
-        if shape.count == 1 && shape.rows == 1 && shape.planes >= 4 {
-            planes(src, shape, grid, divisor, dst, T.self)
+        // One output per plane (global pooling): lanes are planes.
+        if shape.count == 1 && shape.rows == 1 && shape.planes >= T.lanes {
+            strided(src, grid, shape.planes, shape.planeStride, divisor, dst, shape.outPlaneStride, T.self)
             return
         }
+        // A column of edge outputs (one per row): lanes are rows.
+        let column = shape.count == 1 && shape.rows >= T.lanes
         // Rows shorter than a vector but at least half one go in pairs (MaxRows).
         let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
             && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
@@ -26,7 +29,9 @@ enum AvgRows {
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
             var r = 0
-            if pairs {
+            if column {
+                strided(plane, grid, shape.rows, shape.rowStride, divisor, dst + out, shape.outRowStride, T.self)
+            } else if pairs {
                 while r < shape.rows {
                     let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
                     let second = (r1 &- r0) &* shape.rowStride, secondOutput = (r1 &- r0) &* shape.outRowStride
@@ -182,32 +187,22 @@ enum AvgRows {
         }
     }
 
-    /// Channels-first, one output per plane (global average pooling): four planes'
-    /// independent sums are interleaved.
-    @inline(__always)
-    static func planes<T: VectorElement>(
-        _ src: UnsafePointer<T>, _ shape: RunShape, _ grid: TapGrid, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _: T.Type
+    /// `count` windows `step` input positions apart (edge column rows, or planes),
+    /// outputs `outStep` apart, lanes across them (MaxRows.strided).
+    @inline(never)
+    static func strided<T: VectorElement>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int, _ divisor: Double,
+        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _: T.Type
     ) {
-        let planes = shape.planes, planeStride = shape.planeStride, out = shape.outPlaneStride
-        var p = 0
-        while p &+ 4 <= planes {
-            let s0 = src + p &* planeStride, s1 = s0 + planeStride, s2 = s1 + planeStride, s3 = s2 + planeStride
-            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-            for off in TapOffsets(grid, skipFirst: false) {
-                a0 += s0[off].wide; a1 += s1[off].wide; a2 += s2[off].wide; a3 += s3[off].wide
-            }
-            let q = p &* out
-            dst[q] = T(wide: a0 / divisor); dst[q &+ out] = T(wide: a1 / divisor)
-            dst[q &+ 2 &* out] = T(wide: a2 / divisor); dst[q &+ 3 &* out] = T(wide: a3 / divisor)
-            p &+= 4
-        }
-        while p < planes {
-            let s = src + p &* planeStride
-            var a = 0.0
-            for off in TapOffsets(grid, skipFirst: false) { a += s[off].wide }
-            dst[p &* out] = T(wide: a / divisor)
-            p &+= 1
+        let lanes = T.lanes
+        var k = 0
+        while k < count {
+            let k0 = Swift.min(k, count &- lanes)
+            let base = src + k0 &* step
+            var sum = T.zeroSum
+            for off in TapOffsets(grid, skipFirst: false) { T.accumulate(&sum, T.gather(base + off, step)) }
+            T.scatter(T.average(sum, divisor), dst + k0 &* outStep, outStep)
+            k = k0 &+ lanes
         }
     }
 }

@@ -23,10 +23,16 @@ enum MaxRows {
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type
     ) {
-        if shape.count == 1 && shape.rows == 1 && shape.planes >= 4 {
-            planes(src, shape, grid, dst, indices, position, T.self, R.self)
+        // One output per plane (global pooling): lanes are planes.
+        if shape.count == 1 && shape.rows == 1 && shape.planes >= T.lanes
+            && (indices == nil || position &+ grid.span <= T.maxVectorPosition) {
+            strided(src, grid, shape.planes, shape.planeStride, dst, shape.outPlaneStride, indices, position, 0,
+                    T.self, R.self)
             return
         }
+        // A column of edge outputs (one per row): lanes are rows.
+        let column = shape.count == 1 && shape.rows >= T.lanes
+            && (indices == nil || position &+ (shape.rows &- 1) &* shape.rowStride &+ grid.span <= T.maxVectorPosition)
         // Rows shorter than a vector but at least half one go in pairs: half the
         // lanes per row.
         let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
@@ -37,7 +43,10 @@ enum MaxRows {
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
             var r = 0
-            if pairs {
+            if column {
+                strided(plane, grid, shape.rows, shape.rowStride, dst + out, shape.outRowStride,
+                        indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
+            } else if pairs {
                 while r < shape.rows {
                     // The last pair of an odd row count overlaps the previous one; a
                     // single row pairs with itself (outputs written twice, same values).
@@ -116,19 +125,71 @@ enum MaxRows {
                 return
             }
         }
+        // Single outputs: the vector step on splatted taps (lane 0 used), branch-free.
         var j = 0
-        while j < count {
-            let w = src + j &* stride
-            var m = w[0], best = 0
-            for off in TapOffsets(grid, skipFirst: true) {
-                let v = w[off]
-                let take = R.replaces(v, m)
-                m = take ? v : m
-                best = take ? off : best
+        if let indices, grid.span > T.maxVectorPosition {
+            while j < count {
+                let w = src + j &* stride
+                var m = w[0], best = 0
+                for off in TapOffsets(grid, skipFirst: true) where R.replaces(w[off], m) {
+                    m = w[off]
+                    best = off
+                }
+                dst[j] = m
+                indices[j] = Int64(position &+ j &* stride &+ best)
+                j &+= 1
             }
-            dst[j] = m
-            indices?[j] = Int64(position &+ j &* stride &+ best)
-            j &+= 1
+        } else if let indices {
+            while j < count {
+                let w = src + j &* stride
+                var m = T.splat(w[0]), index = T.positionSplat(0)
+                for off in TapOffsets(grid, skipFirst: true) {
+                    R.step(&m, &index, T.splat(w[off]), T.positionSplat(off), T.self)
+                }
+                dst[j] = T.firstLane(m)
+                indices[j] = Int64(position &+ j &* stride &+ T.firstLane(index))
+                j &+= 1
+            }
+        } else {
+            while j < count {
+                let w = src + j &* stride
+                var m = T.splat(w[0])
+                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.splat(w[off]), T.self) }
+                dst[j] = T.firstLane(m)
+                j &+= 1
+            }
+        }
+    }
+
+    /// `count` windows `step` input positions apart (edge column rows, or planes),
+    /// outputs `outStep` apart, lanes across them: element loads and inserts, used
+    /// where no row is long enough to vectorise along. The last vector overlaps.
+    /// Window l's argmax positions are offset by l*positionStep.
+    @inline(never)
+    static func strided<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int,
+        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _ positionStep: Int, _: T.Type, _: R.Type
+    ) {
+        let lanes = T.lanes
+        var k = 0
+        while k < count {
+            let k0 = Swift.min(k, count &- lanes)
+            let base = src + k0 &* step
+            var m = T.gather(base, step)
+            if let indices {
+                let first = T.positionRamp(position &+ k0 &* positionStep, positionStep)
+                var index = first
+                for off in TapOffsets(grid, skipFirst: true) {
+                    R.step(&m, &index, T.gather(base + off, step), T.add(first, T.positionSplat(off)), T.self)
+                }
+                T.scatter(m, dst + k0 &* outStep, outStep)
+                T.scatterPositions(index, indices + k0 &* outStep, outStep)
+            } else {
+                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                T.scatter(m, dst + k0 &* outStep, outStep)
+            }
+            k = k0 &+ lanes
         }
     }
 
@@ -318,53 +379,6 @@ enum MaxRows {
         }
         T.store(m, out)
         T.storePositions(index, idx)
-    }
-
-    /// Channels-first, one output per plane (global pooling): shape.planes windows
-    /// shape.planeStride elements apart. Four planes are folded together so that
-    /// their independent chains overlap in the pipeline.
-    @inline(__always)
-    static func planes<T: VectorElement, R: VectorMaxRule>(
-        _ src: UnsafePointer<T>, _ shape: RunShape, _ grid: TapGrid,
-        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type
-    ) {
-        let planes = shape.planes, planeStride = shape.planeStride, out = shape.outPlaneStride
-        var p = 0
-        while p &+ 4 <= planes {
-            let s0 = src + p &* planeStride, s1 = s0 + planeStride, s2 = s1 + planeStride, s3 = s2 + planeStride
-            var m0 = s0[0], m1 = s1[0], m2 = s2[0], m3 = s3[0]
-            var b0 = 0, b1 = 0, b2 = 0, b3 = 0
-            for off in TapOffsets(grid, skipFirst: true) {
-                let v0 = s0[off], v1 = s1[off], v2 = s2[off], v3 = s3[off]
-                let k0 = R.replaces(v0, m0), k1 = R.replaces(v1, m1)
-                let k2 = R.replaces(v2, m2), k3 = R.replaces(v3, m3)
-                m0 = k0 ? v0 : m0; b0 = k0 ? off : b0
-                m1 = k1 ? v1 : m1; b1 = k1 ? off : b1
-                m2 = k2 ? v2 : m2; b2 = k2 ? off : b2
-                m3 = k3 ? v3 : m3; b3 = k3 ? off : b3
-            }
-            let q = p &* out
-            dst[q] = m0; dst[q &+ out] = m1; dst[q &+ 2 &* out] = m2; dst[q &+ 3 &* out] = m3
-            if let indices {
-                indices[q] = Int64(position &+ b0); indices[q &+ out] = Int64(position &+ b1)
-                indices[q &+ 2 &* out] = Int64(position &+ b2); indices[q &+ 3 &* out] = Int64(position &+ b3)
-            }
-            p &+= 4
-        }
-        while p < planes {
-            let s = src + p &* planeStride
-            var m = s[0], best = 0
-            for off in TapOffsets(grid, skipFirst: true) {
-                let v = s[off]
-                let take = R.replaces(v, m)
-                m = take ? v : m
-                best = take ? off : best
-            }
-            dst[p &* out] = m
-            indices?[p &* out] = Int64(position &+ best)
-            p &+= 1
-        }
     }
 }
 

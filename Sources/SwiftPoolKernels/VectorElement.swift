@@ -53,6 +53,18 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     /// first + k*step in the low half, second + k*step in the high half.
     static func positionHalves(_ first: Int, _ second: Int, _ step: Int) -> IndexVector
 
+    // Lanes from scattered elements: columns of outputs (one per row) and single outputs.
+    /// p[l*step] in lane l (element loads and inserts: only for the few edge outputs).
+    static func gather(_ p: UnsafePointer<Self>, _ step: Int) -> Vector
+    /// Lane l to p[l*step].
+    static func scatter(_ v: Vector, _ p: UnsafeMutablePointer<Self>, _ step: Int)
+    static func scatterPositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ step: Int)
+    /// x in every lane, and lane 0 back: single outputs computed with the vector
+    /// steps are branch-free (a scalar select compiles to a mispredicted branch).
+    static func splat(_ x: Self) -> Vector
+    static func firstLane(_ v: Vector) -> Self
+    static func firstLane(_ i: IndexVector) -> Int
+
     /// v > m ? v : m per lane: one max instruction. Equals both NaN rules' step
     /// when neither operand is NaN (ties keep m, the earlier tap).
     static func maxNumber(_ m: Vector, _ v: Vector) -> Vector
@@ -119,6 +131,24 @@ extension Float: VectorElement {
     static func permute(_ i: IndexVector) -> IndexVector {
         IndexVector(i[0], i[1], i[4], i[5], i[2], i[3], i[6], i[7])
     }
+    @inline(__always)
+    static func gather(_ p: UnsafePointer<Float>, _ step: Int) -> Vector {
+        Vector(p[0], p[step], p[2 &* step], p[3 &* step], p[4 &* step], p[5 &* step], p[6 &* step], p[7 &* step])
+    }
+    @inline(__always)
+    static func scatter(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ step: Int) {
+        p[0] = v[0]; p[step] = v[1]; p[2 &* step] = v[2]; p[3 &* step] = v[3]
+        p[4 &* step] = v[4]; p[5 &* step] = v[5]; p[6 &* step] = v[6]; p[7 &* step] = v[7]
+    }
+    @inline(__always)
+    static func scatterPositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ step: Int) {
+        let w = SIMD8<Int64>(truncatingIfNeeded: i)
+        p[0] = w[0]; p[step] = w[1]; p[2 &* step] = w[2]; p[3 &* step] = w[3]
+        p[4 &* step] = w[4]; p[5 &* step] = w[5]; p[6 &* step] = w[6]; p[7 &* step] = w[7]
+    }
+    @inline(__always) static func splat(_ x: Float) -> Vector { Vector(repeating: x) }
+    @inline(__always) static func firstLane(_ v: Vector) -> Float { v[0] }
+    @inline(__always) static func firstLane(_ i: IndexVector) -> Int { Int(i[0]) }
     @inline(__always)
     static func loadHalves(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> Vector {
         Vector(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self),
@@ -237,6 +267,21 @@ extension Double: VectorElement {
     static func permute(_ v: Vector) -> Vector { Vector(v[0], v[2], v[1], v[3]) }
     @inline(__always)
     static func permute(_ i: IndexVector) -> IndexVector { IndexVector(i[0], i[2], i[1], i[3]) }
+    @inline(__always)
+    static func gather(_ p: UnsafePointer<Double>, _ step: Int) -> Vector {
+        Vector(p[0], p[step], p[2 &* step], p[3 &* step])
+    }
+    @inline(__always)
+    static func scatter(_ v: Vector, _ p: UnsafeMutablePointer<Double>, _ step: Int) {
+        p[0] = v[0]; p[step] = v[1]; p[2 &* step] = v[2]; p[3 &* step] = v[3]
+    }
+    @inline(__always)
+    static func scatterPositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>, _ step: Int) {
+        p[0] = i[0]; p[step] = i[1]; p[2 &* step] = i[2]; p[3 &* step] = i[3]
+    }
+    @inline(__always) static func splat(_ x: Double) -> Vector { Vector(repeating: x) }
+    @inline(__always) static func firstLane(_ v: Vector) -> Double { v[0] }
+    @inline(__always) static func firstLane(_ i: IndexVector) -> Int { Int(i[0]) }
     @inline(__always)
     static func loadHalves(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>) -> Vector {
         Vector(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self),

@@ -336,8 +336,8 @@ final class FastPathTests: XCTestCase {
         var rng = SeededRNG(seed: testSeed(0xFA57_0007))
         for (desc, average) in parallelDescs() {
             let g = try PoolGeometry(desc, op: average ? .average : .max)
-            XCTAssertGreaterThan(Parallel.chunkCount(units: g.outputElements / g.axes.2.outputSize,
-                                                     unitWork: g.axes.2.outputSize * g.tapsPerWindow, threads: 4), 1,
+            let planner = BlockPlanner(g, channels: g.layout == SWIFTPOOL_LAYOUT_NHWC ? g.channels : 1, elementSize: 4)
+            XCTAssertGreaterThan(Parallel.chunkCount(units: planner.units, unitWork: planner.unitWork, threads: 4), 1,
                                  "problem too small to be split: \(describe(desc))")
             let input: [Float] = inputs(g.inputElements, &rng, kind: 1, as: Float.self)
             XCTAssertEqual(swiftpool_set_num_threads(1), statusOK)

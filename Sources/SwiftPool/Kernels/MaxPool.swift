@@ -30,11 +30,9 @@ enum MaxPoolKernel {
                                               _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let planner = BlockPlanner(g, elementsPerOuter: inPlane, elementSize: MemoryLayout<T>.stride)
-        let rowWork = PoolGeometry.work(g.axes.2.outputSize, g.tapsPerWindow)
-        Parallel.forEachRange(units: g.batch * g.channels * planner.rowsPerOuter, unitWork: rowWork,
-                              threads: threads) { rows in
-            planner.forEachBlock(rows) { block in
+        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride)
+        Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
+            planner.forEachBlock(units) { block in
                 let q = block.outer &* outPlane &+ block.output
                 if block.isEmpty {
                     block.forEachOutput { offset, position in
@@ -56,10 +54,9 @@ enum MaxPoolKernel {
                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let C = g.channels
         let inImage = g.inputPlane * C, outPlane = g.outputPlane
-        let planner = BlockPlanner(g, elementsPerOuter: inImage, elementSize: MemoryLayout<T>.stride)
-        let rowWork = PoolGeometry.work(g.axes.2.outputSize * C, g.tapsPerWindow)
-        Parallel.forEachRange(units: g.batch * planner.rowsPerOuter, unitWork: rowWork, threads: threads) { rows in
-            planner.forEachBlock(rows) { block in
+        let planner = BlockPlanner(g, channels: C, elementSize: MemoryLayout<T>.stride)
+        Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
+            planner.forEachBlock(units) { block in
                 let q = (block.outer &* outPlane &+ block.output) &* C
                 if block.isEmpty {
                     block.forEachOutput { offset, position in

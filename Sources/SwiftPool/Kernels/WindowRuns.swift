@@ -1,10 +1,11 @@
 // Cuts the output into blocks of windows that share one tap pattern, the unit the
 // kernels (SwiftPoolKernels) work on. Along H and W, the interior outputs (every
 // tap real) form one segment and each edge output, clipped by the padding, its
-// own; a block is one H segment x one W segment of one D slice, for one or (when
-// planes are small) several planes. Typical layers need a handful of kernel calls
-// per plane, so per-call overhead vanishes even for small planes, and rows cost no
-// integer divisions (tens of cycles each).
+// own; a block is one H segment x one W segment of a strip of rows of one D slice,
+// for one or (when planes are small) several planes. Typical layers need a handful
+// of kernel calls per plane, so per-call overhead vanishes even for small planes,
+// and rows cost no integer divisions (tens of cycles each).
+import CSwiftPool
 import SwiftPoolKernelABI
 
 /// A block of outputs with one tap pattern, relative to its first plane / image.
@@ -39,50 +40,65 @@ struct OutputBlock {
 }
 
 /// Per-call constants of the block walk.
+///
+/// The output is cut into units, the grain of parallel work: groups of whole small
+/// planes (channels-first) or images, else strips of output rows of one D slice.
+/// Units, and the blocks inside them, depend only on the problem, never on the
+/// thread count: each output is computed by the same code whatever the threads
+/// (bitwise identical results, NaN payloads of averages included).
 struct BlockPlanner {
     let g: PoolGeometry
     let interiorH: Range<Int>, interiorW: Range<Int>
-    /// Output rows (od, oh) per plane / image: OD * OH.
-    let rowsPerOuter: Int
-    /// Most whole planes / images one block may span.
+    /// Planes (channels-first) or images (channels-last).
+    let outers: Int
+    /// Whole outers per unit when they are small (> 1), else 1.
     let outerGroup: Int
+    /// Output rows per strip, and strips per D slice.
+    let stripRows: Int, strips: Int
+    /// Number of units, and work (element-taps) of one.
+    let units: Int, unitWork: Int
 
-    /// `elementsPerOuter`: input elements of one plane (channels-first) or image.
-    init(_ g: PoolGeometry, elementsPerOuter: Int, elementSize: Int) {
+    /// `channels`: 1 for channels-first, C for channels-last.
+    init(_ g: PoolGeometry, channels: Int, elementSize: Int) {
         self.g = g
-        interiorH = g.axes.1.interiorOutputs
-        interiorW = g.axes.2.interiorOutputs
-        rowsPerOuter = g.axes.0.outputSize * g.axes.1.outputSize
-        // Group planes while a group's input stays within L1/L2 (64 KiB): a block is
-        // walked plane by plane, edge blocks after the interior one.
-        let bytes = elementsPerOuter * elementSize
-        outerGroup = bytes <= 16 * 1024 ? Swift.max(1, 64 * 1024 / Swift.max(bytes, 1)) : 1
+        let (ad, ah, aw) = g.axes
+        interiorH = ah.interiorOutputs
+        interiorW = aw.interiorOutputs
+        outers = channels == 1 && g.layout != SWIFTPOOL_LAYOUT_NHWC ? g.batch * g.channels : g.batch
+        let outerBytes = g.inputPlane * channels * elementSize
+        // Small planes are grouped while a group's input stays within 64 KiB (L1/L2).
+        outerGroup = outerBytes <= 16 * 1024 ? Swift.max(1, 64 * 1024 / Swift.max(outerBytes, 1)) : 1
+        // A strip's input rows stay within 16 KiB, so the edge blocks of a strip
+        // bring into L1 the lines its interior block reads next.
+        let rowBytes = Swift.max(1, Swift.min(ah.stride, ah.inputSize) * aw.inputSize * channels * elementSize)
+        stripRows = outerGroup > 1 ? ah.outputSize : Swift.max(1, Swift.min(ah.outputSize, 16 * 1024 / rowBytes))
+        strips = (ah.outputSize + stripRows - 1) / stripRows
+        let outputWork = PoolGeometry.work(aw.outputSize * channels, g.tapsPerWindow)
+        if outerGroup > 1 {
+            units = (outers + outerGroup - 1) / outerGroup
+            unitWork = PoolGeometry.work(outputWork, outerGroup * ad.outputSize * ah.outputSize)
+        } else {
+            units = outers * ad.outputSize * strips
+            unitWork = PoolGeometry.work(outputWork, stripRows)
+        }
     }
 
-    /// Calls `body` for the blocks covering the flat output rows `rows` of the
-    /// (outer, od, oh) grid, in memory order.
+    /// Calls `body` for the blocks of units `units`, in memory order.
     @inline(__always)
-    func forEachBlock(_ rows: Range<Int>, _ body: (OutputBlock) -> Void) {
-        let OH = g.axes.1.outputSize
-        var r = rows.lowerBound
-        while r < rows.upperBound {
-            let outer = r / rowsPerOuter
-            let row = r &- outer &* rowsPerOuter
-            if row == 0 && outerGroup > 1 {
-                let whole = Swift.min((rows.upperBound &- r) / rowsPerOuter, outerGroup)
-                if whole >= 2 {
-                    for od in 0..<g.axes.0.outputSize {
-                        slab(outer: outer, outers: whole, od: od, oh: 0..<OH, body)
-                    }
-                    r &+= whole &* rowsPerOuter
-                    continue
-                }
+    func forEachBlock(_ units: Range<Int>, _ body: (OutputBlock) -> Void) {
+        let OD = g.axes.0.outputSize, OH = g.axes.1.outputSize
+        for u in units {
+            if outerGroup > 1 {
+                let outer = u &* outerGroup
+                let count = Swift.min(outerGroup, outers &- outer)
+                for od in 0..<OD { slab(outer: outer, outers: count, od: od, oh: 0..<OH, body) }
+            } else {
+                let outer = u / (OD &* strips)
+                let slice = u &- outer &* OD &* strips
+                let od = slice / strips, strip = slice &- od &* strips
+                let oh = strip &* stripRows
+                slab(outer: outer, outers: 1, od: od, oh: oh..<Swift.min(OH, oh &+ stripRows), body)
             }
-            let od = OH == 1 ? row : row / OH
-            let oh0 = row &- od &* OH
-            let oh1 = Swift.min(OH, oh0 &+ (rows.upperBound &- r))
-            slab(outer: outer, outers: 1, od: od, oh: oh0..<oh1, body)
-            r &+= oh1 &- oh0
         }
     }
 
