@@ -47,9 +47,9 @@ let package = Package(
         // Haswell. Separate modules give every specialisation a module-qualified
         // symbol, so the linker cannot merge one family's code into the other's.
         .target(name: "SwiftPoolKernelABI", path: "Sources/SwiftPoolKernelABI", swiftSettings: kernelSettings),
-        .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI"], path: "Sources/SwiftPoolKernels",
+        .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"], path: "Sources/SwiftPoolKernels",
                 swiftSettings: microkernelSettings),
-        .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI"], path: "Sources/SwiftPoolKernelsAVX2",
+        .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"], path: "Sources/SwiftPoolKernelsAVX2",
                 swiftSettings: avx2Settings),
         // CPU feature detection (C: __builtin_cpu_supports); internal, not exported.
         .target(name: "_SwiftPoolCPU", path: "Sources/_SwiftPoolCPU"),

@@ -236,6 +236,29 @@ enum MaxRows {
                 j = j0 &+ width
             }
         } else {
+            // Two vectors at a time: their independent max chains overlap.
+            while j &+ 2 &* width <= count {
+                let base0 = src + j &* S.stride, base1 = base0 + width &* S.stride
+                var m0 = loader.load(base0, 0, T.self), m1 = loader.load(base1, 0, T.self)
+                var ok0 = T.allOrdered, ok1 = T.allOrdered
+                Shape.maxFast(&m0, &ok0, base0, grid, first: true, T.self, loader)
+                Shape.maxFast(&m1, &ok1, base1, grid, first: true, T.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.maxFast(&m0, &ok0, base0 + off, grid, first: false, T.self, loader)
+                    Shape.maxFast(&m1, &ok1, base1 + off, grid, first: false, T.self, loader)
+                }
+                if !T.all(T.and(ok0, ok1)) {
+                    Shape.maxExact(&m0, base0, grid, first: true, T.self, R.self, loader)
+                    Shape.maxExact(&m1, base1, grid, first: true, T.self, R.self, loader)
+                    for off in LaterRows(grid) {
+                        Shape.maxExact(&m0, base0 + off, grid, first: false, T.self, R.self, loader)
+                        Shape.maxExact(&m1, base1 + off, grid, first: false, T.self, R.self, loader)
+                    }
+                }
+                loader.store(m0, dst + j)
+                loader.store(m1, dst + (j &+ width))
+                j &+= 2 &* width
+            }
             while j < count {
                 let j0 = Swift.min(j, count &- width)
                 let base = src + j0 &* S.stride

@@ -169,3 +169,20 @@ struct LaterRows: Sequence, IteratorProtocol {
         return a &* grid.stepD &+ b &* grid.stepH
     }
 }
+
+/// 512 Doubles (4 KiB) on the stack, for kernels that widen elements once and
+/// reuse them: a fixed-size value, so no heap allocation and no run-time check of
+/// the stack (withUnsafeTemporaryAllocation checks sizes above 1 KiB).
+struct DoubleScratch {
+    static let capacity = 512
+    private var storage = (SIMD64<Double>(), SIMD64<Double>(), SIMD64<Double>(), SIMD64<Double>(),
+                           SIMD64<Double>(), SIMD64<Double>(), SIMD64<Double>(), SIMD64<Double>())
+
+    @inline(__always)
+    static func with<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
+        var scratch = DoubleScratch()
+        return withUnsafeMutablePointer(to: &scratch.storage) { p in
+            body(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self))
+        }
+    }
+}

@@ -88,7 +88,18 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     static func add(_ a: IndexVector, _ b: IndexVector) -> IndexVector
     static func storePositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>)
 
+    /// Whether sums must widen elements to Double (Float), or can read them as they are.
+    static var widens: Bool { get }
+    /// dst[i] = Double(src[i]) for i < count, vectorised (scalar widening is slow).
+    static func widen(_ src: UnsafePointer<Self>, _ count: Int, _ dst: UnsafeMutablePointer<Double>)
+
     static var zeroSum: SumVector { get }
+    /// `lanes` Doubles from p (widened elements).
+    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector
+    /// s += t, lane by lane.
+    static func add(_ s: inout SumVector, _ t: SumVector)
+    /// Widened lanes of v.
+    static func widen(_ v: Vector) -> SumVector
     /// s += Double(v), lane by lane.
     static func accumulate(_ s: inout SumVector, _ v: Vector)
     /// Element(s / divisor), lane by lane: a true division, as the reference does.
@@ -228,7 +239,21 @@ extension Float: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: SIMD8<Int64>(truncatingIfNeeded: i), as: SIMD8<Int64>.self)
     }
 
+    static var widens: Bool { true }
+    @inline(__always)
+    static func widen(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i &+ 8 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: SumVector(load(src + i)), as: SumVector.self)
+            i &+= 8
+        }
+        while i < count { dst[i] = Double(src[i]); i &+= 1 }
+    }
     static var zeroSum: SumVector { SumVector(repeating: 0) }
+    @inline(__always)
+    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector { UnsafeRawPointer(p).loadUnaligned(as: SumVector.self) }
+    @inline(__always) static func add(_ s: inout SumVector, _ t: SumVector) { s += t }
+    @inline(__always) static func widen(_ v: Vector) -> SumVector { SumVector(v) }
     @inline(__always)
     static func accumulate(_ s: inout SumVector, _ v: Vector) { s += SumVector(v) }
     @inline(__always)
@@ -360,7 +385,16 @@ extension Double: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: i, as: IndexVector.self)
     }
 
+    static var widens: Bool { false }
+    @inline(__always)
+    static func widen(_ src: UnsafePointer<Double>, _ count: Int, _ dst: UnsafeMutablePointer<Double>) {
+        dst.update(from: src, count: count)
+    }
     static var zeroSum: SumVector { SumVector(repeating: 0) }
+    @inline(__always)
+    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector { UnsafeRawPointer(p).loadUnaligned(as: SumVector.self) }
+    @inline(__always) static func add(_ s: inout SumVector, _ t: SumVector) { s += t }
+    @inline(__always) static func widen(_ v: Vector) -> SumVector { v }
     @inline(__always)
     static func accumulate(_ s: inout SumVector, _ v: Vector) { s += v }
     @inline(__always)

@@ -88,10 +88,16 @@ final class FastPathTests: XCTestCase {
         case 0: return randomValues(count, &rng, special: false, as: T.self)
         case 1: return randomValues(count, &rng, special: true, as: T.self)
         default:
+            // Small values with full significands, and huge values (2^60 scale) that
+            // cancel each other: whether the small ones are added before or after a
+            // huge pair cancels changes the result, even after rounding to Float, so
+            // any change of summation order shows.
             return (0..<count).map { _ in
-                let e = Int.random(in: -30...30, using: &rng)
-                let mantissa = T(Int.random(in: -1000...1000, using: &rng)) / 997
-                return mantissa * T(sign: .plus, exponent: T.Exponent(e), significand: 1)
+                if Int.random(in: 0..<4, using: &rng) == 0 {
+                    let huge = T(sign: .plus, exponent: 60, significand: 1) * (1 + T(Int.random(in: 0..<4, using: &rng)) / 8)
+                    return Bool.random(using: &rng) ? huge : -huge
+                }
+                return T(Int.random(in: -(1 << 23)...(1 << 23), using: &rng)) / T(1 << 13)
             }
         }
     }
@@ -148,6 +154,28 @@ final class FastPathTests: XCTestCase {
 
     func testAvgVectorPathsDouble() throws {
         try checkAvg(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xFA57_0004), trials: 150)
+    }
+
+    /// The 3x3 stride-1 average paths that share widened inputs between windows
+    /// (channels-first: widened rows; channels-last: groups of four outputs), on
+    /// inputs whose Double sums round: any change of summation order shows.
+    func testAvgSharedWideningKeepsSumOrder() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000B))
+        for trial in 0..<60 {
+            let layout = trial % 2 == 0 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW
+            let desc = makeDesc(rank: 2, layout: layout, batch: 1,
+                                channels: layout == SWIFTPOOL_LAYOUT_NHWC ? Int.random(in: 8...40, using: &rng) : 2,
+                                input: [Int.random(in: 3...7, using: &rng), Int.random(in: 4...30, using: &rng)],
+                                kernel: [3, 3], stride: [1, 1], padding: [1, Int.random(in: 0...1, using: &rng)],
+                                countIncludePad: Bool.random(using: &rng))
+            let g = try PoolGeometry(desc, op: .average)
+            let input = inputs(g.inputElements, &rng, kind: 2, as: Float.self)
+            let got = Self.runAvg(desc, input), want = ReferencePool.avgPool(g, input)
+            if let bad = firstBitMismatch(got, want) {
+                XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); trial \(trial): \(describe(desc))")
+                return
+            }
+        }
     }
 
     /// The random-problem tests of KernelTests allow average pooling 2 ulp; on the
