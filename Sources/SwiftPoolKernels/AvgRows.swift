@@ -173,16 +173,29 @@ enum AvgRows {
         let lanes = T.lanes
         let segment = (count &- 1) &+ (grid.countW &- 1) &* grid.stepW &+ 1
         for a in 0..<grid.countH { T.widen(src + a &* grid.stepH, segment, buffer + a &* segment) }
+        // Four vectors per pass, tap by tap: four independent addition chains. Their
+        // starts are clamped to the last full vector (overlaps recompute outputs).
+        let last = count &- lanes
         var j = 0
         while j < count {
-            let j0 = Swift.min(j, count &- lanes)
-            var sum = T.zeroSum
+            let j0 = Swift.min(j, last), j1 = Swift.min(j &+ lanes, last)
+            let j2 = Swift.min(j &+ 2 &* lanes, last), j3 = Swift.min(j &+ 3 &* lanes, last)
+            var s0 = T.zeroSum, s1 = T.zeroSum, s2 = T.zeroSum, s3 = T.zeroSum
             for a in 0..<grid.countH {
-                let row = buffer + (a &* segment &+ j0)
-                for c in 0..<grid.countW { T.add(&sum, T.loadSum(row + c &* grid.stepW)) }
+                var tap = buffer + a &* segment
+                for _ in 0..<grid.countW {
+                    T.add(&s0, T.loadSum(tap + j0))
+                    T.add(&s1, T.loadSum(tap + j1))
+                    T.add(&s2, T.loadSum(tap + j2))
+                    T.add(&s3, T.loadSum(tap + j3))
+                    tap += grid.stepW
+                }
             }
-            T.store(T.average(sum, divisor), dst + j0)
-            j = j0 &+ lanes
+            T.store(T.average(s0, divisor), dst + j0)
+            T.store(T.average(s1, divisor), dst + j1)
+            T.store(T.average(s2, divisor), dst + j2)
+            T.store(T.average(s3, divisor), dst + j3)
+            j &+= 4 &* lanes
         }
     }
 
