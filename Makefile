@@ -32,7 +32,9 @@ lib: $(LIB)
 $(LIB): $(SOURCES)
 	swift build $(SWIFT_FLAGS)
 	@mkdir -p $(LIBDIR)
-	cp .build/release/libswiftpool.so $(LIBDIR)/libswiftpool.so.0
+	# Copy then rename: a process that has the old library mapped keeps a valid file.
+	cp .build/release/libswiftpool.so $(LIBDIR)/.libswiftpool.so.0.tmp
+	mv -f $(LIBDIR)/.libswiftpool.so.0.tmp $(LIBDIR)/libswiftpool.so.0
 	ln -sf libswiftpool.so.0 $(LIB)
 
 deps:
@@ -69,13 +71,15 @@ check-isa: $(LIB)
 
 $(BINDIR)/test_capi_c: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	@mkdir -p $(BINDIR)
-	$(CC) -std=c99 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(CC) -std=c99 -O1 $(WARN) -pthread -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 $(BINDIR)/test_capi_cpp: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	@mkdir -p $(BINDIR)
-	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -pthread -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
 	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_capi_c && $(call isa_env,$(isa)) $(BINDIR)/test_capi_cpp &&) true
+	# Threads: another thread count, with the portable kernels (results are thread-count independent).
+	SWIFTPOOL_MAX_ISA=baseline SWIFTPOOL_NUM_THREADS=3 $(BINDIR)/test_capi_c
 
 test-python: $(LIB)
 	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(PYTHON) -m pytest -q Tests/python &&) true

@@ -5,12 +5,12 @@ import XCTest
 
 final class KernelTests: XCTestCase {
     /// Runs max pooling through the C ABI; returns values and indices.
-    func runMax<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T], withIndices: Bool = true,
-                                        file: StaticString = #filePath, line: UInt = #line) -> ([T], [Int64]) {
+    func runMax<T: PoolElement>(_ desc: swiftpool_pool_desc, _ input: [T], withIndices: Bool = true,
+                                file: StaticString = #filePath, line: UInt = #line) -> ([T], [Int64]) {
         var d = desc
         var elements: Int64 = 0
         XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
-        var out = [T](repeating: 12345, count: Int(elements))
+        var out = [T](repeating: T(poolWide: 77), count: Int(elements))
         var idx = [Int64](repeating: -7, count: Int(elements))
         let rc = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
@@ -26,12 +26,12 @@ final class KernelTests: XCTestCase {
         return (out, idx)
     }
 
-    func runAvg<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T],
-                                        file: StaticString = #filePath, line: UInt = #line) -> [T] {
+    func runAvg<T: PoolElement>(_ desc: swiftpool_pool_desc, _ input: [T],
+                                file: StaticString = #filePath, line: UInt = #line) -> [T] {
         var d = desc
         var elements: Int64 = 0
         XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK, file: file, line: line)
-        var out = [T](repeating: 12345, count: Int(elements))
+        var out = [T](repeating: T(poolWide: 77), count: Int(elements))
         let rc = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
                 swiftpool_avg_pool_forward(&d, src.baseAddress ?? UnsafeRawPointer(bitPattern: 16), Int64(input.count),
@@ -76,6 +76,56 @@ final class KernelTests: XCTestCase {
                 if !close { XCTFail("\(context): element \(i) got \(a), want \(b)"); return }
             }
         }
+    }
+
+    /// Max pooling of the narrow types: values generated as Float (NaN, ±inf, ties), converted.
+    func checkMaxNarrow<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, trials: Int, _ convert: (Float) -> T) throws {
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = randomDesc(&rng, average: false, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = randomValues(g.inputElements, &rng, special: trial % 2 == 0, as: Float.self).map(convert)
+            let want = ReferencePool.maxPool(g, input)
+            let (values, indices) = runMax(desc, input)
+            let context = "seed \(seed) trial \(trial): \(describe(desc))"
+            XCTAssertEqual(bits(values), bits(want.values), context)
+            XCTAssertEqual(indices, want.indices, context)
+            if bits(values) != bits(want.values) || indices != want.indices { return }
+        }
+    }
+
+    func testMaxPoolNarrowTypesMatchReference() throws {
+        func toInt(_ x: Float) -> Int { x.isNaN ? 0 : x.isInfinite ? (x > 0 ? 1000 : -1000) : Int(x * 2) }
+        try checkMaxNarrow(SWIFTPOOL_DTYPE_UINT8, seed: testSeed(0x5EED_0021), trials: 150) { UInt8(clamping: toInt($0) + 8) }
+        try checkMaxNarrow(SWIFTPOOL_DTYPE_INT8, seed: testSeed(0x5EED_0022), trials: 150) { Int8(clamping: toInt($0)) }
+        try checkMaxNarrow(SWIFTPOOL_DTYPE_FLOAT16, seed: testSeed(0x5EED_0023), trials: 150) { Float16($0) }
+        try checkMaxNarrow(SWIFTPOOL_DTYPE_BFLOAT16, seed: testSeed(0x5EED_0024), trials: 150) { BFloat16($0) }
+    }
+
+    func testAvgPoolHalfTypesMatchReference() throws {
+        for (dtype, seed) in [(SWIFTPOOL_DTYPE_FLOAT16, UInt64(0x5EED_0031)), (SWIFTPOOL_DTYPE_BFLOAT16, 0x5EED_0032)] {
+            var rng = SeededRNG(seed: testSeed(seed))
+            for trial in 0..<100 {
+                let desc = randomDesc(&rng, average: true, dtype: dtype)
+                let g = try PoolGeometry(desc, op: .average)
+                let floats = randomValues(g.inputElements, &rng, special: false, as: Float.self)
+                let context = "seed \(seed) trial \(trial): \(describe(desc))"
+                if dtype == SWIFTPOOL_DTYPE_FLOAT16 {
+                    let input = floats.map { Float16($0) }
+                    XCTAssertEqual(bits(runAvg(desc, input)), bits(ReferencePool.avgPool(g, input)), context)
+                } else {
+                    let input = floats.map { BFloat16($0) }
+                    XCTAssertEqual(bits(runAvg(desc, input)), bits(ReferencePool.avgPool(g, input)), context)
+                }
+            }
+        }
+    }
+
+    func testIntegerAverageIsUnsupported() {
+        var d = makeDesc(rank: 1, input: [4], kernel: [2], dtype: SWIFTPOOL_DTYPE_UINT8)
+        var x = [UInt8](repeating: 1, count: 4), y = [UInt8](repeating: 9, count: 2)
+        XCTAssertEqual(swiftpool_avg_pool_forward(&d, &x, 4, &y, 2), status(SWIFTPOOL_ERROR_UNSUPPORTED))
+        XCTAssertEqual(y, [9, 9])
     }
 
     func testMaxPoolMatchesReferenceOnRandomProblems() throws {

@@ -9,7 +9,7 @@ import CSwiftPool
 
 /// Runs `body`, mapping success to SWIFTPOOL_OK and a PoolError to its status and message.
 @inline(__always)
-private func cCall(_ body: () throws(PoolError) -> Void) -> Int32 {
+func cCall(_ body: () throws(PoolError) -> Void) -> Int32 {
     do {
         try body()
         ErrorState.clear()
@@ -21,7 +21,7 @@ private func cCall(_ body: () throws(PoolError) -> Void) -> Int32 {
 }
 
 /// Checks a tensor pointer: not NULL, aligned for `alignment`, capacity `length` >= `needed` elements.
-private func checkBuffer(_ pointer: UnsafeRawPointer?, _ length: Int64, needed: Int, alignment: Int,
+func checkBuffer(_ pointer: UnsafeRawPointer?, _ length: Int64, needed: Int, alignment: Int,
                          name: String, lengthName: String, function: String) throws(PoolError) -> UnsafeRawPointer {
     guard let pointer else { throw .null("\(function): \(name) is NULL") }
     guard Int(bitPattern: pointer) % alignment == 0 else {
@@ -35,7 +35,7 @@ private func checkBuffer(_ pointer: UnsafeRawPointer?, _ length: Int64, needed: 
 }
 
 /// Rejects buffers whose byte ranges overlap: kernels read input while writing outputs.
-private func checkDisjoint(_ a: (UnsafeRawPointer, Int, String), _ b: (UnsafeRawPointer, Int, String),
+func checkDisjoint(_ a: (UnsafeRawPointer, Int, String), _ b: (UnsafeRawPointer, Int, String),
                            function: String) throws(PoolError) {
     let aStart = UInt(bitPattern: a.0), bStart = UInt(bitPattern: b.0)
     guard a.1 > 0, b.1 > 0 else { return }
@@ -142,7 +142,7 @@ public func swiftpool_pool_output_shape(_ desc: UnsafePointer<swiftpool_pool_des
                                         _ output_elements: UnsafeMutablePointer<Int64>!) -> Int32 {
     cCall { () throws(PoolError) in
         // Shapes do not depend on the operator; avg-only rules are checked by the operator call.
-        let g = try readDesc(desc, op: .max, function: "swiftpool_pool_output_shape")
+        let g = try readDesc(desc, op: .shape, function: "swiftpool_pool_output_shape")
         if let output_size {
             for (i, size) in g.outputSizes.enumerated() { output_size[i] = Int64(size) }
         }

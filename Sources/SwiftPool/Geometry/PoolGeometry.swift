@@ -19,6 +19,9 @@ struct PoolError: Error {
 enum PoolOperator: String {
     case max = "max_pool"
     case average = "avg_pool"
+    case lp = "lp_pool"
+    /// Shape queries: output sizes do not depend on the operator, so every defined flag is accepted.
+    case shape = "pool_output_shape"
 }
 
 /// The window of one output position along one axis.
@@ -64,7 +67,7 @@ struct AxisGeometry: Equatable {
         let start = o &* stride &- padding
         if dilation == 1 {
             // The formulas below with dilation 1, without their divisions: kernels
-            // ask for windows per output row, and an integer division costs tens of cycles.
+            // ask for windows per block of outputs, and an integer division costs tens of cycles.
             let tapBegin = start >= 0 ? 0 : -start
             let room = inputSize &- start
             let tapEnd = room <= 0 ? 0 : Swift.min(kernel, room)
@@ -125,7 +128,17 @@ struct PoolGeometry {
         switch dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: return 4
         case SWIFTPOOL_DTYPE_FLOAT64: return 8
+        case SWIFTPOOL_DTYPE_FLOAT16, SWIFTPOOL_DTYPE_BFLOAT16: return 2
+        case SWIFTPOOL_DTYPE_UINT8, SWIFTPOOL_DTYPE_INT8: return 1
         default: return nil
+        }
+    }
+
+    /// Averaging needs a floating-point result type (PyTorch rejects integer avg_pool too).
+    static func isFloatingPoint(_ dtype: swiftpool_dtype) -> Bool {
+        switch dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32, SWIFTPOOL_DTYPE_FLOAT64, SWIFTPOOL_DTYPE_FLOAT16, SWIFTPOOL_DTYPE_BFLOAT16: return true
+        default: return false
         }
     }
 
@@ -151,6 +164,10 @@ struct PoolGeometry {
                           | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR)
         case .average:
             return 0
+        case .lp:
+            return UInt32(SWIFTPOOL_FLAG_LP_ONNX)
+        case .shape:
+            return allowedFlags(.max) | allowedFlags(.average) | allowedFlags(.lp)
         }
     }
 
@@ -166,7 +183,10 @@ struct PoolGeometry {
         }
         let dtype = swiftpool_dtype(rawValue: UInt32(bitPattern: desc.dtype))
         guard let elementSize = PoolGeometry.elementSize(dtype) else {
-            throw .unsupported("\(name): dtype \(desc.dtype) is not supported (supported: SWIFTPOOL_DTYPE_FLOAT32=1, SWIFTPOOL_DTYPE_FLOAT64=2)")
+            throw .unsupported("\(name): dtype \(desc.dtype) is unknown (expected SWIFTPOOL_DTYPE_FLOAT32=1 ... SWIFTPOOL_DTYPE_INT8=6)")
+        }
+        guard op == .max || op == .shape || PoolGeometry.isFloatingPoint(dtype) else {
+            throw .unsupported("\(name): dtype \(desc.dtype) is an integer type; \(name) needs a floating-point dtype")
         }
         let layout = swiftpool_layout(rawValue: UInt32(bitPattern: desc.layout))
         guard layout == SWIFTPOOL_LAYOUT_NCHW || layout == SWIFTPOOL_LAYOUT_NHWC else {
@@ -195,44 +215,44 @@ struct PoolGeometry {
         }
 
         let rank = Int(desc.spatial_rank)
-        // No allocation on the success path (this runs on every call): fixed-size C
-        // arrays are read in place and messages are only built when thrown.
-        func axisName(_ i: Int) -> String { "\(name): axis \(i) (\(["D", "H", "W"][3 - rank + i]))" }
-        func entry(_ t: (Int64, Int64, Int64), _ i: Int) -> Int { i == 0 ? Int(t.0) : i == 1 ? Int(t.1) : Int(t.2) }
-        // Axes D, H, W; rank < 3 leaves leading unit axes.
+        // Messages are built only on the error path: validation runs on every call
+        // and must stay allocation-free (a tiny pooling call costs well under 1 us).
+        func axis(_ i: Int) -> String { "\(name): axis \(i) (\(["D", "H", "W"][3 - rank + i]))" }
         var built = (AxisGeometry.unit, AxisGeometry.unit, AxisGeometry.unit)
         for i in 0..<rank {
-            var axis: String { axisName(i) }
-            let input = entry(desc.input_size, i), kernel = entry(desc.kernel_size, i)
-            let stride = entry(desc.stride, i), dilation = entry(desc.dilation, i)
-            var padding = entry(desc.padding, i), paddingEnd = entry(desc.padding_end, i)
-            guard input >= 1 else { throw .invalid("\(axis): input_size is \(input), must be >= 1") }
-            guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
-            guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
-            guard dilation >= 1 else { throw .invalid("\(axis): dilation is \(dilation), must be >= 1") }
-            guard padding >= 0 else { throw .invalid("\(axis): padding is \(padding), must be >= 0") }
+            // Fixed-size C arrays arrive as tuples.
+            let input = tupleElement(desc.input_size, i), kernel = tupleElement(desc.kernel_size, i)
+            let stride = tupleElement(desc.stride, i), dilation = tupleElement(desc.dilation, i)
+            var padding = tupleElement(desc.padding, i), paddingEnd = tupleElement(desc.padding_end, i)
+            guard input >= 1 else { throw .invalid("\(axis(i)): input_size is \(input), must be >= 1") }
+            guard kernel >= 1 else { throw .invalid("\(axis(i)): kernel_size is \(kernel), must be >= 1") }
+            guard stride >= 1 else { throw .invalid("\(axis(i)): stride is \(stride), must be >= 1") }
+            guard dilation >= 1 else { throw .invalid("\(axis(i)): dilation is \(dilation), must be >= 1") }
+            guard padding >= 0 else { throw .invalid("\(axis(i)): padding is \(padding), must be >= 0") }
             guard paddingEnd >= -1 else {
-                throw .invalid("\(axis): padding_end is \(paddingEnd), must be >= 0 (or -1 for the same as padding)")
+                throw .invalid("\(axis(i)): padding_end is \(paddingEnd), must be >= 0 (or -1 for the same as padding)")
             }
             // Every intermediate of the output-size and padding formulas must fit in Int64.
             let (span, o1) = dilation.multipliedReportingOverflow(by: kernel - 1)
-            let (padded, o2) = input.addingReportingOverflow(Swift.max(padding, 0))
+            let (padded, o2) = input.addingReportingOverflow(padding)
             let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
             let (_, o4) = padded2.addingReportingOverflow(stride)
-            let (_, o5) = input.addingReportingOverflow(span + stride)
+            // auto_pad SAME computes (ceil(in / stride) - 1) * stride + span + 1 <= in + span + 1.
+            let needsSame = autoPad == SWIFTPOOL_AUTO_PAD_SAME_UPPER || autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER
+            let (_, o5) = needsSame ? input.addingReportingOverflow(o1 ? 0 : span) : (0, false)
             guard !(o1 || o2 || o3 || o4 || o5) else {
-                throw .overflow("\(axis): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
+                throw .overflow("\(axis(i)): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
             var ceilMode = desc.ceil_mode == 1
             if autoPad != SWIFTPOOL_AUTO_PAD_NOTSET {
                 guard padding == 0 && (paddingEnd == 0 || paddingEnd == -1) else {
-                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) given with auto_pad \(desc.auto_pad); auto_pad derives the padding, leave it 0")
+                    throw .invalid("\(axis(i)): padding \(padding) / padding_end \(paddingEnd) given with auto_pad \(desc.auto_pad); auto_pad derives the padding, leave it 0")
                 }
                 // ONNX: VALID pads nothing; SAME_* pads so that out = ceil(in / stride).
                 ceilMode = false
                 paddingEnd = 0
                 if autoPad != SWIFTPOOL_AUTO_PAD_VALID {
-                    let target = (input + stride - 1) / stride
+                    let target = (input - 1) / stride + 1
                     let total = Swift.max(0, (target - 1) * stride + span + 1 - input)
                     padding = autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER ? (total + 1) / 2 : total / 2
                     paddingEnd = total - padding
@@ -240,20 +260,21 @@ struct PoolGeometry {
             } else if paddingEnd == -1 {
                 paddingEnd = padding
                 guard padding <= kernel / 2 else {
-                    throw .invalid("\(axis): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
+                    throw .invalid("\(axis(i)): padding is \(padding), must be at most half the kernel_size (\(kernel) / 2 = \(kernel / 2))")
                 }
             } else {
                 guard padding < kernel && paddingEnd < kernel else {
-                    throw .invalid("\(axis): padding \(padding) / padding_end \(paddingEnd) must each be smaller than kernel_size \(kernel)")
+                    throw .invalid("\(axis(i)): padding \(padding) / padding_end \(paddingEnd) must each be smaller than kernel_size \(kernel)")
                 }
             }
             let out = PoolGeometry.outputSize(input: input, kernel: kernel, stride: stride, padding: padding,
                                               paddingEnd: paddingEnd, dilation: dilation, ceilMode: ceilMode)
             guard out >= 1 else {
-                throw .shape("\(axis): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
+                throw .shape("\(axis(i)): output size is \(out) for input_size \(input), kernel_size \(kernel), stride \(stride), padding \(padding)+\(paddingEnd), dilation \(dilation) (window \(span + 1) is larger than the padded input \(input + padding + paddingEnd)); it must be >= 1")
             }
             let geometry = AxisGeometry(inputSize: input, outputSize: out, kernel: kernel, stride: stride,
                                         padding: padding, paddingEnd: paddingEnd, dilation: dilation)
+            // Axis i of a rank-r problem is axis 3 - r + i of the lifted (D, H, W) problem.
             switch 3 - rank + i {
             case 0: built.0 = geometry
             case 1: built.1 = geometry
@@ -274,21 +295,28 @@ struct PoolGeometry {
 
         // Element and byte counts of both tensors must fit in Int64; the plane sizes
         // alone too (indices are per-plane even when batch is 0).
-        for output in 0..<2 {
-            let plane = output == 1
-                ? (built.0.outputSize, built.1.outputSize, built.2.outputSize)
-                : (built.0.inputSize, built.1.inputSize, built.2.inputSize)
-            let (a, o1) = plane.0.multipliedReportingOverflow(by: plane.1)
-            let (b, o2) = a.multipliedReportingOverflow(by: plane.2)
-            let (c, o3) = b.multipliedReportingOverflow(by: Int(desc.channels))
-            let (d, o4) = c.multipliedReportingOverflow(by: Int(desc.batch))
-            let (_, o5) = d.multipliedReportingOverflow(by: elementSize)
-            guard !(o1 || o2 || o3 || o4 || o5) else {
-                let spatial = Array([plane.0, plane.1, plane.2].suffix(rank))
-                throw .overflow("\(name): \(output == 1 ? "output" : "input") size batch \(desc.batch) x channels \(desc.channels) x spatial \(spatial) x \(elementSize) bytes overflows int64")
+        for output in [false, true] {
+            var overflow = false
+            func mul(_ a: Int, _ b: Int) -> Int {
+                let (p, o) = a.multipliedReportingOverflow(by: b)
+                overflow = overflow || o
+                return p
+            }
+            let (d, h, w) = output ? (built.0.outputSize, built.1.outputSize, built.2.outputSize)
+                                   : (built.0.inputSize, built.1.inputSize, built.2.inputSize)
+            _ = mul(mul(mul(mul(mul(d, h), w), Int(desc.channels)), Int(desc.batch)), elementSize)
+            guard !overflow else {
+                let plane = [d, h, w].suffix(rank)
+                throw .overflow("\(name): \(output ? "output" : "input") size batch \(desc.batch) x channels \(desc.channels) x spatial \(Array(plane)) x \(elementSize) bytes overflows int64")
             }
         }
     }
+}
+
+/// Entry `i` (0..<3) of a fixed-size C array imported as a tuple.
+@inline(__always)
+func tupleElement(_ t: (Int64, Int64, Int64), _ i: Int) -> Int {
+    Int(i == 0 ? t.0 : i == 1 ? t.1 : t.2)
 }
 
 extension PoolGeometry {

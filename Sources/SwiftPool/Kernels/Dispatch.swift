@@ -1,20 +1,26 @@
-// Picks the kernels for a validated problem: the process's ISA family (chosen once,
-// Runtime/ISA.swift), then element type, then layout and NaN rule in the drivers.
-// Raw pointers become typed here and nowhere else. The thread count is the calling
-// thread's setting (swiftpool_set_num_threads).
+// Picks the kernels for a validated problem: the element type, then the process's
+// ISA family (chosen once, Runtime/ISA.swift) for float32/float64 or the portable
+// kernels (PortableKernels.swift) for the other dtypes; layout and NaN rule are
+// chosen in the drivers. Raw pointers become typed here and nowhere else. The
+// thread count is the calling thread's setting (swiftpool_set_num_threads).
 import CSwiftPool
+import SwiftPoolKernelABI
 
 enum PoolDispatch {
     static func maxPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
                         indices: UnsafeMutablePointer<Int64>?) {
         let threads = ThreadSettings.current
+        func run<T: PoolElement>(_ kernels: ElementKernels<T>) {
+            MaxPoolKernel.run(g, kernels, input.assumingMemoryBound(to: T.self), output.assumingMemoryBound(to: T.self),
+                              indices, threads: threads)
+        }
         switch g.dtype {
-        case SWIFTPOOL_DTYPE_FLOAT32:
-            MaxPoolKernel.run(g, ISA.kernels.float, input.assumingMemoryBound(to: Float.self),
-                              output.assumingMemoryBound(to: Float.self), indices, threads: threads)
-        case SWIFTPOOL_DTYPE_FLOAT64:
-            MaxPoolKernel.run(g, ISA.kernels.double, input.assumingMemoryBound(to: Double.self),
-                              output.assumingMemoryBound(to: Double.self), indices, threads: threads)
+        case SWIFTPOOL_DTYPE_FLOAT32: run(ISA.kernels.float)
+        case SWIFTPOOL_DTYPE_FLOAT64: run(ISA.kernels.double)
+        case SWIFTPOOL_DTYPE_FLOAT16: run(PortableKernels.float16)
+        case SWIFTPOOL_DTYPE_BFLOAT16: run(PortableKernels.bfloat16)
+        case SWIFTPOOL_DTYPE_UINT8: run(PortableKernels.uint8)
+        case SWIFTPOOL_DTYPE_INT8: run(PortableKernels.int8)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
         if let indices { IndexLayout.apply(g, indices) }
@@ -22,13 +28,15 @@ enum PoolDispatch {
 
     static func avgPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
         let threads = ThreadSettings.current
+        func run<T: PoolElement>(_ kernels: ElementKernels<T>) {
+            AvgPoolKernel.run(g, kernels, input.assumingMemoryBound(to: T.self), output.assumingMemoryBound(to: T.self),
+                              threads: threads)
+        }
         switch g.dtype {
-        case SWIFTPOOL_DTYPE_FLOAT32:
-            AvgPoolKernel.run(g, ISA.kernels.float, input.assumingMemoryBound(to: Float.self),
-                              output.assumingMemoryBound(to: Float.self), threads: threads)
-        case SWIFTPOOL_DTYPE_FLOAT64:
-            AvgPoolKernel.run(g, ISA.kernels.double, input.assumingMemoryBound(to: Double.self),
-                              output.assumingMemoryBound(to: Double.self), threads: threads)
+        case SWIFTPOOL_DTYPE_FLOAT32: run(ISA.kernels.float)
+        case SWIFTPOOL_DTYPE_FLOAT64: run(ISA.kernels.double)
+        case SWIFTPOOL_DTYPE_FLOAT16: run(PortableKernels.float16)
+        case SWIFTPOOL_DTYPE_BFLOAT16: run(PortableKernels.bfloat16)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
     }

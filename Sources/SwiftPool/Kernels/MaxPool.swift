@@ -79,22 +79,38 @@ enum MaxPoolKernel {
 enum IndexLayout {
     static func apply(_ g: PoolGeometry, _ indices: UnsafeMutablePointer<Int64>) {
         guard g.indicesGlobal || g.indicesColumnMajor else { return }
-        let D = g.axes.0.inputSize, H = g.axes.1.inputSize, W = g.axes.2.inputSize
-        let plane = g.inputPlane, outPlane = g.outputPlane, C = g.channels
+        let (ad, ah, aw) = g.axes
+        let D = ad.inputSize, H = ah.inputSize, W = aw.inputSize
+        let plane = g.inputPlane, C = g.channels
         let channelsLast = g.layout == SWIFTPOOL_LAYOUT_NHWC
-        for q in 0..<g.outputElements {
-            var p = Int(indices[q])
-            if g.indicesColumnMajor {
-                let w = p % W, h = (p / W) % H, d = p / (W * H)
-                p = (w * H + h) * D + d
+        var q = 0
+        for n in 0..<g.batch {
+            for outer in 0..<(channelsLast ? 1 : C) {
+                for od in 0..<ad.outputSize {
+                    let wd = ad.window(od)
+                    for oh in 0..<ah.outputSize {
+                        let wh = ah.window(oh)
+                        for ow in 0..<aw.outputSize {
+                            let ww = aw.window(ow)
+                            for inner in 0..<(channelsLast ? C : 1) {
+                                let c = channelsLast ? inner : outer
+                                var p = Int(indices[q])
+                                if g.indicesColumnMajor {
+                                    // A window wholly in the padding reports its first taps,
+                                    // which may lie past the input: use them, not p's digits.
+                                    let (d, h, w) = wd.isEmpty || wh.isEmpty || ww.isEmpty
+                                        ? (wd.firstTap, wh.firstTap, ww.firstTap)
+                                        : (p / (W * H), (p / W) % H, p % W)
+                                    p = (w * H + h) * D + d
+                                }
+                                if g.indicesGlobal { p += (n * C + c) * plane }
+                                indices[q] = Int64(p)
+                                q += 1
+                            }
+                        }
+                    }
+                }
             }
-            if g.indicesGlobal {
-                // (n, c) of output element q in its layout.
-                let n = q / (C * outPlane)
-                let c = channelsLast ? q % C : (q / outPlane) % C
-                p += (n * C + c) * plane
-            }
-            indices[q] = Int64(p)
         }
     }
 }

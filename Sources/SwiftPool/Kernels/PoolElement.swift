@@ -60,3 +60,55 @@ enum IgnoreNaN: MaxRule {
         candidate > current || current.poolIsNaN
     }
 }
+
+extension Float16: PoolElement {
+    @inline(__always) static var poolLowest: Float16 { -.infinity }
+    @inline(__always) var poolIsNaN: Bool { isNaN }
+    @inline(__always) static var poolNaNOrLowest: Float16 { .nan }
+    @inline(__always) var poolWide: Double { Double(Float(self)) }
+    @inline(__always) init(poolWide: Double) { self.init(poolWide) }
+}
+
+/// bfloat16: the upper half of a float32. Stored raw; compared and widened
+/// through Float, so NaN compares false exactly as IEEE types do.
+struct BFloat16: PoolElement {
+    var bits: UInt16
+
+    @inline(__always) init(bits: UInt16) { self.bits = bits }
+    @inline(__always) var float: Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    /// Round to nearest even, as PyTorch's float -> bfloat16 conversion; NaN stays quiet NaN.
+    @inline(__always) init(_ value: Float) {
+        if value.isNaN { self.bits = UInt16(truncatingIfNeeded: value.bitPattern >> 16) | 0x0040; return }
+        let b = value.bitPattern
+        let rounded = b &+ 0x7FFF &+ ((b >> 16) & 1)
+        self.bits = UInt16(truncatingIfNeeded: rounded >> 16)
+    }
+
+    @inline(__always) static func < (a: BFloat16, b: BFloat16) -> Bool { a.float < b.float }
+    @inline(__always) static func > (a: BFloat16, b: BFloat16) -> Bool { a.float > b.float }
+    @inline(__always) static func == (a: BFloat16, b: BFloat16) -> Bool { a.float == b.float }
+    @inline(__always) static var poolLowest: BFloat16 { BFloat16(bits: 0xFF80) }          // -inf
+    @inline(__always) var poolIsNaN: Bool { float.isNaN }
+    @inline(__always) static var poolNaNOrLowest: BFloat16 { BFloat16(bits: 0x7FC0) }     // quiet NaN
+    @inline(__always) var poolWide: Double { Double(float) }
+    /// Double -> Float -> bfloat16 may double-round in rare ties; averages differ from
+    /// PyTorch's float accumulation by far more than that anyway.
+    @inline(__always) init(poolWide: Double) { self.init(Float(poolWide)) }
+}
+
+extension UInt8: PoolElement {
+    @inline(__always) static var poolLowest: UInt8 { .min }
+    @inline(__always) var poolIsNaN: Bool { false }
+    @inline(__always) static var poolNaNOrLowest: UInt8 { .min }
+    @inline(__always) var poolWide: Double { Double(self) }
+    @inline(__always) init(poolWide: Double) { self.init(clamping: Int(poolWide.rounded(.towardZero))) }
+}
+
+extension Int8: PoolElement {
+    @inline(__always) static var poolLowest: Int8 { .min }
+    @inline(__always) var poolIsNaN: Bool { false }
+    @inline(__always) static var poolNaNOrLowest: Int8 { .min }
+    @inline(__always) var poolWide: Double { Double(self) }
+    @inline(__always) init(poolWide: Double) { self.init(clamping: Int(poolWide.rounded(.towardZero))) }
+}

@@ -53,7 +53,9 @@ enum ReferencePool {
                 }
                 var p = chosen.position
                 if g.indicesColumnMajor {
-                    let w = p % aw.inputSize, h = (p / aw.inputSize) % ah.inputSize, d = p / (aw.inputSize * ah.inputSize)
+                    let (d, h, w) = window.isEmpty
+                        ? (firstTap(ad, od), firstTap(ah, oh), firstTap(aw, ow))
+                        : (p / (aw.inputSize * ah.inputSize), (p / aw.inputSize) % ah.inputSize, p % aw.inputSize)
                     p = (w * ah.inputSize + h) * ad.inputSize + d
                 }
                 if g.indicesGlobal { p += (n * g.channels + c) * g.inputPlane }

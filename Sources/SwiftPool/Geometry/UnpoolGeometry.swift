@@ -1,0 +1,102 @@
+// Max unpooling: parameter validation, the output size rule, and index checks.
+import CSwiftPool
+
+/// A validated max-unpooling problem (torch.nn.functional.max_unpool{1,2,3}d, ONNX MaxUnpool).
+struct UnpoolGeometry {
+    var tensor: TensorGeometry
+    /// Spatial sizes of x (the pooled tensor) and of the output, lifted to (D, H, W).
+    var inputSize: (Int, Int, Int)
+    var outputSize: (Int, Int, Int)
+    /// SWIFTPOOL_FLAG_INDICES_GLOBAL: indices count over the whole output (ONNX).
+    var indicesGlobal: Bool
+
+    var inputPlane: Int { inputSize.0 * inputSize.1 * inputSize.2 }
+    var outputPlane: Int { outputSize.0 * outputSize.1 * outputSize.2 }
+    var planes: Int { tensor.batch * tensor.channels }
+    var inputElements: Int { planes * inputPlane }
+    var outputElements: Int { planes * outputPlane }
+    /// Output spatial sizes, outermost first, `spatialRank` entries.
+    var outputSizes: [Int] { Array([outputSize.0, outputSize.1, outputSize.2].suffix(tensor.spatialRank)) }
+
+    /// Validates `desc` (the pooled tensor and the pooling it undoes) and the requested
+    /// output size (nil: the default of PyTorch and ONNX).
+    init(_ desc: swiftpool_pool_desc, outputSize requested: [Int]?, function: String) throws(PoolError) {
+        let t = try TensorGeometry(desc, function: function, ranks: 1...3,
+                                   allowedFlags: UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL), floatOnly: false)
+        let rank = t.spatialRank
+        guard desc.ceil_mode == 0 else {
+            throw .invalid("\(function): ceil_mode is \(desc.ceil_mode), must be 0 (unpooling has no ceil_mode)")
+        }
+        guard desc.auto_pad == Int32(bitPattern: SWIFTPOOL_AUTO_PAD_NOTSET.rawValue) else {
+            throw .invalid("\(function): auto_pad is \(desc.auto_pad), must be 0 (NOTSET): ONNX MaxUnpool has no auto_pad")
+        }
+        func array(_ t: (Int64, Int64, Int64)) -> [Int] { Array([Int(t.0), Int(t.1), Int(t.2)].prefix(rank)) }
+        let kernels = array(desc.kernel_size), strides = array(desc.stride), paddings = array(desc.padding)
+        let paddingEnds = array(desc.padding_end), dilations = array(desc.dilation)
+        var outputs: [Int] = []
+        for i in 0..<rank {
+            let axis = "\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))"
+            let input = t.sizes[i], kernel = kernels[i], stride = strides[i], padding = paddings[i]
+            guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
+            guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
+            guard dilations[i] == 1 else {
+                throw .invalid("\(axis): dilation is \(dilations[i]), must be 1 (unpooling has no dilation)")
+            }
+            guard padding >= 0 else { throw .invalid("\(axis): padding is \(padding), must be >= 0") }
+            guard paddingEnds[i] >= -1 else {
+                throw .invalid("\(axis): padding_end is \(paddingEnds[i]), must be >= 0 (or -1 for the same as padding)")
+            }
+            let paddingEnd = paddingEnds[i] == -1 ? padding : paddingEnds[i]
+            if let requested {
+                guard requested[i] >= 1 else { throw .invalid("\(axis): output_size is \(requested[i]), must be >= 1") }
+                outputs.append(requested[i])
+                continue
+            }
+            // (in - 1) * stride - padding - padding_end + kernel_size, overflow-checked.
+            let (span, o1) = (input - 1).multipliedReportingOverflow(by: stride)
+            let (grown, o2) = span.addingReportingOverflow(kernel)
+            let (pads, o3) = padding.addingReportingOverflow(paddingEnd)
+            guard !(o1 || o2 || o3) else {
+                throw .overflow("\(axis): (input_size \(input) - 1) * stride \(stride) + kernel_size \(kernel) overflows int64")
+            }
+            let out = grown - pads
+            guard out >= 1 else {
+                throw .shape("\(axis): output size is \(out) = (input_size \(input) - 1) * stride \(stride) - padding \(padding) - padding_end \(paddingEnd) + kernel_size \(kernel); it must be >= 1")
+            }
+            outputs.append(out)
+        }
+        _ = try TensorGeometry.elements([t.batch, t.channels] + outputs, elementSize: t.elementSize,
+                                        what: "output", function: function)
+        self.tensor = t
+        self.inputSize = TensorGeometry.lift(t.sizes)
+        self.outputSize = TensorGeometry.lift(outputs)
+        self.indicesGlobal = t.flags & UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL) != 0
+    }
+
+    /// Checks every index before anything is written: in [0, plane) per (n, c) plane,
+    /// or [0, N*C*plane) with SWIFTPOOL_FLAG_INDICES_GLOBAL. `indices` is dense in the
+    /// tensor's layout; the message names the first bad one in memory order.
+    func validate(indices: UnsafeBufferPointer<Int64>, function: String) throws(PoolError) {
+        let limit = Int64(indicesGlobal ? outputElements : outputPlane)
+        for q in 0..<inputElements {
+            let index = indices[q]
+            if index >= 0 && index < limit { continue }
+            throw .invalid("\(function): indices[\(q)] (\(describe(inputElement: q))) is \(index), outside the output's valid range [0, \(limit))")
+        }
+    }
+
+    /// "n 0, c 1, (h 2, w 3)" for element q of a dense input-shaped tensor.
+    func describe(inputElement q: Int) -> String {
+        let C = tensor.channels, plane = inputPlane
+        let n: Int, c: Int, p: Int
+        if tensor.channelsLast {
+            n = q / (plane * C); p = (q / C) % plane; c = q % C
+        } else {
+            n = q / (plane * C); c = (q / plane) % C; p = q % plane
+        }
+        let coords = [p / (inputSize.1 * inputSize.2), (p / inputSize.2) % inputSize.1, p % inputSize.2]
+        let rank = tensor.spatialRank
+        let named = zip(["d", "h", "w"].suffix(rank), coords.suffix(rank)).map { "\($0) \($1)" }
+        return "n \(n), c \(c), " + named.joined(separator: ", ")
+    }
+}

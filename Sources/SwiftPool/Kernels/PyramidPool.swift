@@ -1,0 +1,217 @@
+// Spatial pyramid pooling, all levels from one read of the input.
+//
+// Every bin edge of every level, along each axis, cuts the sample's valid region
+// into cells; each bin of each level is then exactly a rectangle of whole cells
+// (bins of one level may share cells when they overlap). The kernel reduces each
+// input element once into its cell, one band of cell rows at a time, and folds the
+// finished band into every bin that covers it. Max is exact under this regrouping;
+// a mean differs from a direct sum only by Double rounding.
+import CSwiftPool
+
+/// The reduction of a bin: how elements and partial results combine.
+protocol PyramidReducer {
+    associatedtype Element: PoolElement
+    associatedtype Accumulator
+    static var identity: Accumulator { get }
+    static func add(_ a: Accumulator, _ x: Element) -> Accumulator
+    static func merge(_ a: Accumulator, _ b: Accumulator) -> Accumulator
+    /// `count`: the bin's element count.
+    static func finish(_ a: Accumulator, count: Int) -> Element
+}
+
+/// Max under a NaN rule. Cells and bins are never empty, so NaN handling composes:
+/// a NaN cell taints its bins (propagate) or loses to any number (ignore).
+enum PyramidMax<T: PoolElement, R: MaxRule>: PyramidReducer {
+    @inline(__always) static var identity: T { R.initial(empty: false) }
+    @inline(__always) static func add(_ a: T, _ x: T) -> T { R.replaces(x, a) ? x : a }
+    @inline(__always) static func merge(_ a: T, _ b: T) -> T { R.replaces(b, a) ? b : a }
+    @inline(__always) static func finish(_ a: T, count: Int) -> T { a }
+}
+
+/// Mean, accumulated in Double.
+enum PyramidAvg<T: PoolElement>: PyramidReducer {
+    @inline(__always) static var identity: Double { 0 }
+    @inline(__always) static func add(_ a: Double, _ x: T) -> Double { a + x.poolWide }
+    @inline(__always) static func merge(_ a: Double, _ b: Double) -> Double { a + b }
+    @inline(__always) static func finish(_ a: Double, count: Int) -> T { T(poolWide: a / Double(count)) }
+}
+
+enum PyramidPoolKernel {
+    /// Scratch the kernel needs, in accumulators: one band of cells and every bin
+    /// of one sample (NHWC: for all channels at once; NCHW: for one channel).
+    static func scratchCounts(_ g: PyramidGeometry) -> (cells: Int, bins: Int) {
+        let width = g.layout == SWIFTPOOL_LAYOUT_NHWC ? g.channels : 1
+        // Cells along W are bounded by the map's width and by the bin edges (2 per bin).
+        var edges = 0
+        for level in g.levels where edges < g.width { edges += 2 * Swift.min(level.columns, g.width) }
+        let cellsW = Swift.min(g.width, edges)
+        // bins * width <= length, validated.
+        return (cellsW * width, g.length / g.channels * width)
+    }
+
+    /// The cell edges of an axis of valid length `length`: every bin edge of every
+    /// level, sorted and distinct (always starts at 0 and ends at `length`).
+    static func edges(length: Int, counts: [Int], rule: PyramidBins) -> [Int] {
+        var all: [Int] = []
+        for count in counts {
+            if count >= length {
+                // At least one bin per element: every position is an edge (and a
+                // huge level costs no more than the map).
+                all += 0...length
+                continue
+            }
+            for i in 0..<count {
+                let b = PyramidGeometry.bin(i, of: count, length: length, rule: rule)
+                all.append(b.begin)
+                all.append(b.end)
+            }
+        }
+        all.sort()
+        var distinct: [Int] = []
+        for e in all where distinct.last != e { distinct.append(e) }
+        return distinct
+    }
+
+    static func run<Red: PyramidReducer>(_ g: PyramidGeometry, _: Red.Type,
+                                         _ input: UnsafePointer<Red.Element>,
+                                         _ output: UnsafeMutablePointer<Red.Element>,
+                                         cells: UnsafeMutablePointer<Red.Accumulator>,
+                                         bins: UnsafeMutablePointer<Red.Accumulator>) {
+        let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
+        let C = g.channels, H = g.height, W = g.width
+        let width = nhwc ? C : 1, pixelStride = nhwc ? C : 1
+        let levelCount = g.levels.count
+        var lastSize: (Int, Int)? = nil
+        var table: [Int] = []
+        for n in 0..<g.batch {
+            let (h, w) = g.validSize(n)
+            // The bin -> cell tables depend only on the sample's size: rebuild on change.
+            if lastSize == nil || lastSize! != (h, w) {
+                table = tables(g, h, w)
+                lastSize = (h, w)
+            }
+            table.withUnsafeBufferPointer { t in
+                // Layout of `t` (see tables()): per level 5 entries, then row and column
+                // ranges (cell begin, cell end, elements) of every bin row / column,
+                // then the row and column cell edges.
+                let rowEdges = t[t.count - 2], colEdges = t[t.count - 1]
+                let cellsH = t[t.count - 4], cellsW = t[t.count - 3]
+                let totalBins = t[t.count - 5]
+                for group in 0..<(nhwc ? 1 : C) {
+                    let base = nhwc ? input + n &* H &* W &* C : input + (n &* C &+ group) &* H &* W
+                    for b in 0..<(totalBins &* width) { bins[b] = Red.identity }
+                    for band in 0..<cellsH {
+                        // Reduce the band's elements into its cells.
+                        for k in 0..<(cellsW &* width) { cells[k] = Red.identity }
+                        for r in t[rowEdges &+ band]..<t[rowEdges &+ band &+ 1] {
+                            let row = base + r &* W &* pixelStride
+                            for cj in 0..<cellsW {
+                                let cell = cells + cj &* width
+                                let c0 = t[colEdges &+ cj], c1 = t[colEdges &+ cj &+ 1]
+                                if width == 1 {
+                                    var a = cell[0]
+                                    for col in c0..<c1 { a = Red.add(a, row[col]) }
+                                    cell[0] = a
+                                } else {
+                                    for col in c0..<c1 {
+                                        let p = row + col &* pixelStride
+                                        for k in 0..<width { cell[k] = Red.add(cell[k], p[k]) }
+                                    }
+                                }
+                            }
+                        }
+                        // Fold the band into every bin whose rows cover it.
+                        for l in 0..<levelCount {
+                            let rows = t[5 &* l], columns = t[5 &* l &+ 1]
+                            let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
+                            for i in 0..<rows where t[rowRanges &+ 3 &* i] <= band && band < t[rowRanges &+ 3 &* i &+ 1] {
+                                for j in 0..<columns {
+                                    let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                                    let c0 = t[colRanges &+ 3 &* j], c1 = t[colRanges &+ 3 &* j &+ 1]
+                                    if width == 1 {
+                                        // One channel (NCHW): a plain scalar fold, no vector-loop setup.
+                                        var a = acc[0]
+                                        for cj in c0..<c1 { a = Red.merge(a, cells[cj]) }
+                                        acc[0] = a
+                                    } else {
+                                        for cj in c0..<c1 {
+                                            let cell = cells + cj &* width
+                                            for k in 0..<width { acc[k] = Red.merge(acc[k], cell[k]) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    // Write each level channel-major: element c*rows*columns + i*columns + j.
+                    let sample = output + n &* g.length
+                    for l in 0..<levelCount {
+                        let rows = t[5 &* l], columns = t[5 &* l &+ 1]
+                        let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
+                        let dst = sample + g.levelOffsets[l]
+                        let plane = rows &* columns
+                        for i in 0..<rows {
+                            let rowElements = t[rowRanges &+ 3 &* i &+ 2]
+                            for j in 0..<columns {
+                                let count = rowElements &* t[colRanges &+ 3 &* j &+ 2]
+                                let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                                for k in 0..<width {
+                                    let c = nhwc ? k : group
+                                    dst[c &* plane &+ i &* columns &+ j] = Red.finish(acc[k], count: count)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bin/cell bookkeeping of one sample size, flattened into one Int array
+    /// so the loops above touch no nested arrays:
+    ///   [5 per level: rows, columns, start of its row ranges, start of its column
+    ///   ranges, its first bin] + [(cell begin, cell end, elements) per bin row, then
+    ///   per bin column] + row edges + column edges
+    ///   + [total bins, cellsH, cellsW, start of row edges, start of column edges].
+    static func tables(_ g: PyramidGeometry, _ h: Int, _ w: Int) -> [Int] {
+        let rowEdges = edges(length: h, counts: g.levels.map(\.rows), rule: g.bins)
+        let colEdges = edges(length: w, counts: g.levels.map(\.columns), rule: g.bins)
+        var t = [Int](repeating: 0, count: 5 * g.levels.count)
+        var totalBins = 0
+        for (l, level) in g.levels.enumerated() {
+            t[5 * l] = level.rows
+            t[5 * l + 1] = level.columns
+            t[5 * l + 4] = totalBins
+            totalBins += level.rows * level.columns
+        }
+        for (l, level) in g.levels.enumerated() {
+            t[5 * l + 2] = t.count
+            for i in 0..<level.rows {
+                let b = PyramidGeometry.bin(i, of: level.rows, length: h, rule: g.bins)
+                t += [lowerBound(rowEdges, b.begin), lowerBound(rowEdges, b.end), b.end - b.begin]
+            }
+            t[5 * l + 3] = t.count
+            for j in 0..<level.columns {
+                let b = PyramidGeometry.bin(j, of: level.columns, length: w, rule: g.bins)
+                t += [lowerBound(colEdges, b.begin), lowerBound(colEdges, b.end), b.end - b.begin]
+            }
+        }
+        let rowStart = t.count
+        t += rowEdges
+        let colStart = t.count
+        t += colEdges
+        t += [totalBins, rowEdges.count - 1, colEdges.count - 1, rowStart, colStart]
+        return t
+    }
+
+    /// Index of the first element of sorted `a` that is >= `value`.
+    @inline(__always)
+    static func lowerBound(_ a: [Int], _ value: Int) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

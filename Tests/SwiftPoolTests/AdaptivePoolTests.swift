@@ -1,0 +1,226 @@
+// Adaptive max/average pooling through the C ABI: against the reference on
+// randomized problems (ranks 1-3, both layouts, output sizes above the input,
+// NaN payloads, inf, ties), hand-checked PyTorch behaviour, global pooling
+// accuracy, and the bad-input matrix.
+import CSwiftPool
+import XCTest
+@testable import SwiftPool
+
+final class AdaptivePoolTests: XCTestCase {
+    /// A random adaptive problem; window fields get junk values (they must be ignored).
+    func randomProblem(_ rng: inout SeededRNG, dtype: swiftpool_dtype, max: Bool) -> (swiftpool_pool_desc, [Int]) {
+        let rank = Int.random(in: 1...3, using: &rng)
+        let maxSize = rank == 3 ? 6 : rank == 2 ? 10 : 17
+        var input: [Int] = [], output: [Int] = []
+        let style = Int.random(in: 0..<5, using: &rng)
+        for _ in 0..<rank {
+            let size = Int.random(in: 1...maxSize, using: &rng)
+            input.append(size)
+            // 0: global (1), 1: identity (= input), else anything up to input + 3.
+            output.append(style == 0 ? 1 : style == 1 ? size : Int.random(in: 1...(size + 3), using: &rng))
+        }
+        var desc = makeDesc(rank: rank, layout: Bool.random(using: &rng) ? SWIFTPOOL_LAYOUT_NCHW : SWIFTPOOL_LAYOUT_NHWC,
+                            batch: Int.random(in: 0..<8, using: &rng) == 0 ? 0 : Int.random(in: 1...2, using: &rng),
+                            channels: [1, 2, 3, 8, 9].randomElement(using: &rng)!, input: input, kernel: input,
+                            flags: max && Bool.random(using: &rng) ? UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) : 0, dtype: dtype)
+        desc.kernel_size = (0, -3, 99)
+        desc.stride = (0, 0, 0)
+        desc.padding = (-1, 7, 7)
+        desc.ceil_mode = 5
+        desc.auto_pad = 9
+        return (desc, output)
+    }
+
+    func check<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, max: Bool, seed: UInt64, trials: Int) throws {
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let (desc, outputSize) = randomProblem(&rng, dtype: dtype, max: max)
+            let g = try AdaptiveGeometry(desc, outputSize: outputSize.map(Int64.init), op: max ? .max : .average)
+            var input = randomValues(g.inputElements, &rng, special: trial % 2 == 0, as: T.self)
+            if !max { input = input.map { $0 + T(Int.random(in: 0..<1000, using: &rng)) / 997 } }
+            let want = ReferenceLpAdaptiveSpp.adaptivePool(g, input, max: max)
+            let context = "seed \(seed) trial \(trial) output_size \(outputSize): \(describe(desc))"
+            let (rc, got, indices) = callAdaptive(desc, outputSize: outputSize, input, max: max)
+            XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()) + " " + context)
+            if max {
+                // Bitwise: NaN payloads show which NaN was reported.
+                let (rc2, valuesOnly, _) = callAdaptive(desc, outputSize: outputSize, input, max: true, withIndices: false)
+                XCTAssertEqual(rc2, statusOK, context)
+                XCTAssertEqual(bits(got), bits(want.values), context)
+                XCTAssertEqual(bits(valuesOnly), bits(want.values), "values-only path, " + context)
+                XCTAssertEqual(indices, want.indices, context)
+                if bits(got) != bits(want.values) || indices != want.indices { return }
+            } else {
+                // The kernel sums runs with four accumulators: Double rounding may differ.
+                let scale = input.map { abs($0) }.filter(\.isFinite).max() ?? 0
+                if !assertAllClose(got, want.values, ulps: 4, scale: scale, context) { return }
+            }
+        }
+    }
+
+    func testMaxMatchesReference() throws {
+        try check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, max: true, seed: testSeed(0xADA0_0001), trials: 300)
+    }
+
+    func testMaxFloat64MatchesReference() throws {
+        try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, max: true, seed: testSeed(0xADA0_0002), trials: 150)
+    }
+
+    func testAvgMatchesReference() throws {
+        try check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, max: false, seed: testSeed(0xADA0_0003), trials: 300)
+    }
+
+    func testAvgFloat64MatchesReference() throws {
+        try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, max: false, seed: testSeed(0xADA0_0004), trials: 150)
+    }
+
+    /// Behaviour observed in torch 2.13 (adaptive_max_pool1d / adaptive_avg_pool1d).
+    func testHandCheckedTorchValues() {
+        let nan1 = Float(nan: 1, signaling: false), nan2 = Float(nan: 2, signaling: false)
+        let d = makeDesc(rank: 1, input: [6], kernel: [1])
+        // Bins [0,3) and [3,6): each reports its own last NaN, value and index.
+        let (_, v, i) = callAdaptive(d, outputSize: [2], [1, nan1, 3, nan2, 2, 5] as [Float], max: true)
+        XCTAssertEqual(v.map(\.bitPattern), [nan1.bitPattern, nan2.bitPattern])
+        XCTAssertEqual(i, [1, 3])
+        let (_, g, gi) = callAdaptive(d, outputSize: [1], [1, nan1, 3, nan2, 2, 5] as [Float], max: true)
+        XCTAssertEqual(g[0].bitPattern, nan2.bitPattern)
+        XCTAssertEqual(gi, [3])
+        // NaN ignored: the maximum of the numbers.
+        var ignoring = d
+        ignoring.flags = UInt32(SWIFTPOOL_FLAG_NAN_IGNORE)
+        let (_, vi, ii) = callAdaptive(ignoring, outputSize: [2], [1, nan1, 3, nan2, 2, 5] as [Float], max: true)
+        XCTAssertEqual(vi, [3, 5])
+        XCTAssertEqual(ii, [2, 5])
+        // Ties: the first; all -inf: the bin's first element.
+        let four = makeDesc(rank: 1, input: [4], kernel: [1])
+        XCTAssertEqual(callAdaptive(four, outputSize: [1], [2, 2, 1, 2] as [Float], max: true).2, [0])
+        let (_, ninf, ninfIdx) = callAdaptive(four, outputSize: [2], [Float](repeating: -.infinity, count: 4), max: true)
+        XCTAssertEqual(ninf, [-.infinity, -.infinity])
+        XCTAssertEqual(ninfIdx, [0, 2])
+        // Output larger than the input: 3 -> 5 repeats elements.
+        let three = makeDesc(rank: 1, input: [3], kernel: [1])
+        let (_, up, upIdx) = callAdaptive(three, outputSize: [5], [0, 1, 2] as [Float], max: true)
+        XCTAssertEqual(up, [0, 1, 1, 2, 2])
+        XCTAssertEqual(upIdx, [0, 1, 1, 2, 2])
+        XCTAssertEqual(callAdaptive(three, outputSize: [5], [0, 1, 2] as [Float], max: false).1, [0, 0.5, 1, 1.5, 2])
+        // Overlapping bins: 5 -> 3 is [0,2), [1,4), [3,5).
+        let five = makeDesc(rank: 1, input: [5], kernel: [1])
+        XCTAssertEqual(callAdaptive(five, outputSize: [3], [1, 2, 3, 4, 5] as [Float], max: false).1, [1.5, 3, 4.5])
+    }
+
+    /// 2D indices are per (n, c) plane and row-major in both layouts (torch: same
+    /// indices for channels_last input).
+    func testLayoutsAgree() {
+        var rng = SeededRNG(seed: testSeed(0xADA0_0005))
+        let (n, c, h, w) = (2, 3, 5, 7)
+        let x = randomValues(n * c * h * w, &rng, special: true)
+        let first = makeDesc(rank: 2, batch: n, channels: c, input: [h, w], kernel: [1, 1])
+        var last = first
+        last.layout = Int32(SWIFTPOOL_LAYOUT_NHWC.rawValue)
+        let (_, v1, i1) = callAdaptive(first, outputSize: [2, 3], x, max: true)
+        let (_, v2, i2) = callAdaptive(last, outputSize: [2, 3], toChannelsLast(x, batch: n, channels: c, plane: h * w), max: true)
+        XCTAssertEqual(bits(toChannelsLast(v1, batch: n, channels: c, plane: 6)), bits(v2))
+        XCTAssertEqual(toChannelsLast(i1, batch: n, channels: c, plane: 6), i2)
+    }
+
+    /// Global average pooling (output_size 1) of a 5000 x 5000 map of ones is exactly 1:
+    /// a float32 running sum would stall at 2^24.
+    func testGlobalAverageOfHugeMapIsExact() {
+        let side = 5000
+        let ones = [Float](repeating: 1, count: side * side)
+        let d = makeDesc(rank: 2, input: [side, side], kernel: [1, 1])
+        XCTAssertEqual(callAdaptive(d, outputSize: [1, 1], ones, max: false).1, [1])
+        // Any rank: flattened to one axis, in both layouts.
+        let flat = makeDesc(rank: 1, layout: SWIFTPOOL_LAYOUT_NHWC, input: [side * side], kernel: [1])
+        XCTAssertEqual(callAdaptive(flat, outputSize: [1], ones, max: false).1, [1])
+        // Global max with its index, flattened: the row-major position of the first maximum.
+        var x = [Float](repeating: 0, count: 12 * 13)
+        x[5 * 13 + 7] = 2
+        x[9 * 13 + 1] = 2
+        let small = makeDesc(rank: 1, input: [12 * 13], kernel: [1])
+        let (_, m, mi) = callAdaptive(small, outputSize: [1], x, max: true)
+        XCTAssertEqual(m, [2])
+        XCTAssertEqual(mi, [5 * 13 + 7])
+    }
+
+    /// One bad call: expected status, message naming the argument, outputs untouched.
+    func expectFailure(_ expected: swiftpool_status, mentions: String, avg: Bool = false,
+                       outputSize: [Int64]? = [2, 2], inputLen: Int64 = 16, outputLen: Int64 = 4, indicesLen: Int64 = 4,
+                       nullDesc: Bool = false, nullInput: Bool = false, nullOutput: Bool = false,
+                       _ mutate: (inout swiftpool_pool_desc) -> Void = { _ in },
+                       file: StaticString = #filePath, line: UInt = #line) {
+        var d = makeDesc(rank: 2, input: [4, 4], kernel: [2, 2])
+        mutate(&d)
+        let input = [Float](repeating: 1, count: 64)
+        var output = [Float](repeating: -99, count: 64)
+        var indices = [Int64](repeating: -99, count: 64)
+        let rc: Int32 = input.withUnsafeBytes { src in
+            output.withUnsafeMutableBytes { dst in
+                indices.withUnsafeMutableBufferPointer { idx in
+                    withUnsafePointer(to: d) { dp in
+                        let sizes: [Int64]? = outputSize
+                        return (sizes ?? []).withUnsafeBufferPointer { sp in
+                            let sizePtr = sizes == nil ? nil : sp.baseAddress
+                            if avg {
+                                return swiftpool_adaptive_avg_pool_forward(nullDesc ? nil : dp, sizePtr, nullInput ? nil : src.baseAddress,
+                                                                           inputLen, nullOutput ? nil : dst.baseAddress, outputLen)
+                            }
+                            return swiftpool_adaptive_max_pool_forward(nullDesc ? nil : dp, sizePtr, nullInput ? nil : src.baseAddress,
+                                                                       inputLen, nullOutput ? nil : dst.baseAddress, outputLen,
+                                                                       idx.baseAddress, indicesLen)
+                        }
+                    }
+                }
+            }
+        }
+        let message = String(cString: swiftpool_last_error_message())
+        let function = avg ? "swiftpool_adaptive_avg_pool_forward" : "swiftpool_adaptive_max_pool_forward"
+        XCTAssertEqual(rc, status(expected), "message: \(message)", file: file, line: line)
+        XCTAssertTrue(message.contains(mentions), "message '\(message)' should mention '\(mentions)'", file: file, line: line)
+        XCTAssertTrue(message.hasPrefix(function), "message '\(message)' should name \(function)", file: file, line: line)
+        XCTAssertTrue(output.allSatisfy { $0 == -99 }, "output was written", file: file, line: line)
+        XCTAssertTrue(indices.allSatisfy { $0 == -99 }, "indices were written", file: file, line: line)
+    }
+
+    func testBadInputMatrix() {
+        for avg in [false, true] {
+            expectFailure(SWIFTPOOL_ERROR_NULL_POINTER, mentions: "desc is NULL", avg: avg, nullDesc: true)
+            expectFailure(SWIFTPOOL_ERROR_NULL_POINTER, mentions: "output_size is NULL", avg: avg, outputSize: nil)
+            expectFailure(SWIFTPOOL_ERROR_NULL_POINTER, mentions: "input is NULL", avg: avg, nullInput: true)
+            expectFailure(SWIFTPOOL_ERROR_NULL_POINTER, mentions: "output is NULL", avg: avg, nullOutput: true)
+            expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "axis 1 (W): output_size is 0", avg: avg, outputSize: [2, 0])
+            expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "axis 0 (H): output_size is -2", avg: avg, outputSize: [-2, 2])
+            expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "input_size is 0", avg: avg) { $0.input_size.1 = 0 }
+            expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "batch is -1", avg: avg) { $0.batch = -1 }
+            expectFailure(SWIFTPOOL_ERROR_INVALID_ARGUMENT, mentions: "channels is 0", avg: avg) { $0.channels = 0 }
+            expectFailure(SWIFTPOOL_ERROR_OVERFLOW, mentions: "output_size 4611686018427387904 x input_size 4", avg: avg,
+                          outputSize: [1 << 62, 1])
+            expectFailure(SWIFTPOOL_ERROR_OVERFLOW, mentions: "output size", avg: avg, outputSize: [1 << 40, 1 << 30])
+            expectFailure(SWIFTPOOL_ERROR_OVERFLOW, mentions: "input size", avg: avg) { $0.channels = Int64.max / 8 }
+            expectFailure(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, mentions: "input_len is 15", avg: avg, inputLen: 15)
+            expectFailure(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, mentions: "output_len is 3", avg: avg, outputLen: 3)
+            expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 0", avg: avg) { $0.dtype = 0 }
+            expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "layout 3", avg: avg) { $0.layout = 3 }
+            expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "spatial_rank is 0", avg: avg) { $0.spatial_rank = 0 }
+            expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "struct_size is 0", avg: avg) { $0.struct_size = 0 }
+            expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x2", avg: avg) { $0.flags = UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL) }
+        }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "flags 0x1", avg: true) { $0.flags = UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) }
+        expectFailure(SWIFTPOOL_ERROR_UNSUPPORTED, mentions: "dtype 6 is an integer type", avg: true) { $0.dtype = 6 }
+        expectFailure(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, mentions: "indices_len is 3", indicesLen: 3)
+    }
+
+    /// Window fields are documented as ignored: junk there changes nothing.
+    func testWindowFieldsAreIgnored() {
+        var d = makeDesc(rank: 2, input: [3, 3], kernel: [1, 1])
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let clean = callAdaptive(d, outputSize: [2, 2], x, max: true)
+        d.kernel_size = (0, 0, 0); d.stride = (-1, -1, -1); d.padding = (9, 9, 9); d.padding_end = (-5, -5, -5)
+        d.dilation = (0, 0, 0); d.ceil_mode = 7; d.count_include_pad = 3; d.divisor_override = -4; d.auto_pad = 11
+        let junk = callAdaptive(d, outputSize: [2, 2], x, max: true)
+        XCTAssertEqual(junk.0, statusOK, String(cString: swiftpool_last_error_message()))
+        XCTAssertEqual(junk.1, clean.1)
+        XCTAssertEqual(junk.1, [5, 6, 8, 9])
+        XCTAssertEqual(junk.2, [4, 5, 7, 8])
+    }
+}
