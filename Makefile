@@ -78,7 +78,7 @@ $(BINDIR)/test_capi_cpp: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 
 test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
 	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_capi_c && $(call isa_env,$(isa)) $(BINDIR)/test_capi_cpp &&) true
-	# Threads: another thread count, with the portable kernels (results are thread-count independent).
+	@# Another thread count with the baseline family (results do not depend on either).
 	SWIFTPOOL_MAX_ISA=baseline SWIFTPOOL_NUM_THREADS=3 $(BINDIR)/test_capi_c
 
 test-python: $(LIB)
