@@ -178,6 +178,27 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Channels-last large windows (global pooling) sum channel chunks of up to 256
+    /// in a stack buffer: whole vectors, then single channels.
+    func testAvgChannelsLastLargeWindows() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000C))
+        for (trial, channels) in [32, 33, 40, 64, 263, 300].enumerated() {
+            let double = trial % 3 == 2
+            let h = Int.random(in: 4...7, using: &rng), w = Int.random(in: 4...7, using: &rng)
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 2, channels: channels, input: [h, w],
+                                kernel: [h, trial % 2 == 0 ? w : 4], stride: [1, 1],
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try PoolGeometry(desc, op: .average)
+            if double {
+                let input = inputs(g.inputElements, &rng, kind: 2, as: Double.self)
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input)), describe(desc))
+            } else {
+                let input = inputs(g.inputElements, &rng, kind: 2, as: Float.self)
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input)), describe(desc))
+            }
+        }
+    }
+
     /// The random-problem tests of KernelTests allow average pooling 2 ulp; on the
     /// same generator, the kernels are in fact bitwise equal to the reference.
     func testAvgBitwiseOnGeneralProblems() throws {
