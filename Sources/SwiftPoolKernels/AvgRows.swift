@@ -212,10 +212,6 @@ enum AvgRows {
             groupedRun(src, grid, elementGrid, C, count, divisor, dst, T.self)
             return
         }
-        if grid.countD &* grid.countH &* grid.countW >= 16 && C >= 4 &* lanes {
-            accumulatorRun(src, grid, elementGrid, C, count, stride, divisor, dst, T.self)
-            return
-        }
         var j = 0
         while j < count {
             let w = src + j &* stride &* C
@@ -370,53 +366,6 @@ enum AvgRows {
                 c = c0 &+ lanes
             }
             j = j0 &+ 4
-        }
-    }
-
-    /// Channels-last, large windows (global pooling): the sums of a chunk of up to
-    /// 256 channels live in a stack buffer and each tap adds a contiguous run of
-    /// chunk elements, so the input is read in long sequential runs (register
-    /// blocks would read 2 cache lines per tap and stream from every tap row at once).
-    @inline(never)
-    static func accumulatorRun<T: VectorElement>(
-        _ src: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ C: Int, _ count: Int, _ stride: Int,
-        _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type
-    ) {
-        let lanes = T.lanes, chunk = 256
-        DoubleScratch.with { acc in
-            for j in 0..<count {
-                let w = src + j &* stride &* C, out = dst + j &* C
-                var c0 = 0
-                while c0 < C {
-                    // Whole vectors, then single elements (memory sums cannot overlap).
-                    let width = Swift.min(chunk, C &- c0)
-                    let vectorEnd = width / lanes &* lanes
-                    var i = 0
-                    while i < vectorEnd {
-                        UnsafeMutableRawPointer(acc + i).storeBytes(of: T.zeroSum, as: T.SumVector.self)
-                        i &+= lanes
-                    }
-                    for k in vectorEnd..<width { acc[k] = 0 }
-                    for off in TapOffsets(elementGrid, skipFirst: false) {
-                        let x = w + (off &+ c0)
-                        i = 0
-                        while i < vectorEnd {
-                            var s = T.loadSum(acc + i)
-                            T.accumulate(&s, T.load(x + i))
-                            UnsafeMutableRawPointer(acc + i).storeBytes(of: s, as: T.SumVector.self)
-                            i &+= lanes
-                        }
-                        for k in vectorEnd..<width { acc[k] += x[k].wide }
-                    }
-                    i = 0
-                    while i < vectorEnd {
-                        T.store(T.average(T.loadSum(acc + i), divisor), out + (c0 &+ i))
-                        i &+= lanes
-                    }
-                    for k in vectorEnd..<width { out[c0 &+ k] = T(wide: acc[k] / divisor) }
-                    c0 &+= width
-                }
-            }
         }
     }
 

@@ -178,8 +178,8 @@ final class FastPathTests: XCTestCase {
         }
     }
 
-    /// Channels-last large windows (global pooling) sum channel chunks of up to 256
-    /// in a stack buffer: whole vectors, then single channels.
+    /// Channels-last large windows (global pooling): channel blocks of four vectors,
+    /// single vectors and an overlapping last vector, wide channel counts.
     func testAvgChannelsLastLargeWindows() throws {
         var rng = SeededRNG(seed: testSeed(0xFA57_000C))
         for (trial, channels) in [32, 33, 40, 64, 263, 300].enumerated() {
