@@ -35,4 +35,10 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
 fi
 "$PY" -c "import onnxruntime, onnx" 2>/dev/null || pip_install onnxruntime onnx || \
     echo "install-deps: onnxruntime/onnx unavailable; ONNX Runtime comparisons will be skipped"
+
+# Bench step (`make bench` runs `install-deps.sh --bench`): matplotlib draws the chart.
+if [ "${1:-}" = "--bench" ]; then
+    "$PY" -c "import matplotlib" 2>/dev/null || pip_install matplotlib || \
+        echo "install-deps: matplotlib unavailable; bench/bench.py will skip the chart"
+fi
 exit 0
