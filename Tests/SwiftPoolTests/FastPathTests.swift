@@ -419,6 +419,27 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(failures.withLock { $0 }, 0)
     }
 
+    /// A forked child (no worker threads there) still runs multi-threaded calls.
+    func testParallelCallsAfterFork() throws {
+        defer { swiftpool_set_num_threads(0) }
+        let (desc, _) = parallelDescs()[0]
+        let g = try PoolGeometry(desc, op: .max)
+        var rng = SeededRNG(seed: testSeed(0xFA57_000D))
+        let input: [Float] = inputs(g.inputElements, &rng, kind: 0, as: Float.self)
+        swiftpool_set_num_threads(2)
+        let (want, _) = Self.runMax(desc, input, withIndices: false)
+        let pid = fork()
+        if pid == 0 {
+            swiftpool_set_num_threads(2)
+            let (got, _) = Self.runMax(desc, input, withIndices: false)
+            _exit(bits(got) == bits(want) ? 0 : 1)
+        }
+        XCTAssertGreaterThan(pid, 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        XCTAssertEqual(status, 0, "child exit status")
+    }
+
     // MARK: - ISA and geometry helpers
 
     func testISASelection() {
