@@ -10,16 +10,16 @@ let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
 ]
 
-// Kernels are optimised in debug builds too (with overflow checks kept), so
+// The kernel families are optimised in debug builds too (overflow checks kept), so
 // `swift test` exercises the same vector code the release library ships, fast.
-let microkernelSettings: [SwiftSetting] = [
+let kernelFamilySettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 // The AVX2/FMA family: the same kernel sources compiled for Haswell-class CPUs.
 // Selected at run time only when the CPU has AVX2 and FMA (Runtime/ISA.swift).
-let avx2Settings: [SwiftSetting] = microkernelSettings + [
+let avx2Settings: [SwiftSetting] = kernelFamilySettings + [
     .unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
 ]
 
@@ -47,17 +47,19 @@ let package = Package(
         // Haswell. Separate modules give every specialisation a module-qualified
         // symbol, so the linker cannot merge one family's code into the other's.
         .target(name: "SwiftPoolKernelABI", path: "Sources/SwiftPoolKernelABI", swiftSettings: kernelSettings),
-        .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"], path: "Sources/SwiftPoolKernels",
-                swiftSettings: microkernelSettings),
-        .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"], path: "Sources/SwiftPoolKernelsAVX2",
-                swiftSettings: avx2Settings),
-        // CPU feature detection (C: __builtin_cpu_supports); internal, not exported.
+        .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
+                path: "Sources/SwiftPoolKernels", swiftSettings: kernelFamilySettings),
+        .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
+                path: "Sources/SwiftPoolKernelsAVX2", swiftSettings: avx2Settings),
+        // CPU feature detection (__builtin_cpu_supports) and a prefetch hint, in C;
+        // internal, not exported.
         .target(name: "_SwiftPoolCPU", path: "Sources/_SwiftPoolCPU"),
 
         // MARK: - Core: Geometry (validation, shapes) -> Reference -> Kernels -> CABI.
         .target(
             name: "SwiftPool",
-            dependencies: ["CSwiftPool", "SwiftPoolKernelABI", "SwiftPoolKernels", "SwiftPoolKernelsAVX2", "_SwiftPoolCPU"],
+            dependencies: ["CSwiftPool", "SwiftPoolKernelABI", "SwiftPoolKernels", "SwiftPoolKernelsAVX2",
+                           "_SwiftPoolCPU"],
             path: "Sources/SwiftPool",
             exclude: ["CABI/exports.map"],
             swiftSettings: kernelSettings,

@@ -39,6 +39,10 @@ enum MaxRows {
             && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
             && (indices == nil || position &+ (shape.rows &- 1) &* shape.rowStride
                 &+ (shape.count &- 1) &* shape.stride &+ grid.span <= T.maxVectorPosition)
+        if pairs && !column {
+            pairBlock(src, grid, shape, dst, indices, position, T.self, R.self)
+            return
+        }
         var p = 0
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
@@ -46,25 +50,6 @@ enum MaxRows {
             if column {
                 strided(plane, grid, shape.rows, shape.rowStride, dst + out, shape.outRowStride,
                         indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
-            } else if pairs {
-                while r < shape.rows {
-                    // The last pair of an odd row count overlaps the previous one; a
-                    // single row pairs with itself (outputs written twice, same values).
-                    let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
-                    let second = (r1 &- r0) &* shape.rowStride, secondOutput = (r1 &- r0) &* shape.outRowStride
-                    let output = out &+ r0 &* shape.outRowStride
-                    let rowPosition = position &+ r0 &* shape.rowStride
-                    if shape.stride == 1 {
-                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, dst + output,
-                                  indices.map { $0 + output }, rowPosition, T.self, R.self,
-                                  UnitStridePairs(second: second, secondOutput: secondOutput))
-                    } else {
-                        vectorRun(plane + r0 &* shape.rowStride, grid, shape.count, dst + output,
-                                  indices.map { $0 + output }, rowPosition, T.self, R.self,
-                                  DoubleStridePairs(second: second, secondOutput: secondOutput))
-                    }
-                    r = r0 &+ 2
-                }
             } else {
                 while r < shape.rows {
                     let output = out &+ r &* shape.outRowStride
@@ -213,6 +198,69 @@ enum MaxRows {
     /// vector overlaps the previous one when count is not a multiple of the width.
     @inline(never)
     static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        vectors(src, grid, count, dst, indices, position, T.self, R.self, loader, Shape.self)
+    }
+
+    /// The rows of a block two at a time (rows narrower than a vector): one call for
+    /// all its planes, so small planes pay no call per row pair.
+    @inline(__always)
+    static func pairBlock<T: VectorElement, R: VectorMaxRule>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        // A single row pairs with itself; the last pair of an odd row count overlaps
+        // the previous one (outputs written twice, with the same values).
+        let second = shape.rows >= 2 ? shape.rowStride : 0, secondOutput = shape.rows >= 2 ? shape.outRowStride : 0
+        if shape.stride == 1 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self,
+                     UnitStridePairs(second: second, secondOutput: secondOutput))
+        } else {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self,
+                     DoubleStridePairs(second: second, secondOutput: secondOutput))
+        }
+    }
+
+    @inline(__always)
+    static func pairRows<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, TwoTapRow.self)
+        } else {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, AnyTapRow.self)
+        }
+    }
+
+    @inline(never)
+    static func pairRows<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        for p in 0..<shape.planes {
+            var r = 0
+            while r < shape.rows {
+                let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2))
+                let output = p &* shape.outPlaneStride &+ r0 &* shape.outRowStride
+                vectors(plane + (p &* shape.planeStride &+ r0 &* shape.rowStride), grid, shape.count, dst + output,
+                        indices.map { $0 + output }, position &+ r0 &* shape.rowStride, T.self, R.self, loader,
+                        Shape.self)
+                r = r0 &+ 2
+            }
+        }
+    }
+
+    @inline(__always)
+    static func vectors<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type, _ loader: S, _: Shape.Type

@@ -87,6 +87,24 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
         pthread_cond_init(left, nil)
         slots = (0..<WorkerPool.slotCount).map { _ in JobSlot() }
+        // A forked child has none of the workers, and the lock may have been held by
+        // a thread that no longer exists: start over there (workers restart on demand).
+        pthread_atfork(nil, nil) { WorkerPool.shared.resetInForkedChild() }
+    }
+
+    private func resetInForkedChild() {
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(left, nil)
+        workers = 0
+        offeredCount = 0
+        for slot in slots {
+            slot.busy = false
+            slot.offered = false
+            slot.inside = 0
+            slot.openSeats = 0
+            slot.body = nil
+        }
     }
 
     /// Runs body(0..<chunks) on the calling thread plus up to `helpers` idle workers;
