@@ -152,3 +152,17 @@ final class HardeningPyramidRegressionTests: XCTestCase {
         XCTAssertEqual(output, [Float](repeating: -7, count: 4))
     }
 }
+
+final class HardeningLpRegressionTests: XCTestCase {
+    /// Fuzz finding 12: PyTorch-form LP pooling scales each window by
+    /// prod(kernel_size), computed in Int: 3 x 3 x 2^61 wrapped to 2^61 and the
+    /// result was silently wrong by 9^(1/p). It is now OVERFLOW.
+    func testLpKernelProductPastInt64IsOverflow() {
+        var d = makeDesc(rank: 3, input: [6, 12, 4], kernel: [3, 3, 1 << 61], stride: [1, 2, 1 << 61], ceilMode: true)
+        let input = [Float](repeating: 1, count: 6 * 12 * 4)
+        var output = [Float](repeating: -7, count: 4 * 6)
+        XCTAssertEqual(swiftpool_lp_pool_forward(&d, 3, input, Int64(input.count), &output, Int64(output.count)),
+                       status(SWIFTPOOL_ERROR_OVERFLOW), String(cString: swiftpool_last_error_message()))
+        XCTAssertEqual(output, [Float](repeating: -7, count: 4 * 6))
+    }
+}
