@@ -2,11 +2,14 @@
 #   make            build build/lib/libswiftpool.so (release, Swift runtime linked in)
 #   make demo       build + run the C demo and the Python example on data/astronaut.png
 #   make test       every test: Swift (XCTest), C and C++ API tests, Python (pytest),
+#                   each with every kernel family (SWIFTPOOL_MAX_ISA=baseline and the default),
 #                   hardening (guard pages, threads, fork, limits, leaks), ASan+UBSan
 #                   builds of the C tests and demo, a 60 s fuzz run (docs/reliability.md)
 #   make test-extended   sanitizer runs of the Swift tests (ASan, TSan), valgrind,
 #                   the full guard-page grid and a 10 min fuzz run
 #   make fuzz FUZZ_SECONDS=N   fuzz the C API for N seconds (corpus: build/fuzz/corpus)
+#   make bench      benchmark against PyTorch / oneDNN / ONNX Runtime -> bench/results.md, .png
+#   make check-isa  the release library's kernel families are isolated (see scripts/check-isa.sh)
 #   make deps       install Debian/PyPI packages the demo and tests need
 
 SHELL       := /bin/bash
@@ -16,6 +19,7 @@ CXX         ?= c++
 BUILD       := build
 LIBDIR      := $(BUILD)/lib
 BINDIR      := $(BUILD)/bin
+BENCHDIR    := $(BUILD)/bench
 OUTDIR      := $(BUILD)/demo
 LIB         := $(LIBDIR)/libswiftpool.so
 SWIFT_FLAGS := -c release -Xswiftc -static-stdlib
@@ -25,7 +29,7 @@ DEMO_IMAGE  ?= data/astronaut.png
 export SWIFTPOOL_LIBRARY := $(abspath $(LIB))
 export PYTHONPATH := $(abspath bindings/python)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python clean \
+.PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python check-isa bench bench-deps clean \
         test-hardening test-asan test-tsan test-valgrind test-swift-asan test-swift-tsan \
         fuzz fuzz-smoke test-extended
 
@@ -58,10 +62,19 @@ demo-python: $(LIB)
 	$(PYTHON) bindings/python/examples/pool_image.py $(DEMO_IMAGE) $(OUTDIR)
 
 # ---- tests ------------------------------------------------------------------
-test: deps test-swift test-c test-python test-hardening test-asan fuzz-smoke
+# Kernel families: SWIFTPOOL_MAX_ISA=baseline forces the portable kernels; the
+# default runs the best one the CPU has (avx2 on x86-64 with AVX2/FMA).
+ISAS := baseline default
+isa_env = $(if $(filter default,$(1)),,SWIFTPOOL_MAX_ISA=$(1))
+
+test: deps test-swift test-c test-python check-isa test-hardening test-asan fuzz-smoke
 
 test-swift:
-	swift test
+	swift build --build-tests
+	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) swift test --skip-build &&) true
+
+check-isa: $(LIB)
+	scripts/check-isa.sh
 
 $(BINDIR)/test_capi_c: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	@mkdir -p $(BINDIR)
@@ -71,12 +84,31 @@ $(BINDIR)/test_capi_cpp: Tests/C/test_capi.c include/swiftpool.h $(LIB)
 	$(CXX) -x c++ -std=c++17 -O1 $(WARN) -pthread -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
-	$(BINDIR)/test_capi_c
-	$(BINDIR)/test_capi_cpp
+	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_capi_c && $(call isa_env,$(isa)) $(BINDIR)/test_capi_cpp &&) true
+	@# Another thread count with the baseline family (results do not depend on either).
 	SWIFTPOOL_MAX_ISA=baseline SWIFTPOOL_NUM_THREADS=3 $(BINDIR)/test_capi_c
 
 test-python: $(LIB)
-	$(PYTHON) -m pytest -q Tests/python
+	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(PYTHON) -m pytest -q Tests/python &&) true
+
+# ---- benchmark ----------------------------------------------------------------
+# bench/swiftpool_bench.c: timing loops in C, as a library for bench/bench.py (which
+# interleaves them with PyTorch, oneDNN and ONNX Runtime) and as a program.
+BENCH_ARGS ?=
+$(BENCHDIR)/libspbench.so: bench/swiftpool_bench.c include/swiftpool.h $(LIB)
+	@mkdir -p $(BENCHDIR)
+	$(CC) -std=c99 -O3 $(WARN) -fPIC -shared -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool \
+	    -Wl,-rpath,'$$ORIGIN/../lib' -pthread
+$(BENCHDIR)/swiftpool_bench: bench/swiftpool_bench.c include/swiftpool.h $(LIB)
+	@mkdir -p $(BENCHDIR)
+	$(CC) -std=c99 -O3 $(WARN) -DSPBENCH_MAIN -Iinclude $< -o $@ -L$(LIBDIR) -lswiftpool \
+	    -Wl,-rpath,'$$ORIGIN/../lib' -pthread
+
+bench-deps:
+	@scripts/install-deps.sh --bench
+
+bench: bench-deps $(BENCHDIR)/libspbench.so $(BENCHDIR)/swiftpool_bench
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 # ---- hardening: Tests/hardening, Tests/fuzz (see docs/reliability.md) ----------
 # Sanitizer builds of the library live in their own SwiftPM scratch paths, so they

@@ -10,6 +10,19 @@ let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
 ]
 
+// The kernel families are optimised in debug builds too (overflow checks kept), so
+// `swift test` exercises the same vector code the release library ships, fast.
+let kernelFamilySettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+
+// The AVX2/FMA family: the same kernel sources compiled for Haswell-class CPUs.
+// Selected at run time only when the CPU has AVX2 and FMA (Runtime/ISA.swift).
+let avx2Settings: [SwiftSetting] = kernelFamilySettings + [
+    .unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
+]
+
 // The shared library exports only swiftpool_* (see Sources/SwiftPool/CABI/exports.map)
 // and carries the SONAME libswiftpool.so.0.
 let libraryLinkerSettings: [LinkerSetting] = [
@@ -28,10 +41,25 @@ let package = Package(
         // MARK: - The C ABI: include/swiftpool.h, imported by Swift (one definition of every type).
         .target(name: "CSwiftPool", path: "include", publicHeadersPath: "."),
 
+        // MARK: - Kernel families. SwiftPoolKernels holds the kernel sources (pointers,
+        // counts and strides only; no Geometry types), compiled for baseline x86-64;
+        // SwiftPoolKernelsAVX2 holds symbolic links to the same files, compiled for
+        // Haswell. Separate modules give every specialisation a module-qualified
+        // symbol, so the linker cannot merge one family's code into the other's.
+        .target(name: "SwiftPoolKernelABI", path: "Sources/SwiftPoolKernelABI", swiftSettings: kernelSettings),
+        .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
+                path: "Sources/SwiftPoolKernels", swiftSettings: kernelFamilySettings),
+        .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
+                path: "Sources/SwiftPoolKernelsAVX2", swiftSettings: avx2Settings),
+        // CPU feature detection (__builtin_cpu_supports) and a prefetch hint, in C;
+        // internal, not exported.
+        .target(name: "_SwiftPoolCPU", path: "Sources/_SwiftPoolCPU"),
+
         // MARK: - Core: Geometry (validation, shapes) -> Reference -> Kernels -> CABI.
         .target(
             name: "SwiftPool",
-            dependencies: ["CSwiftPool"],
+            dependencies: ["CSwiftPool", "SwiftPoolKernelABI", "SwiftPoolKernels", "SwiftPoolKernelsAVX2",
+                           "_SwiftPoolCPU"],
             path: "Sources/SwiftPool",
             exclude: ["CABI/exports.map"],
             swiftSettings: kernelSettings,

@@ -91,6 +91,10 @@ SWIFTPOOL_API const char *swiftpool_last_error_message(void);
  * uses the process default: SWIFTPOOL_NUM_THREADS from the environment when it
  * is a positive integer, else the number of online CPUs. num_threads 0 restores
  * that default. Results are bitwise identical for every thread count.
+ * The extra threads come from one pool of workers shared by all calling threads
+ * (idle workers join a call; a call never waits for a busy one), so concurrent
+ * callers do not oversubscribe the CPUs; calls with little work (about 10^5
+ * element-taps or fewer) run on the calling thread alone.
  * Errors: INVALID_ARGUMENT (num_threads < 0).
  */
 SWIFTPOOL_API int32_t swiftpool_set_num_threads(int32_t num_threads);

@@ -65,6 +65,17 @@ struct AxisGeometry: Equatable {
     @inline(__always)
     func window(_ o: Int) -> Window {
         let start = o &* stride &- padding
+        if dilation == 1 {
+            // The formulas below with dilation 1, without their divisions: kernels
+            // ask for windows per block of outputs, and an integer division costs tens of cycles.
+            let tapBegin = start >= 0 ? 0 : -start
+            let room = inputSize &- start
+            let tapEnd = room <= 0 ? 0 : Swift.min(kernel, room)
+            let paddedRoom = inputSize &+ paddingEnd &- start
+            let paddedCount = paddedRoom <= 0 ? 0 : Swift.min(kernel, paddedRoom)
+            return Window(start: start, tapBegin: tapBegin, tapEnd: Swift.max(tapEnd, tapBegin),
+                          paddedCount: paddedCount, firstTap: start &+ tapBegin)
+        }
         // First tap with start + k*dilation >= 0 (ceil division of -start by dilation).
         let tapBegin = start >= 0 ? 0 : (-start &+ dilation &- 1) / dilation
         // Taps with start + k*dilation < inputSize.

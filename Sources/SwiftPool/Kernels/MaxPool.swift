@@ -1,105 +1,73 @@
 import CSwiftPool
+import SwiftPoolKernelABI
 
-// Max pooling kernels, generic over element type, for both layouts. They trust a
-// validated PoolGeometry (bounds come from AxisGeometry.window) and write each
-// output element exactly once.
+// Max pooling drivers, generic over element type, for both layouts. They trust a
+// validated PoolGeometry, cut the work into output rows (bounds from
+// AxisGeometry.window, runs from forEachRun), spread rows over threads and hand each
+// run to a microkernel of the selected ISA family. Every output element is
+// written exactly once per chunk, by the same code for any thread count.
 
 enum MaxPoolKernel {
-    /// Channels-first (NCHW / NCDHW / NCW): one (n, c) plane at a time.
-    static func channelsFirst<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
+    static func run<T: PoolElement>(_ g: PoolGeometry, _ kernels: ElementKernels<T>, _ input: UnsafePointer<T>,
+                                    _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
+                                    threads: Int) {
+        // An empty window (dilation only) is -inf under both NaN rules, with PyTorch's
+        // initial index; see MaxRule.initial(empty:).
+        let emptyValue: T = g.nanIgnore ? IgnoreNaN.initial(empty: true) : PropagateNaN.initial(empty: true)
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            channelsLast(g, g.nanIgnore ? kernels.maxChannelsLast.1 : kernels.maxChannelsLast.0, emptyValue,
+                         input, output, indices, threads: threads)
+        } else {
+            channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0, emptyValue,
+                          input, output, indices, threads: threads)
+        }
+    }
+
+    /// Channels-first (NCHW / NCDHW / NCW): blocks of (n, c) planes, vectorised over
+    /// output columns, or over planes for one output per plane (global pooling).
+    static func channelsFirst<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlock,
+                                              _ emptyValue: T, _ input: UnsafePointer<T>,
                                               _ output: UnsafeMutablePointer<T>,
-                                              _ indices: UnsafeMutablePointer<Int64>?) {
-        let (ad, ah, aw) = g.axes
+                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let H = ah.inputSize, W = aw.inputSize
-        for plane in 0..<(g.batch * g.channels) {
-            let src = input + plane * inPlane
-            var q = plane * outPlane
-            for od in 0..<ad.outputSize {
-                let wd = ad.window(od)
-                for oh in 0..<ah.outputSize {
-                    let wh = ah.window(oh)
-                    for ow in 0..<aw.outputSize {
-                        let ww = aw.window(ow)
-                        var best: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
-                        var bestIndex = (wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap
-                        var kd = wd.tapBegin
-                        while kd < wd.tapEnd {
-                            let id = wd.start &+ kd &* ad.dilation
-                            var kh = wh.tapBegin
-                            while kh < wh.tapEnd {
-                                let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W
-                                var kw = ww.tapBegin
-                                while kw < ww.tapEnd {
-                                    let p = row &+ ww.start &+ kw &* aw.dilation
-                                    let v = src[p]
-                                    if R.replaces(v, best) { best = v; bestIndex = p }
-                                    kw &+= 1
-                                }
-                                kh &+= 1
-                            }
-                            kd &+= 1
-                        }
-                        output[q] = best
-                        if let indices { indices[q] = Int64(bestIndex) }
-                        q &+= 1
+        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride)
+        Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
+            planner.forEachBlock(units) { block in
+                let q = block.outer &* outPlane &+ block.output
+                if block.isEmpty {
+                    block.forEachOutput { offset, position in
+                        output[q &+ offset] = emptyValue
+                        indices?[q &+ offset] = Int64(position)
                     }
+                } else {
+                    kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, output + q,
+                           indices.map { $0 + q }, block.position)
                 }
             }
         }
     }
 
-    /// Channels-last (NHWC / NDHWC / NWC): the output row of C channels is the
-    /// running maximum, so the inner loop runs over contiguous channels.
-    static func channelsLast<T: PoolElement, R: MaxRule>(_ g: PoolGeometry, rule: R.Type, _ input: UnsafePointer<T>,
+    /// Channels-last (NHWC / NDHWC / NWC): blocks of images, vectorised over channels.
+    static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlockChannelsLast,
+                                             _ emptyValue: T, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
-                                             _ indices: UnsafeMutablePointer<Int64>?) {
-        let (ad, ah, aw) = g.axes
-        let C = g.channels, H = ah.inputSize, W = aw.inputSize
-        var q = 0
-        for n in 0..<g.batch {
-            let src = input + n * g.inputPlane * C
-            for od in 0..<ad.outputSize {
-                let wd = ad.window(od)
-                for oh in 0..<ah.outputSize {
-                    let wh = ah.window(oh)
-                    for ow in 0..<aw.outputSize {
-                        let ww = aw.window(ow)
-                        let dst = output + q &* C
-                        let first = Int64((wd.firstTap &* H &+ wh.firstTap) &* W &+ ww.firstTap)
-                        let initial: T = R.initial(empty: wd.isEmpty || wh.isEmpty || ww.isEmpty)
-                        for c in 0..<C { dst[c] = initial }
-                        if let indices { for c in 0..<C { indices[q &* C &+ c] = first } }
-                        var kd = wd.tapBegin
-                        while kd < wd.tapEnd {
-                            let id = wd.start &+ kd &* ad.dilation
-                            var kh = wh.tapBegin
-                            while kh < wh.tapEnd {
-                                let row = (id &* H &+ wh.start &+ kh &* ah.dilation) &* W
-                                var kw = ww.tapBegin
-                                while kw < ww.tapEnd {
-                                    let p = row &+ ww.start &+ kw &* aw.dilation
-                                    let s = src + p &* C
-                                    if let indices {
-                                        let idx = indices + q &* C
-                                        let p64 = Int64(p)
-                                        for c in 0..<C where R.replaces(s[c], dst[c]) {
-                                            dst[c] = s[c]; idx[c] = p64
-                                        }
-                                    } else {
-                                        for c in 0..<C {
-                                            let v = s[c], m = dst[c]
-                                            dst[c] = R.replaces(v, m) ? v : m
-                                        }
-                                    }
-                                    kw &+= 1
-                                }
-                                kh &+= 1
-                            }
-                            kd &+= 1
+                                             _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
+        let C = g.channels
+        let inImage = g.inputPlane * C, outPlane = g.outputPlane
+        let planner = BlockPlanner(g, channels: C, elementSize: MemoryLayout<T>.stride)
+        Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
+            planner.forEachBlock(units) { block in
+                let q = (block.outer &* outPlane &+ block.output) &* C
+                if block.isEmpty {
+                    block.forEachOutput { offset, position in
+                        for c in 0..<C {
+                            output[q &+ offset &* C &+ c] = emptyValue
+                            indices?[q &+ offset &* C &+ c] = Int64(position)
                         }
-                        q &+= 1
                     }
+                } else {
+                    kernel(input + (block.outer &* inImage &+ block.position &* C), block.grid, C, block.shape,
+                           output + q, indices.map { $0 + q }, block.position)
                 }
             }
         }

@@ -1,14 +1,41 @@
-// The kernel family for this process. Only the portable path exists so far; the
-// AVX2 family is selected here once it lands.
+// The kernel family for this process, chosen once: AVX2/FMA when the CPU has both,
+// else the portable baseline; SWIFTPOOL_MAX_ISA=baseline caps it (tests run both).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SwiftPoolKernelABI
+import SwiftPoolKernels
+import SwiftPoolKernelsAVX2
+import _SwiftPoolCPU
+
 enum ISA {
     case baseline
+    case avx2
 
-    static let selected: ISA = .baseline
+    /// The best family this CPU runs.
+    static let detected: ISA = spcpu_has_avx2_fma() != 0 ? .avx2 : .baseline
+
+    /// `detected`, capped by SWIFTPOOL_MAX_ISA ("baseline" or "avx2"; other values
+    /// are ignored, so a typo never selects kernels the CPU cannot run).
+    static let selected: ISA = {
+        guard let raw = getenv("SWIFTPOOL_MAX_ISA") else { return detected }
+        switch String(cString: raw).lowercased() {
+        case "baseline": return .baseline
+        default: return detected
+        }
+    }()
+
+    /// The selected family's microkernels.
+    static let kernels: KernelTable =
+        selected == .avx2 ? SwiftPoolKernelsAVX2.kernelTable() : SwiftPoolKernels.kernelTable()
 
     var cName: UnsafePointer<CChar> {
         let name: StaticString
         switch self {
         case .baseline: name = "baseline"
+        case .avx2: name = "avx2"
         }
         return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
     }

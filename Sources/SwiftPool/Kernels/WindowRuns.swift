@@ -1,0 +1,159 @@
+// Cuts the output into blocks of windows that share one tap pattern, the unit the
+// kernels (SwiftPoolKernels) work on. Along H and W, the interior outputs (every
+// tap real) form one segment and each edge output, clipped by the padding, its
+// own; a block is one H segment x one W segment of a strip of rows of one D slice,
+// for one or (when planes are small) several planes. Typical layers need a handful
+// of kernel calls per plane, so per-call overhead vanishes even for small planes,
+// and rows cost no integer divisions (tens of cycles each).
+import CSwiftPool
+import SwiftPoolKernelABI
+
+/// A block of outputs with one tap pattern, relative to its first plane / image.
+struct OutputBlock {
+    /// First plane (channels-first) or image (channels-last) of the block.
+    var outer: Int
+    var grid: TapGrid
+    var shape: RunShape
+    /// Plane position of the first window's first real tap, or for an empty window
+    /// PyTorch's initial argmax position (first tap at or past 0 on every axis).
+    var position: Int
+    /// Output position, within its plane, of the block's first output.
+    var output: Int
+    /// No tap of these windows is real (only possible with dilation).
+    var isEmpty: Bool
+    /// The windows of the block's first output, for average-pooling divisors.
+    var windows: (Window, Window, Window)
+
+    /// Calls body(output offset, argmax position) for every output of the block,
+    /// offsets in output positions from the block's first output.
+    @inline(__always)
+    func forEachOutput(_ body: (Int, Int) -> Void) {
+        for p in 0..<shape.planes {
+            for r in 0..<shape.rows {
+                for j in 0..<shape.count {
+                    body(p &* shape.outPlaneStride &+ r &* shape.outRowStride &+ j,
+                         position &+ r &* shape.rowStride &+ j &* shape.stride)
+                }
+            }
+        }
+    }
+}
+
+/// Per-call constants of the block walk.
+///
+/// The output is cut into units, the grain of parallel work: groups of whole small
+/// planes (channels-first) or images, else strips of output rows of one D slice.
+/// Units, and the blocks inside them, depend only on the problem, never on the
+/// thread count: each output is computed by the same code whatever the threads
+/// (bitwise identical results, NaN payloads of averages included).
+struct BlockPlanner {
+    let g: PoolGeometry
+    let interiorH: Range<Int>, interiorW: Range<Int>
+    /// Planes (channels-first) or images (channels-last).
+    let outers: Int
+    /// Whole outers per unit when they are small (> 1), else 1.
+    let outerGroup: Int
+    /// Output rows per strip, and strips per D slice.
+    let stripRows: Int, strips: Int
+    /// Number of units, and work (element-taps) of one.
+    let units: Int, unitWork: Int
+
+    /// `channels`: 1 for channels-first, C for channels-last.
+    init(_ g: PoolGeometry, channels: Int, elementSize: Int) {
+        self.g = g
+        let (ad, ah, aw) = g.axes
+        interiorH = ah.interiorOutputs
+        interiorW = aw.interiorOutputs
+        outers = channels == 1 && g.layout != SWIFTPOOL_LAYOUT_NHWC ? g.batch * g.channels : g.batch
+        let outerBytes = g.inputPlane * channels * elementSize
+        // Small planes are grouped while a group's input stays within 64 KiB (L1/L2).
+        outerGroup = outerBytes <= 16 * 1024 ? Swift.max(1, 64 * 1024 / Swift.max(outerBytes, 1)) : 1
+        // A strip's input rows stay within 16 KiB, so the edge blocks of a strip
+        // bring into L1 the lines its interior block reads next.
+        let rowBytes = Swift.max(1, Swift.min(ah.stride, ah.inputSize) * aw.inputSize * channels * elementSize)
+        stripRows = outerGroup > 1 ? ah.outputSize : Swift.max(1, Swift.min(ah.outputSize, 16 * 1024 / rowBytes))
+        strips = (ah.outputSize + stripRows - 1) / stripRows
+        let outputWork = PoolGeometry.work(aw.outputSize * channels, g.tapsPerWindow)
+        if outerGroup > 1 {
+            units = (outers + outerGroup - 1) / outerGroup
+            unitWork = PoolGeometry.work(outputWork, outerGroup * ad.outputSize * ah.outputSize)
+        } else {
+            units = outers * ad.outputSize * strips
+            unitWork = PoolGeometry.work(outputWork, stripRows)
+        }
+    }
+
+    /// Calls `body` for the blocks of units `units`, in memory order.
+    @inline(__always)
+    func forEachBlock(_ units: Range<Int>, _ body: (OutputBlock) -> Void) {
+        let OD = g.axes.0.outputSize, OH = g.axes.1.outputSize
+        for u in units {
+            if outerGroup > 1 {
+                let outer = u &* outerGroup
+                let count = Swift.min(outerGroup, outers &- outer)
+                for od in 0..<OD { slab(outer: outer, outers: count, od: od, oh: 0..<OH, body) }
+            } else {
+                let outer = u / (OD &* strips)
+                let slice = u &- outer &* OD &* strips
+                let od = slice / strips, strip = slice &- od &* strips
+                let oh = strip &* stripRows
+                slab(outer: outer, outers: 1, od: od, oh: oh..<Swift.min(OH, oh &+ stripRows), body)
+            }
+        }
+    }
+
+    /// Blocks of output rows `oh` of D slice `od`, for `outers` planes / images.
+    @inline(__always)
+    private func slab(outer: Int, outers: Int, od: Int, oh: Range<Int>, _ body: (OutputBlock) -> Void) {
+        let (ad, ah, aw) = g.axes
+        let H = ah.inputSize, W = aw.inputSize
+        let wd = ad.window(od)
+        BlockPlanner.forEachSegment(oh, interior: interiorH) { hs in
+            let wh = ah.window(hs.lowerBound)
+            let rowPosition = (wd.firstTap &* H &+ wh.firstTap) &* W
+            BlockPlanner.forEachSegment(0..<aw.outputSize, interior: interiorW) { ws in
+                let ww = aw.window(ws.lowerBound)
+                let grid = TapGrid(countD: wd.validCount, countH: wh.validCount, countW: ww.validCount,
+                                   stepD: ad.dilation &* H &* W, stepH: ah.dilation &* W, stepW: aw.dilation)
+                let shape = RunShape(count: ws.count, stride: aw.stride,
+                                     rows: hs.count, rowStride: ah.stride &* W, outRowStride: aw.outputSize,
+                                     planes: outers, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
+                body(OutputBlock(outer: outer, grid: grid, shape: shape, position: rowPosition &+ ww.firstTap,
+                                 output: (od &* ah.outputSize &+ hs.lowerBound) &* aw.outputSize &+ ws.lowerBound,
+                                 isEmpty: wd.isEmpty || wh.isEmpty || ww.isEmpty, windows: (wd, wh, ww)))
+            }
+        }
+    }
+
+    /// Splits `range` into single edge positions and the part inside `interior`.
+    @inline(__always)
+    static func forEachSegment(_ range: Range<Int>, interior: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var o = range.lowerBound
+        while o < range.upperBound {
+            if interior.contains(o) {
+                let end = Swift.min(interior.upperBound, range.upperBound)
+                body(o..<end)
+                o = end
+            } else {
+                body(o..<(o &+ 1))
+                o &+= 1
+            }
+        }
+    }
+}
+
+extension PoolGeometry {
+    /// Taps per window (saturating): the work estimate of one output.
+    var tapsPerWindow: Int {
+        let (ad, ah, aw) = axes
+        let (dh, o1) = ad.kernel.multipliedReportingOverflow(by: ah.kernel)
+        let (dhw, o2) = dh.multipliedReportingOverflow(by: aw.kernel)
+        return o1 || o2 ? Int.max : dhw
+    }
+
+    /// Work of `outputs` outputs of `perOutput` element-taps each (saturating).
+    static func work(_ outputs: Int, _ perOutput: Int) -> Int {
+        let (w, o) = outputs.multipliedReportingOverflow(by: perOutput)
+        return o ? Int.max : w
+    }
+}

@@ -1,0 +1,193 @@
+// Parallel loops over the natural outer dimension of a pooling call.
+//
+// One process-wide pool of worker threads is shared by every calling thread: a
+// call runs its chunks on its own thread and offers them to up to (threads - 1)
+// workers, which join only if they are idle. Several host threads calling at once
+// therefore share the workers instead of each starting their own (no
+// oversubscription), and a call never waits for a worker to become free: its own
+// thread takes whatever chunks are left. Each output element is computed by
+// exactly one chunk with the same code whichever thread runs it, so results are
+// bitwise identical for every thread count.
+//
+// The call path allocates nothing: the loop body stays on the caller's stack and a
+// job slot is preallocated.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+enum Parallel {
+    /// Work (in element-taps) below which a call stays on the calling thread: waking
+    /// a worker costs tens of microseconds, about this much work.
+    static let minParallelWork = 1 << 17
+    /// Work per chunk, so late-joining helpers still find chunks to take.
+    static let minChunkWork = 1 << 15
+
+    /// Number of chunks to cut `units` units of `unitWork` each into, for `threads`.
+    static func chunkCount(units: Int, unitWork: Int, threads: Int) -> Int {
+        guard threads > 1, units > 1 else { return 1 }
+        let (total, overflow) = units.multipliedReportingOverflow(by: Swift.max(unitWork, 1))
+        if !overflow && total < minParallelWork { return 1 }
+        let byWork = overflow ? units : total / minChunkWork
+        return Swift.max(1, Swift.min(units, threads &* 4, byWork))
+    }
+
+    /// Runs `body` on consecutive ranges that partition 0..<units, using up to
+    /// `threads` threads (the caller's included).
+    static func forEachRange(units: Int, unitWork: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = chunkCount(units: units, unitWork: unitWork, threads: threads)
+        if chunks <= 1 {
+            if units > 0 { body(0..<units) }
+            return
+        }
+        WorkerPool.shared.run(chunks: chunks, helpers: Swift.min(threads &- 1, chunks &- 1)) { chunk in
+            // Balanced split: chunk c covers [c*units/chunks, (c+1)*units/chunks).
+            let lower = chunk &* units / chunks, upper = (chunk &+ 1) &* units / chunks
+            if lower < upper { body(lower..<upper) }
+        }
+    }
+}
+
+/// A parallel loop in flight: its body and the next chunk to claim.
+final class JobSlot: @unchecked Sendable {
+    /// Next chunk index to run; claimed with an atomic increment.
+    let next = Atomic<Int>(0)
+    // The fields below are guarded by the pool's lock.
+    var chunks = 0
+    /// The loop body, a `(Int) -> Void` on the calling thread's stack.
+    var body: UnsafeRawPointer?
+    /// Helpers that may still join, and helpers running chunks now.
+    var openSeats = 0
+    var inside = 0
+    var offered = false
+    var busy = false
+}
+
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    /// Hard cap on worker threads, whatever thread counts are requested.
+    static let maxWorkers = 63
+    /// Parallel calls in flight at once; further concurrent callers run single-threaded.
+    static let slotCount = 16
+
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Workers wait here for offered jobs.
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Callers wait here for helpers to leave their job.
+    private let left = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let slots: [JobSlot]
+    // Guarded by `lock`.
+    private var workers = 0
+    private var offeredCount = 0
+
+    private init() {
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(left, nil)
+        slots = (0..<WorkerPool.slotCount).map { _ in JobSlot() }
+        // A forked child has none of the workers, and the lock may have been held by
+        // a thread that no longer exists: start over there (workers restart on demand).
+        pthread_atfork(nil, nil) { WorkerPool.shared.resetInForkedChild() }
+    }
+
+    private func resetInForkedChild() {
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(left, nil)
+        workers = 0
+        offeredCount = 0
+        for slot in slots {
+            slot.busy = false
+            slot.offered = false
+            slot.inside = 0
+            slot.openSeats = 0
+            slot.body = nil
+        }
+    }
+
+    /// Runs body(0..<chunks) on the calling thread plus up to `helpers` idle workers;
+    /// returns when every chunk has finished.
+    func run(chunks: Int, helpers: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escapable in
+            var function = escapable
+            withUnsafeMutablePointer(to: &function) { functionPointer in
+                pthread_mutex_lock(lock)
+                guard let slot = slots.first(where: { !$0.busy }) else {
+                    pthread_mutex_unlock(lock)
+                    for c in 0..<chunks { escapable(c) }
+                    return
+                }
+                slot.busy = true
+                slot.body = UnsafeRawPointer(functionPointer)
+                slot.chunks = chunks
+                slot.next.store(0, ordering: .relaxed)
+                slot.openSeats = helpers
+                slot.inside = 0
+                slot.offered = true
+                offeredCount &+= 1
+                startWorkers(upTo: helpers)
+                if helpers == 1 { pthread_cond_signal(wake) } else { pthread_cond_broadcast(wake) }
+                pthread_mutex_unlock(lock)
+
+                WorkerPool.drain(slot, escapable)
+
+                // Every chunk is claimed: close the job, then wait for helpers still running one.
+                pthread_mutex_lock(lock)
+                if slot.offered {
+                    slot.offered = false
+                    offeredCount &-= 1
+                }
+                while slot.inside > 0 { pthread_cond_wait(left, lock) }
+                slot.body = nil
+                slot.busy = false
+                pthread_mutex_unlock(lock)
+            }
+        }
+    }
+
+    private static func drain(_ slot: JobSlot, _ body: (Int) -> Void) {
+        let chunks = slot.chunks
+        while true {
+            let chunk = slot.next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if chunk >= chunks { return }
+            body(chunk)
+        }
+    }
+
+    /// Starts workers until there are `count` (capped); called with `lock` held.
+    private func startWorkers(upTo count: Int) {
+        while workers < Swift.min(count, WorkerPool.maxWorkers) {
+            var thread = pthread_t()
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            guard pthread_create(&thread, nil, { context in
+                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            }, context) == 0 else { return }  // no thread: callers do the work themselves
+            pthread_detach(thread)
+            workers &+= 1
+        }
+    }
+
+    private func workerLoop() -> Never {
+        pthread_mutex_lock(lock)
+        while true {
+            guard offeredCount > 0, let slot = slots.first(where: { $0.offered }) else {
+                pthread_cond_wait(wake, lock)
+                continue
+            }
+            slot.inside &+= 1
+            slot.openSeats &-= 1
+            if slot.openSeats == 0 {
+                slot.offered = false
+                offeredCount &-= 1
+            }
+            let body = slot.body!.assumingMemoryBound(to: ((Int) -> Void).self)
+            pthread_mutex_unlock(lock)
+            WorkerPool.drain(slot, body.pointee)
+            pthread_mutex_lock(lock)
+            slot.inside &-= 1
+            if slot.inside == 0 { pthread_cond_broadcast(left) }
+        }
+    }
+}

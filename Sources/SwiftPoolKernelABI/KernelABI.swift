@@ -1,0 +1,108 @@
+// The interface between SwiftPool and its kernel families: which taps a window
+// has (TapGrid), how a block of windows is laid out (RunShape), and tables of
+// kernels as plain function values. Each family module (SwiftPoolKernels,
+// SwiftPoolKernelsAVX2) compiles the same kernel sources with its own
+// code-generation flags and returns a KernelTable; SwiftPool picks one per process
+// (Runtime/ISA.swift). Only counts, strides and pointers cross this boundary.
+
+/// The taps of one window that land on real input elements: countD x countH x countW
+/// taps, visited in scan order (D outermost), tap (a, b, c) at plane position
+/// `a*stepD + b*stepH + c*stepW` from the window's first real tap. Steps are in
+/// positions of one (n, c) plane (they include the dilation); channels-last kernels
+/// multiply them by the channel count to get element offsets. Every count is >= 1.
+public struct TapGrid: Equatable {
+    public var countD: Int
+    public var countH: Int
+    public var countW: Int
+    public var stepD: Int
+    public var stepH: Int
+    public var stepW: Int
+
+    @inlinable
+    public init(countD: Int, countH: Int, countW: Int, stepD: Int, stepH: Int, stepW: Int) {
+        self.countD = countD; self.countH = countH; self.countW = countW
+        self.stepD = stepD; self.stepH = stepH; self.stepW = stepW
+    }
+
+    /// Position offset of the last tap: a window spans positions [0, span].
+    @inlinable public var span: Int { (countD &- 1) &* stepD &+ (countH &- 1) &* stepH &+ (countW &- 1) &* stepW }
+}
+
+/// A block of outputs whose windows all have the same TapGrid: `planes` x `rows` x
+/// `count` outputs. Along a row, consecutive windows start `stride` input positions
+/// apart; consecutive rows `rowStride` positions apart; consecutive planes (channels-
+/// first planes, or channels-last images) `planeStride` positions apart. Outputs
+/// are `outRowStride` and `outPlaneStride` output positions apart (consecutive
+/// along a row). Channels-last kernels multiply positions by the channel count.
+public struct RunShape: Equatable {
+    public var count: Int
+    public var stride: Int
+    public var rows: Int
+    public var rowStride: Int
+    public var outRowStride: Int
+    public var planes: Int
+    public var planeStride: Int
+    public var outPlaneStride: Int
+
+    @inlinable
+    public init(count: Int, stride: Int, rows: Int = 1, rowStride: Int = 0, outRowStride: Int = 0,
+                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0) {
+        self.count = count; self.stride = stride
+        self.rows = rows; self.rowStride = rowStride; self.outRowStride = outRowStride
+        self.planes = planes; self.planeStride = planeStride; self.outPlaneStride = outPlaneStride
+    }
+}
+
+/// The kernels of one element type. Arguments (details in MaxRows.swift, AvgRows.swift):
+///   src       first real tap of the block's first window (channel 0 for channels-last)
+///   grid      real taps of every window of the block
+///   channels  channel count C (channels-last kernels only)
+///   shape     layout of the block's windows and outputs
+///   dst       the block's first output
+///   indices   argmax positions, laid out as dst, or nil (then never computed)
+///   position  plane position of the first window's first tap (row-major in its plane)
+///   divisor   the average of every window of the block divides by this (>= 1)
+public struct ElementKernels<T> {
+    public typealias MaxBlock = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+                                 _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
+                                 _ position: Int) -> Void
+    public typealias MaxBlockChannelsLast = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int,
+                                             _ shape: RunShape, _ dst: UnsafeMutablePointer<T>,
+                                             _ indices: UnsafeMutablePointer<Int64>?, _ position: Int) -> Void
+    public typealias AvgBlock = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ divisor: Double,
+                                 _ dst: UnsafeMutablePointer<T>) -> Void
+    public typealias AvgBlockChannelsLast = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int,
+                                             _ shape: RunShape, _ divisor: Double,
+                                             _ dst: UnsafeMutablePointer<T>) -> Void
+
+    /// Max kernels by NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring (fmax).
+    public var maxChannelsFirst: (MaxBlock, MaxBlock)
+    public var maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast)
+    public var avgChannelsFirst: AvgBlock
+    public var avgChannelsLast: AvgBlockChannelsLast
+
+    @inlinable
+    public init(maxChannelsFirst: (MaxBlock, MaxBlock), maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast),
+                avgChannelsFirst: @escaping AvgBlock, avgChannelsLast: @escaping AvgBlockChannelsLast) {
+        self.maxChannelsFirst = maxChannelsFirst
+        self.maxChannelsLast = maxChannelsLast
+        self.avgChannelsFirst = avgChannelsFirst
+        self.avgChannelsLast = avgChannelsLast
+    }
+}
+
+/// Every kernel of one instruction-set family.
+public struct KernelTable {
+    public var float: ElementKernels<Float>
+    public var double: ElementKernels<Double>
+
+    @inlinable
+    public init(float: ElementKernels<Float>, double: ElementKernels<Double>) {
+        self.float = float
+        self.double = double
+    }
+}
+
+// Tables hold only pointers to stateless functions: safe to share between threads.
+extension ElementKernels: @unchecked Sendable {}
+extension KernelTable: @unchecked Sendable {}

@@ -1,0 +1,503 @@
+// Max pooling kernels. Each computes a block of outputs whose windows share one
+// TapGrid (same real taps), laid out as a RunShape (planes x rows x count). Callers
+// (SwiftPool's Kernels layer) cut the output into such blocks: the interior, where
+// every tap is real, and the edges clipped by the padding.
+//
+// Bitwise contract with the reference: every output folds its taps in scan order
+// with the rule's step, starting from the first tap. That equals the reference's
+// start from -inf / NaN for a window with at least one real tap (PyTorch keeps the
+// initial -inf and the first tap's index when every tap is -inf).
+//
+// Arguments: see ElementKernels in SwiftPoolKernelABI. Row functions below take
+// one row of a block: `count` outputs (>= 1), windows `stride` positions apart,
+// outputs consecutive (channels-first) or C apart (channels-last), `position` the
+// plane position of the row's first tap.
+import SwiftPoolKernelABI
+
+enum MaxRows {
+    /// A channels-first block: rows of planes, or (one output per plane, global
+    /// pooling) four planes at a time.
+    @inline(never)
+    static func channelsFirstBlock<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        // One output per plane (global pooling): lanes are planes.
+        if shape.count == 1 && shape.rows == 1 && shape.planes >= T.lanes
+            && (indices == nil || position &+ grid.span <= T.maxVectorPosition) {
+            strided(src, grid, shape.planes, shape.planeStride, dst, shape.outPlaneStride, indices, position, 0,
+                    T.self, R.self)
+            return
+        }
+        // A column of edge outputs (one per row): lanes are rows.
+        let column = shape.count == 1 && shape.rows >= T.lanes
+            && (indices == nil || position &+ (shape.rows &- 1) &* shape.rowStride &+ grid.span <= T.maxVectorPosition)
+        // Rows shorter than a vector but at least half one go in pairs: half the
+        // lanes per row.
+        let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
+            && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
+            && (indices == nil || position &+ (shape.rows &- 1) &* shape.rowStride
+                &+ (shape.count &- 1) &* shape.stride &+ grid.span <= T.maxVectorPosition)
+        if pairs && !column {
+            pairBlock(src, grid, shape, dst, indices, position, T.self, R.self)
+            return
+        }
+        var p = 0
+        while p < shape.planes {
+            let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
+            var r = 0
+            if column {
+                strided(plane, grid, shape.rows, shape.rowStride, dst + out, shape.outRowStride,
+                        indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
+            } else {
+                while r < shape.rows {
+                    let output = out &+ r &* shape.outRowStride
+                    channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
+                                  indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                    r &+= 1
+                }
+            }
+            p &+= 1
+        }
+    }
+
+    /// A channels-last block: rows of images.
+    @inline(never)
+    static func channelsLastBlock<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        var p = 0
+        while p < shape.planes {
+            var r = 0
+            while r < shape.rows {
+                let input = (p &* shape.planeStride &+ r &* shape.rowStride) &* channels
+                let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride) &* channels
+                channelsLast(src + input, grid, channels, shape.count, shape.stride, dst + output,
+                             indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                r &+= 1
+            }
+            p &+= 1
+        }
+    }
+
+    /// Channels-first run: lanes are consecutive outputs of one row. Stride 1 and 2
+    /// use vector loads (stride 2 needs a window at least two columns wide, so
+    /// that its double-width loads end inside the last window); other strides and
+    /// runs shorter than a vector are scalar. A run length that is not a multiple of
+    /// the lane count ends with a vector that overlaps the previous one (the
+    /// overlapped outputs are written twice, with the same values), so nothing past
+    /// the run's last window is read.
+    ///
+    /// Without indices, lanes first take one max instruction per tap and check that
+    /// no tap is NaN; a vector that met a NaN is recomputed with the NaN rule.
+    @inline(__always)
+    static func channelsFirst<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        if count >= T.lanes
+            && (indices == nil || position &+ (count &- 1) &* stride &+ grid.span <= T.maxVectorPosition) {
+            if stride == 1 {
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride())
+                return
+            }
+            if stride == 2 && grid.countW >= 2 {
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride())
+                return
+            }
+        }
+        // Single outputs: the vector step on splatted taps (lane 0 used), branch-free.
+        var j = 0
+        if let indices, grid.span > T.maxVectorPosition {
+            while j < count {
+                let w = src + j &* stride
+                var m = w[0], best = 0
+                for off in TapOffsets(grid, skipFirst: true) where R.replaces(w[off], m) {
+                    m = w[off]
+                    best = off
+                }
+                dst[j] = m
+                indices[j] = Int64(position &+ j &* stride &+ best)
+                j &+= 1
+            }
+        } else if let indices {
+            while j < count {
+                let w = src + j &* stride
+                var m = T.splat(w[0]), index = T.positionSplat(0)
+                for off in TapOffsets(grid, skipFirst: true) {
+                    R.step(&m, &index, T.splat(w[off]), T.positionSplat(off), T.self)
+                }
+                dst[j] = T.firstLane(m)
+                indices[j] = Int64(position &+ j &* stride &+ T.firstLane(index))
+                j &+= 1
+            }
+        } else {
+            while j < count {
+                let w = src + j &* stride
+                var m = T.splat(w[0])
+                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.splat(w[off]), T.self) }
+                dst[j] = T.firstLane(m)
+                j &+= 1
+            }
+        }
+    }
+
+    /// `count` windows `step` input positions apart (edge column rows, or planes),
+    /// outputs `outStep` apart, lanes across them: element loads and inserts, used
+    /// where no row is long enough to vectorise along. The last vector overlaps.
+    /// Window l's argmax positions are offset by l*positionStep.
+    @inline(never)
+    static func strided<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int,
+        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _ positionStep: Int, _: T.Type, _: R.Type
+    ) {
+        let lanes = T.lanes
+        var k = 0
+        while k < count {
+            let k0 = Swift.min(k, count &- lanes)
+            let base = src + k0 &* step
+            var m = T.gather(base, step)
+            if let indices {
+                let first = T.positionRamp(position &+ k0 &* positionStep, positionStep)
+                var index = first
+                for off in TapOffsets(grid, skipFirst: true) {
+                    R.step(&m, &index, T.gather(base + off, step), T.add(first, T.positionSplat(off)), T.self)
+                }
+                T.scatter(m, dst + k0 &* outStep, outStep)
+                T.scatterPositions(index, indices + k0 &* outStep, outStep)
+            } else {
+                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                T.scatter(m, dst + k0 &* outStep, outStep)
+            }
+            k = k0 &+ lanes
+        }
+    }
+
+    /// Picks the row shape (2 or 3 adjacent taps, or any) of a vector run.
+    @inline(__always)
+    static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, TwoTapRow.self)
+        } else {
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, AnyTapRow.self)
+        }
+    }
+
+    /// `count` outputs (>= the loader's width) of one row or row pair; the last
+    /// vector overlaps the previous one when count is not a multiple of the width.
+    @inline(never)
+    static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        vectors(src, grid, count, dst, indices, position, T.self, R.self, loader, Shape.self)
+    }
+
+    /// The rows of a block two at a time (rows narrower than a vector): one call for
+    /// all its planes, so small planes pay no call per row pair.
+    @inline(__always)
+    static func pairBlock<T: VectorElement, R: VectorMaxRule>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        // A single row pairs with itself; the last pair of an odd row count overlaps
+        // the previous one (outputs written twice, with the same values).
+        let second = shape.rows >= 2 ? shape.rowStride : 0, secondOutput = shape.rows >= 2 ? shape.outRowStride : 0
+        if shape.stride == 1 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self,
+                     UnitStridePairs(second: second, secondOutput: secondOutput))
+        } else {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self,
+                     DoubleStridePairs(second: second, secondOutput: secondOutput))
+        }
+    }
+
+    @inline(__always)
+    static func pairRows<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, TwoTapRow.self)
+        } else {
+            pairRows(plane, grid, shape, dst, indices, position, T.self, R.self, loader, AnyTapRow.self)
+        }
+    }
+
+    @inline(never)
+    static func pairRows<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        for p in 0..<shape.planes {
+            var r = 0
+            while r < shape.rows {
+                let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2))
+                let output = p &* shape.outPlaneStride &+ r0 &* shape.outRowStride
+                vectors(plane + (p &* shape.planeStride &+ r0 &* shape.rowStride), grid, shape.count, dst + output,
+                        indices.map { $0 + output }, position &+ r0 &* shape.rowStride, T.self, R.self, loader,
+                        Shape.self)
+                r = r0 &+ 2
+            }
+        }
+    }
+
+    @inline(__always)
+    static func vectors<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        let width = S.width(T.self)
+        var j = 0
+        if let indices {
+            while j < count {
+                let j0 = Swift.min(j, count &- width)
+                let base = src + j0 &* S.stride
+                let first = loader.positions(position &+ j0 &* S.stride, T.self)
+                var m = loader.load(base, 0, T.self)
+                var index = first
+                Shape.maxIndexed(&m, &index, base, first, grid, first: true, T.self, R.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.maxIndexed(&m, &index, base + off, T.add(first, T.positionSplat(off)), grid,
+                                     first: false, T.self, R.self, loader)
+                }
+                loader.store(m, dst + j0)
+                loader.store(index, indices + j0, T.self)
+                j = j0 &+ width
+            }
+        } else {
+            // Two vectors at a time: their independent max chains overlap.
+            while j &+ 2 &* width <= count {
+                let base0 = src + j &* S.stride, base1 = base0 + width &* S.stride
+                var m0 = loader.load(base0, 0, T.self), m1 = loader.load(base1, 0, T.self)
+                var ok0 = T.allOrdered, ok1 = T.allOrdered
+                Shape.maxFast(&m0, &ok0, base0, grid, first: true, T.self, loader)
+                Shape.maxFast(&m1, &ok1, base1, grid, first: true, T.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.maxFast(&m0, &ok0, base0 + off, grid, first: false, T.self, loader)
+                    Shape.maxFast(&m1, &ok1, base1 + off, grid, first: false, T.self, loader)
+                }
+                if !T.all(T.and(ok0, ok1)) {
+                    Shape.maxExact(&m0, base0, grid, first: true, T.self, R.self, loader)
+                    Shape.maxExact(&m1, base1, grid, first: true, T.self, R.self, loader)
+                    for off in LaterRows(grid) {
+                        Shape.maxExact(&m0, base0 + off, grid, first: false, T.self, R.self, loader)
+                        Shape.maxExact(&m1, base1 + off, grid, first: false, T.self, R.self, loader)
+                    }
+                }
+                loader.store(m0, dst + j)
+                loader.store(m1, dst + (j &+ width))
+                j &+= 2 &* width
+            }
+            while j < count {
+                let j0 = Swift.min(j, count &- width)
+                let base = src + j0 &* S.stride
+                var m = loader.load(base, 0, T.self)
+                var ok = T.allOrdered
+                Shape.maxFast(&m, &ok, base, grid, first: true, T.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader)
+                }
+                if !T.all(ok) {
+                    Shape.maxExact(&m, base, grid, first: true, T.self, R.self, loader)
+                    for off in LaterRows(grid) {
+                        Shape.maxExact(&m, base + off, grid, first: false, T.self, R.self, loader)
+                    }
+                }
+                loader.store(m, dst + j0)
+                j = j0 &+ width
+            }
+        }
+    }
+
+    /// Channels-last run: lanes are channels. Blocks of four vectors keep four
+    /// running maxima in registers over all taps; a channel count that is not a
+    /// multiple of the lane count ends with an overlapping vector.
+    @inline(__always)
+    static func channelsLast<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        let lanes = T.lanes, C = channels
+        let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
+                                  stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
+        var j = 0
+        while j < count {
+            let w = src + j &* stride &* C
+            let out = dst + j &* C
+            let pos = position &+ j &* stride
+            if C >= lanes && (indices == nil || pos &+ grid.span <= T.maxVectorPosition) {
+                if let indices {
+                    let idx = indices + j &* C
+                    var c0 = 0
+                    while c0 &+ lanes <= C {
+                        channelBlockIndexed(w + c0, grid, elementGrid, out + c0, idx + c0, pos, T.self, R.self)
+                        c0 &+= lanes
+                    }
+                    if c0 < C {
+                        channelBlockIndexed(w + (C &- lanes), grid, elementGrid, out + (C &- lanes),
+                                            idx + (C &- lanes), pos, T.self, R.self)
+                    }
+                } else {
+                    var c0 = 0
+                    while c0 &+ 4 &* lanes <= C {
+                        channelBlock4(w + c0, elementGrid, out + c0, T.self, R.self)
+                        c0 &+= 4 &* lanes
+                    }
+                    while c0 &+ lanes <= C {
+                        channelBlock1(w + c0, elementGrid, out + c0, T.self, R.self)
+                        c0 &+= lanes
+                    }
+                    if c0 < C { channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), T.self, R.self) }
+                }
+            } else {
+                var c = 0
+                while c < C {
+                    let wc = w + c
+                    var m = wc[0], best = 0
+                    for (off, element) in TapPairs(grid, elementGrid, skipFirst: true) {
+                        let v = wc[element]
+                        let take = R.replaces(v, m)
+                        m = take ? v : m
+                        best = take ? off : best
+                    }
+                    out[c] = m
+                    indices?[j &* C &+ c] = Int64(pos &+ best)
+                    c &+= 1
+                }
+            }
+            j &+= 1
+        }
+    }
+
+    /// Four vectors of channels over all taps: max instructions plus a NaN check,
+    /// recomputed with the NaN rule if any tap was NaN.
+    @inline(__always)
+    static func channelBlock4<T: VectorElement, R: VectorMaxRule>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+    ) {
+        let l = T.lanes
+        var m0 = T.load(w), m1 = T.load(w + l), m2 = T.load(w + 2 &* l), m3 = T.load(w + 3 &* l)
+        var ok = T.and(T.ordered(m0, m1), T.ordered(m2, m3))
+        for off in TapOffsets(elementGrid, skipFirst: true) {
+            let t = w + off
+            let v0 = T.load(t), v1 = T.load(t + l), v2 = T.load(t + 2 &* l), v3 = T.load(t + 3 &* l)
+            m0 = T.maxNumber(m0, v0)
+            m1 = T.maxNumber(m1, v1)
+            m2 = T.maxNumber(m2, v2)
+            m3 = T.maxNumber(m3, v3)
+            ok = T.and(ok, T.and(T.ordered(v0, v1), T.ordered(v2, v3)))
+        }
+        if !T.all(ok) {
+            m0 = T.load(w); m1 = T.load(w + l); m2 = T.load(w + 2 &* l); m3 = T.load(w + 3 &* l)
+            for off in TapOffsets(elementGrid, skipFirst: true) {
+                let t = w + off
+                m0 = R.step(m0, T.load(t), T.self)
+                m1 = R.step(m1, T.load(t + l), T.self)
+                m2 = R.step(m2, T.load(t + 2 &* l), T.self)
+                m3 = R.step(m3, T.load(t + 3 &* l), T.self)
+            }
+        }
+        T.store(m0, out); T.store(m1, out + l); T.store(m2, out + 2 &* l); T.store(m3, out + 3 &* l)
+    }
+
+    @inline(__always)
+    static func channelBlock1<T: VectorElement, R: VectorMaxRule>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+    ) {
+        var m = T.load(w)
+        var ok = T.ordered(m, m)
+        for off in TapOffsets(elementGrid, skipFirst: true) {
+            let v = T.load(w + off)
+            m = T.maxNumber(m, v)
+            ok = T.and(ok, T.ordered(v, v))
+        }
+        if !T.all(ok) {
+            m = T.load(w)
+            for off in TapOffsets(elementGrid, skipFirst: true) { m = R.step(m, T.load(w + off), T.self) }
+        }
+        T.store(m, out)
+    }
+
+    @inline(__always)
+    static func channelBlockIndexed<T: VectorElement, R: VectorMaxRule>(
+        _ w: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>,
+        _ idx: UnsafeMutablePointer<Int64>, _ pos: Int, _: T.Type, _: R.Type
+    ) {
+        var m = T.load(w)
+        var index = T.positionSplat(pos)
+        for (off, element) in TapPairs(grid, elementGrid, skipFirst: true) {
+            R.step(&m, &index, T.load(w + element), T.positionSplat(pos &+ off), T.self)
+        }
+        T.store(m, out)
+        T.storePositions(index, idx)
+    }
+}
+
+/// Offsets of a grid's taps in scan order (D, H, W), in the grid's own units;
+/// `skipFirst` leaves out tap (0, 0, 0). A struct iterator rather than a closure,
+/// so that hot loops compile to plain nested loops.
+struct TapOffsets: Sequence, IteratorProtocol {
+    let grid: TapGrid
+    var a = 0, b = 0, c: Int, row = 0
+
+    @inline(__always)
+    init(_ grid: TapGrid, skipFirst: Bool) {
+        self.grid = grid
+        c = skipFirst ? 1 : 0
+    }
+
+    @inline(__always)
+    mutating func next() -> Int? {
+        if c == grid.countW {
+            c = 0
+            b &+= 1
+            if b == grid.countH {
+                b = 0
+                a &+= 1
+            }
+            row = a &* grid.stepD &+ b &* grid.stepH
+        }
+        guard a < grid.countD else { return nil }
+        defer { c &+= 1 }
+        return row &+ c &* grid.stepW
+    }
+}
+
+/// As TapOffsets, with a second grid of equal counts walked along (plane positions
+/// and element offsets of channels-last tensors): (position, element) pairs.
+struct TapPairs: Sequence, IteratorProtocol {
+    var positions: TapOffsets
+    var elements: TapOffsets
+
+    @inline(__always)
+    init(_ grid: TapGrid, _ elementGrid: TapGrid, skipFirst: Bool) {
+        positions = TapOffsets(grid, skipFirst: skipFirst)
+        elements = TapOffsets(elementGrid, skipFirst: skipFirst)
+    }
+
+    @inline(__always)
+    mutating func next() -> (Int, Int)? {
+        guard let p = positions.next(), let e = elements.next() else { return nil }
+        return (p, e)
+    }
+}

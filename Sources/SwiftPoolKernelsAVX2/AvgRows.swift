@@ -1,0 +1,1 @@
+../SwiftPoolKernels/AvgRows.swift

@@ -1,0 +1,477 @@
+// The optimized kernels' special paths against the reference, bit for bit: vector
+// runs (stride 1 and 2, 2- and 3-tap rows, overlapping last vectors), channel
+// blocks of every width, the one-output-per-plane path, NaN fallbacks, indices;
+// then thread counts, concurrent callers and the ISA switch.
+import CSwiftPool
+import Foundation
+import Synchronization
+import XCTest
+@testable import SwiftPool
+
+/// Index of the first element whose bits differ (NaN payloads count), or nil.
+func firstBitMismatch<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], anyNaN: Bool = false) -> Int? {
+    guard a.count == b.count else { return min(a.count, b.count) }
+    for i in a.indices {
+        if anyNaN && a[i].isNaN && b[i].isNaN { continue }
+        if bits([a[i]]) != bits([b[i]]) { return i }
+    }
+    return nil
+}
+
+final class FastPathTests: XCTestCase {
+    /// A problem shaped to reach the vector paths: rows of 8 to 40 outputs, channel
+    /// counts around 8 and 32, 2x2 / 3x3 windows most of the time.
+    func vectorFriendlyDesc(_ rng: inout SeededRNG, average: Bool, dtype: swiftpool_dtype) -> swiftpool_pool_desc {
+        while true {
+            let rank = [1, 2, 2, 2, 3].randomElement(using: &rng)!
+            let layout = Bool.random(using: &rng) ? SWIFTPOOL_LAYOUT_NCHW : SWIFTPOOL_LAYOUT_NHWC
+            var input: [Int] = [], kernel: [Int] = [], stride: [Int] = [], padding: [Int] = [], dilation: [Int] = []
+            for axis in 0..<rank {
+                let last = axis == rank - 1
+                let size = last ? Int.random(in: 8...44, using: &rng) : Int.random(in: 1...(rank == 3 ? 5 : 9), using: &rng)
+                input.append(size)
+                let k = [1, 2, 2, 3, 3, 3, 4, 5].randomElement(using: &rng)!
+                kernel.append(Swift.min(k, size + 1))
+                stride.append([1, 1, 2, 2, 2, 3].randomElement(using: &rng)!)
+                padding.append(Int.random(in: 0...(kernel.last! / 2), using: &rng))
+                dilation.append(Int.random(in: 0..<5, using: &rng) == 0 ? 2 : 1)
+            }
+            let channels = layout == SWIFTPOOL_LAYOUT_NHWC
+                ? [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 65].randomElement(using: &rng)!
+                : Int.random(in: 1...3, using: &rng)
+            let desc = makeDesc(rank: rank, layout: layout, batch: Int.random(in: 1...2, using: &rng), channels: channels,
+                                input: input, kernel: kernel, stride: stride, padding: padding, dilation: dilation,
+                                ceilMode: Bool.random(using: &rng), countIncludePad: Bool.random(using: &rng),
+                                divisorOverride: average && Int.random(in: 0..<5, using: &rng) == 0 ? 3 : 0,
+                                flags: average ? 0 : UInt32(Int.random(in: 0..<2, using: &rng)), dtype: dtype)
+            var elements: Int64 = 0
+            if swiftpool_pool_output_shape([desc], nil, &elements) == statusOK { return desc }
+        }
+    }
+
+    static func runMax<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T], withIndices: Bool) -> ([T], [Int64]) {
+        var d = desc
+        var elements: Int64 = 0
+        XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK)
+        var out = [T](repeating: 12345, count: Int(elements))
+        var idx = [Int64](repeating: -7, count: Int(elements))
+        let rc = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                idx.withUnsafeMutableBufferPointer { ip in
+                    swiftpool_max_pool_forward(&d, src.baseAddress, Int64(input.count), dst.baseAddress, elements,
+                                               withIndices ? ip.baseAddress : nil, withIndices ? elements : 0)
+                }
+            }
+        }
+        XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()))
+        return (out, idx)
+    }
+
+    static func runAvg<T: BinaryFloatingPoint>(_ desc: swiftpool_pool_desc, _ input: [T]) -> [T] {
+        var d = desc
+        var elements: Int64 = 0
+        XCTAssertEqual(swiftpool_pool_output_shape(&d, nil, &elements), statusOK)
+        var out = [T](repeating: 12345, count: Int(elements))
+        let rc = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                swiftpool_avg_pool_forward(&d, src.baseAddress, Int64(input.count), dst.baseAddress, elements)
+            }
+        }
+        XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()))
+        return out
+    }
+
+    /// Inputs: NaN-free (the max fast path), with rare NaNs (its exact fallback), or
+    /// with wide exponents (average: Double sums that round, so order matters).
+    func inputs<T: BinaryFloatingPoint>(_ count: Int, _ rng: inout SeededRNG, kind: Int, as: T.Type) -> [T] {
+        switch kind {
+        case 0: return randomValues(count, &rng, special: false, as: T.self)
+        case 1: return randomValues(count, &rng, special: true, as: T.self)
+        default:
+            // Small values with full significands, and huge values (2^60 scale) that
+            // cancel each other: whether the small ones are added before or after a
+            // huge pair cancels changes the result, even after rounding to Float, so
+            // any change of summation order shows.
+            return (0..<count).map { _ in
+                if Int.random(in: 0..<4, using: &rng) == 0 {
+                    let huge = T(sign: .plus, exponent: 60, significand: 1) * (1 + T(Int.random(in: 0..<4, using: &rng)) / 8)
+                    return Bool.random(using: &rng) ? huge : -huge
+                }
+                return T(Int.random(in: -(1 << 23)...(1 << 23), using: &rng)) / T(1 << 13)
+            }
+        }
+    }
+
+    func checkMax<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = vectorFriendlyDesc(&rng, average: false, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = inputs(g.inputElements, &rng, kind: trial % 3 == 2 ? 1 : 0, as: T.self)
+            let want = ReferencePool.maxPool(g, input)
+            let (values, indices) = Self.runMax(desc, input, withIndices: true)
+            let (valuesOnly, _) = Self.runMax(desc, input, withIndices: false)
+            let context = "seed \(seed) trial \(trial): \(describe(desc))"
+            let bad = firstBitMismatch(values, want.values) ?? firstBitMismatch(valuesOnly, want.values)
+                ?? indices.indices.first { indices[$0] != want.indices[$0] }
+            if let bad {
+                XCTFail("element \(bad): got \(values[bad]) (values only \(valuesOnly[bad])) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
+                return
+            }
+        }
+    }
+
+    /// Average pooling is compared bit for bit: the kernels sum in Double in scan
+    /// order exactly as the reference does (inputs with wide exponents make any
+    /// other order visible). Only NaN payloads may differ: which NaN operand an
+    /// addition returns is not specified (IEEE 754), and compilers commute additions.
+    func checkAvg<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = vectorFriendlyDesc(&rng, average: true, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .average)
+            let input = inputs(g.inputElements, &rng, kind: trial % 3, as: T.self)
+            let want = ReferencePool.avgPool(g, input)
+            let got = Self.runAvg(desc, input)
+            if let bad = firstBitMismatch(got, want, anyNaN: true) {
+                XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); seed \(seed) trial \(trial): \(describe(desc))")
+                return
+            }
+        }
+    }
+
+    func testMaxVectorPathsFloat() throws {
+        try checkMax(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0xFA57_0001), trials: 180)
+    }
+
+    func testMaxVectorPathsDouble() throws {
+        try checkMax(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xFA57_0002), trials: 90)
+    }
+
+    func testAvgVectorPathsFloat() throws {
+        try checkAvg(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0xFA57_0003), trials: 180)
+    }
+
+    func testAvgVectorPathsDouble() throws {
+        try checkAvg(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xFA57_0004), trials: 90)
+    }
+
+    /// The 3x3 stride-1 average paths that share widened inputs between windows
+    /// (channels-first: widened rows; channels-last: groups of four outputs), on
+    /// inputs whose Double sums round: any change of summation order shows.
+    func testAvgSharedWideningKeepsSumOrder() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000B))
+        for trial in 0..<60 {
+            let layout = trial % 2 == 0 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW
+            let desc = makeDesc(rank: 2, layout: layout, batch: 1,
+                                channels: layout == SWIFTPOOL_LAYOUT_NHWC ? Int.random(in: 8...40, using: &rng) : 2,
+                                input: [Int.random(in: 3...7, using: &rng), Int.random(in: 4...30, using: &rng)],
+                                kernel: [3, 3], stride: [1, 1], padding: [1, Int.random(in: 0...1, using: &rng)],
+                                countIncludePad: Bool.random(using: &rng))
+            let g = try PoolGeometry(desc, op: .average)
+            let input = inputs(g.inputElements, &rng, kind: 2, as: Float.self)
+            let got = Self.runAvg(desc, input), want = ReferencePool.avgPool(g, input)
+            if let bad = firstBitMismatch(got, want) {
+                XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); trial \(trial): \(describe(desc))")
+                return
+            }
+        }
+    }
+
+    /// Channels-last large windows (global pooling): channel blocks of four vectors,
+    /// single vectors and an overlapping last vector, wide channel counts.
+    func testAvgChannelsLastLargeWindows() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000C))
+        for (trial, channels) in [32, 33, 40, 64, 263, 300].enumerated() {
+            let double = trial % 3 == 2
+            let h = Int.random(in: 4...7, using: &rng), w = Int.random(in: 4...7, using: &rng)
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 2, channels: channels, input: [h, w],
+                                kernel: [h, trial % 2 == 0 ? w : 4], stride: [1, 1],
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try PoolGeometry(desc, op: .average)
+            if double {
+                let input = inputs(g.inputElements, &rng, kind: 2, as: Double.self)
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input)), describe(desc))
+            } else {
+                let input = inputs(g.inputElements, &rng, kind: 2, as: Float.self)
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input)), describe(desc))
+            }
+        }
+    }
+
+    /// The random-problem tests of KernelTests allow average pooling 2 ulp; on the
+    /// same generator, the kernels are in fact bitwise equal to the reference.
+    func testAvgBitwiseOnGeneralProblems() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0005))
+        for trial in 0..<300 {
+            let desc = randomDesc(&rng, average: true)
+            let g = try PoolGeometry(desc, op: .average)
+            let input: [Float] = inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self)
+            let got = Self.runAvg(desc, input)
+            let want = ReferencePool.avgPool(g, input)
+            if let bad = firstBitMismatch(got, want, anyNaN: true) {
+                XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); trial \(trial): \(describe(desc))")
+                return
+            }
+        }
+    }
+
+    /// Rows shorter than a vector but at least half one are computed two rows per
+    /// vector (odd row counts overlap, a single row pairs with itself).
+    func testShortRowsInPairs() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0009))
+        for trial in 0..<160 {
+            let double = trial % 4 == 3
+            let lanes = double ? 4 : 8
+            let stride = [1, 2, 2].randomElement(using: &rng)!
+            let kernel = [2, 3, 3, 4].randomElement(using: &rng)!
+            let padding = Int.random(in: 0...(kernel / 2), using: &rng)
+            // Interior count in [lanes/2, lanes): W = (count-1)*stride + kernel (+ padding on both sides).
+            let count = Int.random(in: (lanes / 2)..<lanes, using: &rng)
+            let w = (count - 1) * stride + kernel - 2 * padding + Int.random(in: 0...1, using: &rng)
+            guard w >= 1 else { continue }
+            let h = Int.random(in: 1...7, using: &rng)
+            let desc = makeDesc(rank: 2, batch: Int.random(in: 1...2, using: &rng), channels: Int.random(in: 1...5, using: &rng),
+                                input: [h, w], kernel: [Swift.min(kernel, h + 2 * padding), kernel], stride: [stride, stride],
+                                padding: [Swift.min(padding, Swift.min(kernel, h + 2 * padding) / 2), padding],
+                                ceilMode: Bool.random(using: &rng), flags: UInt32(trial % 2),
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            var elements: Int64 = 0
+            guard swiftpool_pool_output_shape([desc], nil, &elements) == statusOK else { continue }
+            if double {
+                try checkOne(desc, Double.self, &rng, kind: trial % 3)
+            } else {
+                try checkOne(desc, Float.self, &rng, kind: trial % 3)
+            }
+        }
+    }
+
+    /// One problem, max (values, values only, indices) and average, against the reference.
+    func checkOne<T: BinaryFloatingPoint & PoolElement>(_ desc: swiftpool_pool_desc, _: T.Type, _ rng: inout SeededRNG,
+                                                        kind: Int) throws {
+        let g = try PoolGeometry(desc, op: .max)
+        let input = inputs(g.inputElements, &rng, kind: kind, as: T.self)
+        let want = ReferencePool.maxPool(g, input)
+        let (values, indices) = Self.runMax(desc, input, withIndices: true)
+        let (valuesOnly, _) = Self.runMax(desc, input, withIndices: false)
+        XCTAssertNil(firstBitMismatch(values, want.values), describe(desc))
+        XCTAssertNil(firstBitMismatch(valuesOnly, want.values), describe(desc))
+        XCTAssertEqual(indices, want.indices, describe(desc))
+        var avgDesc = desc
+        avgDesc.flags = 0
+        let ga = try PoolGeometry(avgDesc, op: .average)
+        XCTAssertNil(firstBitMismatch(Self.runAvg(avgDesc, input), ReferencePool.avgPool(ga, input), anyNaN: true),
+                     describe(avgDesc))
+    }
+
+    /// Global pooling (one output per plane) goes through the plane kernels.
+    func testOneOutputPerPlane() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0006))
+        for trial in 0..<40 {
+            let h = Int.random(in: 1...9, using: &rng), w = Int.random(in: 1...9, using: &rng)
+            let layout = trial % 4 == 3 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW
+            let desc = makeDesc(rank: 2, layout: layout, batch: Int.random(in: 1...3, using: &rng),
+                                channels: Int.random(in: 1...11, using: &rng), input: [h, w], kernel: [h, w],
+                                flags: UInt32(trial % 2))
+            let g = try PoolGeometry(desc, op: .max)
+            let input: [Float] = inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self)
+            let want = ReferencePool.maxPool(g, input)
+            let (values, indices) = Self.runMax(desc, input, withIndices: true)
+            XCTAssertNil(firstBitMismatch(values, want.values), describe(desc))
+            XCTAssertEqual(indices, want.indices, describe(desc))
+            var avgDesc = desc
+            avgDesc.flags = 0
+            let ga = try PoolGeometry(avgDesc, op: .average)
+            XCTAssertNil(firstBitMismatch(Self.runAvg(avgDesc, input), ReferencePool.avgPool(ga, input), anyNaN: true),
+                         describe(desc))
+        }
+    }
+
+    /// Rows long enough to vectorise, with NaN and -0/+0 ties placed in every lane
+    /// position of a vector: the fast path must hand these to the exact rule.
+    func testNaNAndSignedZeroInEveryLane() throws {
+        for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
+            for stride in [1, 2] {
+                for flags: UInt32 in [0, 1] {
+                    let desc = makeDesc(rank: 2, layout: layout, channels: layout == SWIFTPOOL_LAYOUT_NHWC ? 40 : 1,
+                                        input: [3, 37], kernel: [3, 3], stride: [1, stride], padding: [1, 1], flags: flags)
+                    let g = try PoolGeometry(desc, op: .max)
+                    // Phase p puts NaNs (distinct payloads) at positions = p mod 11 (prime to
+                    // the lane counts): every lane gets its turn; windows see 0-2 NaNs.
+                    for phase in 0..<11 {
+                        var input = [Float](repeating: -0.0, count: g.inputElements)
+                        for i in input.indices where i % 7 == stride { input[i] = 0.0 }
+                        for i in input.indices where i % 11 == phase {
+                            input[i] = Float(nan: UInt32(i % 4000 + 1), signaling: false)
+                        }
+                        let want = ReferencePool.maxPool(g, input)
+                        let (values, indices) = Self.runMax(desc, input, withIndices: true)
+                        let (valuesOnly, _) = Self.runMax(desc, input, withIndices: false)
+                        XCTAssertNil(firstBitMismatch(values, want.values), "phase \(phase): \(describe(desc))")
+                        XCTAssertNil(firstBitMismatch(valuesOnly, want.values), "phase \(phase): \(describe(desc))")
+                        XCTAssertEqual(indices, want.indices, "phase \(phase): \(describe(desc))")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Buffer bounds
+
+    /// `count` elements placed so that the page after the last one and the page
+    /// before the first one are inaccessible: reading or writing outside the
+    /// tensor crashes the test instead of passing unnoticed.
+    final class GuardedBuffer<T> {
+        let base: UnsafeMutableRawPointer
+        let mapped: Int
+        let pointer: UnsafeMutablePointer<T>
+
+        init(_ values: [T]) {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let bytes = values.count * MemoryLayout<T>.stride
+            let dataPages = (bytes + page - 1) / page
+            mapped = (dataPages + 2) * page
+            base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+            mprotect(base, page, PROT_NONE)
+            mprotect(base + (dataPages + 1) * page, page, PROT_NONE)
+            pointer = (base + (dataPages + 1) * page - bytes).bindMemory(to: T.self, capacity: values.count)
+            values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+        }
+
+        deinit { munmap(base, mapped) }
+    }
+
+    /// Every kernel path on tensors that end (and start) at a guard page.
+    func testNoAccessOutsideBuffers() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_000A))
+        for trial in 0..<200 {
+            let average = trial % 3 == 2
+            var desc = trial % 2 == 0 ? vectorFriendlyDesc(&rng, average: average, dtype: SWIFTPOOL_DTYPE_FLOAT32)
+                                      : randomDesc(&rng, average: average)
+            if average { desc.flags = 0 }
+            let g = try PoolGeometry(desc, op: average ? .average : .max)
+            guard g.inputElements > 0 else { continue }
+            let input = GuardedBuffer(inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self))
+            let output = GuardedBuffer([Float](repeating: 0, count: g.outputElements))
+            let indices = GuardedBuffer([Int64](repeating: 0, count: g.outputElements))
+            let n = Int64(g.inputElements), m = Int64(g.outputElements)
+            let rc = average
+                ? swiftpool_avg_pool_forward(&desc, input.pointer, n, output.pointer, m)
+                : swiftpool_max_pool_forward(&desc, input.pointer, n, output.pointer, m,
+                                             trial % 4 == 1 ? nil : indices.pointer, trial % 4 == 1 ? 0 : m)
+            XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()))
+        }
+    }
+
+    // MARK: - Threads
+
+    /// Problems large enough to be split into chunks.
+    func parallelDescs() -> [(swiftpool_pool_desc, Bool)] {
+        [
+            (makeDesc(rank: 2, batch: 2, channels: 16, input: [64, 64], kernel: [3, 3], stride: [2, 2], padding: [1, 1]), false),
+            (makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 2, channels: 24, input: [40, 40], kernel: [3, 3],
+                      stride: [2, 2], padding: [1, 1], ceilMode: true), false),
+            (makeDesc(rank: 2, batch: 2, channels: 32, input: [30, 30], kernel: [3, 3], stride: [1, 1], padding: [1, 1],
+                      countIncludePad: false), true),
+            (makeDesc(rank: 2, batch: 8, channels: 512, input: [7, 7], kernel: [7, 7]), true),
+            (makeDesc(rank: 1, batch: 4, channels: 64, input: [1024], kernel: [3], stride: [2], padding: [1]), false),
+            (makeDesc(rank: 3, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 1, channels: 16, input: [8, 20, 20], kernel: [3, 3, 3],
+                      stride: [2, 2, 2], padding: [1, 1, 1]), true),
+        ]
+    }
+
+    func testEveryThreadCountGivesIdenticalResults() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0xFA57_0007))
+        for (desc, average) in parallelDescs() {
+            let g = try PoolGeometry(desc, op: average ? .average : .max)
+            let planner = BlockPlanner(g, channels: g.layout == SWIFTPOOL_LAYOUT_NHWC ? g.channels : 1, elementSize: 4)
+            XCTAssertGreaterThan(Parallel.chunkCount(units: planner.units, unitWork: planner.unitWork, threads: 4), 1,
+                                 "problem too small to be split: \(describe(desc))")
+            let input: [Float] = inputs(g.inputElements, &rng, kind: 1, as: Float.self)
+            XCTAssertEqual(swiftpool_set_num_threads(1), statusOK)
+            let single = average ? (Self.runAvg(desc, input), []) : Self.runMax(desc, input, withIndices: true)
+            for threads: Int32 in [2, 3, 4, 7, 16] {
+                XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                let multi = average ? (Self.runAvg(desc, input), []) : Self.runMax(desc, input, withIndices: true)
+                XCTAssertNil(firstBitMismatch(multi.0, single.0), "threads \(threads): \(describe(desc))")
+                XCTAssertEqual(multi.1, single.1, "threads \(threads): \(describe(desc))")
+            }
+        }
+    }
+
+    /// Several host threads, each with its own thread count, share the worker pool.
+    func testConcurrentCallersShareWorkers() throws {
+        let (desc, _) = parallelDescs()[0]
+        let g = try PoolGeometry(desc, op: .max)
+        var rng = SeededRNG(seed: testSeed(0xFA57_0008))
+        let input: [Float] = inputs(g.inputElements, &rng, kind: 1, as: Float.self)
+        let want = ReferencePool.maxPool(g, input)
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            swiftpool_set_num_threads(Int32(i % 3 + 1))
+            for _ in 0..<5 {
+                let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
+                if bits(values) != bits(want.values) || indices != want.indices { failures.withLock { $0 += 1 } }
+            }
+            swiftpool_set_num_threads(0)
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+    }
+
+    /// A forked child (no worker threads there) still runs multi-threaded calls.
+    func testParallelCallsAfterFork() throws {
+        defer { swiftpool_set_num_threads(0) }
+        let (desc, _) = parallelDescs()[0]
+        let g = try PoolGeometry(desc, op: .max)
+        var rng = SeededRNG(seed: testSeed(0xFA57_000D))
+        let input: [Float] = inputs(g.inputElements, &rng, kind: 0, as: Float.self)
+        swiftpool_set_num_threads(2)
+        let (want, _) = Self.runMax(desc, input, withIndices: false)
+        let pid = fork()
+        if pid == 0 {
+            swiftpool_set_num_threads(2)
+            let (got, _) = Self.runMax(desc, input, withIndices: false)
+            _exit(bits(got) == bits(want) ? 0 : 1)
+        }
+        XCTAssertGreaterThan(pid, 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        XCTAssertEqual(status, 0, "child exit status")
+    }
+
+    // MARK: - ISA and geometry helpers
+
+    func testISASelection() {
+        let name = String(cString: swiftpool_isa())
+        XCTAssertTrue(["avx2", "baseline"].contains(name))
+        if ProcessInfo.processInfo.environment["SWIFTPOOL_MAX_ISA"] == "baseline" {
+            XCTAssertEqual(name, "baseline")
+        } else {
+            XCTAssertEqual(name == "avx2", ISA.detected == .avx2)
+        }
+    }
+
+    /// AxisGeometry.window's division-free dilation-1 branch against the general formulas.
+    func testUndilatedWindowsMatchGeneralFormula() {
+        for input in 1...9 { for kernel in 1...5 { for stride in 1...3 { for padding in 0...2 { for paddingEnd in 0...2 {
+            let axis = AxisGeometry(inputSize: input, outputSize: 12, kernel: kernel, stride: stride, padding: padding,
+                                    paddingEnd: paddingEnd, dilation: 1)
+            for o in 0..<12 {
+                let w = axis.window(o)
+                let start = o * stride - padding
+                let taps = (0..<kernel).map { start + $0 }
+                let real = taps.filter { (0..<input).contains($0) }
+                XCTAssertEqual(w.start, start)
+                XCTAssertEqual(w.validCount, real.count)
+                if let first = real.first { XCTAssertEqual(w.firstTap, first) }
+                XCTAssertEqual(w.paddedCount, taps.filter { $0 >= -padding && $0 < input + paddingEnd }.count)
+            }
+            let interior = axis.interiorOutputs
+            for o in 0..<12 {
+                let start = o * stride - padding
+                XCTAssertEqual(interior.contains(o), start >= 0 && start + kernel - 1 < input)
+            }
+        }}}}}
+    }
+}
