@@ -179,7 +179,7 @@ $(TSAN_DIR)/bin/test_%: Tests/hardening/test_%.c $(HARDEN_DEPS) $(TSAN_LIB)
 	$(CLANG) -std=c99 -g -O1 $(WARN) -fsanitize=thread -pthread -Iinclude -ITests/hardening $< -o $@ -L$(TSAN_DIR)/lib -lswiftpool -L$(SWIFT_RT) -ldispatch -lBlocksRuntime $(SAN_LINK)
 
 test-hardening: $(addprefix $(BINDIR)/,$(HARDEN_TESTS))
-	$(BINDIR)/test_guard_pages
+	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_guard_pages &&) true
 	$(BINDIR)/test_concurrency
 	$(BINDIR)/test_fork
 	$(BINDIR)/test_limits
@@ -202,13 +202,15 @@ test-asan: $(addprefix $(ASAN_DIR)/bin/,test_capi_c test_capi_cpp swiftpool_demo
 fuzz-smoke: $(ASAN_DIR)/bin/fuzz_capi
 	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
 	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
+	SWIFTPOOL_MAX_ISA=baseline $(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
 	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
 	    smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written' ; exit $${PIPESTATUS[0]}
 
+# FUZZ_ISA=baseline fuzzes the portable kernels (the default: the best family here).
 fuzz: $(ASAN_DIR)/bin/fuzz_capi
 	@mkdir -p $(FUZZ_WORK)
-	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
-	    corpus $(abspath $(FUZZ_CORPUS))
+	cd $(BUILD)/fuzz && $(call isa_env,$(or $(FUZZ_ISA),default)) $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi \
+	    $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) corpus $(abspath $(FUZZ_CORPUS))
 	@echo "fuzz: new inputs in $(FUZZ_WORK); to keep the interesting ones:"
 	@echo "  $(ASAN_DIR)/bin/fuzz_capi -merge=1 $(FUZZ_CORPUS) $(FUZZ_WORK)"
 
