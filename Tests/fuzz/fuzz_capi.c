@@ -10,12 +10,19 @@
  * harness cannot allocate are only declared when the tensor itself is small,
  * and then the block is exactly the tensor.
  *
- * Oracles (Tests/hardening/ref_pool.h, written from the header, not the library):
+ * Entry points: max/avg pooling and their output shape, descriptor init, status
+ * strings, thread settings, version and ISA queries, LP, adaptive max/avg and
+ * spatial pyramid pooling (+output length), max unpooling (+output shape),
+ * fractional and ROI max pooling.
+ *
+ * Oracles (Tests/hardening/ref_pool.h and ref_ops.h, written from the header,
+ * not the library; see docs/reliability.md):
  *  - the status must be one the header allows for this call;
  *  - on failure: a message naming the function, and every output byte untouched;
- *  - on success: empty message, output and indices bit-equal to the reference
- *    (NaN payloads included for max; any NaN for a NaN average), the bytes past
- *    the tensor in a longer buffer untouched, the input unchanged.
+ *  - on success: empty message, outputs and indices bit-equal to the model (NaN
+ *    payloads included for max-type results; averages whose summation order is
+ *    unspecified and LP's pow() within a bound), the bytes past the tensor in a
+ *    longer buffer untouched, every input unchanged.
  * A mismatch prints the decoded call and aborts (libFuzzer saves the input).
  *
  * Build: see `make fuzz` (clang -fsanitize=fuzzer,address,undefined). Without
