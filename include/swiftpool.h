@@ -600,7 +600,8 @@ SWIFTPOOL_API int32_t swiftpool_max_unpool_output_shape(const swiftpool_pool_des
  * message names n, c, axis and value; samples_len != 0 with NULL samples;
  * overlapping buffers), INVALID_SHAPE (output_size + kernel_size - 1 > input_size),
  * OVERFLOW, BUFFER_TOO_SMALL (samples_len, input_len, output_len, indices_len),
- * UNSUPPORTED (dtype, layout, rank not 2 or 3, struct_size, flags).
+ * UNSUPPORTED (dtype, layout, rank not 2 or 3, struct_size, flags),
+ * OUT_OF_MEMORY (scratch for the window starts: the sum of output_size, in int64s).
  */
 SWIFTPOOL_API int32_t swiftpool_fractional_max_pool_forward(const swiftpool_pool_desc *desc,
                                                             const int64_t *output_size,

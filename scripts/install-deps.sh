@@ -19,8 +19,8 @@ fi
 
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "Running pip as the 'root'" || true; }
 
-# Python: numpy (binding), pytest (tests), Pillow (Python example reads the photo).
-"$PY" -c "import numpy, pytest, PIL" 2>/dev/null || pip_install numpy pytest pillow
+# Python: numpy (binding), pytest and hypothesis (tests), Pillow (the Python example reads the photo).
+"$PY" -c "import numpy, pytest, PIL, hypothesis" 2>/dev/null || pip_install numpy pytest pillow hypothesis
 
 # Comparison frameworks for the tests. torch: the CPU wheel on disk when the machine
 # has one (PyPI's default torch is the multi-GB CUDA build); else the tests skip torch.

@@ -27,3 +27,28 @@ def pytest_report_header(config):
     return "swiftpool %s from %s, library %s at %s" % (
         swiftpool.__version__, os.path.dirname(swiftpool.__file__), swiftpool.version(),
         swiftpool.library_path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the ONNX conformance tally (Tests/python/test_onnx_conformance.py)."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in counts:
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if "test_onnx_conformance.py::test_onnx_" in nodeid and report.when in ("call", "setup"):
+                if outcome != "passed" or report.when == "call":
+                    counts[outcome] += 1
+    total = sum(counts.values())
+    if total:
+        terminalreporter.write_line(
+            "ONNX conformance (onnx %s backend node cases + pytorch-converted pooling models): "
+            "%d of %d passed, %d failed, %d skipped"
+            % (_onnx_version(), counts["passed"], total, counts["failed"], counts["skipped"]))
+
+
+def _onnx_version():
+    try:
+        import onnx
+        return onnx.__version__
+    except ImportError:
+        return "?"

@@ -175,6 +175,9 @@ public func swiftpool_spatial_pyramid_pool_forward(_ desc: UnsafePointer<swiftpo
             let shape = try PoolTensorFields(d, name: PyramidGeometry.name, allowedFlags: UInt32.max, ranks: 2...2)
             _ = try checkBuffer(input, input_len, needed: shape.inputElements, alignment: shape.elementSize,
                                 "input", "input_len", function)
+            guard Int(bitPattern: sizes) % MemoryLayout<Int64>.alignment == 0 else {
+                throw .invalid("\(function): sizes (\(sizes)) is not aligned to \(MemoryLayout<Int64>.alignment) bytes")
+            }
             guard sizes_len >= 0 else { throw .invalid("\(function): sizes_len is \(sizes_len), must be >= 0") }
             let needed = 2 * shape.batch   // batch <= input elements: no overflow
             guard sizes_len >= needed else {

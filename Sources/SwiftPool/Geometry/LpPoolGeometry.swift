@@ -56,6 +56,13 @@ struct LpPoolGeometry {
                 guard dilation[i] == 1 else { throw .invalid("\(axis): dilation is \(dilation[i]), must be 1: \(hint)") }
             }
             kind = normType == .infinity ? .torchMaxAbs : normType == -.infinity ? .torchMinAbs : .torchSum
+            // kernelCount scales every window: a product past Int would wrap.
+            let (dh, o1) = pool.axes.0.kernel.multipliedReportingOverflow(by: pool.axes.1.kernel)
+            let (_, o2) = dh.multipliedReportingOverflow(by: pool.axes.2.kernel)
+            guard !(o1 || o2) else {
+                let kernels = [pool.axes.0.kernel, pool.axes.1.kernel, pool.axes.2.kernel].suffix(rank)
+                throw .overflow("\(name): prod(kernel_size \(Array(kernels))), PyTorch's window scale, overflows int64")
+            }
         }
         self.pool = pool
         self.normType = normType

@@ -147,10 +147,14 @@ struct PoolGeometry {
     /// padding is dropped. Arguments are range-checked and small enough not to overflow.
     static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, paddingEnd: Int, dilation: Int,
                            ceilMode: Bool) -> Int {
+        // Left to right, every partial sum fits: the caller checked input + padding +
+        // paddingEnd + stride and dilation * (kernel - 1).
         let numerator = input + padding + paddingEnd - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
-        // Floor division (numerator may be negative).
-        var out = (numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride)) + 1
-        if ceilMode && (out - 1) * stride >= input + padding {
+        // Floor division (numerator may be negative) with no intermediate past the
+        // operands: -numerator + stride - 1 would overflow for a ~2^63 window and stride.
+        let quotient = numerator / stride
+        var out = (numerator < 0 && numerator % stride != 0 ? quotient - 1 : quotient) + 1
+        if ceilMode && out >= 1 && (out - 1) * stride >= input + padding {
             out -= 1
         }
         return out
@@ -237,10 +241,9 @@ struct PoolGeometry {
             let (padded, o2) = input.addingReportingOverflow(padding)
             let (padded2, o3) = padded.addingReportingOverflow(Swift.max(paddingEnd, padding))
             let (_, o4) = padded2.addingReportingOverflow(stride)
-            // auto_pad SAME computes (ceil(in / stride) - 1) * stride + span + 1 <= in + span + 1.
-            let needsSame = autoPad == SWIFTPOOL_AUTO_PAD_SAME_UPPER || autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER
-            let (_, o5) = needsSame ? input.addingReportingOverflow(o1 ? 0 : span) : (0, false)
-            guard !(o1 || o2 || o3 || o4 || o5) else {
+            // (input + span + stride is not needed: outputSize subtracts the span
+            // from the padded size, and SAME padding is derived from the span below.)
+            guard !(o1 || o2 || o3 || o4) else {
                 throw .overflow("\(axis(i)): input_size \(input), padding \(padding), stride \(stride), dilation \(dilation) x kernel_size \(kernel) overflow int64")
             }
             var ceilMode = desc.ceil_mode == 1
@@ -253,9 +256,16 @@ struct PoolGeometry {
                 paddingEnd = 0
                 if autoPad != SWIFTPOOL_AUTO_PAD_VALID {
                     let target = (input - 1) / stride + 1
-                    let total = Swift.max(0, (target - 1) * stride + span + 1 - input)
+                    // (target - 1) * stride + span + 1 - input, without leaving Int:
+                    // input - (target - 1) * stride lies in 1...stride.
+                    let total = Swift.max(0, span - (input - (target - 1) * stride - 1))
                     padding = autoPad == SWIFTPOOL_AUTO_PAD_SAME_LOWER ? (total + 1) / 2 : total / 2
                     paddingEnd = total - padding
+                    let (paddedSame, o5) = input.addingReportingOverflow(total)
+                    let (_, o6) = paddedSame.addingReportingOverflow(stride)
+                    guard !(o5 || o6) else {
+                        throw .overflow("\(axis(i)): input_size \(input) + auto_pad padding \(total) + stride \(stride) overflow int64")
+                    }
                 }
             } else if paddingEnd == -1 {
                 paddingEnd = padding
@@ -279,6 +289,17 @@ struct PoolGeometry {
             case 0: built.0 = geometry
             case 1: built.1 = geometry
             default: built.2 = geometry
+            }
+        }
+        if op == .average && desc.count_include_pad == 1 && desc.divisor_override == 0 {
+            // The count_include_pad divisor is a window area (kernel taps clipped to the
+            // padded input); huge kernels would wrap it, so it must fit in Int.
+            func clipped(_ a: AxisGeometry) -> Int { Swift.min(a.kernel, a.inputSize + a.padding + a.paddingEnd) }
+            let (dh, o1) = clipped(built.0).multipliedReportingOverflow(by: clipped(built.1))
+            let (_, o2) = dh.multipliedReportingOverflow(by: clipped(built.2))
+            guard !(o1 || o2) else {
+                let kernels = [built.0.kernel, built.1.kernel, built.2.kernel].suffix(rank)
+                throw .overflow("\(name): count_include_pad divisor (window area of kernel_size \(Array(kernels)) within the padded input) overflows int64")
             }
         }
 

@@ -44,10 +44,27 @@ struct RoiGeometry {
 
     /// One box, decoded: its batch element and the clipped input range of every bin row
     /// and column (an empty range is an empty bin).
-    struct Box {
+    struct Box<T: BinaryFloatingPoint> {
         var batch: Int
-        var rows: [Range<Int>]
-        var columns: [Range<Int>]
+        var rows: Bins<T>
+        var columns: Bins<T>
+    }
+
+    /// The bins along one box side, computed on demand (`bins[p]`): a box may have
+    /// millions of them, and an array of ranges per box would be a Swift allocation,
+    /// which aborts the host when memory runs out.
+    struct Bins<T: BinaryFloatingPoint> {
+        var size: T
+        var offset: Int
+        var limit: Int
+
+        subscript(p: Int) -> Range<Int> {
+            // floor/ceil of values in [0, 2^33]: exact integers, so the conversions are safe.
+            let start = Int((T(p) * size).rounded(.down)) + offset
+            let end = Int((T(p + 1) * size).rounded(.up)) + offset
+            let lo = Swift.min(Swift.max(start, 0), limit), hi = Swift.min(Swift.max(end, 0), limit)
+            return lo..<Swift.max(lo, hi)
+        }
     }
 
     /// Decodes box `k` from its five values (batch_index, x1, y1, x2, y2) with all
@@ -55,7 +72,7 @@ struct RoiGeometry {
     /// zero, malformed boxes forced to 1x1, bins floor/ceil of multiples of the bin size,
     /// offset by the box corner and clipped to the map.
     func box<T: BinaryFloatingPoint>(_ k: Int, _ v: (T, T, T, T, T), scale: T,
-                                     function: String) -> Result<Box, PoolError> {
+                                     function: String) -> Result<Box<T>, PoolError> {
         // Built only on failure: the kernel decodes every box again.
         func place() -> String { "\(function): boxes[\(k)]" }
         guard v.0.isFinite else { return .failure(.invalid("\(place()).batch_index is \(v.0), must be finite")) }
@@ -81,15 +98,8 @@ struct RoiGeometry {
 
     /// Input ranges of the `pooled` bins across a box side of `length` elements.
     static func bins<T: BinaryFloatingPoint>(_ length: Int, _ pooled: Int, offset: Int, limit: Int,
-                                             as _: T.Type) -> [Range<Int>] {
-        let size = T(length) / T(pooled)
-        return (0..<pooled).map { p in
-            // floor/ceil of values in [0, 2^33]: exact integers, so the conversions are safe.
-            let start = Int((T(p) * size).rounded(.down)) + offset
-            let end = Int((T(p + 1) * size).rounded(.up)) + offset
-            let lo = Swift.min(Swift.max(start, 0), limit), hi = Swift.min(Swift.max(end, 0), limit)
-            return lo..<Swift.max(lo, hi)
-        }
+                                             as _: T.Type) -> Bins<T> {
+        Bins(size: T(length) / T(pooled), offset: offset, limit: limit)
     }
 
     /// Checks every box before anything is written.

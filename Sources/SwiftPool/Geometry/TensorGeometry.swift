@@ -70,10 +70,12 @@ struct TensorGeometry {
     static func axisName(_ i: Int, rank: Int) -> String { ["D", "H", "W"].suffix(rank)[3 - rank + i] }
 
     /// The element count of a tensor with these dimensions; throws OVERFLOW when the
-    /// count, or its size in bytes, does not fit in Int64. Every factor is >= 0.
+    /// count, or its size in bytes, does not fit in Int64. Every factor is >= 0. The
+    /// leading dimension (batch, num_boxes) multiplies last: with 0 of them the rest
+    /// (planes, which kernels and index math still compute) must fit on its own.
     static func elements(_ dims: [Int], elementSize: Int, what: String, function: String) throws(PoolError) -> Int {
         var count = 1
-        for factor in dims + [elementSize] {
+        for factor in dims.dropFirst() + [elementSize] + dims.prefix(1) {
             let (product, overflow) = count.multipliedReportingOverflow(by: factor)
             guard !overflow else {
                 throw .overflow("\(function): \(what) size \(dims) x \(elementSize) bytes overflows int64")

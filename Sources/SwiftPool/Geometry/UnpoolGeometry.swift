@@ -56,8 +56,12 @@ struct UnpoolGeometry {
             let (span, o1) = (input - 1).multipliedReportingOverflow(by: stride)
             let (grown, o2) = span.addingReportingOverflow(kernel)
             let (pads, o3) = padding.addingReportingOverflow(paddingEnd)
-            guard !(o1 || o2 || o3) else {
+            guard !(o1 || o2) else {
                 throw .overflow("\(axis): (input_size \(input) - 1) * stride \(stride) + kernel_size \(kernel) overflows int64")
+            }
+            // Paddings past Int.max exceed any (in - 1) * stride + kernel: no output.
+            guard !o3 else {
+                throw .shape("\(axis): padding \(padding) + padding_end \(paddingEnd) exceed (input_size \(input) - 1) * stride \(stride) + kernel_size \(kernel); the output size must be >= 1")
             }
             let out = grown - pads
             guard out >= 1 else {

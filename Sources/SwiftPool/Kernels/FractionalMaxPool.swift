@@ -2,18 +2,31 @@
 // layouts (a stride of 1 or C between spatial neighbours). Window starts come
 // from FractionalGeometry.starts; samples are validated beforehand.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 enum FractionalMaxPoolKernel {
-    /// `sample(j)` is entry j of the (N, C, rank) samples tensor.
+    /// `sample(j)` is entry j of the (N, C, rank) samples tensor. Returns false, having
+    /// written nothing, when the window-start scratch (OD + OH + OW integers) cannot be
+    /// allocated: malloc, not a Swift allocation, which would abort the host instead.
     static func run<T: PoolElement & BinaryFloatingPoint, R: MaxRule>(
         _ g: FractionalGeometry, rule _: R.Type, sample: (Int) -> T, _ input: UnsafePointer<T>,
         _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?
-    ) {
+    ) -> Bool {
         let (ID, IH, IW) = g.inputSize, (KD, KH, KW) = g.kernel, (OD, OH, OW) = g.outputSize
         let C = g.tensor.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
         let last = g.tensor.channelsLast
         let step = last ? C : 1
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: OD + OH + OW) { scratch in
-            guard let startD = scratch.baseAddress else { return }
+        let (bytes, overflow) = (OD + OH + OW).multipliedReportingOverflow(by: MemoryLayout<Int>.stride)
+        guard !overflow, let raw = malloc(bytes) else { return false }
+        defer { free(raw) }
+        do {
+            let startD = raw.assumingMemoryBound(to: Int.self)
             let startH = startD + OD, startW = startH + OH
             for plane in 0..<g.planes {
                 let n = plane / C, c = plane % C
@@ -55,5 +68,6 @@ enum FractionalMaxPoolKernel {
                 }
             }
         }
+        return true
     }
 }

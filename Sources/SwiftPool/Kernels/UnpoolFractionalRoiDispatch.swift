@@ -54,10 +54,16 @@ enum UnpoolFractionalRoiDispatch {
         let sample: (Int) -> T = { j in
             given?[j] ?? FractionalSampleGenerator.sample(seed: seed, index: j, as: T.self)
         }
-        if g.nanIgnore {
-            FractionalMaxPoolKernel.run(g, rule: IgnoreNaN.self, sample: sample, src, dst, indices)
-        } else {
-            FractionalMaxPoolKernel.run(g, rule: PropagateNaN.self, sample: sample, src, dst, indices)
+        // No planes (batch 0): nothing to write, and the output sizes alone may be
+        // huge (no buffer backs them), so no scratch for them either.
+        guard g.planes > 0 else { return }
+        let done = g.nanIgnore
+            ? FractionalMaxPoolKernel.run(g, rule: IgnoreNaN.self, sample: sample, src, dst, indices)
+            : FractionalMaxPoolKernel.run(g, rule: PropagateNaN.self, sample: sample, src, dst, indices)
+        guard done else {
+            let (od, oh, ow) = g.outputSize
+            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
+                            message: "\(function): no memory for the window starts (\(od + oh + ow) integers)")
         }
     }
 

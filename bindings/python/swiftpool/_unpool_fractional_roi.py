@@ -154,6 +154,9 @@ def _torch_unpool(rank, fname, input, indices, kernel_size, stride, padding, out
                              "but it has a length of '%d'" % (fname, rank, rank + 2, len(sizes)))
         sizes = _ints(fname, "output_size", sizes, rank)
         shape = np.shape(input)
+        if len(shape) not in (rank + 1, rank + 2):  # (as _tensor checks, before indexing it)
+            raise ValueError("%s: input must have %d (unbatched) or %d (batched) dimensions in "
+                             "layout %s, got shape %s" % (fname, rank + 1, rank + 2, layout, shape))
         spatial = shape[-rank:] if layout == "NCHW" else shape[-rank - 1:-1]
         for d in range(rank):
             default = (spatial[d] - 1) * st[d] + ks[d] - 2 * pd[d]
@@ -303,7 +306,10 @@ def _fractional(rank, fname, input, kernel_size, output_size, output_ratio, retu
         if len(ratios) != rank:
             raise ValueError("%s: output_ratio must be a number or a tuple of %d numbers, got %r"
                              % (fname, rank, output_ratio))
-        sizes = [int(spatial[d] * float(ratios[d])) for d in range(rank)]   # torch: int(in * ratio)
+        try:
+            sizes = [int(spatial[d] * float(ratios[d])) for d in range(rank)]   # torch: int(in * ratio)
+        except OverflowError:  # an infinite ratio
+            raise ValueError("%s: output_ratio must be finite, got %r" % (fname, output_ratio)) from None
     else:
         sizes = _ints(fname, "output_size", output_size, rank)
     if rank == 3:

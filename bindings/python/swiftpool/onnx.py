@@ -33,10 +33,23 @@ _AUTO_PAD = {
 _I64x3 = ctypes.c_int64 * _L.MAX_SPATIAL_RANK
 
 
+def _int_attr(fname, name, v):
+    """One entry of an integer attribute, as int(); ValueError when it is not a finite
+    integer (int(inf) raises OverflowError) or leaves int64 (ctypes would raise
+    struct.error), TypeError (from int()) for non-numbers."""
+    try:
+        i = int(v)
+    except OverflowError:
+        raise ValueError("%s: %s entry %r is not a finite integer" % (fname, name, v)) from None
+    if not -(1 << 63) <= i < (1 << 63):
+        raise ValueError("%s: %s entry %d does not fit in int64" % (fname, name, i))
+    return i
+
+
 def _spatial_ints(fname, name, value, rank, default):
     if value is None:
         return [default] * rank
-    items = [int(v) for v in value]
+    items = [_int_attr(fname, name, v) for v in value]
     if len(items) != rank:
         raise ValueError("%s: %s must have %d entries (one per spatial axis), got %r"
                          % (fname, name, rank, list(value)))
@@ -64,7 +77,7 @@ def _desc(fname, x, code, kernel_shape, strides, pads, dilations, auto_pad, ceil
     ks = _spatial_ints(fname, "kernel_shape", kernel_shape, rank, 1)
     st = _spatial_ints(fname, "strides", strides, rank, 1)
     dl = _spatial_ints(fname, "dilations", dilations, rank, 1)
-    pd = [0] * (2 * rank) if pads is None else [int(v) for v in pads]
+    pd = [0] * (2 * rank) if pads is None else [_int_attr(fname, "pads", v) for v in pads]
     if len(pd) != 2 * rank:
         raise ValueError("%s: pads must have %d entries (begin then end per axis), got %r"
                          % (fname, 2 * rank, list(pads)))
@@ -229,7 +242,8 @@ def max_unpool(X, I, output_shape=None, *, kernel_shape=None, strides=None, pads
     y = _U.max_unpool(X, I, kernel_shape, strides=strides, pads=pads)
     if output_shape is None:
         return y
-    shape = tuple(int(v) for v in np.asarray(output_shape).reshape(-1))
+    shape = tuple(_int_attr("onnx.max_unpool", "output_shape", v)
+                  for v in np.asarray(output_shape).reshape(-1))
     if len(shape) != y.ndim or shape[:2] != y.shape[:2] or any(
             s < d for s, d in zip(shape[2:], y.shape[2:])):
         raise ValueError("onnx.max_unpool: output_shape %s must keep N, C %s and be at least "

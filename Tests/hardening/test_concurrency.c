@@ -1,0 +1,219 @@
+/*
+ * test_concurrency.c — the library under concurrent use from many host threads.
+ *
+ *  1. 8 threads call different operators at once (max/avg, both layouts, both
+ *     dtypes, indices and ONNX flags), each with its own swiftpool_set_num_threads
+ *     value (1..8); every result must equal, bit for bit, the result of the same
+ *     call made single-threaded before the threads started.
+ *  2. Meanwhile 2 threads hammer swiftpool_set_num_threads / get_num_threads with
+ *     their own values (the setting is per calling thread, so each must read back
+ *     exactly what it set) and make failing calls whose thread-local error message
+ *     must name their own bad value, never another thread's.
+ *  3. Threads that are created, use the library once and exit (the per-thread
+ *     error buffer is freed by its key destructor: see the leak targets).
+ *
+ * Also built with -fsanitize=thread against a TSan-instrumented library
+ * (make test-tsan) to catch data races the comparisons would miss.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swiftpool.h"
+#include "ref_pool.h"
+
+#ifndef ITERATIONS
+#define ITERATIONS 300
+#endif
+
+static volatile int failures;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            pthread_mutex_lock(&report_lock);                                   \
+            failures++;                                                         \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);               \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fprintf(stderr, "\n");                                              \
+            pthread_mutex_unlock(&report_lock);                                 \
+        }                                                                       \
+    } while (0)
+
+typedef struct {
+    const char *name;
+    swiftpool_pool_desc desc;
+    int op, with_indices;
+    void *input;
+    int64_t in_elems, out_elems;
+    size_t esize;
+    void *expect;          /* single-threaded result */
+    int64_t *expect_idx;
+    int32_t threads;       /* this worker's swiftpool_set_num_threads value */
+} job;
+
+static void fill(void *p, int64_t n, int dtype, uint64_t seed) {
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        double v = (double)((int64_t)(seed >> 40) % 17 - 8) / 4;
+        if ((seed >> 20) % 101 == 0) v = NAN;
+        if (dtype == SWIFTPOOL_DTYPE_FLOAT64) ((double *)p)[i] = v;
+        else ((float *)p)[i] = (float)v;
+    }
+}
+
+static int32_t call(const job *j, void *out, int64_t *idx) {
+    if (j->op == REF_OP_MAX)
+        return swiftpool_max_pool_forward(&j->desc, j->input, j->in_elems, out, j->out_elems,
+                                          j->with_indices ? idx : NULL, j->with_indices ? j->out_elems : 0);
+    return swiftpool_avg_pool_forward(&j->desc, j->input, j->in_elems, out, j->out_elems);
+}
+
+static void setup(job *j, const char *name, int op, int rank, int32_t layout, int32_t dtype, int64_t n, int64_t c,
+                  int64_t size, int64_t k, int64_t s, int64_t p, uint32_t flags, int with_indices, int32_t threads) {
+    memset(j, 0, sizeof *j);
+    j->name = name;
+    j->op = op;
+    j->with_indices = with_indices;
+    j->threads = threads;
+    swiftpool_pool_desc_init(&j->desc, rank);
+    j->desc.layout = layout;
+    j->desc.dtype = dtype;
+    j->desc.batch = n;
+    j->desc.channels = c;
+    j->desc.flags = flags;
+    j->desc.ceil_mode = 1;
+    for (int i = 0; i < rank; i++) {
+        j->desc.input_size[i] = size + i;
+        j->desc.kernel_size[i] = k;
+        j->desc.stride[i] = s;
+        j->desc.padding[i] = p;
+    }
+    ref_geom g;
+    if (ref_validate(&j->desc, op, &g).required) { fprintf(stderr, "bad job %s\n", name); exit(2); }
+    j->esize = dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    j->in_elems = g.in_elems;
+    j->out_elems = g.out_elems;
+    j->input = malloc((size_t)g.in_elems * j->esize);
+    j->expect = malloc((size_t)g.out_elems * j->esize);
+    j->expect_idx = malloc((size_t)g.out_elems * 8);
+    if (!j->input || !j->expect || !j->expect_idx) exit(2);
+    fill(j->input, g.in_elems, dtype, (uint64_t)threads * 7919);
+    /* The single-threaded result, itself checked against the model. */
+    swiftpool_set_num_threads(1);
+    int32_t rc = call(j, j->expect, j->expect_idx);
+    CHECK(rc == SWIFTPOOL_OK, "%s: %s", name, swiftpool_last_error_message());
+    void *model = malloc((size_t)g.out_elems * j->esize);
+    int64_t *model_idx = malloc((size_t)g.out_elems * 8);
+    if (op == REF_OP_MAX) ref_max_pool(&g, j->input, model, model_idx);
+    else ref_avg_pool(&g, j->input, model);
+    for (int64_t q = 0; q < g.out_elems; q++) {
+        double a = ref_load(&g, j->expect, q), b = ref_load(&g, model, q);
+        CHECK(a == b || (a != a && b != b), "%s: single-threaded output[%lld] %g, model %g", name, (long long)q, a, b);
+        if (with_indices) CHECK(j->expect_idx[q] == model_idx[q], "%s: index %lld", name, (long long)q);
+    }
+    free(model);
+    free(model_idx);
+    swiftpool_set_num_threads(0);
+}
+
+static pthread_barrier_t start;
+
+static void *worker(void *arg) {
+    job *j = arg;
+    CHECK(swiftpool_set_num_threads(j->threads) == SWIFTPOOL_OK, "set_num_threads");
+    void *out = malloc((size_t)j->out_elems * j->esize);
+    int64_t *idx = malloc((size_t)j->out_elems * 8);
+    pthread_barrier_wait(&start);
+    for (int it = 0; it < ITERATIONS; it++) {
+        memset(out, 0xEE, (size_t)j->out_elems * j->esize);
+        memset(idx, 0xEE, (size_t)j->out_elems * 8);
+        int32_t rc = call(j, out, idx);
+        CHECK(rc == SWIFTPOOL_OK, "%s: status %d: %s", j->name, rc, swiftpool_last_error_message());
+        CHECK(memcmp(out, j->expect, (size_t)j->out_elems * j->esize) == 0, "%s: output differs (iteration %d)",
+              j->name, it);
+        if (j->with_indices)
+            CHECK(memcmp(idx, j->expect_idx, (size_t)j->out_elems * 8) == 0, "%s: indices differ", j->name);
+        CHECK(swiftpool_get_num_threads() == j->threads, "%s: thread count changed under it", j->name);
+        CHECK(swiftpool_last_error_message()[0] == '\0', "%s: message after success", j->name);
+    }
+    free(out);
+    free(idx);
+    return NULL;
+}
+
+/* Sets and reads its own thread count, and fails calls with its own bad value. */
+static void *setter(void *arg) {
+    int id = (int)(intptr_t)arg;
+    pthread_barrier_wait(&start);
+    swiftpool_pool_desc d;
+    swiftpool_pool_desc_init(&d, 2);
+    for (int it = 0; it < ITERATIONS * 20; it++) {
+        int32_t n = 1 + (it * 7 + id * 3) % 16;
+        CHECK(swiftpool_set_num_threads(n) == SWIFTPOOL_OK, "set %d", n);
+        CHECK(swiftpool_get_num_threads() == n, "setter %d: get %d after set %d", id, swiftpool_get_num_threads(), n);
+        CHECK(swiftpool_set_num_threads(-n) == SWIFTPOOL_ERROR_INVALID_ARGUMENT, "negative accepted");
+        CHECK(swiftpool_get_num_threads() == n, "a rejected set changed the count");
+        /* A failing call: this thread's message must name this thread's value. */
+        d.channels = -(1000 * id + it);
+        float x = 0, y = 0;
+        CHECK(swiftpool_avg_pool_forward(&d, &x, 1, &y, 1) == SWIFTPOOL_ERROR_INVALID_ARGUMENT, "bad channels");
+        char want[64];
+        snprintf(want, sizeof want, "channels is %lld", (long long)d.channels);
+        CHECK(strstr(swiftpool_last_error_message(), want) != NULL, "setter %d: message '%s' lacks '%s'", id,
+              swiftpool_last_error_message(), want);
+        CHECK(swiftpool_set_num_threads(0) == SWIFTPOOL_OK, "reset");
+        CHECK(swiftpool_get_num_threads() >= 1, "default");
+    }
+    return NULL;
+}
+
+static void *short_lived(void *arg) {
+    (void)arg;
+    swiftpool_pool_desc d;
+    swiftpool_pool_desc_init(&d, 1);
+    d.batch = -1;
+    float x = 0, y = 0;
+    CHECK(swiftpool_max_pool_forward(&d, &x, 1, &y, 1, NULL, 0) == SWIFTPOOL_ERROR_INVALID_ARGUMENT, "batch -1");
+    CHECK(swiftpool_set_num_threads(3) == SWIFTPOOL_OK, "set");
+    return NULL;
+}
+
+int main(void) {
+    enum { WORKERS = 8, SETTERS = 2 };
+    job jobs[WORKERS];
+    uint32_t onnx = SWIFTPOOL_FLAG_INDICES_GLOBAL | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR;
+    setup(&jobs[0], "max2d NCHW f32", REF_OP_MAX, 2, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32, 2, 3, 23, 3, 2, 1, 0, 1, 1);
+    setup(&jobs[1], "max2d NHWC f32", REF_OP_MAX, 2, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT32, 1, 17, 19, 2, 2, 0, 0, 1, 2);
+    setup(&jobs[2], "avg2d NCHW f64", REF_OP_AVG, 2, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT64, 2, 4, 21, 3, 1, 1, 0, 0, 3);
+    setup(&jobs[3], "avg2d NHWC f32", REF_OP_AVG, 2, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT32, 1, 9, 20, 3, 2, 1, 0, 0, 4);
+    setup(&jobs[4], "max3d NCHW f64 onnx", REF_OP_MAX, 3, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT64, 1, 2, 9, 2, 1, 1, onnx, 1, 5);
+    setup(&jobs[5], "avg3d NHWC f64", REF_OP_AVG, 3, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT64, 1, 5, 8, 3, 2, 1, 0, 0, 6);
+    setup(&jobs[6], "max1d NHWC f32 nan_ignore", REF_OP_MAX, 1, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT32, 3, 16, 97, 4, 3, 2, SWIFTPOOL_FLAG_NAN_IGNORE, 1, 7);
+    setup(&jobs[7], "avg1d NCHW f32", REF_OP_AVG, 1, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32, 4, 7, 101, 5, 2, 2, 0, 0, 8);
+
+    CHECK(swiftpool_set_num_threads(5) == SWIFTPOOL_OK, "main set");
+    pthread_t t[WORKERS + SETTERS];
+    pthread_barrier_init(&start, NULL, WORKERS + SETTERS);
+    for (int i = 0; i < WORKERS; i++) pthread_create(&t[i], NULL, worker, &jobs[i]);
+    for (int i = 0; i < SETTERS; i++) pthread_create(&t[WORKERS + i], NULL, setter, (void *)(intptr_t)(i + 1));
+    for (int i = 0; i < WORKERS + SETTERS; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+
+    for (int round = 0; round < 50; round++) {
+        pthread_t s[4];
+        for (int i = 0; i < 4; i++) pthread_create(&s[i], NULL, short_lived, NULL);
+        for (int i = 0; i < 4; i++) pthread_join(s[i], NULL);
+    }
+    /* The main thread's own setting was never touched by the others. */
+    CHECK(swiftpool_get_num_threads() == 5, "main thread's count changed to %d", swiftpool_get_num_threads());
+    CHECK(swiftpool_set_num_threads(0) == SWIFTPOOL_OK, "reset");
+    for (int i = 0; i < WORKERS; i++) { free(jobs[i].input); free(jobs[i].expect); free(jobs[i].expect_idx); }
+    printf("test_concurrency: %d workers x %d calls, %d setters, 200 short-lived threads: %d failures\n", WORKERS,
+           ITERATIONS, SETTERS, failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * test_guard_pages.c — every buffer of every call flush against a PROT_NONE page.
+ *
+ * For each operator variant, layout, dtype and rank, over channels 1..17 and
+ * widths 1..17 (every SIMD tail for vectors up to 16 lanes) and several window
+ * settings, each call runs twice: once with every buffer (descriptor, input,
+ * output, indices, output_size) ending exactly at a guard page, once starting
+ * exactly after one. Inputs are read-only. Any over-read, over-write, or write
+ * to the input faults at once and the handler prints the call; results are also
+ * compared with the independent C model (ref_pool.h), bit for bit.
+ *
+ * Runs against the shipped library (build/lib/libswiftpool.so, no sanitizer).
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swiftpool.h"
+#include "guard.h"
+#include "ref_pool.h"
+
+static long calls, failures;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            failures++;                                                        \
+            if (failures < 20) {                                               \
+                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
+                fprintf(stderr, __VA_ARGS__);                                  \
+                fprintf(stderr, "\n  during: %s\n", guard_context);           \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+
+static uint64_t rng_state = 0x1234567;
+static uint64_t next_random(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Ties, NaNs with payloads, ±inf, in any dtype (integers: small ties). */
+static void fill(void *p, int64_t n, int dtype) {
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t r = next_random();
+        double v = (double)((int)(r % 7) - 3) / 2;
+        if (r % 97 == 0) v = NAN;
+        else if (r % 89 == 0) v = INFINITY;
+        else if (r % 83 == 0) v = -INFINITY;
+        switch (dtype) {
+        case SWIFTPOOL_DTYPE_FLOAT64:
+            if (isnan(v)) { uint64_t b = 0x7FF8000000000000ull | (uint64_t)(i + 1); memcpy(&v, &b, 8); }
+            ((double *)p)[i] = v;
+            break;
+        case SWIFTPOOL_DTYPE_FLOAT32: {
+            float f = (float)v;
+            if (isnan(v)) { uint32_t b = 0x7FC00000u | (uint32_t)((i + 1) & 0x3FFFFF); memcpy(&f, &b, 4); }
+            ((float *)p)[i] = f;
+            break;
+        }
+        case SWIFTPOOL_DTYPE_FLOAT16:
+            ((uint16_t *)p)[i] = isnan(v) ? (uint16_t)(0x7E00 | ((i + 1) & 0x1FF)) : ref_double_to_half(v);
+            break;
+        case SWIFTPOOL_DTYPE_BFLOAT16:
+            ((uint16_t *)p)[i] = isnan(v) ? (uint16_t)(0x7FC0 | ((i + 1) & 0x3F)) : ref_double_to_bf16(v);
+            break;
+        default:
+            ((int8_t *)p)[i] = (int8_t)(r % 7) - 3;
+            break;
+        }
+    }
+}
+
+typedef struct {
+    const char *name;
+    int op;            /* REF_OP_MAX / REF_OP_AVG */
+    int indices;
+    uint32_t flags;
+    int count_include_pad;
+    int64_t divisor_override;
+} variant;
+
+static const variant variants[] = {
+    {"max", REF_OP_MAX, 0, 0, 1, 0},
+    {"max+indices", REF_OP_MAX, 1, 0, 1, 0},
+    {"max+indices+nan_ignore+onnx_index", REF_OP_MAX, 1,
+     SWIFTPOOL_FLAG_NAN_IGNORE | SWIFTPOOL_FLAG_INDICES_GLOBAL | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR, 1, 0},
+    {"avg", REF_OP_AVG, 0, 0, 1, 0},
+    {"avg-count_include_pad=0", REF_OP_AVG, 0, 0, 0, 0},
+    {"avg+divisor_override", REF_OP_AVG, 0, 0, 1, 3},
+};
+
+/* Window settings applied to every spatial axis (an axis for which a setting
+ * gives no output falls back to kernel 1). kernel 0 means the whole axis. */
+typedef struct { int64_t kernel, stride, padding, dilation; int ceil_mode; } window;
+static const window windows[] = {
+    {1, 1, 0, 1, 0}, {2, 1, 1, 1, 0}, {3, 2, 1, 1, 1}, {0, 1, 0, 1, 0}, {3, 1, 1, 2, 0},
+};
+
+/* Whether the model accepts the problem (the library must then too: run() checks). */
+static int model_valid(const swiftpool_pool_desc *d, int op) {
+    ref_geom g;
+    return ref_validate(d, op, &g).required == 0;
+}
+
+/* One slot per buffer, made once (1 MiB each is far above the largest problem). */
+static guarded slot_desc, slot_sizes, slot_elements, slot_in, slot_out, slot_idx;
+
+/* One call with every buffer placed at_end (or at the start), checked. */
+static void run(const swiftpool_pool_desc *proto, const variant *v, int at_end) {
+    size_t esize = ref_elem_size(proto->dtype);
+    ref_geom g;
+    ref_verdict verdict = ref_validate(proto, v->op, &g);
+    CHECK(verdict.required == 0, "model rejects a test problem");
+    if (verdict.required) return;
+
+    guard_protect(&slot_desc, 1);
+    swiftpool_pool_desc *d = guard_place(&slot_desc, sizeof *proto, at_end);
+    memcpy(d, proto, sizeof *proto);
+    guard_protect(&slot_desc, 0);
+
+    /* output_shape: exactly spatial_rank entries and one element count. */
+    int64_t *sizes = guard_place(&slot_sizes, (size_t)proto->spatial_rank * 8, at_end);
+    int64_t *elements = guard_place(&slot_elements, 8, at_end);
+    int32_t rc = swiftpool_pool_output_shape(d, sizes, elements);
+    CHECK(rc == SWIFTPOOL_OK, "output_shape: %s", swiftpool_last_error_message());
+    for (int i = 0; i < proto->spatial_rank; i++)
+        CHECK(sizes[i] == g.ax[3 - proto->spatial_rank + i].out, "output_size[%d]", i);
+    CHECK(*elements == g.out_elems, "output_elements");
+
+    guard_protect(&slot_in, 1);
+    void *in = guard_place(&slot_in, (size_t)g.in_elems * esize, at_end);
+    fill(in, g.in_elems, proto->dtype);
+    guard_protect(&slot_in, 0);
+    void *out = guard_place(&slot_out, (size_t)g.out_elems * esize, at_end);
+    int64_t *idx = v->indices ? guard_place(&slot_idx, (size_t)g.out_elems * 8, at_end) : NULL;
+
+    if (v->op == REF_OP_MAX)
+        rc = swiftpool_max_pool_forward(d, in, g.in_elems, out, g.out_elems, idx, idx ? g.out_elems : 0);
+    else
+        rc = swiftpool_avg_pool_forward(d, in, g.in_elems, out, g.out_elems);
+    calls++;
+    CHECK(rc == SWIFTPOOL_OK, "status %d: %s", rc, swiftpool_last_error_message());
+
+    static unsigned char expect[1 << 20];
+    static int64_t expect_idx[1 << 17];
+    if (v->op == REF_OP_MAX) ref_max_pool(&g, in, expect, expect_idx);
+    else ref_avg_pool(&g, in, expect);
+    for (int64_t q = 0; q < g.out_elems; q++) {
+        int same = memcmp((char *)out + q * (int64_t)esize, expect + q * (int64_t)esize, esize) == 0;
+        if (!same && v->op == REF_OP_AVG) same = isnan(ref_load(&g, out, q)) && isnan(ref_load(&g, expect, q));
+        CHECK(same, "output[%lld] = %g, expected %g", (long long)q, ref_load(&g, out, q), ref_load(&g, expect, q));
+        if (idx)
+            CHECK(idx[q] == expect_idx[q], "indices[%lld] = %lld, expected %lld", (long long)q, (long long)idx[q],
+                  (long long)expect_idx[q]);
+    }
+}
+
+int main(void) {
+    guard_install_handler();
+    static const int32_t layouts[] = {SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC};
+    static const int32_t dtypes[] = {SWIFTPOOL_DTYPE_FLOAT32, SWIFTPOOL_DTYPE_FLOAT64, SWIFTPOOL_DTYPE_FLOAT16,
+                                     SWIFTPOOL_DTYPE_BFLOAT16, SWIFTPOOL_DTYPE_UINT8, SWIFTPOOL_DTYPE_INT8};
+    static const char *dtype_names[] = {"f32", "f64", "f16", "bf16", "u8", "i8"};
+    slot_desc = guard_slot(sizeof(swiftpool_pool_desc));
+    slot_sizes = guard_slot(3 * 8);
+    slot_elements = guard_slot(8);
+    slot_in = guard_slot(1 << 20);
+    slot_out = guard_slot(1 << 20);
+    slot_idx = guard_slot(1 << 20);
+    long problems = 0;
+    /* SWIFTPOOL_GUARD_FULL=1 (make test-extended): the whole grid for every rank. */
+    int full = getenv("SWIFTPOOL_GUARD_FULL") != NULL;
+    for (int rank = 1; rank <= 3; rank++)
+    for (int64_t channels = 1; channels <= 17; channels++)
+    for (int64_t width = 1; width <= 17; width++) {
+        /* Rank 2 gets every (channels, width) pair; ranks 1 and 3 (same kernels,
+         * other loop nests) the channel counts around 1, 4, 8 and 16 lanes. */
+        int edge = channels <= 4 || channels == 7 || channels == 8 || channels == 9 || channels >= 15;
+        if (!full && rank != 2 && !edge) continue;
+        if (!full && rank == 3 && (channels == 4 || channels == 15)) continue;
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+        for (size_t l = 0; l < 2; l++)
+        for (size_t t = 0; t < sizeof dtypes / sizeof dtypes[0]; t++)
+        for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
+            const variant *v = &variants[vi];
+            /* Every variant for float32/float64; the narrow types' kernels are the
+             * same generic code, so fewer variants (and averaging is float-only). */
+            if (t >= 2 && !(vi == 1 || vi == 2 || (vi == 3 && t < 4))) continue;
+            if (t >= 2 && !full && (w == 0 || w == 3)) continue;
+            swiftpool_pool_desc d;
+            swiftpool_pool_desc_init(&d, rank);
+            d.dtype = dtypes[t];
+            d.layout = layouts[l];
+            d.batch = (width + channels) % 3 == 0 ? 2 : 1;
+            d.channels = channels;
+            d.flags = v->flags;
+            d.count_include_pad = v->count_include_pad;
+            d.divisor_override = v->divisor_override;
+            d.ceil_mode = windows[w].ceil_mode;
+            for (int i = 0; i < rank; i++) {
+                /* The innermost axis is `width`; outer axes are small. */
+                int64_t size = i == rank - 1 ? width : 1 + (width + i) % 4;
+                d.input_size[i] = size;
+                d.kernel_size[i] = windows[w].kernel ? windows[w].kernel : size;
+                d.stride[i] = windows[w].stride;
+                d.padding[i] = windows[w].padding;
+                d.dilation[i] = windows[w].dilation;
+                if (d.padding[i] > d.kernel_size[i] / 2) d.padding[i] = d.kernel_size[i] / 2;
+                if (!model_valid(&d, v->op)) {
+                    d.kernel_size[i] = 1; d.stride[i] = 1; d.padding[i] = 0; d.dilation[i] = 1;
+                }
+            }
+            if (!model_valid(&d, v->op)) continue;
+            /* Different thread counts must touch nothing more. */
+            swiftpool_set_num_threads(1 + (int32_t)(problems % 3));
+            for (int at_end = 0; at_end <= 1; at_end++) {
+                snprintf(guard_context, sizeof guard_context,
+                         "%s rank=%d layout=%s dtype=%s N=%lld C=%lld in=[%lld %lld %lld] window#%zu %s",
+                         v->name, rank, l ? "NHWC" : "NCHW", dtype_names[t], (long long)d.batch,
+                         (long long)channels, (long long)d.input_size[0], (long long)d.input_size[1],
+                         (long long)d.input_size[2], w, at_end ? "buffers end at a guard page"
+                                                               : "buffers start after a guard page");
+                run(&d, v, at_end);
+            }
+            problems++;
+        }
+    }
+    swiftpool_set_num_threads(0);
+    printf("test_guard_pages: %ld problems, %ld guarded calls, %ld failures\n", problems, calls, failures);
+    return failures ? 1 : 0;
+}
