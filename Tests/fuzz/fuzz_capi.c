@@ -960,7 +960,9 @@ static void fuzz_adaptive(reader *r, int op) {
     int valid = v.required == 0;
     if (valid && a.in_elems <= MAX_ELEMS && a.out_elems <= MAX_ELEMS) {
         ref_i128 work = 1;
-        for (int i = 0; i < a.t.rank; i++) work *= (ref_i128)(a.t.in[i] / a.out[i]) + 2;
+        /* Stop once over budget: with batch 0 the sizes may be huge and the product
+         * of three such factors would overflow even __int128. */
+        for (int i = 0; i < a.t.rank && work <= MAX_WORK; i++) work *= (ref_i128)(a.t.in[i] / a.out[i]) + 2;
         if (work * a.out_elems > MAX_WORK) { free(desc_block); return; }
     }
     size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
