@@ -31,7 +31,7 @@ export PYTHONPATH := $(abspath bindings/python)$(if $(PYTHONPATH),:$(PYTHONPATH)
 
 .PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python check-isa bench bench-deps clean \
         test-hardening test-asan test-tsan test-valgrind test-swift-asan test-swift-tsan \
-        fuzz fuzz-smoke test-extended
+        fuzz fuzz-smoke test-extended deps-extended
 
 all: lib
 lib: $(LIB)
@@ -231,8 +231,11 @@ test-valgrind: $(BINDIR)/test_leaks $(BINDIR)/swiftpool_demo $(BINDIR)/fuzz_repl
 	SWIFTPOOL_TEST_LEAK_TOOL=valgrind $(VALGRIND) $(BINDIR)/test_leaks
 	$(VALGRIND) $(BINDIR)/swiftpool_demo $(DEMO_IMAGE) $(OUTDIR)
 	$(VALGRIND) $(BINDIR)/fuzz_replay $(FUZZ_CORPUS)/*
-test-extended: test-swift-asan test-swift-tsan test-tsan test-valgrind $(BINDIR)/test_guard_pages fuzz
+deps-extended:
+	@scripts/install-deps.sh --extended
+test-extended: deps-extended test-swift-asan test-swift-tsan test-tsan test-valgrind $(BINDIR)/test_guard_pages fuzz
 	SWIFTPOOL_GUARD_FULL=1 $(BINDIR)/test_guard_pages
+	SWIFTPOOL_FUZZ_EXAMPLES=3000 SWIFTPOOL_FUZZ_RANDOM=1 $(PYTHON) -m pytest -q Tests/python/test_fuzz_binding.py
 
 clean:
 	rm -rf $(BUILD) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan
