@@ -31,7 +31,7 @@ export PYTHONPATH := $(abspath bindings/python)$(if $(PYTHONPATH),:$(PYTHONPATH)
 
 .PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python check-isa bench bench-deps clean \
         test-hardening test-asan test-tsan test-valgrind test-swift-asan test-swift-tsan \
-        fuzz fuzz-smoke test-extended
+        fuzz fuzz-smoke test-extended deps-extended
 
 all: lib
 lib: $(LIB)
@@ -130,6 +130,10 @@ SAN_ENV      := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:detect_stack_use_af
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SWIFT_BACKTRACE=enable=no
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
+# The smoke run in `make test` is reproducible: a fixed seed and run count (about a
+# minute here); `make fuzz` explores freely.
+FUZZ_SMOKE_SEED ?= 1
+FUZZ_SMOKE_RUNS ?= 150000
 FUZZ_CORPUS  := Tests/fuzz/corpus
 FUZZ_WORK    := $(BUILD)/fuzz/corpus
 FUZZ_FLAGS   := -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -200,10 +204,10 @@ test-asan: $(addprefix $(ASAN_DIR)/bin/,test_capi_c test_capi_cpp swiftpool_demo
 # Replays the committed corpus, then fuzzes briefly from it (new inputs go to a
 # scratch copy; `make fuzz` keeps them in build/fuzz/corpus for merging back).
 fuzz-smoke: $(ASAN_DIR)/bin/fuzz_capi
-	@mkdir -p $(BUILD)/fuzz/smoke
+	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
 	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS)
-	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-	    smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^(INFO: seed|#[0-9]+ +(INITED|DONE))|^stat::|ERROR|FAILURE|runtime error|^ +call:' ; exit $${PIPESTATUS[0]}
+	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) \
+	    -runs=$(FUZZ_SMOKE_RUNS) smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^(INFO: seed|#[0-9]+ +(INITED|DONE))|^stat::|ERROR|FAILURE|runtime error|^ +call:' ; exit $${PIPESTATUS[0]}
 
 fuzz: $(ASAN_DIR)/bin/fuzz_capi
 	@mkdir -p $(FUZZ_WORK)
@@ -227,8 +231,11 @@ test-valgrind: $(BINDIR)/test_leaks $(BINDIR)/swiftpool_demo $(BINDIR)/fuzz_repl
 	SWIFTPOOL_TEST_LEAK_TOOL=valgrind $(VALGRIND) $(BINDIR)/test_leaks
 	$(VALGRIND) $(BINDIR)/swiftpool_demo $(DEMO_IMAGE) $(OUTDIR)
 	$(VALGRIND) $(BINDIR)/fuzz_replay $(FUZZ_CORPUS)/*
-test-extended: test-swift-asan test-swift-tsan test-tsan test-valgrind $(BINDIR)/test_guard_pages fuzz
+deps-extended:
+	@scripts/install-deps.sh --extended
+test-extended: deps-extended test-swift-asan test-swift-tsan test-tsan test-valgrind $(BINDIR)/test_guard_pages fuzz
 	SWIFTPOOL_GUARD_FULL=1 $(BINDIR)/test_guard_pages
+	SWIFTPOOL_FUZZ_EXAMPLES=3000 SWIFTPOOL_FUZZ_RANDOM=1 $(PYTHON) -m pytest -q Tests/python/test_fuzz_binding.py
 
 clean:
 	rm -rf $(BUILD) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan

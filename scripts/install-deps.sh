@@ -41,4 +41,12 @@ if [ "${1:-}" = "--bench" ]; then
     "$PY" -c "import matplotlib" 2>/dev/null || pip_install matplotlib || \
         echo "install-deps: matplotlib unavailable; bench/bench.py will skip the chart"
 fi
+# Extended checks (`make test-extended` runs `install-deps.sh --extended`): valgrind.
+if [ "${1:-}" = "--extended" ] && ! command -v valgrind >/dev/null 2>&1; then
+    echo "install-deps: apt-get install valgrind"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq valgrind >/dev/null || \
+        echo "install-deps: valgrind unavailable; make test-valgrind will fail"
+fi
 exit 0

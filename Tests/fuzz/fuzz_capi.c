@@ -960,7 +960,11 @@ static void fuzz_adaptive(reader *r, int op) {
     int valid = v.required == 0;
     if (valid && a.in_elems <= MAX_ELEMS && a.out_elems <= MAX_ELEMS) {
         ref_i128 work = 1;
-        for (int i = 0; i < a.t.rank; i++) work *= (ref_i128)(a.t.in[i] / a.out[i]) + 2;
+        for (int i = 0; i < a.t.rank; i++) {
+            int64_t ratio = a.t.in[i] / a.out[i];
+            int64_t per_bin = ratio < (INT64_C(1) << 30) ? ratio + 2 : INT64_C(1) << 30;
+            work *= per_bin;
+        }
         if (work * a.out_elems > MAX_WORK) { free(desc_block); return; }
     }
     size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
@@ -1199,7 +1203,7 @@ static void fuzz_spp(reader *r) {
         void *expect = malloc((size_t)sp.out_elems * esize + 1);
         double *mag = malloc((size_t)sp.out_elems * sizeof(double) + 8);
         if (!expect || !mag) abort();
-        ref_spp_pool(&sp, levels, num, use_sizes ? sz_copy : NULL, in_copy, expect, mag);
+        ref_spp_pool(&sp, levels, num, use_sizes && sz.ptr ? sz_copy : NULL, in_copy, expect, mag);
         ref_geom g = ref_elem_view(&sp.t);
         for (int64_t q = 0; q < sp.out_elems; q++) {
             if (memcmp((char *)out.ptr + q * (int64_t)esize, (char *)expect + q * (int64_t)esize, esize) == 0) continue;

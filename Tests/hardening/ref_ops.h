@@ -439,7 +439,7 @@ static inline void ref_roi_max_pool(const ref_roi *r, const void *boxes, double 
     ref_geom g = ref_elem_view(t);
     int64_t H = t->in[0], W = t->in[1], PH = r->pooled[0], PW = r->pooled[1];
     for (int64_t k = 0; k < r->num_boxes; k++) {
-        int64_t batch, c4[4];
+        int64_t batch = 0, c4[4] = {0, 0, 0, 0};
         if (t->dtype == SWIFTPOOL_DTYPE_FLOAT64)
             ref_roi_box_double(r, (const double *)boxes + 5 * k, spatial_scale, &batch, c4);
         else
@@ -590,6 +590,9 @@ static inline ref_verdict ref_lp_validate(const swiftpool_pool_desc *d, double p
     int onnx = (d->flags & SWIFTPOOL_FLAG_LP_ONNX) != 0;
     if (p == 0 || isnan(p) || (onnx && !(p > 0 && p <= DBL_MAX))) v.required |= REF_INVALID;
     if (!onnx) {
+        /* PyTorch's window scale prod(kernel_size) must be an int64. */
+        if (!v.required && (ref_i128)g->ax[0].kernel * g->ax[1].kernel > REF_I64_MAX / (g->ax[2].kernel > 0 ? g->ax[2].kernel : 1))
+            v.required |= REF_OVERFLOW;
         if (d->auto_pad != SWIFTPOOL_AUTO_PAD_NOTSET) { v.required |= REF_INVALID; v.optional |= REF_UNSUPPORTED; }
         for (int i = 0; i < d->spatial_rank; i++)
             if (d->padding[i] != 0 || (d->padding_end[i] != -1 && d->padding_end[i] != 0) || d->dilation[i] != 1)

@@ -1,10 +1,12 @@
 /*
  * test_concurrency.c — the library under concurrent use from many host threads.
  *
- *  1. 8 threads call different operators at once (max/avg, both layouts, both
- *     dtypes, indices and ONNX flags), each with its own swiftpool_set_num_threads
- *     value (1..8); every result must equal, bit for bit, the result of the same
- *     call made single-threaded before the threads started.
+ *  1. 14 threads call different operators at once (8 max/avg variants: both
+ *     layouts, both dtypes, indices and ONNX flags; adaptive max, LP, spatial
+ *     pyramid, unpooling, fractional and ROI pooling), each with its own
+ *     swiftpool_set_num_threads value (1..8); every result must equal, bit for bit,
+ *     the result of the same call made single-threaded before the threads started
+ *     (itself checked against the C model).
  *  2. Meanwhile 2 threads hammer swiftpool_set_num_threads / get_num_threads with
  *     their own values (the setting is per calling thread, so each must read back
  *     exactly what it set) and make failing calls whose thread-local error message
@@ -24,6 +26,7 @@
 
 #include "swiftpool.h"
 #include "ref_pool.h"
+#include "ref_ops.h"
 
 #ifndef ITERATIONS
 #define ITERATIONS 300
@@ -44,10 +47,16 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
         }                                                                       \
     } while (0)
 
+/* Operators beyond max/avg pooling (REF_OP_MAX = 0, REF_OP_AVG = 1). */
+enum { OP_ADAPTIVE_MAX = 10, OP_LP, OP_SPP, OP_UNPOOL, OP_FRACTIONAL, OP_ROI };
+
 typedef struct {
     const char *name;
     swiftpool_pool_desc desc;
     int op, with_indices;
+    int64_t osize[3];      /* output_size / pooled / levels argument */
+    void *aux;             /* unpool indices, ROI boxes, SPP levels */
+    int64_t aux_len;
     void *input;
     int64_t in_elems, out_elems;
     size_t esize;
@@ -67,10 +76,141 @@ static void fill(void *p, int64_t n, int dtype, uint64_t seed) {
 }
 
 static int32_t call(const job *j, void *out, int64_t *idx) {
-    if (j->op == REF_OP_MAX)
+    switch (j->op) {
+    case REF_OP_MAX:
         return swiftpool_max_pool_forward(&j->desc, j->input, j->in_elems, out, j->out_elems,
                                           j->with_indices ? idx : NULL, j->with_indices ? j->out_elems : 0);
-    return swiftpool_avg_pool_forward(&j->desc, j->input, j->in_elems, out, j->out_elems);
+    case REF_OP_AVG: return swiftpool_avg_pool_forward(&j->desc, j->input, j->in_elems, out, j->out_elems);
+    case OP_ADAPTIVE_MAX:
+        return swiftpool_adaptive_max_pool_forward(&j->desc, j->osize, j->input, j->in_elems, out, j->out_elems, idx,
+                                                   j->out_elems);
+    case OP_LP: return swiftpool_lp_pool_forward(&j->desc, 3.0, j->input, j->in_elems, out, j->out_elems);
+    case OP_SPP:
+        return swiftpool_spatial_pyramid_pool_forward(&j->desc, j->aux, j->aux_len / 2, SWIFTPOOL_SPP_AVG,
+                                                      SWIFTPOOL_SPP_BINS_ADAPTIVE, NULL, 0, j->input, j->in_elems, out,
+                                                      j->out_elems);
+    case OP_UNPOOL:
+        return swiftpool_max_unpool_forward(&j->desc, NULL, j->input, j->in_elems, j->aux, j->aux_len, out, j->out_elems);
+    case OP_FRACTIONAL:
+        return swiftpool_fractional_max_pool_forward(&j->desc, j->osize, NULL, 0, 1234, j->input, j->in_elems, out,
+                                                     j->out_elems, idx, j->out_elems);
+    default:
+        return swiftpool_roi_max_pool_forward(&j->desc, j->aux, j->aux_len / 5, j->aux_len, j->osize, 0.5, j->input,
+                                              j->in_elems, out, j->out_elems, idx, j->out_elems);
+    }
+}
+
+/* A job for one of the other operators: 2D, float32, N=2, C channels, H x W. */
+static void setup_other(job *j, const char *name, int op, int32_t layout, int64_t c, int64_t h, int64_t w,
+                        int32_t threads) {
+    memset(j, 0, sizeof *j);
+    j->name = name;
+    j->op = op;
+    j->threads = threads;
+    j->with_indices = op == OP_ADAPTIVE_MAX || op == OP_FRACTIONAL || op == OP_ROI;
+    j->esize = 4;
+    swiftpool_pool_desc_init(&j->desc, 2);
+    j->desc.layout = layout;
+    j->desc.batch = 2;
+    j->desc.channels = c;
+    j->desc.input_size[0] = h;
+    j->desc.input_size[1] = w;
+    j->in_elems = 2 * c * h * w;
+    j->input = malloc((size_t)j->in_elems * 4);
+    fill(j->input, j->in_elems, SWIFTPOOL_DTYPE_FLOAT32, (uint64_t)threads * 104729);
+    ref_geom g;
+    void *model = NULL;
+    int64_t *model_idx = NULL;
+    int exact = 1;
+    switch (op) {
+    case OP_ADAPTIVE_MAX: {
+        j->osize[0] = h / 3 + 1; j->osize[1] = w / 2 + 1;
+        ref_adaptive a;
+        ref_adaptive_validate(&j->desc, j->osize, REF_OP_MAX, &a);
+        j->out_elems = a.out_elems;
+        model = malloc((size_t)a.out_elems * 4); model_idx = malloc((size_t)a.out_elems * 8);
+        ref_adaptive_pool(&a, REF_OP_MAX, j->input, model, model_idx, NULL);
+        break;
+    }
+    case OP_LP: {
+        j->desc.kernel_size[0] = j->desc.kernel_size[1] = 3;
+        j->desc.stride[0] = j->desc.stride[1] = 2;
+        j->desc.ceil_mode = 1;
+        ref_lp_validate(&j->desc, 3.0, &g);
+        j->out_elems = g.out_elems;
+        model = malloc((size_t)g.out_elems * 4);
+        ref_lp_pool(&g, 3.0, j->input, model);
+        exact = 0;
+        break;
+    }
+    case OP_SPP: {
+        static const int64_t levels[6] = {1, 1, 2, 2, 4, 3};
+        j->aux = malloc(sizeof levels);
+        memcpy(j->aux, levels, sizeof levels);
+        j->aux_len = 6;
+        ref_spp sp;
+        ref_spp_validate(&j->desc, levels, 3, SWIFTPOOL_SPP_AVG, SWIFTPOOL_SPP_BINS_ADAPTIVE, &sp);
+        j->out_elems = sp.out_elems;
+        model = malloc((size_t)sp.out_elems * 4);
+        ref_spp_pool(&sp, levels, 3, NULL, j->input, model, NULL);
+        exact = 0;
+        break;
+    }
+    case OP_UNPOOL: {
+        j->desc.kernel_size[0] = j->desc.kernel_size[1] = 2;
+        j->desc.stride[0] = j->desc.stride[1] = 2;
+        ref_unpool u;
+        ref_unpool_validate(&j->desc, NULL, &u);
+        j->out_elems = u.out_elems;
+        int64_t *ix = malloc((size_t)u.in_elems * 8);
+        for (int64_t q = 0; q < u.in_elems; q++) ix[q] = (q * 13) % u.out_plane;
+        j->aux = ix;
+        j->aux_len = u.in_elems;
+        model = malloc((size_t)u.out_elems * 4);
+        ref_max_unpool(&u, j->input, ix, model);
+        break;
+    }
+    case OP_FRACTIONAL: {
+        j->desc.kernel_size[0] = j->desc.kernel_size[1] = 2;
+        j->osize[0] = h / 2; j->osize[1] = w - 3;
+        ref_fractional f;
+        ref_fractional_validate(&j->desc, j->osize, &f);
+        j->out_elems = f.out_elems;
+        float *samples = malloc((size_t)f.samples * 4);
+        ref_fractional_samples(&f, 1234, samples);
+        model = malloc((size_t)f.out_elems * 4); model_idx = malloc((size_t)f.out_elems * 8);
+        ref_fractional_max_pool(&f, samples, j->input, model, model_idx);
+        free(samples);
+        break;
+    }
+    default: {
+        static const float boxes[15] = {0, 0, 0, 20, 12, 1, 4, 2, 30, 30, 1, -3, -3, 5, 40};
+        j->aux = malloc(sizeof boxes);
+        memcpy(j->aux, boxes, sizeof boxes);
+        j->aux_len = 15;
+        j->osize[0] = 3; j->osize[1] = 4;
+        ref_roi ro;
+        ref_roi_validate(&j->desc, 3, j->osize, 0.5, &ro);
+        j->out_elems = ro.out_elems;
+        model = malloc((size_t)ro.out_elems * 4); model_idx = malloc((size_t)ro.out_elems * 8);
+        ref_roi_max_pool(&ro, boxes, 0.5, j->input, model, model_idx);
+        break;
+    }
+    }
+    j->expect = malloc((size_t)j->out_elems * 4);
+    j->expect_idx = malloc((size_t)j->out_elems * 8 + 8);
+    swiftpool_set_num_threads(1);
+    int32_t rc = call(j, j->expect, j->expect_idx);
+    CHECK(rc == SWIFTPOOL_OK, "%s: %s", name, swiftpool_last_error_message());
+    for (int64_t q = 0; q < j->out_elems; q++) {
+        float a = ((float *)j->expect)[q], b = ((float *)model)[q];
+        CHECK(a == b || (a != a && b != b) || (!exact && fabsf(a - b) <= 1e-5f * fmaxf(fabsf(a), fabsf(b))),
+              "%s: single-threaded output[%lld] %g, model %g", name, (long long)q, a, b);
+        if (model_idx) CHECK(j->expect_idx[q] == model_idx[q], "%s: index %lld", name, (long long)q);
+    }
+    free(model);
+    free(model_idx);
+    swiftpool_set_num_threads(0);
 }
 
 static void setup(job *j, const char *name, int op, int rank, int32_t layout, int32_t dtype, int64_t n, int64_t c,
@@ -184,7 +324,7 @@ static void *short_lived(void *arg) {
 }
 
 int main(void) {
-    enum { WORKERS = 8, SETTERS = 2 };
+    enum { POOLS = 8, WORKERS = 14, SETTERS = 2 };
     job jobs[WORKERS];
     uint32_t onnx = SWIFTPOOL_FLAG_INDICES_GLOBAL | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR;
     setup(&jobs[0], "max2d NCHW f32", REF_OP_MAX, 2, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32, 2, 3, 23, 3, 2, 1, 0, 1, 1);
@@ -195,6 +335,12 @@ int main(void) {
     setup(&jobs[5], "avg3d NHWC f64", REF_OP_AVG, 3, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT64, 1, 5, 8, 3, 2, 1, 0, 0, 6);
     setup(&jobs[6], "max1d NHWC f32 nan_ignore", REF_OP_MAX, 1, SWIFTPOOL_LAYOUT_NHWC, SWIFTPOOL_DTYPE_FLOAT32, 3, 16, 97, 4, 3, 2, SWIFTPOOL_FLAG_NAN_IGNORE, 1, 7);
     setup(&jobs[7], "avg1d NCHW f32", REF_OP_AVG, 1, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32, 4, 7, 101, 5, 2, 2, 0, 0, 8);
+    setup_other(&jobs[8], "adaptive max NHWC", OP_ADAPTIVE_MAX, SWIFTPOOL_LAYOUT_NHWC, 9, 19, 23, 3);
+    setup_other(&jobs[9], "lp NCHW", OP_LP, SWIFTPOOL_LAYOUT_NCHW, 5, 21, 17, 2);
+    setup_other(&jobs[10], "spp avg NHWC", OP_SPP, SWIFTPOOL_LAYOUT_NHWC, 8, 13, 18, 4);
+    setup_other(&jobs[11], "unpool NCHW", OP_UNPOOL, SWIFTPOOL_LAYOUT_NCHW, 6, 12, 14, 5);
+    setup_other(&jobs[12], "fractional NHWC", OP_FRACTIONAL, SWIFTPOOL_LAYOUT_NHWC, 7, 20, 20, 1);
+    setup_other(&jobs[13], "roi NCHW", OP_ROI, SWIFTPOOL_LAYOUT_NCHW, 3, 24, 32, 6);
 
     CHECK(swiftpool_set_num_threads(5) == SWIFTPOOL_OK, "main set");
     pthread_t t[WORKERS + SETTERS];
@@ -212,8 +358,10 @@ int main(void) {
     /* The main thread's own setting was never touched by the others. */
     CHECK(swiftpool_get_num_threads() == 5, "main thread's count changed to %d", swiftpool_get_num_threads());
     CHECK(swiftpool_set_num_threads(0) == SWIFTPOOL_OK, "reset");
-    for (int i = 0; i < WORKERS; i++) { free(jobs[i].input); free(jobs[i].expect); free(jobs[i].expect_idx); }
-    printf("test_concurrency: %d workers x %d calls, %d setters, 200 short-lived threads: %d failures\n", WORKERS,
-           ITERATIONS, SETTERS, failures);
+    for (int i = 0; i < WORKERS; i++) {
+        free(jobs[i].input); free(jobs[i].expect); free(jobs[i].expect_idx); free(jobs[i].aux);
+    }
+    printf("test_concurrency: %d threads on %d operator variants (%d pooling) x %d calls, %d setters, "
+           "200 short-lived threads: %d failures\n", WORKERS, WORKERS, POOLS, ITERATIONS, SETTERS, failures);
     return failures ? 1 : 0;
 }

@@ -21,6 +21,7 @@
 #include "swiftpool.h"
 #include "guard.h"
 #include "ref_pool.h"
+#include "ref_ops.h"
 
 static long calls, failures;
 
@@ -161,6 +162,187 @@ static void run(const swiftpool_pool_desc *proto, const variant *v, int at_end) 
     }
 }
 
+/* ---- the other operators: same placement, every buffer and array argument ---- */
+
+static guarded slot_a, slot_b; /* extra arrays: output_size, levels, samples, boxes, sizes */
+
+static void compare_bits(const void *got, const void *want, int64_t n, size_t esize, const char *what) {
+    for (int64_t q = 0; q < n; q++)
+        CHECK(memcmp((const char *)got + q * (int64_t)esize, (const char *)want + q * (int64_t)esize, esize) == 0 ||
+                  (esize >= 2 && esize != 8 && 0),
+              "%s[%lld] differs", what, (long long)q);
+}
+
+static void compare_close(const ref_geom *g, const void *got, const void *want, int64_t n, const char *what) {
+    for (int64_t q = 0; q < n; q++) {
+        double a = ref_load(g, got, q), b = ref_load(g, want, q);
+        CHECK(a == b || (isnan(a) && isnan(b)) || fabs(a - b) <= 1e-5 * fmax(fabs(a), fabs(b)),
+              "%s[%lld] = %g, expected %g", what, (long long)q, a, b);
+    }
+}
+
+/* Puts `n` int64 values in a slot, flush against its guard. */
+static int64_t *place_i64(guarded *slot, const int64_t *values, int64_t n, int at_end) {
+    guard_protect(slot, 1);
+    int64_t *p = guard_place(slot, (size_t)n * 8, at_end);
+    memcpy(p, values, (size_t)n * 8);
+    guard_protect(slot, 0);
+    return p;
+}
+
+static void *place_input(const void *values, size_t bytes, int at_end) {
+    guard_protect(&slot_in, 1);
+    void *p = guard_place(&slot_in, bytes, at_end);
+    memcpy(p, values, bytes);
+    guard_protect(&slot_in, 0);
+    return p;
+}
+
+static void run_others(int64_t channels, int64_t width, int32_t layout, int32_t dtype, int at_end) {
+    size_t esize = ref_elem_size(dtype);
+    int is_float = ref_is_float(dtype), f32f64 = dtype <= SWIFTPOOL_DTYPE_FLOAT64;
+    static unsigned char host_in[1 << 16], expect[1 << 16];
+    static int64_t expect_idx[1 << 14], host_idx[1 << 14];
+    swiftpool_pool_desc d;
+    swiftpool_pool_desc_init(&d, 2);
+    d.dtype = dtype;
+    d.layout = layout;
+    d.batch = 1 + width % 2;
+    d.channels = channels;
+    d.input_size[0] = 3 + width % 3;
+    d.input_size[1] = width;
+    int64_t in_elems = d.batch * channels * d.input_size[0] * width;
+    fill(host_in, in_elems, dtype);
+    int64_t osize2[2] = {1 + width % 3, 1 + (width + 1) % 4};
+    int32_t rc;
+
+    /* Adaptive max (indices) and average. */
+    {
+        ref_adaptive a;
+        ref_adaptive_validate(&d, osize2, REF_OP_MAX, &a);
+        const int64_t *os = place_i64(&slot_a, osize2, 2, at_end);
+        void *in = place_input(host_in, (size_t)in_elems * esize, at_end);
+        void *out = guard_place(&slot_out, (size_t)a.out_elems * esize, at_end);
+        int64_t *idx = guard_place(&slot_idx, (size_t)a.out_elems * 8, at_end);
+        rc = swiftpool_adaptive_max_pool_forward(&d, os, in, in_elems, out, a.out_elems, idx, a.out_elems);
+        calls++;
+        CHECK(rc == SWIFTPOOL_OK, "adaptive max: %s", swiftpool_last_error_message());
+        ref_adaptive_pool(&a, REF_OP_MAX, in, expect, expect_idx, NULL);
+        compare_bits(out, expect, a.out_elems, esize, "adaptive max");
+        compare_bits(idx, expect_idx, a.out_elems, 8, "adaptive max indices");
+        if (is_float) {
+            ref_adaptive_validate(&d, osize2, REF_OP_AVG, &a);
+            rc = swiftpool_adaptive_avg_pool_forward(&d, os, in, in_elems, out, a.out_elems);
+            calls++;
+            CHECK(rc == SWIFTPOOL_OK, "adaptive avg: %s", swiftpool_last_error_message());
+            ref_adaptive_pool(&a, REF_OP_AVG, in, expect, NULL, NULL);
+            ref_geom g = ref_elem_view(&a.t);
+            compare_close(&g, out, expect, a.out_elems, "adaptive avg");
+        }
+    }
+    /* LP pooling, PyTorch's form (kernel 2, stride 1, ceil) and ONNX's (padding 1). */
+    if (is_float) {
+        for (int onnx = 0; onnx <= 1; onnx++) {
+            swiftpool_pool_desc e = d;
+            e.kernel_size[0] = e.kernel_size[1] = width >= 2 ? 2 : 1;
+            e.ceil_mode = 1;
+            if (onnx) { e.flags = SWIFTPOOL_FLAG_LP_ONNX; e.padding[0] = e.padding[1] = e.kernel_size[1] / 2; }
+            ref_geom g;
+            if (ref_lp_validate(&e, 2.0, &g).required) continue;
+            void *in = place_input(host_in, (size_t)in_elems * esize, at_end);
+            void *out = guard_place(&slot_out, (size_t)g.out_elems * esize, at_end);
+            rc = swiftpool_lp_pool_forward(&e, 2.0, in, in_elems, out, g.out_elems);
+            calls++;
+            CHECK(rc == SWIFTPOOL_OK, "lp: %s", swiftpool_last_error_message());
+            ref_lp_pool(&g, 2.0, in, expect);
+            compare_close(&g, out, expect, g.out_elems, "lp");
+        }
+    }
+    /* Spatial pyramid pooling: levels (1,1), (2,2), (1,3); max always, avg for floats. */
+    {
+        int64_t levels[6] = {1, 1, 2, 2, 1, 3};
+        for (int32_t mode = SWIFTPOOL_SPP_MAX; mode <= (is_float ? SWIFTPOOL_SPP_AVG : SWIFTPOOL_SPP_MAX); mode++) {
+            ref_spp sp;
+            ref_spp_validate(&d, levels, 3, mode, SWIFTPOOL_SPP_BINS_ADAPTIVE, &sp);
+            const int64_t *lv = place_i64(&slot_a, levels, 6, at_end);
+            int64_t sizes[4] = {d.input_size[0], width, d.input_size[0] - 1, 1 + width / 2}; /* (h, w) pairs */
+            const int64_t *sz = place_i64(&slot_b, sizes, 2 * d.batch, at_end);
+            void *in = place_input(host_in, (size_t)in_elems * esize, at_end);
+            void *out = guard_place(&slot_out, (size_t)sp.out_elems * esize, at_end);
+            rc = swiftpool_spatial_pyramid_pool_forward(&d, lv, 3, mode, SWIFTPOOL_SPP_BINS_ADAPTIVE, sz, 2 * d.batch, in,
+                                                        in_elems, out, sp.out_elems);
+            calls++;
+            CHECK(rc == SWIFTPOOL_OK, "spp: %s", swiftpool_last_error_message());
+            ref_spp_pool(&sp, levels, 3, sizes, in, expect, NULL);
+            ref_geom g = ref_elem_view(&sp.t);
+            compare_close(&g, out, expect, sp.out_elems, "spp");
+        }
+    }
+    /* Max unpooling of a 2x2 max pooling (its indices), output_size NULL. */
+    {
+        swiftpool_pool_desc e = d;
+        e.kernel_size[0] = e.kernel_size[1] = 2;
+        e.stride[0] = e.stride[1] = 2;
+        ref_unpool u;
+        if (!ref_unpool_validate(&e, NULL, &u).required) {
+            for (int64_t q = 0; q < u.in_elems; q++) host_idx[q] = (q * 7) % u.out_plane;
+            const int64_t *ix = place_i64(&slot_a, host_idx, u.in_elems, at_end);
+            void *in = place_input(host_in, (size_t)u.in_elems * esize, at_end);
+            void *out = guard_place(&slot_out, (size_t)u.out_elems * esize, at_end);
+            rc = swiftpool_max_unpool_forward(&e, NULL, in, u.in_elems, ix, u.in_elems, out, u.out_elems);
+            calls++;
+            CHECK(rc == SWIFTPOOL_OK, "unpool: %s", swiftpool_last_error_message());
+            ref_max_unpool(&u, in, host_idx, expect);
+            compare_bits(out, expect, u.out_elems, esize, "unpool");
+        }
+    }
+    /* Fractional max pooling (seeded) and ROI max pooling: float32/float64. */
+    if (f32f64 && width >= 2) {
+        int64_t fo[2] = {d.input_size[0] - 1, width - 1};
+        swiftpool_pool_desc e = d;
+        e.kernel_size[0] = e.kernel_size[1] = 2;
+        ref_fractional f;
+        if (!ref_fractional_validate(&e, fo, &f).required) {
+            const int64_t *os = place_i64(&slot_b, fo, 2, at_end);
+            void *in = place_input(host_in, (size_t)in_elems * esize, at_end);
+            void *out = guard_place(&slot_out, (size_t)f.out_elems * esize, at_end);
+            int64_t *idx = guard_place(&slot_idx, (size_t)f.out_elems * 8, at_end);
+            rc = swiftpool_fractional_max_pool_forward(&e, os, NULL, 0, 42, in, in_elems, out, f.out_elems, idx,
+                                                       f.out_elems);
+            calls++;
+            CHECK(rc == SWIFTPOOL_OK, "fractional: %s", swiftpool_last_error_message());
+            static unsigned char samples[1 << 12];
+            ref_fractional_samples(&f, 42, samples);
+            ref_fractional_max_pool(&f, samples, in, expect, expect_idx);
+            compare_bits(out, expect, f.out_elems, esize, "fractional");
+            compare_bits(idx, expect_idx, f.out_elems, 8, "fractional indices");
+        }
+        double boxes_d[10] = {0, 0, 0, (double)width - 1, 2, (double)(d.batch - 1), 1, 1, (double)width, 9};
+        unsigned char boxes[80];
+        for (int k = 0; k < 10; k++) {
+            if (dtype == SWIFTPOOL_DTYPE_FLOAT64) memcpy(boxes + 8 * k, &boxes_d[k], 8);
+            else { float v = (float)boxes_d[k]; memcpy(boxes + 4 * k, &v, 4); }
+        }
+        int64_t pooled[2] = {2, 3};
+        ref_roi ro;
+        ref_roi_validate(&d, 2, pooled, 1.0, &ro);
+        guard_protect(&slot_b, 1);
+        void *bx = guard_place(&slot_b, 10 * esize, at_end);
+        memcpy(bx, boxes, 10 * esize);
+        guard_protect(&slot_b, 0);
+        const int64_t *ps = place_i64(&slot_a, pooled, 2, at_end);
+        void *in = place_input(host_in, (size_t)in_elems * esize, at_end);
+        void *out = guard_place(&slot_out, (size_t)ro.out_elems * esize, at_end);
+        int64_t *am = guard_place(&slot_idx, (size_t)ro.out_elems * 8, at_end);
+        rc = swiftpool_roi_max_pool_forward(&d, bx, 2, 10, ps, 1.0, in, in_elems, out, ro.out_elems, am, ro.out_elems);
+        calls++;
+        CHECK(rc == SWIFTPOOL_OK, "roi: %s", swiftpool_last_error_message());
+        ref_roi_max_pool(&ro, boxes, 1.0, in, expect, expect_idx);
+        compare_bits(out, expect, ro.out_elems, esize, "roi");
+        compare_bits(am, expect_idx, ro.out_elems, 8, "roi argmax");
+    }
+}
+
 int main(void) {
     guard_install_handler();
     static const int32_t layouts[] = {SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC};
@@ -231,7 +413,27 @@ int main(void) {
             problems++;
         }
     }
+    /* The other operators, rank 2, every (channels, width) pair, both placements. */
+    slot_a = guard_slot(1 << 17);
+    slot_b = guard_slot(1 << 12);
+    long others = 0;
+    for (int64_t channels = 1; channels <= 17; channels++)
+    for (int64_t width = 1; width <= 17; width++)
+    for (size_t l = 0; l < 2; l++)
+    for (size_t t = 0; t < sizeof dtypes / sizeof dtypes[0]; t++) {
+        if (!full && t >= 2 && (channels + width) % 3) continue; /* narrow types: a third of the grid */
+        swiftpool_set_num_threads(1 + (int32_t)(others % 3));
+        for (int at_end = 0; at_end <= 1; at_end++) {
+            snprintf(guard_context, sizeof guard_context,
+                     "adaptive/lp/spp/unpool/fractional/roi layout=%s dtype=%s C=%lld W=%lld %s", l ? "NHWC" : "NCHW",
+                     dtype_names[t], (long long)channels, (long long)width,
+                     at_end ? "buffers end at a guard page" : "buffers start after a guard page");
+            run_others(channels, width, layouts[l], dtypes[t], at_end);
+        }
+        others++;
+    }
     swiftpool_set_num_threads(0);
-    printf("test_guard_pages: %ld problems, %ld guarded calls, %ld failures\n", problems, calls, failures);
+    printf("test_guard_pages: %ld problems (+%ld for the other operators), %ld guarded calls, %ld failures\n", problems,
+           others, calls, failures);
     return failures ? 1 : 0;
 }

@@ -60,6 +60,39 @@ static int round_of_calls(int i) {
     bad |= swiftpool_set_num_threads(1 + i % 4) != SWIFTPOOL_OK;
     bad |= swiftpool_get_num_threads() != 1 + i % 4;
     bad |= swiftpool_status_string(i % 120 - 10) == NULL;
+    /* The other operators, success and failure, on a 2 x 3 x 6 x 6 float32 map. */
+    static float x[2 * 3 * 6 * 6], y[2 * 3 * 6 * 6 * 4];
+    static int64_t ix[2 * 3 * 6 * 6];
+    swiftpool_pool_desc m;
+    swiftpool_pool_desc_init(&m, 2);
+    m.batch = 2; m.channels = 3; m.input_size[0] = m.input_size[1] = 6;
+    m.layout = i % 2 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW;
+    int64_t os[2] = {2 + i % 3, 3}, levels[4] = {1, 1, 2, 2}, pooled[2] = {2, 2};
+    float boxes[5] = {1, 0, 0, 4, 5};
+    bad |= swiftpool_adaptive_max_pool_forward(&m, os, x, 216, y, 864, ix, 216) != SWIFTPOOL_OK;
+    bad |= swiftpool_adaptive_avg_pool_forward(&m, os, x, 216, y, 864) != SWIFTPOOL_OK;
+    bad |= swiftpool_spatial_pyramid_pool_forward(&m, levels, 2, 1 + i % 2, 1, NULL, 0, x, 216, y, 864) != SWIFTPOOL_OK;
+    bad |= swiftpool_roi_max_pool_forward(&m, boxes, 1, 5, pooled, 1.0, x, 216, y, 864, ix, 216) != SWIFTPOOL_OK;
+    bad |= swiftpool_fractional_max_pool_forward(&m, os, NULL, 0, (uint64_t)i, x, 216, y, 864, ix, 216) != SWIFTPOOL_OK;
+    m.kernel_size[0] = m.kernel_size[1] = 2;
+    m.stride[0] = m.stride[1] = 2;
+    bad |= swiftpool_lp_pool_forward(&m, 2.0, x, 216, y, 864) != SWIFTPOOL_OK;
+    for (int q = 0; q < 216; q++) ix[q] = (q * 5) % 144; /* 6x6 unpooled by 2x2 / 2 into 12x12 */
+    bad |= swiftpool_max_unpool_forward(&m, NULL, x, 216, ix, 216, y, 864) != SWIFTPOOL_OK;
+    int64_t len = 0;
+    bad |= swiftpool_spatial_pyramid_pool_output_length(3, levels, 2, &len) != SWIFTPOOL_OK || len != 15;
+    /* and their error paths */
+    ix[0] = 1000;
+    bad |= swiftpool_max_unpool_forward(&m, NULL, x, 216, ix, 216, y, 864) != SWIFTPOOL_ERROR_INVALID_ARGUMENT;
+    bad |= swiftpool_lp_pool_forward(&m, 0.0, x, 216, y, 864) != SWIFTPOOL_ERROR_INVALID_ARGUMENT;
+    boxes[0] = 7;
+    bad |= swiftpool_roi_max_pool_forward(&m, boxes, 1, 5, pooled, 1.0, x, 216, y, 864, NULL, 0) !=
+           SWIFTPOOL_ERROR_INVALID_ARGUMENT;
+    levels[2] = 0;
+    bad |= swiftpool_spatial_pyramid_pool_forward(&m, levels, 2, 1, 1, NULL, 0, x, 216, y, 864) !=
+           SWIFTPOOL_ERROR_INVALID_ARGUMENT;
+    os[0] = 9;
+    bad |= swiftpool_fractional_max_pool_forward(&m, os, NULL, 0, 1, x, 216, y, 864, NULL, 0) == SWIFTPOOL_OK;
     bad |= swiftpool_version_number() == 0 || swiftpool_version_string() == NULL || swiftpool_isa() == NULL;
     return bad;
 }
@@ -87,7 +120,7 @@ int main(void) {
     swiftpool_set_num_threads(0);
     long growth = rss_kib() - rss_start;
     printf("test_leaks: %d rounds (%d calls), %d threads, RSS growth after round %d: %ld KiB%s\n", ROUNDS,
-           ROUNDS * 14, ROUNDS / 100, ROUNDS / 10, growth, bad ? " -- WRONG RESULTS" : "");
+           ROUNDS * 28, ROUNDS / 100, ROUNDS / 10, growth, bad ? " -- WRONG RESULTS" : "");
     /* Tools (LSan, valgrind) judge leaks precisely and hold freed memory in
      * quarantine, so they set SWIFTPOOL_TEST_LEAK_TOOL; alone, a steady RSS is the check. */
     int rss_check = getenv("SWIFTPOOL_TEST_LEAK_TOOL") == NULL;
