@@ -129,7 +129,10 @@ SAN_LINK     = -fuse-ld=lld -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(SWIFT_RT) 
 SAN_ENV      := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SWIFT_BACKTRACE=enable=no
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 60
+# The smoke run in `make test` is reproducible: a fixed seed and run count (about a
+# minute here); `make fuzz` explores freely.
+FUZZ_SMOKE_SEED ?= 1
+FUZZ_SMOKE_RUNS ?= 150000
 FUZZ_CORPUS  := Tests/fuzz/corpus
 FUZZ_WORK    := $(BUILD)/fuzz/corpus
 FUZZ_FLAGS   := -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -203,8 +206,8 @@ fuzz-smoke: $(ASAN_DIR)/bin/fuzz_capi
 	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
 	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
 	SWIFTPOOL_MAX_ISA=baseline $(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
-	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-	    smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written' ; exit $${PIPESTATUS[0]}
+	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) \
+	    -runs=$(FUZZ_SMOKE_RUNS) smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written' ; exit $${PIPESTATUS[0]}
 
 # FUZZ_ISA=baseline fuzzes the portable kernels (the default: the best family here).
 fuzz: $(ASAN_DIR)/bin/fuzz_capi

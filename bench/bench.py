@@ -36,6 +36,7 @@ other files register in OPERATORS with their swiftpool, torch and ONNX builders)
 import argparse
 import ctypes
 import datetime
+import json
 import os
 import platform
 import random
@@ -410,6 +411,8 @@ def write_png(path, rows, args):
             ax.bar([k + i * width for k in range(len(labels))], values, width,
                    label="%d thread%s" % (threads, "" if threads == 1 else "s"))
         ax.axhline(target, color="k", linestyle="--", linewidth=1)
+        if key == "speedup":
+            ax.set_yscale("log")  # the per-call-overhead workload is far above the others
         ax.set_xticks([k + width * (len(args.threads) - 1) / 2 for k in range(len(labels))])
         ax.set_xticklabels(["%s %s" % lab for lab in labels], rotation=45, ha="right")
         ax.set_title(title + " (target %s)" % target)
@@ -430,11 +433,22 @@ def main():
     p.add_argument("--quick", action="store_true", help="3 rounds, short batches")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
     p.add_argument("--png", default=os.path.join(ROOT, "bench", "results.png"))
+    p.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"),
+                   help="raw results (written after a run, read by --replot)")
+    p.add_argument("--replot", action="store_true", help="rewrite the Markdown and PNG from --json, no timing")
     args = p.parse_args()
     if args.quick:
         args.rounds, args.min_batch = 3, 0.01
     args.threads = [int(t) for t in args.threads.split(",")]
     only = set(filter(None, args.only.split(",")))
+    if args.replot:
+        with open(args.json) as f:
+            saved = json.load(f)
+        args.rounds, args.threads = saved["rounds"], saved["threads"]
+        write_markdown(args.out, saved["rows"], saved["info"], saved["notes"], args)
+        write_png(args.png, saved["rows"], args)
+        print("rewrote", args.out, "and", args.png, "from", args.json)
+        return
 
     lib = load_bench_lib()
     try:
@@ -530,6 +544,9 @@ def main():
                     ("  py %s us" % fmt_us(times["swiftpool (Python)"])) if "swiftpool (Python)" in times else ""),
                     flush=True)
     info = machine_info(lib, torch, ort)
+    with open(args.json, "w") as f:
+        json.dump({"rounds": args.rounds, "threads": args.threads, "info": info, "notes": notes, "rows": rows}, f,
+                  indent=1)
     write_markdown(args.out, rows, info, notes, args)
     try:
         write_png(args.png, rows, args)

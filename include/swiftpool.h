@@ -94,7 +94,8 @@ SWIFTPOOL_API const char *swiftpool_last_error_message(void);
  * The extra threads come from one pool of workers shared by all calling threads
  * (idle workers join a call; a call never waits for a busy one), so concurrent
  * callers do not oversubscribe the CPUs; calls with little work (about 10^5
- * element-taps or fewer) run on the calling thread alone.
+ * element-taps or fewer) run on the calling thread alone, and so does every call
+ * in a process forked from one that had started workers.
  * Errors: INVALID_ARGUMENT (num_threads < 0).
  */
 SWIFTPOOL_API int32_t swiftpool_set_num_threads(int32_t num_threads);

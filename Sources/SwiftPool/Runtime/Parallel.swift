@@ -42,7 +42,12 @@ enum Parallel {
             if units > 0 { body(0..<units) }
             return
         }
-        WorkerPool.shared.run(chunks: chunks, helpers: Swift.min(threads &- 1, chunks &- 1)) { chunk in
+        let pool = WorkerPool.shared
+        if pool.forkedChild {
+            body(0..<units)
+            return
+        }
+        pool.run(chunks: chunks, helpers: Swift.min(threads &- 1, chunks &- 1)) { chunk in
             // Balanced split: chunk c covers [c*units/chunks, (c+1)*units/chunks).
             let lower = chunk &* units / chunks, upper = (chunk &+ 1) &* units / chunks
             if lower < upper { body(lower..<upper) }
@@ -88,14 +93,20 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(left, nil)
         slots = (0..<WorkerPool.slotCount).map { _ in JobSlot() }
         // A forked child has none of the workers, and the lock may have been held by
-        // a thread that no longer exists: start over there (workers restart on demand).
+        // a thread that no longer exists: start over there, single-threaded (starting
+        // threads in the child of a multi-threaded process is what fork-unsafe
+        // runtimes, sanitizers included, do not support; torch does the same).
         pthread_atfork(nil, nil) { WorkerPool.shared.resetInForkedChild() }
     }
+
+    /// Set in a forked child: every call then runs on its calling thread.
+    private(set) var forkedChild = false
 
     private func resetInForkedChild() {
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(left, nil)
+        forkedChild = true
         workers = 0
         offeredCount = 0
         for slot in slots {
