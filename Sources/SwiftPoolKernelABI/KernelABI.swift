@@ -53,6 +53,33 @@ public struct RunShape: Equatable {
     }
 }
 
+/// Channels-first average pooling of whole small planes through a zero-padded copy
+/// (AvgRows.paddedPlanes): `planes` planes of H x W elements, `inPlaneStride` /
+/// `outPlaneStride` apart, to OH x OW outputs. The copy is `scratchRows` x
+/// `scratchWidth` elements with the plane at (padTop, padLeft) and zeros around it,
+/// large enough that every tap of every window (including ceil_mode's and the
+/// vector overrun of rows shorter than a vector) lands inside it.
+public struct PaddedPlanes: Equatable {
+    public var planes: Int, inPlaneStride: Int, outPlaneStride: Int
+    public var H: Int, W: Int, OH: Int, OW: Int
+    public var padTop: Int, padLeft: Int
+    public var scratchRows: Int, scratchWidth: Int
+    public var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, dilationH: Int, dilationW: Int
+    /// Elements between rows of the divisor plane (>= OW and >= the vector width).
+    public var divisorRowStride: Int
+
+    @inlinable
+    public init(planes: Int, inPlaneStride: Int, outPlaneStride: Int, H: Int, W: Int, OH: Int, OW: Int,
+                padTop: Int, padLeft: Int, scratchRows: Int, scratchWidth: Int, kernelH: Int, kernelW: Int,
+                strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, divisorRowStride: Int) {
+        self.planes = planes; self.inPlaneStride = inPlaneStride; self.outPlaneStride = outPlaneStride
+        self.H = H; self.W = W; self.OH = OH; self.OW = OW; self.padTop = padTop; self.padLeft = padLeft
+        self.scratchRows = scratchRows; self.scratchWidth = scratchWidth
+        self.kernelH = kernelH; self.kernelW = kernelW; self.strideH = strideH; self.strideW = strideW
+        self.dilationH = dilationH; self.dilationW = dilationW; self.divisorRowStride = divisorRowStride
+    }
+}
+
 /// The kernels of one element type. Arguments (details in MaxRows.swift, AvgRows.swift):
 ///   src       first real tap of the block's first window (channel 0 for channels-last)
 ///   grid      real taps of every window of the block
@@ -62,6 +89,7 @@ public struct RunShape: Equatable {
 ///   indices   argmax positions, laid out as dst, or nil (then never computed)
 ///   position  plane position of the first window's first tap (row-major in its plane)
 ///   divisor   the average of every window of the block divides by this (>= 1)
+///   divisors  per-output divisors of a plane, OH rows `divisorRowStride` apart (>= 1)
 public struct ElementKernels<T> {
     public typealias MaxBlock = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
                                  _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
@@ -74,20 +102,26 @@ public struct ElementKernels<T> {
     public typealias AvgBlockChannelsLast = (_ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int,
                                              _ shape: RunShape, _ divisor: Double,
                                              _ dst: UnsafeMutablePointer<T>) -> Void
+    public typealias AvgPaddedPlanes = (_ src: UnsafePointer<T>, _ planes: PaddedPlanes,
+                                        _ divisors: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) -> Void
 
     /// Max kernels by NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring (fmax).
     public var maxChannelsFirst: (MaxBlock, MaxBlock)
     public var maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast)
     public var avgChannelsFirst: AvgBlock
     public var avgChannelsLast: AvgBlockChannelsLast
+    /// Small channels-first planes at width stride 1 or 2 (nil: not available for T).
+    public var avgPaddedPlanes: AvgPaddedPlanes?
 
     @inlinable
     public init(maxChannelsFirst: (MaxBlock, MaxBlock), maxChannelsLast: (MaxBlockChannelsLast, MaxBlockChannelsLast),
-                avgChannelsFirst: @escaping AvgBlock, avgChannelsLast: @escaping AvgBlockChannelsLast) {
+                avgChannelsFirst: @escaping AvgBlock, avgChannelsLast: @escaping AvgBlockChannelsLast,
+                avgPaddedPlanes: AvgPaddedPlanes? = nil) {
         self.maxChannelsFirst = maxChannelsFirst
         self.maxChannelsLast = maxChannelsLast
         self.avgChannelsFirst = avgChannelsFirst
         self.avgChannelsLast = avgChannelsLast
+        self.avgPaddedPlanes = avgPaddedPlanes
     }
 }
 

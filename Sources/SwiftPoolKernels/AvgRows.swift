@@ -1,10 +1,11 @@
 // Average pooling kernels: the same blocks and rows as MaxRows (arguments
 // described there), plus the block's divisor (>= 1; its windows all share it).
 //
-// Bitwise contract with the reference: each output is
-//   Element((((0.0 + tap0) + tap1) + ...) / divisor)
-// in Double, taps in scan order. Vector lanes hold different outputs (or
-// channels), each doing exactly that sequence, so vectorising changes nothing.
+// Bitwise contract with the reference (and PyTorch's avg_pool): each output is
+//   (((0 + tap0) + tap1) + ...) / divisor
+// in the element's own precision (PyTorch's opmath for Float and Double), taps in
+// scan order. Vector lanes hold different outputs (or channels), each doing
+// exactly that sequence, so vectorising changes nothing.
 import SwiftPoolKernelABI
 import _SwiftPoolCPU
 
@@ -22,31 +23,17 @@ enum AvgRows {
             planes(src, grid, shape.planes, shape.planeStride, divisor, dst, shape.outPlaneStride, T.self)
             return
         }
-        // A column of edge outputs (one per row): lanes are rows.
+        // A column of edge outputs (one per row): scalar sums, four rows interleaved.
         let column = shape.count == 1 && shape.rows >= T.lanes
         // Rows shorter than a vector but at least half one go in pairs (MaxRows).
         let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
             && (shape.stride == 1 || (shape.stride == 2 && grid.countW >= 2))
-        // Float rows at stride 1: each input row is widened to Double once per output
-        // row, not once per tap (conversions, not additions, were the bottleneck).
-        if T.widens && shape.stride == 1 && shape.count >= T.lanes && grid.countD == 1
-            && grid.countH &* ((shape.count &- 1) &+ (grid.countW &- 1) &* grid.stepW &+ 1) <= DoubleScratch.capacity {
-            DoubleScratch.with { buffer in
-                for p in 0..<shape.planes {
-                    for r in 0..<shape.rows {
-                        widenedRun(buffer, src + (p &* shape.planeStride &+ r &* shape.rowStride), grid, shape.count,
-                                   divisor, dst + (p &* shape.outPlaneStride &+ r &* shape.outRowStride), T.self)
-                    }
-                }
-            }
-            return
-        }
         var p = 0
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
             var r = 0
             if column {
-                strided(plane, grid, shape.rows, shape.rowStride, divisor, dst + out, shape.outRowStride, T.self)
+                scalarColumn(plane, grid, shape.rows, shape.rowStride, divisor, dst + out, shape.outRowStride, T.self)
             } else if pairs {
                 while r < shape.rows {
                     let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
@@ -109,9 +96,9 @@ enum AvgRows {
         var j = 0
         while j < count {
             let w = src + j &* stride
-            var sum = 0.0
-            for off in TapOffsets(grid, skipFirst: false) { sum += w[off].wide }
-            dst[j] = T(wide: sum / divisor)
+            var sum: T = 0
+            for off in TapOffsets(grid, skipFirst: false) { sum += w[off] }
+            dst[j] = sum / T(divisor)
             j &+= 1
         }
     }
@@ -162,43 +149,6 @@ enum AvgRows {
         }
     }
 
-    /// One row of `count` outputs at stride 1 (count >= lanes, one D tap): the
-    /// window rows' input segments are widened into `buffer`, then summed from there
-    /// in scan order, exactly as the direct path does.
-    @inline(never)
-    static func widenedRun<T: VectorElement>(
-        _ buffer: UnsafeMutablePointer<Double>, _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
-        _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type
-    ) {
-        let lanes = T.lanes
-        let segment = (count &- 1) &+ (grid.countW &- 1) &* grid.stepW &+ 1
-        for a in 0..<grid.countH { T.widen(src + a &* grid.stepH, segment, buffer + a &* segment) }
-        // Four vectors per pass, tap by tap: four independent addition chains. Their
-        // starts are clamped to the last full vector (overlaps recompute outputs).
-        let last = count &- lanes
-        var j = 0
-        while j < count {
-            let j0 = Swift.min(j, last), j1 = Swift.min(j &+ lanes, last)
-            let j2 = Swift.min(j &+ 2 &* lanes, last), j3 = Swift.min(j &+ 3 &* lanes, last)
-            var s0 = T.zeroSum, s1 = T.zeroSum, s2 = T.zeroSum, s3 = T.zeroSum
-            for a in 0..<grid.countH {
-                var tap = buffer + a &* segment
-                for _ in 0..<grid.countW {
-                    T.add(&s0, T.loadSum(tap + j0))
-                    T.add(&s1, T.loadSum(tap + j1))
-                    T.add(&s2, T.loadSum(tap + j2))
-                    T.add(&s3, T.loadSum(tap + j3))
-                    tap += grid.stepW
-                }
-            }
-            T.store(T.average(s0, divisor), dst + j0)
-            T.store(T.average(s1, divisor), dst + j1)
-            T.store(T.average(s2, divisor), dst + j2)
-            T.store(T.average(s3, divisor), dst + j3)
-            j &+= 4 &* lanes
-        }
-    }
-
     /// Channels-last run: lanes are channels, in blocks of four vectors.
     @inline(__always)
     static func channelsLast<T: VectorElement>(
@@ -208,10 +158,6 @@ enum AvgRows {
         let lanes = T.lanes, C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
                                   stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
-        if T.widens && stride == 1 && grid.countW == 3 && grid.stepW == 1 && count >= 4 && C >= lanes {
-            groupedRun(src, grid, elementGrid, C, count, divisor, dst, T.self)
-            return
-        }
         var j = 0
         while j < count {
             let w = src + j &* stride &* C
@@ -248,9 +194,9 @@ enum AvgRows {
                 var c = 0
                 while c < C {
                     let wc = w + c
-                    var sum = 0.0
-                    for off in TapOffsets(elementGrid, skipFirst: false) { sum += wc[off].wide }
-                    out[c] = T(wide: sum / divisor)
+                    var sum: T = 0
+                    for off in TapOffsets(elementGrid, skipFirst: false) { sum += wc[off] }
+                    out[c] = sum / T(divisor)
                     c &+= 1
                 }
             }
@@ -258,52 +204,28 @@ enum AvgRows {
         }
     }
 
-    /// One output per plane: eight independent scalar sums interleaved. When the
-    /// window is a contiguous range of the plane (global pooling) and T is Float,
-    /// the eight planes' taps are first widened to Double with vector conversions
-    /// into a stack buffer (scalar conversions would be the bottleneck).
+    /// One output per plane (global pooling): eight independent scalar sums
+    /// interleaved, one per plane, each a chain in scan order.
     @inline(never)
     static func planes<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int, _ divisor: Double,
         _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _: T.Type
     ) {
-        let taps = grid.countD &* grid.countH &* grid.countW
-        let contiguous = grid.stepW == 1 && grid.stepH == grid.countW
-            && (grid.countD == 1 || grid.stepD == grid.countH &* grid.countW)
-        if T.widens && contiguous && 8 &* taps <= DoubleScratch.capacity {
-            DoubleScratch.with { buffer in
-                var k = 0
-                while k < count {
-                    let k0 = Swift.min(k, count &- 8)
-                    let p = src + k0 &* step
-                    prefetchPlanes(p + 16 &* step, k0 &+ 24 <= count ? 8 &* step : 0, T.self)
-                    for i in 0..<8 { T.widen(p + i &* step, taps, buffer + i &* taps) }
-                    var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
-                    var t = 0
-                    while t < taps {
-                        let q = buffer + t
-                        a0 += q[0]; a1 += q[taps]; a2 += q[2 &* taps]; a3 += q[3 &* taps]
-                        a4 += q[4 &* taps]; a5 += q[5 &* taps]; a6 += q[6 &* taps]; a7 += q[7 &* taps]
-                        t &+= 1
-                    }
-                    store8(a0, a1, a2, a3, a4, a5, a6, a7, divisor, dst + k0 &* outStep, outStep)
-                    k = k0 &+ 8
-                }
-            }
-            return
-        }
+        let d = T(divisor)
         var k = 0
         while k < count {
             let k0 = Swift.min(k, count &- 8)
             let p = src + k0 &* step
             prefetchPlanes(p + 16 &* step, k0 &+ 24 <= count ? 8 &* step : 0, T.self)
-            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
+            var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0, a4: T = 0, a5: T = 0, a6: T = 0, a7: T = 0
             for off in TapOffsets(grid, skipFirst: false) {
                 let q = p + off
-                a0 += q[0].wide; a1 += q[step].wide; a2 += q[2 &* step].wide; a3 += q[3 &* step].wide
-                a4 += q[4 &* step].wide; a5 += q[5 &* step].wide; a6 += q[6 &* step].wide; a7 += q[7 &* step].wide
+                a0 += q[0]; a1 += q[step]; a2 += q[2 &* step]; a3 += q[3 &* step]
+                a4 += q[4 &* step]; a5 += q[5 &* step]; a6 += q[6 &* step]; a7 += q[7 &* step]
             }
-            store8(a0, a1, a2, a3, a4, a5, a6, a7, divisor, dst + k0 &* outStep, outStep)
+            let o = dst + k0 &* outStep
+            o[0] = a0 / d; o[outStep] = a1 / d; o[2 &* outStep] = a2 / d; o[3 &* outStep] = a3 / d
+            o[4 &* outStep] = a4 / d; o[5 &* outStep] = a5 / d; o[6 &* outStep] = a6 / d; o[7 &* outStep] = a7 / d
             k = k0 &+ 8
         }
     }
@@ -317,87 +239,148 @@ enum AvgRows {
         while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
     }
 
-    @inline(__always)
-    static func store8<T: VectorElement>(_ a0: Double, _ a1: Double, _ a2: Double, _ a3: Double, _ a4: Double,
-                                         _ a5: Double, _ a6: Double, _ a7: Double, _ divisor: Double,
-                                         _ o: UnsafeMutablePointer<T>, _ outStep: Int) {
-        o[0] = T(wide: a0 / divisor); o[outStep] = T(wide: a1 / divisor)
-        o[2 &* outStep] = T(wide: a2 / divisor); o[3 &* outStep] = T(wide: a3 / divisor)
-        o[4 &* outStep] = T(wide: a4 / divisor); o[5 &* outStep] = T(wide: a5 / divisor)
-        o[6 &* outStep] = T(wide: a6 / divisor); o[7 &* outStep] = T(wide: a7 / divisor)
-    }
-
-    /// Channels-last, 3 taps wide at stride 1: four neighbouring outputs at a time
-    /// share the six input columns their windows cover, so each column is widened
-    /// once for all of them (instead of once per window). Each output still adds
-    /// its taps in scan order: rows in order, and a row's columns left to right.
+    /// `count` windows `step` input positions apart, outputs `outStep` apart (a
+    /// column of edge outputs): scalar sums, four independent chains at a time.
+    /// Cheaper than gathering the rows into lanes: each tap is one load-and-add.
     @inline(never)
-    static func groupedRun<T: VectorElement>(
-        _ src: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ C: Int, _ count: Int,
-        _ divisor: Double, _ dst: UnsafeMutablePointer<T>, _: T.Type
-    ) {
-        let lanes = T.lanes
-        var j = 0
-        while j < count {
-            let j0 = Swift.min(j, count &- 4)
-            var c = 0
-            while c < C {
-                let c0 = Swift.min(c, C &- lanes)
-                let base = src + (j0 &* C &+ c0)
-                var s0 = T.zeroSum, s1 = T.zeroSum, s2 = T.zeroSum, s3 = T.zeroSum
-                var rowOffset = 0, rows = LaterRows(elementGrid)
-                while true {
-                    let row = base + rowOffset
-                    let v0 = T.widen(T.load(row)), v1 = T.widen(T.load(row + C))
-                    let v2 = T.widen(T.load(row + 2 &* C)), v3 = T.widen(T.load(row + 3 &* C))
-                    let v4 = T.widen(T.load(row + 4 &* C)), v5 = T.widen(T.load(row + 5 &* C))
-                    T.add(&s0, v0); T.add(&s0, v1); T.add(&s0, v2)
-                    T.add(&s1, v1); T.add(&s1, v2); T.add(&s1, v3)
-                    T.add(&s2, v2); T.add(&s2, v3); T.add(&s2, v4)
-                    T.add(&s3, v3); T.add(&s3, v4); T.add(&s3, v5)
-                    guard let next = rows.next() else { break }
-                    rowOffset = next
-                }
-                let out = dst + (j0 &* C &+ c0)
-                T.store(T.average(s0, divisor), out)
-                T.store(T.average(s1, divisor), out + C)
-                T.store(T.average(s2, divisor), out + 2 &* C)
-                T.store(T.average(s3, divisor), out + 3 &* C)
-                c = c0 &+ lanes
-            }
-            j = j0 &+ 4
-        }
-    }
-
-    /// `count` windows `step` input positions apart (edge column rows, or planes),
-    /// outputs `outStep` apart, lanes across them (MaxRows.strided).
-    @inline(never)
-    static func strided<T: VectorElement>(
+    static func scalarColumn<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int, _ divisor: Double,
         _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _: T.Type
     ) {
-        let lanes = T.lanes
+        let d = T(divisor)
         var k = 0
-        // Two vectors at a time: a sum is one chain of dependent additions per lane,
-        // as long as the window; two chains hide each other's latency.
-        while k &+ 2 &* lanes <= count {
-            let base0 = src + k &* step, base1 = base0 + lanes &* step
-            var sum0 = T.zeroSum, sum1 = T.zeroSum
+        while k &+ 4 <= count {
+            let p = src + k &* step
+            var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0
             for off in TapOffsets(grid, skipFirst: false) {
-                T.accumulate(&sum0, T.gather(base0 + off, step))
-                T.accumulate(&sum1, T.gather(base1 + off, step))
+                let q = p + off
+                a0 += q[0]; a1 += q[step]; a2 += q[2 &* step]; a3 += q[3 &* step]
             }
-            T.scatter(T.average(sum0, divisor), dst + k &* outStep, outStep)
-            T.scatter(T.average(sum1, divisor), dst + (k &+ lanes) &* outStep, outStep)
-            k &+= 2 &* lanes
+            let o = dst + k &* outStep
+            o[0] = a0 / d; o[outStep] = a1 / d; o[2 &* outStep] = a2 / d; o[3 &* outStep] = a3 / d
+            k &+= 4
         }
         while k < count {
-            let k0 = Swift.min(k, count &- lanes)
-            let base = src + k0 &* step
-            var sum = T.zeroSum
-            for off in TapOffsets(grid, skipFirst: false) { T.accumulate(&sum, T.gather(base + off, step)) }
-            T.scatter(T.average(sum, divisor), dst + k0 &* outStep, outStep)
-            k = k0 &+ lanes
+            let p = src + k &* step
+            var a: T = 0
+            for off in TapOffsets(grid, skipFirst: false) { a += p[off] }
+            dst[k &* outStep] = a / d
+            k &+= 1
         }
     }
+
+    /// Whole small channels-first planes (PaddedPlanes): each plane is copied once
+    /// into a zero-padded scratch plane, then every output sums all its kernel taps
+    /// from there: full vectors on every row, no edge blocks, each input row read
+    /// from L1. The zeros change no sum: a running sum starts at +0 and so is never
+    /// -0, and s + 0 == s for every other s (NaN and infinities included), so each
+    /// output is bitwise the sum of its real taps in scan order. The driver gives
+    /// every output's divisor.
+    @inline(never)
+    static func paddedPlanes<T: VectorElement>(
+        _ src: UnsafePointer<T>, _ p: PaddedPlanes, _ divisors: UnsafePointer<T>,
+        _ dst: UnsafeMutablePointer<T>, _: T.Type
+    ) {
+        let PW = p.scratchWidth, size = p.scratchRows &* PW
+        // One temporary per call (a range of planes), on the stack when it fits.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: size &+ T.lanes) { buffer in
+            let scratch = buffer.baseAddress!, tail = scratch + size
+            scratch.initialize(repeating: 0, count: size &+ T.lanes)
+            let grid = TapGrid(countD: 1, countH: p.kernelH, countW: p.kernelW, stepD: 0,
+                               stepH: p.dilationH &* PW, stepW: p.dilationW)
+            for plane in 0..<p.planes {
+                let input = src + plane &* p.inPlaneStride
+                var r = 0
+                while r < p.H {
+                    (scratch + ((p.padTop &+ r) &* PW &+ p.padLeft)).update(from: input + r &* p.W, count: p.W)
+                    r &+= 1
+                }
+                let output = dst + plane &* p.outPlaneStride
+                if p.strideW == 1 {
+                    paddedRows(scratch, p, grid, divisors, output, tail, UnitStride())
+                } else {
+                    paddedRows(scratch, p, grid, divisors, output, tail, DoubleStride())
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func paddedRows<T: VectorElement, S: DivisorLanes>(
+        _ scratch: UnsafeMutablePointer<T>, _ p: PaddedPlanes, _ grid: TapGrid, _ divisors: UnsafePointer<T>,
+        _ output: UnsafeMutablePointer<T>, _ tail: UnsafeMutablePointer<T>, _ loader: S
+    ) {
+        if grid.stepW == 1 && grid.countW == 3 {
+            paddedRows(scratch, p, grid, divisors, output, tail, loader, ThreeTapRow.self)
+        } else if grid.stepW == 1 && grid.countW == 2 {
+            paddedRows(scratch, p, grid, divisors, output, tail, loader, TwoTapRow.self)
+        } else {
+            paddedRows(scratch, p, grid, divisors, output, tail, loader, AnyTapRow.self)
+        }
+    }
+
+    /// The output rows of one padded plane: four vectors per pass (independent
+    /// addition chains), their starts clamped to the last full vector (overlaps
+    /// recompute the same outputs); rows shorter than a vector go through `tail`.
+    @inline(never)
+    static func paddedRows<T: VectorElement, S: DivisorLanes, Shape: RowShape>(
+        _ scratch: UnsafeMutablePointer<T>, _ p: PaddedPlanes, _ grid: TapGrid, _ divisors: UnsafePointer<T>,
+        _ output: UnsafeMutablePointer<T>, _ tail: UnsafeMutablePointer<T>, _ loader: S, _: Shape.Type
+    ) {
+        let width = S.width(T.self), OW = p.OW
+        let rowStep = p.strideH &* p.scratchWidth
+        for oh in 0..<p.OH {
+            let row = UnsafePointer(scratch + oh &* rowStep)
+            let d = divisors + oh &* p.divisorRowStride
+            let out = output + oh &* OW
+            if OW < width {
+                var s = T.zeroSum
+                Shape.sum(&s, row, grid, T.self, loader)
+                for off in LaterRows(grid) { Shape.sum(&s, row + off, grid, T.self, loader) }
+                loader.store(T.average(s, loader.lanes(d, T.self)), tail)
+                out.update(from: tail, count: OW)
+                continue
+            }
+            let last = OW &- width
+            var j = 0
+            while j < OW {
+                let j0 = Swift.min(j, last), j1 = Swift.min(j &+ width, last)
+                let j2 = Swift.min(j &+ 2 &* width, last), j3 = Swift.min(j &+ 3 &* width, last)
+                let b0 = row + j0 &* S.stride, b1 = row + j1 &* S.stride
+                let b2 = row + j2 &* S.stride, b3 = row + j3 &* S.stride
+                var s0 = T.zeroSum, s1 = T.zeroSum, s2 = T.zeroSum, s3 = T.zeroSum
+                Shape.sum(&s0, b0, grid, T.self, loader)
+                Shape.sum(&s1, b1, grid, T.self, loader)
+                Shape.sum(&s2, b2, grid, T.self, loader)
+                Shape.sum(&s3, b3, grid, T.self, loader)
+                for off in LaterRows(grid) {
+                    Shape.sum(&s0, b0 + off, grid, T.self, loader)
+                    Shape.sum(&s1, b1 + off, grid, T.self, loader)
+                    Shape.sum(&s2, b2 + off, grid, T.self, loader)
+                    Shape.sum(&s3, b3 + off, grid, T.self, loader)
+                }
+                loader.store(T.average(s0, loader.lanes(d + j0, T.self)), out + j0)
+                loader.store(T.average(s1, loader.lanes(d + j1, T.self)), out + j1)
+                loader.store(T.average(s2, loader.lanes(d + j2, T.self)), out + j2)
+                loader.store(T.average(s3, loader.lanes(d + j3, T.self)), out + j3)
+                j &+= 4 &* width
+            }
+        }
+    }
+}
+
+/// Row loaders whose lane order a row of per-output values (divisors) can follow.
+protocol DivisorLanes: LaneLoader {
+    /// p[0 ..< width] in this loader's lane order.
+    func lanes<T: VectorElement>(_ p: UnsafePointer<T>, _: T.Type) -> T.Vector
+}
+
+extension UnitStride: DivisorLanes {
+    @inline(__always)
+    func lanes<T: VectorElement>(_ p: UnsafePointer<T>, _: T.Type) -> T.Vector { T.load(p) }
+}
+
+extension DoubleStride: DivisorLanes {
+    @inline(__always)
+    func lanes<T: VectorElement>(_ p: UnsafePointer<T>, _: T.Type) -> T.Vector { T.permute(T.load(p)) }
 }

@@ -14,7 +14,8 @@ extension ElementKernels where T: VectorElement {
                 { MaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNLanes.self) },
                 { MaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNLanes.self) }),
             avgChannelsFirst: { AvgRows.channelsFirstBlock($0, $1, $2, $3, $4, T.self) },
-            avgChannelsLast: { AvgRows.channelsLastBlock($0, $1, $2, $3, $4, $5, T.self) })
+            avgChannelsLast: { AvgRows.channelsLastBlock($0, $1, $2, $3, $4, $5, T.self) },
+            avgPaddedPlanes: { AvgRows.paddedPlanes($0, $1, $2, $3, T.self) })
     }
 }
 

@@ -18,7 +18,7 @@ protocol RowShape {
     static func maxIndexed<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ m: inout T.Vector, _ index: inout T.IndexVector, _ row: UnsafePointer<T>, _ positions: T.IndexVector,
         _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S)
-    /// Running Double sums.
+    /// Running sums (in the opmath type, taps in scan order).
     static func sum<T: VectorElement, S: LaneLoader>(
         _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S)
 }

@@ -17,7 +17,8 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     /// One argmax position per lane (Int32 lanes for Float, so a mask of the
     /// value compare selects them directly; Int64 for Double).
     associatedtype IndexVector
-    /// `lanes` Double accumulators (average pooling sums in Double).
+    /// `lanes` accumulators of average pooling, in PyTorch's opmath type (float
+    /// for Float, double for Double): the same type as Vector.
     associatedtype SumVector
 
     static var lanes: Int { get }
@@ -88,32 +89,21 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     static func add(_ a: IndexVector, _ b: IndexVector) -> IndexVector
     static func storePositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>)
 
-    /// Whether sums must widen elements to Double (Float), or can read them as they are.
-    static var widens: Bool { get }
-    /// dst[i] = Double(src[i]) for i < count, vectorised (scalar widening is slow).
-    static func widen(_ src: UnsafePointer<Self>, _ count: Int, _ dst: UnsafeMutablePointer<Double>)
-
+    /// Zero in every lane of an average's accumulators.
     static var zeroSum: SumVector { get }
-    /// `lanes` Doubles from p (widened elements).
-    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector
-    /// s += t, lane by lane.
-    static func add(_ s: inout SumVector, _ t: SumVector)
-    /// Widened lanes of v.
-    static func widen(_ v: Vector) -> SumVector
-    /// s += Double(v), lane by lane.
+    /// s += v, lane by lane.
     static func accumulate(_ s: inout SumVector, _ v: Vector)
-    /// Element(s / divisor), lane by lane: a true division, as the reference does.
+    /// s / divisor, lane by lane: a true division (not a reciprocal multiply), as
+    /// PyTorch and the reference do.
     static func average(_ s: SumVector, _ divisor: Double) -> Vector
-
-    /// The exact Double value of an element, and rounding back.
-    var wide: Double { get }
-    init(wide: Double)
+    /// s / divisors, lane by lane.
+    static func average(_ s: SumVector, _ divisors: Vector) -> Vector
 }
 
 extension Float: VectorElement {
     typealias Vector = SIMD8<Float>
     typealias IndexVector = SIMD8<Int32>
-    typealias SumVector = SIMD8<Double>
+    typealias SumVector = SIMD8<Float>
 
     static var lanes: Int { 8 }
     static var maxVectorPosition: Int { Int(Int32.max) }
@@ -239,28 +229,13 @@ extension Float: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: SIMD8<Int64>(truncatingIfNeeded: i), as: SIMD8<Int64>.self)
     }
 
-    static var widens: Bool { true }
-    @inline(__always)
-    static func widen(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Double>) {
-        var i = 0
-        while i &+ 8 <= count {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: SumVector(load(src + i)), as: SumVector.self)
-            i &+= 8
-        }
-        while i < count { dst[i] = Double(src[i]); i &+= 1 }
-    }
     static var zeroSum: SumVector { SumVector(repeating: 0) }
     @inline(__always)
-    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector { UnsafeRawPointer(p).loadUnaligned(as: SumVector.self) }
-    @inline(__always) static func add(_ s: inout SumVector, _ t: SumVector) { s += t }
-    @inline(__always) static func widen(_ v: Vector) -> SumVector { SumVector(v) }
+    static func accumulate(_ s: inout SumVector, _ v: Vector) { s += v }
     @inline(__always)
-    static func accumulate(_ s: inout SumVector, _ v: Vector) { s += SumVector(v) }
+    static func average(_ s: SumVector, _ divisor: Double) -> Vector { s / SumVector(repeating: Float(divisor)) }
     @inline(__always)
-    static func average(_ s: SumVector, _ divisor: Double) -> Vector { Vector(s / divisor) }
-
-    var wide: Double { Double(self) }
-    init(wide: Double) { self.init(wide) }
+    static func average(_ s: SumVector, _ divisors: Vector) -> Vector { s / divisors }
 }
 
 extension Double: VectorElement {
@@ -385,23 +360,13 @@ extension Double: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: i, as: IndexVector.self)
     }
 
-    static var widens: Bool { false }
-    @inline(__always)
-    static func widen(_ src: UnsafePointer<Double>, _ count: Int, _ dst: UnsafeMutablePointer<Double>) {
-        dst.update(from: src, count: count)
-    }
     static var zeroSum: SumVector { SumVector(repeating: 0) }
-    @inline(__always)
-    static func loadSum(_ p: UnsafePointer<Double>) -> SumVector { UnsafeRawPointer(p).loadUnaligned(as: SumVector.self) }
-    @inline(__always) static func add(_ s: inout SumVector, _ t: SumVector) { s += t }
-    @inline(__always) static func widen(_ v: Vector) -> SumVector { v }
     @inline(__always)
     static func accumulate(_ s: inout SumVector, _ v: Vector) { s += v }
     @inline(__always)
     static func average(_ s: SumVector, _ divisor: Double) -> Vector { s / divisor }
-
-    var wide: Double { self }
-    init(wide: Double) { self = wide }
+    @inline(__always)
+    static func average(_ s: SumVector, _ divisors: Vector) -> Vector { s / divisors }
 }
 
 /// How a max-type window treats NaN, at lane level (mirrors SwiftPool's MaxRule).

@@ -2,16 +2,20 @@ import SwiftPoolKernelABI
 import CSwiftPool
 
 // Average pooling drivers, generic over element type, for both layouts; the same
-// row/run structure as MaxPool.swift. Sums are accumulated in Double, taps in scan
-// order, then divided (not multiplied by a reciprocal): exact for float32 windows
-// of up to 2^29 elements, where a float accumulator (PyTorch, ONNX Runtime) drifts,
-// and bitwise equal to the reference kernels.
+// row/run structure as MaxPool.swift. Arithmetic is PyTorch's (aten cpu
+// avg_pool kernels): taps summed in scan order from +0 in the element's opmath
+// type (PoolElement.PoolSum: float for float32/16/bfloat16, double for float64),
+// then divided (not multiplied by a reciprocal). Results are bitwise equal to the
+// reference kernels and to torch.nn.functional.avg_pool{1,2,3}d, for every layout
+// and thread count (each output's sum is one chain in one fixed order).
 
 enum AvgPoolKernel {
     static func run<T: PoolElement>(_ g: PoolGeometry, _ kernels: ElementKernels<T>, _ input: UnsafePointer<T>,
                                     _ output: UnsafeMutablePointer<T>, threads: Int) {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
             channelsLast(g, kernels.avgChannelsLast, input, output, threads: threads)
+        } else if let planes = kernels.avgPaddedPlanes, paddedPlanes(g, planes, input, output, threads: threads) {
+            return
         } else {
             channelsFirst(g, kernels.avgChannelsFirst, input, output, threads: threads)
         }
@@ -63,6 +67,58 @@ enum AvgPoolKernel {
                            divisor(g, block), output + q)
                 }
             }
+        }
+    }
+
+    /// Largest zero-padded plane copy (AvgRows.paddedPlanes), in bytes: about L1.
+    static let paddedPlaneBytes = 32 * 1024
+    /// Lanes of the widest vector of any family, for overrun room.
+    static let maxLanes = 16
+
+    /// Channels-first 1D/2D pooling of small planes at width stride 1 or 2, through
+    /// a zero-padded copy of each plane; false (nothing written) when the problem
+    /// is not of that kind. The divisors of one plane's outputs are computed here,
+    /// once per call, from the geometry's windows (kernels never derive bounds).
+    static func paddedPlanes<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.AvgPaddedPlanes,
+                                             _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>,
+                                             threads: Int) -> Bool {
+        let (ad, ah, aw) = g.axes
+        let OH = ah.outputSize, OW = aw.outputSize
+        // Rows of at least a Float vector; shorter ones (global pooling) use the block kernels.
+        guard ad == .unit, aw.stride == 1 || aw.stride == 2, OW >= 8 else { return false }
+        let wide = Swift.max(OW, maxLanes)
+        let rows = Swift.max(ah.padding + ah.inputSize, (OH - 1) * ah.stride + (ah.kernel - 1) * ah.dilation + 1)
+        let width = Swift.max(aw.padding + aw.inputSize, (wide - 1) * aw.stride + (aw.kernel - 1) * aw.dilation + 1)
+            + 2 * maxLanes
+        // Sizes are validated, but a huge kernel can still make rows * width overflow.
+        let (size, overflow) = rows.multipliedReportingOverflow(by: width)
+        guard !overflow, size <= paddedPlaneBytes / MemoryLayout<T>.stride, OH * wide <= size else { return false }
+        let wd = ad.window(0)
+        return withUnsafeTemporaryAllocation(of: T.self, capacity: OH * wide) { buffer in
+            let divisors = buffer.baseAddress!
+            divisors.initialize(repeating: T(poolSum: 1), count: OH * wide)
+            for oh in 0..<OH {
+                let wh = ah.window(oh)
+                for ow in 0..<OW {
+                    let divisor = g.divisor(wd, wh, aw.window(ow))
+                    // An empty window averages to 0 (the block kernels handle it).
+                    guard divisor > 0 else { return false }
+                    divisors[oh * wide + ow] = T(poolSum: T.PoolSum(divisor))
+                }
+            }
+            let inPlane = g.inputPlane, outPlane = g.outputPlane
+            let work = PoolGeometry.work(OH * OW, g.tapsPerWindow)
+            Parallel.forEachRange(units: g.batch * g.channels, unitWork: work, threads: threads) { range in
+                let planes = PaddedPlanes(
+                    planes: range.count, inPlaneStride: inPlane, outPlaneStride: outPlane,
+                    H: ah.inputSize, W: aw.inputSize, OH: OH, OW: OW, padTop: ah.padding, padLeft: aw.padding,
+                    scratchRows: rows, scratchWidth: width, kernelH: ah.kernel, kernelW: aw.kernel,
+                    strideH: ah.stride, strideW: aw.stride, dilationH: ah.dilation, dilationW: aw.dilation,
+                    divisorRowStride: wide)
+                kernel(input + range.lowerBound * inPlane, planes, UnsafePointer(divisors),
+                       output + range.lowerBound * outPlane)
+            }
+            return true
         }
     }
 }

@@ -15,6 +15,14 @@ protocol PoolElement: Comparable {
     var poolWide: Double { get }
     /// Rounds a wide accumulator back to the element type.
     init(poolWide: Double)
+
+    /// Accumulator of average pooling: PyTorch's `opmath_type` (float for float32,
+    /// float16 and bfloat16; double for float64). Windows are summed in it in scan
+    /// order and divided in it, so averages are bitwise PyTorch's avg_pool results.
+    associatedtype PoolSum: BinaryFloatingPoint
+    var poolSum: PoolSum { get }
+    /// Rounds an accumulator back to the element type.
+    init(poolSum: PoolSum)
 }
 
 extension Float: PoolElement {
@@ -23,6 +31,8 @@ extension Float: PoolElement {
     @inline(__always) static var poolNaNOrLowest: Float { .nan }
     @inline(__always) var poolWide: Double { Double(self) }
     @inline(__always) init(poolWide: Double) { self.init(poolWide) }
+    @inline(__always) var poolSum: Float { self }
+    @inline(__always) init(poolSum: Float) { self = poolSum }
 }
 
 extension Double: PoolElement {
@@ -31,6 +41,8 @@ extension Double: PoolElement {
     @inline(__always) static var poolNaNOrLowest: Double { .nan }
     @inline(__always) var poolWide: Double { self }
     @inline(__always) init(poolWide: Double) { self = poolWide }
+    @inline(__always) var poolSum: Double { self }
+    @inline(__always) init(poolSum: Double) { self = poolSum }
 }
 
 /// How a max-type window treats NaN. Kernels are generic over the rule, so each
@@ -67,6 +79,8 @@ extension Float16: PoolElement {
     @inline(__always) static var poolNaNOrLowest: Float16 { .nan }
     @inline(__always) var poolWide: Double { Double(Float(self)) }
     @inline(__always) init(poolWide: Double) { self.init(poolWide) }
+    @inline(__always) var poolSum: Float { Float(self) }
+    @inline(__always) init(poolSum: Float) { self.init(poolSum) }
 }
 
 /// bfloat16: the upper half of a float32. Stored raw; compared and widened
@@ -92,9 +106,11 @@ struct BFloat16: PoolElement {
     @inline(__always) var poolIsNaN: Bool { float.isNaN }
     @inline(__always) static var poolNaNOrLowest: BFloat16 { BFloat16(bits: 0x7FC0) }     // quiet NaN
     @inline(__always) var poolWide: Double { Double(float) }
-    /// Double -> Float -> bfloat16 may double-round in rare ties; averages differ from
-    /// PyTorch's float accumulation by far more than that anyway.
+    /// Double -> Float -> bfloat16 may double-round in rare ties (LP, adaptive
+    /// averages; avg_pool uses poolSum, single rounding as PyTorch).
     @inline(__always) init(poolWide: Double) { self.init(Float(poolWide)) }
+    @inline(__always) var poolSum: Float { float }
+    @inline(__always) init(poolSum: Float) { self.init(poolSum) }
 }
 
 extension UInt8: PoolElement {
@@ -103,6 +119,9 @@ extension UInt8: PoolElement {
     @inline(__always) static var poolNaNOrLowest: UInt8 { .min }
     @inline(__always) var poolWide: Double { Double(self) }
     @inline(__always) init(poolWide: Double) { self.init(clamping: Int(poolWide.rounded(.towardZero))) }
+    /// Average pooling rejects integer dtypes before any kernel runs.
+    @inline(__always) var poolSum: Float { Float(self) }
+    @inline(__always) init(poolSum: Float) { self.init(clamping: Int(poolSum.rounded(.towardZero))) }
 }
 
 extension Int8: PoolElement {
@@ -111,4 +130,7 @@ extension Int8: PoolElement {
     @inline(__always) static var poolNaNOrLowest: Int8 { .min }
     @inline(__always) var poolWide: Double { Double(self) }
     @inline(__always) init(poolWide: Double) { self.init(clamping: Int(poolWide.rounded(.towardZero))) }
+    /// Average pooling rejects integer dtypes before any kernel runs.
+    @inline(__always) var poolSum: Float { Float(self) }
+    @inline(__always) init(poolSum: Float) { self.init(clamping: Int(poolSum.rounded(.towardZero))) }
 }

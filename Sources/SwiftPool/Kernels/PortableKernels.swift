@@ -74,9 +74,9 @@ enum PortableKernels {
     ) {
         forEachOutput(shape, channels, 0) { input, output, _ in
             let w = src + input
-            var sum = 0.0 + w[0].poolWide
-            forEachLaterTap(grid, channels) { _, element in sum += w[element].poolWide }
-            dst[output] = T(poolWide: sum / divisor)
+            var sum = T.PoolSum(0) + w[0].poolSum
+            forEachLaterTap(grid, channels) { _, element in sum += w[element].poolSum }
+            dst[output] = T(poolSum: sum / T.PoolSum(divisor))
         }
     }
 }

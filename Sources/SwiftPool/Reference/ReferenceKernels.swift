@@ -1,7 +1,7 @@
 // Slow, obviously-correct pooling: the oracle the optimized kernels are tested
 import CSwiftPool
 // against. It follows the definitions literally — every kernel tap of every
-// window, explicit padding checks, wide accumulation — and shares nothing with
+// window, explicit padding checks, PyTorch's accumulation order — and shares nothing with
 // the optimized kernels except the validated output sizes.
 
 /// Reference pooling over a validated geometry. Input and output are dense tensors
@@ -67,7 +67,8 @@ enum ReferencePool {
         return (values, indices)
     }
 
-    /// Average pooling with PyTorch's divisor rules.
+    /// Average pooling with PyTorch's divisor rules and arithmetic: taps summed in
+    /// scan order in T.PoolSum from +0, then one division in T.PoolSum.
     static func avgPool<T: PoolElement>(_ g: PoolGeometry, _ input: [T]) -> [T] {
         let (ad, ah, aw) = g.axes
         var values = [T](repeating: T(poolWide: 0), count: g.outputElements)
@@ -80,19 +81,19 @@ enum ReferencePool {
         }
         for n in 0..<g.batch { for c in 0..<g.channels {
             for od in 0..<ad.outputSize { for oh in 0..<ah.outputSize { for ow in 0..<aw.outputSize {
-                var sum = 0.0
+                var sum = T.PoolSum(0)
                 var count = 0
                 for kd in 0..<ad.kernel { for kh in 0..<ah.kernel { for kw in 0..<aw.kernel {
                     guard let id = tap(ad, od, kd), let ih = tap(ah, oh, kh), let iw = tap(aw, ow, kw) else { continue }
                     let p = (id * ah.inputSize + ih) * aw.inputSize + iw
-                    sum += input[offset(g, n: n, c: c, p: p, plane: g.inputPlane)].poolWide
+                    sum += input[offset(g, n: n, c: c, p: p, plane: g.inputPlane)].poolSum
                     count += 1
                 }}}
                 let divisor = g.divisorOverride != 0 ? g.divisorOverride
                     : g.countIncludePad ? paddedLength(ad, od) * paddedLength(ah, oh) * paddedLength(aw, ow)
                     : count
                 let q = offset(g, n: n, c: c, p: (od * ah.outputSize + oh) * aw.outputSize + ow, plane: g.outputPlane)
-                values[q] = T(poolWide: divisor == 0 ? 0 : sum / Double(divisor))
+                values[q] = T(poolSum: divisor == 0 ? 0 : sum / T.PoolSum(divisor))
             }}}
         }}
         return values
