@@ -291,8 +291,10 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_forward(const swiftpool_pool_desc *desc
  *   - else with count_include_pad: the taps inside the padded input
  *     [-padding, in + padding_end) (ceil_mode windows that run past it are cut);
  *   - else: the number of taps on real input elements (a window with none gives 0).
- * Sums are accumulated in double precision, so results may differ from
- * PyTorch's float accumulation in the last bit, and stay exact for huge windows.
+ * Arithmetic is PyTorch's, so results are its bits: each window's real taps
+ * are summed in scan order from +0 in float (float32, float16, bfloat16) or
+ * double (float64), then divided once in that type and rounded to the dtype.
+ * Float sums can overflow to inf where the mean would not (as in PyTorch).
  * Errors: as swiftpool_max_pool_forward; also UNSUPPORTED for an integer dtype
  * and for flags holding max-only bits.
  */

@@ -82,7 +82,7 @@ final class FastPathTests: XCTestCase {
     }
 
     /// Inputs: NaN-free (the max fast path), with rare NaNs (its exact fallback), or
-    /// with wide exponents (average: Double sums that round, so order matters).
+    /// with wide exponents (average: sums that round, so order matters).
     func inputs<T: BinaryFloatingPoint>(_ count: Int, _ rng: inout SeededRNG, kind: Int, as: T.Type) -> [T] {
         switch kind {
         case 0: return randomValues(count, &rng, special: false, as: T.self)
@@ -121,8 +121,8 @@ final class FastPathTests: XCTestCase {
         }
     }
 
-    /// Average pooling is compared bit for bit: the kernels sum in Double in scan
-    /// order exactly as the reference does (inputs with wide exponents make any
+    /// Average pooling is compared bit for bit: the kernels sum in the accumulation
+    /// type (PyTorch's opmath) in scan order exactly as the reference does (inputs with wide exponents make any
     /// other order visible). Only NaN payloads may differ: which NaN operand an
     /// addition returns is not specified (IEEE 754), and compilers commute additions.
     func checkAvg<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
@@ -156,24 +156,52 @@ final class FastPathTests: XCTestCase {
         try checkAvg(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xFA57_0004), trials: 90)
     }
 
-    /// The 3x3 stride-1 average paths that share widened inputs between windows
-    /// (channels-first: widened rows; channels-last: groups of four outputs), on
-    /// inputs whose Double sums round: any change of summation order shows.
-    func testAvgSharedWideningKeepsSumOrder() throws {
+    /// The channels-first padded-plane path (AvgPool.paddedPlanes: 1D/2D, width
+    /// stride 1 or 2, small planes, rows of >= 8 outputs) and the problems next to
+    /// it that fall back to the block kernels (stride 3, short rows, empty dilated
+    /// windows): padding on both sides and ONNX's asymmetric padding_end, ceil_mode
+    /// windows past the padded end, dilation, every divisor rule, NaN/inf inputs and
+    /// order-sensitive ones, at 1, 2 and 3 threads. Bit for bit (any NaN matches).
+    func testAvgPaddedPlanesKeepSumOrder() throws {
         var rng = SeededRNG(seed: testSeed(0xFA57_000B))
-        for trial in 0..<60 {
-            let layout = trial % 2 == 0 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW
-            let desc = makeDesc(rank: 2, layout: layout, batch: 1,
-                                channels: layout == SWIFTPOOL_LAYOUT_NHWC ? Int.random(in: 8...40, using: &rng) : 2,
-                                input: [Int.random(in: 3...7, using: &rng), Int.random(in: 4...30, using: &rng)],
-                                kernel: [3, 3], stride: [1, 1], padding: [1, Int.random(in: 0...1, using: &rng)],
-                                countIncludePad: Bool.random(using: &rng))
+        defer { swiftpool_set_num_threads(0) }
+        for trial in 0..<240 {
+            let rank = trial % 3 == 0 ? 1 : 2
+            var input: [Int] = [], kernel: [Int] = [], stride: [Int] = [], padding: [Int] = []
+            var paddingEnd: [Int] = [], dilation: [Int] = []
+            for axis in 0..<rank {
+                let last = axis == rank - 1
+                input.append(last ? Int.random(in: 1...70, using: &rng) : Int.random(in: 1...24, using: &rng))
+                kernel.append(Int.random(in: 1...5, using: &rng))
+                stride.append(last ? [1, 1, 2, 2, 3].randomElement(using: &rng)! : Int.random(in: 1...3, using: &rng))
+                dilation.append(Int.random(in: 0..<4, using: &rng) == 0 ? 2 : 1)
+                padding.append(Int.random(in: 0...(kernel.last! / 2), using: &rng))
+                paddingEnd.append(Int.random(in: 0..<3, using: &rng) == 0 ? Int.random(in: 0..<kernel.last!, using: &rng) : -1)
+            }
+            let asymmetric = paddingEnd.contains { $0 >= 0 }
+            let double = trial % 5 == 4
+            let desc = makeDesc(rank: rank, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...2, using: &rng),
+                                channels: Int.random(in: 1...5, using: &rng), input: input, kernel: kernel,
+                                stride: stride, padding: padding, dilation: dilation,
+                                ceilMode: Bool.random(using: &rng), countIncludePad: Bool.random(using: &rng),
+                                divisorOverride: Int.random(in: 0..<6, using: &rng) == 0 ? 7 : 0,
+                                paddingEnd: asymmetric ? paddingEnd.map { $0 < 0 ? 0 : $0 } : nil,
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            var elements: Int64 = 0
+            guard swiftpool_pool_output_shape([desc], nil, &elements) == statusOK else { continue }
             let g = try PoolGeometry(desc, op: .average)
-            let input = inputs(g.inputElements, &rng, kind: 2, as: Float.self)
-            let got = Self.runAvg(desc, input), want = ReferencePool.avgPool(g, input)
-            if let bad = firstBitMismatch(got, want) {
-                XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); trial \(trial): \(describe(desc))")
-                return
+            swiftpool_set_num_threads(Int32(1 + trial % 3))
+            let context = "trial \(trial): \(describe(desc))"
+            if double {
+                let x = inputs(g.inputElements, &rng, kind: trial % 3, as: Double.self)
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
+            } else {
+                let x = inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self)
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
             }
         }
     }

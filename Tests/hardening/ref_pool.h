@@ -431,9 +431,10 @@ static inline void ref_max_pool(const ref_geom *g, const void *input, void *outp
 
 /*
  * Average pooling, torch.nn.functional.avg_pool{1,2,3}d semantics with the
- * header's rules: the sum of the window's real elements in scan order, in double,
- * divided by divisor_override, else (count_include_pad) the taps inside
- * [-pad_begin, in + pad_end), else the real taps (0 of them gives 0).
+ * header's rules: the sum of the window's real elements in scan order from +0, in
+ * PyTorch's accumulation type (float for float32/16/bfloat16, double for float64),
+ * divided in that type by divisor_override, else (count_include_pad) the taps
+ * inside [-pad_begin, in + pad_end), else the real taps (0 of them gives 0).
  */
 static inline void ref_avg_pool(const ref_geom *g, const void *input, void *output) {
     const ref_axis *A = g->ax;
@@ -443,6 +444,7 @@ static inline void ref_avg_pool(const ref_geom *g, const void *input, void *outp
     for (int64_t oh = 0; oh < A[1].out; oh++)
     for (int64_t ow = 0; ow < A[2].out; ow++) {
         double sum = 0.0;
+        float fsum = 0.0f;
         int64_t real = 0;
         ref_i128 padded = 1; /* huge kernels: the window area may pass int64 */
         int64_t o[3] = {od, oh, ow}, lo[3], hi[3];
@@ -456,12 +458,16 @@ static inline void ref_avg_pool(const ref_geom *g, const void *input, void *outp
         for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
             int64_t d = ref_coord(&A[0], od, kd), h = ref_coord(&A[1], oh, kh), w = ref_coord(&A[2], ow, kw);
             if (d < 0 || d >= A[0].in || h < 0 || h >= A[1].in || w < 0 || w >= A[2].in) continue;
-            sum += ref_load(g, input, ref_offset(g, n, c, (d * A[1].in + h) * A[2].in + w, g->in_plane));
+            double v = ref_load(g, input, ref_offset(g, n, c, (d * A[1].in + h) * A[2].in + w, g->in_plane));
+            sum += v;
+            fsum += (float)v; /* exact: every element type here widens to float */
             real++;
         }
         ref_i128 divisor = g->divisor_override ? g->divisor_override : g->count_include_pad ? padded : real;
         int64_t q = ref_offset(g, n, c, (od * A[1].out + oh) * A[2].out + ow, g->out_plane);
-        ref_store(g, output, q, divisor == 0 ? 0.0 : sum / (double)divisor);
+        ref_store(g, output, q, divisor == 0 ? 0.0
+                                : g->dtype == SWIFTPOOL_DTYPE_FLOAT64 ? sum / (double)divisor
+                                                                      : (double)(fsum / (float)divisor));
     }
 }
 

@@ -320,6 +320,18 @@ def assert_same_bits(got, want, what, case=None):
             % (what, len(bad), a.size, pos, got[pos], int(a[pos]), want[pos], int(b[pos]), info))
 
 
+def assert_same_values(got, want, what, case=None):
+    """Exact equality of the bits (sign of zero included), except that any NaN
+    matches any NaN: a sum of several NaNs may carry either one's payload, as the
+    hardware's addition picks by operand order, which compilers may swap."""
+    if got.shape == want.shape and not np.issubdtype(got.dtype, np.integer):
+        nan = np.isnan(got.astype(np.float64)) & np.isnan(want.astype(np.float64))
+        if nan.any():
+            got, want = got.copy(), want.copy()
+            got[nan] = want[nan] = np.nan
+    assert_same_bits(got, want, what, case)
+
+
 def assert_close(got, want, what, case=None, rtol=1e-6, atol=1e-7):
     info = case.describe() if case is not None else ""
     assert got.shape == want.shape, "%s: shape %s != %s; %s" % (what, got.shape, want.shape, info)

@@ -18,9 +18,12 @@ itself (test_torch.py):
 Values are gathered from the float32 input at the winning index, so NaN payloads
 must match bit for bit.
 
-Average pooling: float64 sums of the real elements divided by
-divisor_override, else (count_include_pad) the window clipped to the padded input
-(hend = min(hstart + k, in + pad)), else the number of real elements.
+Average pooling, PyTorch's arithmetic: the real elements summed in scan order
+from +0 in PyTorch's accumulation type (float32 for float32/float16/bfloat16,
+float64 for float64), divided in that type by divisor_override, else
+(count_include_pad) the window clipped to the padded input
+(hend = min(hstart + k, in + pad)), else the number of real elements; then rounded
+once to the input's dtype.
 """
 
 import itertools
@@ -116,11 +119,13 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
 
 def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
-    """x: floating-point (N, C, *spatial). Returns x's dtype; sums in float64."""
+    """x: floating-point (N, C, *spatial). Returns x's dtype; sums in float32
+    (float64 for float64 input), as PyTorch's opmath type."""
     x = np.ascontiguousarray(x)
     rank, k, s, p, _, spatial, outs = _params(x, kernel_size, stride, padding, 1, ceil_mode)
     n, c = x.shape[:2]
-    planes = x.reshape(n * c, int(np.prod(spatial))).astype(np.float64)
+    acc = np.float64 if x.dtype == np.float64 else np.float32
+    planes = x.reshape(n * c, int(np.prod(spatial))).astype(acc)  # exact widening
     out = np.empty((n * c,) + outs, x.dtype)
     for o in itertools.product(*[range(v) for v in outs]):
         starts = [o[a] * s[a] - p[a] for a in range(rank)]
@@ -130,11 +135,11 @@ def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_incl
             end = min(starts[a] + k[a], spatial[a] + p[a])
             padded_count *= end - starts[a]
             real_count *= min(starts[a] + k[a], spatial[a]) - max(starts[a], 0)
-        total = np.zeros(n * c)
+        total = np.zeros(n * c, acc)
         for taps in itertools.product(*[range(v) for v in k]):
             pos = [starts[a] + taps[a] for a in range(rank)]
             if all(0 <= pos[a] < spatial[a] for a in range(rank)):
-                with np.errstate(invalid="ignore"):  # inf + -inf -> NaN is intended
+                with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, float overflow
                     total = total + planes[:, _flat(pos, spatial)]
         if divisor_override:
             divisor = divisor_override
@@ -142,5 +147,6 @@ def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_incl
             divisor = padded_count
         else:
             divisor = real_count
-        out[(slice(None),) + o] = (total / divisor).astype(x.dtype)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out[(slice(None),) + o] = (total / acc(divisor)).astype(x.dtype)
     return out.reshape((n, c) + outs)

@@ -22,10 +22,13 @@ enum AvgPoolKernel {
     }
 
     /// The divisor of a block's windows (PyTorch's rule, PoolGeometry.divisor);
-    /// blocks reaching a kernel have at least one real tap, so it is >= 1.
+    /// blocks reaching a kernel have at least one real tap, so it is >= 1. It is
+    /// rounded to the accumulator type here, once (a divisor_override beyond 2^24
+    /// converts to float exactly as PyTorch's int64 -> float does), and the Double
+    /// carrying it to the kernels holds that value exactly.
     @inline(__always)
-    static func divisor(_ g: PoolGeometry, _ block: OutputBlock) -> Double {
-        Double(g.divisor(block.windows.0, block.windows.1, block.windows.2))
+    static func divisor<T: PoolElement>(_ g: PoolGeometry, _ block: OutputBlock, _: T.Type) -> Double {
+        Double(T.PoolSum(g.divisor(block.windows.0, block.windows.1, block.windows.2)))
     }
 
     /// Channels-first: blocks vectorised over output columns, or over planes for
@@ -42,7 +45,7 @@ enum AvgPoolKernel {
                     block.forEachOutput { offset, _ in output[q &+ offset] = T(poolWide: 0) }
                 } else {
                     kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape,
-                           divisor(g, block), output + q)
+                           divisor(g, block, T.self), output + q)
                 }
             }
         }
@@ -64,7 +67,7 @@ enum AvgPoolKernel {
                     }
                 } else {
                     kernel(input + (block.outer &* inImage &+ block.position &* C), block.grid, C, block.shape,
-                           divisor(g, block), output + q)
+                           divisor(g, block, T.self), output + q)
                 }
             }
         }

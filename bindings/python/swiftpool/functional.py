@@ -560,9 +560,9 @@ Semantics: matches ``torch.nn.functional.avg_pool{rank}d`` (same arguments and
 defaults) and ONNX AveragePool-22 for symmetric padding. Padding counts as
 zeros. The divisor of each window is {divisor_rule}the window clipped to the
 padded input with ``count_include_pad=True`` (so ceil_mode windows that run past
-it count less), else the number of real input elements in it. Sums are
-accumulated in double precision, so results may differ from PyTorch's float32
-accumulation in the last bits.
+it count less), else the number of real input elements in it. Arithmetic is
+PyTorch's (float32 sums in scan order, float64 for float64, one division), so
+results are bit-identical to ``torch.nn.functional.avg_pool{rank}d``.
 
 Args:
     input: batched {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or

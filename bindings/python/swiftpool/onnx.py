@@ -156,7 +156,8 @@ def average_pool(X, *, kernel_shape=None, strides=None, pads=None, dilations=Non
     Returns Y (N, C, O1..On). The divisor of a window is the number of its taps on
     real elements, or with ``count_include_pad=1`` the number of taps inside the
     padded input ``[-pad_begin, D + pad_end)`` (ceil_mode windows running past it
-    are cut), as ONNX Runtime computes it. Sums are accumulated in double precision.
+    are cut), as ONNX Runtime computes it. Sums are float32 (float64 for float64),
+    in scan order, then divided: PyTorch's arithmetic.
     Raises ValueError (bad attributes, shapes), TypeError (dtype).
     """
     fname = "onnx.average_pool"
