@@ -213,10 +213,13 @@ def global_max_pool(X, *, nan="propagate"):
 
 def global_average_pool(X):
     """ONNX GlobalAveragePool-22: the mean over all spatial axes (any count n >= 1),
-    accumulated in double precision (a 5000x5000 map of ones gives exactly 1.0).
+    accumulated in double precision (a 5000x5000 map of ones gives exactly 1.0):
+    computed as an adaptive average to one bin, not as average_pool, whose float32
+    sums (PyTorch's arithmetic) drift on huge maps.
     X: (N, C, D1..Dn) floating point; returns (N, C, 1, ..., 1).
     Raises ValueError (shape), TypeError (dtype)."""
-    return _global("onnx.global_average_pool", X, average_pool)
+    from ._lp_adaptive_spp import adaptive_avg_pool1d
+    return _global("onnx.global_average_pool", X, lambda flat, kernel_shape: adaptive_avg_pool1d(flat, 1))
 
 
 def global_lp_pool(X, *, p=2):
