@@ -292,7 +292,7 @@ enum AvgRows {
                 let input = src + plane &* p.inPlaneStride
                 var r = 0
                 while r < p.H {
-                    (scratch + ((p.padTop &+ r) &* PW &+ p.padLeft)).update(from: input + r &* p.W, count: p.W)
+                    copyRow(input + r &* p.W, p.W, scratch + ((p.padTop &+ r) &* PW &+ p.padLeft))
                     r &+= 1
                 }
                 let output = dst + plane &* p.outPlaneStride
@@ -302,6 +302,22 @@ enum AvgRows {
                     paddedRows(scratch, p, grid, divisors, output, tail, DoubleStride())
                 }
             }
+        }
+    }
+
+    /// dst[0 ..< n] = src[0 ..< n] in vectors, the last one overlapping (rows are
+    /// short: a memmove call per row costs more than the copy).
+    @inline(__always)
+    static func copyRow<T: VectorElement>(_ src: UnsafePointer<T>, _ n: Int, _ dst: UnsafeMutablePointer<T>) {
+        if n < T.lanes {
+            for k in 0..<n { dst[k] = src[k] }
+            return
+        }
+        var i = 0
+        while i < n {
+            let j = Swift.min(i, n &- T.lanes)
+            T.store(T.load(src + j), dst + j)
+            i = j &+ T.lanes
         }
     }
 
@@ -338,7 +354,7 @@ enum AvgRows {
                 Shape.sum(&s, row, grid, T.self, loader)
                 for off in LaterRows(grid) { Shape.sum(&s, row + off, grid, T.self, loader) }
                 loader.store(T.average(s, loader.lanes(d, T.self)), tail)
-                out.update(from: tail, count: OW)
+                for k in 0..<OW { out[k] = tail[k] }
                 continue
             }
             let last = OW &- width
