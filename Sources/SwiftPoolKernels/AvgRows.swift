@@ -20,10 +20,11 @@ enum AvgRows {
         // One output per plane (global pooling): eight planes' sums at a time, each a
         // scalar chain (the planes are read one after the other, in memory order).
         if shape.count == 1 && shape.rows == 1 && shape.planes >= 8 {
-            planes(src, grid, shape.planes, shape.planeStride, divisor, dst, shape.outPlaneStride, T.self)
+            scalarSums(src, grid, shape.planes, shape.planeStride, divisor, dst, shape.outPlaneStride,
+                       prefetch: true, T.self)
             return
         }
-        // A column of edge outputs (one per row): scalar sums, four rows interleaved.
+        // A column of edge outputs (one per row): scalar sums.
         let column = shape.count == 1 && shape.rows >= T.lanes
         // Rows shorter than a vector but at least half one go in pairs (MaxRows).
         let pairs = shape.count < T.lanes && shape.count &* 2 >= T.lanes
@@ -33,7 +34,8 @@ enum AvgRows {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
             var r = 0
             if column {
-                scalarColumn(plane, grid, shape.rows, shape.rowStride, divisor, dst + out, shape.outRowStride, T.self)
+                scalarSums(plane, grid, shape.rows, shape.rowStride, divisor, dst + out, shape.outRowStride,
+                           prefetch: false, T.self)
             } else if pairs {
                 while r < shape.rows {
                     let r0 = Swift.max(0, Swift.min(r, shape.rows &- 2)), r1 = Swift.min(r0 &+ 1, shape.rows &- 1)
@@ -204,29 +206,37 @@ enum AvgRows {
         }
     }
 
-    /// One output per plane (global pooling): eight independent scalar sums
-    /// interleaved, one per plane, each a chain in scan order.
+    /// `count` windows `step` input positions apart, outputs `outStep` apart: one
+    /// output per plane (global pooling: `prefetch`), or a column of edge outputs.
+    /// Scalar sums, eight independent chains at a time, each in scan order: each
+    /// tap is one load-and-add, cheaper than gathering windows into lanes.
     @inline(never)
-    static func planes<T: VectorElement>(
+    static func scalarSums<T: VectorElement>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _: T.Type
+        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, prefetch: Bool, _: T.Type
     ) {
         let d = T(divisor)
         var k = 0
-        while k < count {
-            let k0 = Swift.min(k, count &- 8)
-            let p = src + k0 &* step
-            prefetchPlanes(p + 16 &* step, k0 &+ 24 <= count ? 8 &* step : 0, T.self)
+        while k &+ 8 <= count {
+            let p = src + k &* step
+            if prefetch { prefetchPlanes(p + 16 &* step, k &+ 24 <= count ? 8 &* step : 0, T.self) }
             var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0, a4: T = 0, a5: T = 0, a6: T = 0, a7: T = 0
             for off in TapOffsets(grid, skipFirst: false) {
                 let q = p + off
                 a0 += q[0]; a1 += q[step]; a2 += q[2 &* step]; a3 += q[3 &* step]
                 a4 += q[4 &* step]; a5 += q[5 &* step]; a6 += q[6 &* step]; a7 += q[7 &* step]
             }
-            let o = dst + k0 &* outStep
+            let o = dst + k &* outStep
             o[0] = a0 / d; o[outStep] = a1 / d; o[2 &* outStep] = a2 / d; o[3 &* outStep] = a3 / d
             o[4 &* outStep] = a4 / d; o[5 &* outStep] = a5 / d; o[6 &* outStep] = a6 / d; o[7 &* outStep] = a7 / d
-            k = k0 &+ 8
+            k &+= 8
+        }
+        while k < count {
+            let p = src + k &* step
+            var a: T = 0
+            for off in TapOffsets(grid, skipFirst: false) { a += p[off] }
+            dst[k &* outStep] = a / d
+            k &+= 1
         }
     }
 
@@ -237,36 +247,6 @@ enum AvgRows {
         let bytes = count &* MemoryLayout<T>.stride
         var b = 0
         while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
-    }
-
-    /// `count` windows `step` input positions apart, outputs `outStep` apart (a
-    /// column of edge outputs): scalar sums, four independent chains at a time.
-    /// Cheaper than gathering the rows into lanes: each tap is one load-and-add.
-    @inline(never)
-    static func scalarColumn<T: VectorElement>(
-        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ step: Int, _ divisor: Double,
-        _ dst: UnsafeMutablePointer<T>, _ outStep: Int, _: T.Type
-    ) {
-        let d = T(divisor)
-        var k = 0
-        while k &+ 4 <= count {
-            let p = src + k &* step
-            var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0
-            for off in TapOffsets(grid, skipFirst: false) {
-                let q = p + off
-                a0 += q[0]; a1 += q[step]; a2 += q[2 &* step]; a3 += q[3 &* step]
-            }
-            let o = dst + k &* outStep
-            o[0] = a0 / d; o[outStep] = a1 / d; o[2 &* outStep] = a2 / d; o[3 &* outStep] = a3 / d
-            k &+= 4
-        }
-        while k < count {
-            let p = src + k &* step
-            var a: T = 0
-            for off in TapOffsets(grid, skipFirst: false) { a += p[off] }
-            dst[k &* outStep] = a / d
-            k &+= 1
-        }
     }
 
     /// Whole small channels-first planes (PaddedPlanes): each plane is copied once
