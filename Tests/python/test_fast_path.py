@@ -251,6 +251,27 @@ def test_arguments_that_are_not_cached_keep_their_behaviour_and_messages():
         swiftpool.avg_pool2d(x, 2, divisor_override=0)
 
 
+def test_mutated_lists_and_many_tuples():
+    """Lists are keyed by value (a list mutated between calls is seen afresh); tuple
+    objects remembered as all-int by id stay correct when there are many of them."""
+    x = np.random.default_rng(4).standard_normal((1, 2, 9, 9)).astype(np.float32)
+    k = [2, 2]
+    for kernel in ((2, 2), (3, 2), (3, 3)):
+        k[:] = kernel
+        same(swiftpool.max_pool2d(x, k), swiftpool.max_pool2d(x, np_ints(kernel)), repr(k))
+    for i in range(3000):  # more tuples than the id memo holds, then fresh ones
+        kernel = (1 + i % 3, 1 + (i // 3) % 3)
+        if i % 7 == 0:
+            kernel = (float(kernel[0]), kernel[1])
+            with pytest.raises(TypeError):
+                swiftpool.max_pool2d(x, kernel)
+            continue
+        got = swiftpool.max_pool2d(x, kernel)
+        if i % 50 == 0:
+            same(got, swiftpool.max_pool2d(x, np_ints(kernel)), repr(kernel))
+    assert len(F._INT_TUPLES) <= 1024
+
+
 def test_rejected_arguments_are_never_cached_and_fail_every_time():
     x = np.ones((1, 2, 6, 6), np.float32)
     out = np.full((1, 2, 3, 3), 7.0, np.float32)

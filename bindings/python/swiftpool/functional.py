@@ -416,6 +416,13 @@ _NOKEY = object()
 _CACHE_MAX = 256  # entries per public function; the oldest is evicted first
 
 
+# Tuples already found to hold only exact ints, by id: the usual caller passes the
+# same tuple object (a constant) every time, and ``_INT_TUPLES.get(id(t)) is t``
+# (cheaper than a call to _key_part) proves it is that tuple -- the dict keeps it
+# alive, so its id cannot be reused by another object while it is stored.
+_INT_TUPLES = {}
+
+
 def _key_part(value):
     """A tuple/list of exact ints as a tuple (for a cache key), else _NOKEY."""
     t = type(value)
@@ -423,7 +430,12 @@ def _key_part(value):
         for item in value:
             if type(item) is not int:
                 return _NOKEY
-        return value if t is tuple else tuple(value)
+        if t is list:
+            return tuple(value)
+        if len(_INT_TUPLES) >= 1024:
+            _INT_TUPLES.clear()
+        _INT_TUPLES[id(value)] = value
+        return value
     return _NOKEY
 
 
@@ -792,10 +804,14 @@ def _max_pool_function(rank):
                 input.flags.carray or (input.flags.c_contiguous and input.flags.aligned)):
             dtype = input.dtype
             key = (input.shape, dtype, layout if type(layout) is str else _NOKEY,
-                   kernel_size if type(kernel_size) is int else _key_part(kernel_size),
-                   stride if stride is None or type(stride) is int else _key_part(stride),
-                   padding if type(padding) is int else _key_part(padding),
-                   dilation if type(dilation) is int else _key_part(dilation),
+                   kernel_size if type(kernel_size) is int
+                   or _INT_TUPLES.get(id(kernel_size)) is kernel_size else _key_part(kernel_size),
+                   stride if stride is None or type(stride) is int
+                   or _INT_TUPLES.get(id(stride)) is stride else _key_part(stride),
+                   padding if type(padding) is int or _INT_TUPLES.get(id(padding)) is padding
+                   else _key_part(padding),
+                   dilation if type(dilation) is int or _INT_TUPLES.get(id(dilation)) is dilation
+                   else _key_part(dilation),
                    ceil_mode if type(ceil_mode) is bool else _NOKEY,
                    nan if type(nan) is str else _NOKEY)
             entry = cache.get(key)
@@ -836,9 +852,12 @@ def _avg_pool_function(rank):
                 input.flags.carray or (input.flags.c_contiguous and input.flags.aligned)):
             dtype = input.dtype
             key = (input.shape, dtype, layout if type(layout) is str else _NOKEY,
-                   kernel_size if type(kernel_size) is int else _key_part(kernel_size),
-                   stride if stride is None or type(stride) is int else _key_part(stride),
-                   padding if type(padding) is int else _key_part(padding),
+                   kernel_size if type(kernel_size) is int
+                   or _INT_TUPLES.get(id(kernel_size)) is kernel_size else _key_part(kernel_size),
+                   stride if stride is None or type(stride) is int
+                   or _INT_TUPLES.get(id(stride)) is stride else _key_part(stride),
+                   padding if type(padding) is int or _INT_TUPLES.get(id(padding)) is padding
+                   else _key_part(padding),
                    ceil_mode if type(ceil_mode) is bool else _NOKEY,
                    count_include_pad if type(count_include_pad) is bool else _NOKEY,
                    divisor_override if divisor_override is None
