@@ -273,9 +273,48 @@ _PERMS = {(lay, b, r): _perm_to_other(lay, b, r)
 _INVERSE = {k: tuple(int(i) for i in np.argsort(p)) for k, p in _PERMS.items()}
 
 
-def _address(a):
+def _address_portable(a):
     address = a.__array_interface__["data"][0]
     return address if address else _EMPTY_ADDRESS
+
+
+# Data address of an ndarray, fast. ``a.__array_interface__`` builds a dict (~3-5 us
+# on numpy 2.x) and ``a.ctypes.data`` is no cheaper. On CPython an ndarray *is* a
+# PyArrayObject_fields struct whose first member after PyObject_HEAD is ``char *data``
+# (numpy's C ABI: PyArray_DATA() compiles to this load in every extension module, so
+# it cannot move), so the pointer is read from there (~0.2 us). The read is checked
+# at import against __array_interface__ on several arrays below; when it disagrees,
+# or on another Python implementation, the portable way is used. Only ever applied
+# to ndarray instances (subclasses share the struct).
+_ndarray = np.ndarray
+_read_pointer = ctypes.c_void_p.from_address
+_DATA_OFFSET = object.__basicsize__  # sizeof(PyObject) on this build
+
+
+def _fast_address_works():
+    import sys
+    if sys.implementation.name != "cpython":
+        return False
+    try:
+        base = np.arange(24, dtype=np.float64)
+        samples = [base, base[3:], base[::2], base.reshape(2, 3, 4).transpose(2, 0, 1),
+                   np.empty(0, np.float32), np.zeros((2, 3), np.int8)[1:, 1:],
+                   np.ma.masked_array(base), np.frombuffer(b"abcd", np.uint8)[1:]]
+        return all((_read_pointer(id(a) + _DATA_OFFSET).value or 0)
+                   == a.__array_interface__["data"][0] for a in samples)
+    except Exception:  # pragma: no cover - any surprise: use the portable way
+        return False
+
+
+_FAST_ADDRESS = _fast_address_works()
+
+
+def _address(a):
+    """Data address of numpy array ``a`` for the C library (a valid dummy address
+    for a NULL data pointer, which zero-element arrays may have)."""
+    if _FAST_ADDRESS and isinstance(a, _ndarray):
+        return _read_pointer(id(a) + _DATA_OFFSET).value or _EMPTY_ADDRESS
+    return _address_portable(a)
 
 
 def _check_out(fname, what, out, shape, dtype, inverse_perm):
@@ -342,8 +381,109 @@ def _user_out(fname, out, return_indices, logical, dtype, inverse):
     return values, indices, user_values, user_indices, True in formats
 
 
+# ---------------------------------------------------------------------------
+# The common path: per-function descriptor caches
+# ---------------------------------------------------------------------------
+#
+# A tiny call spends most of its time outside the kernel: normalising arguments,
+# packing a PoolDesc, asking the library for the output shape and converting ctypes
+# arguments cost more than the pooling. For the common call -- a numpy array that
+# is C-contiguous (and aligned) in its own layout, no out= -- the PoolDesc and the
+# output shape depend only on a key made of the input's shape and dtype and the
+# other arguments, so each public function keeps a small dict: key -> the PoolDesc
+# and output shape computed the first time by _pool (the general code, with all its
+# checks and error messages), and later calls only allocate the output and call C.
+#
+# Key: (input shape, input dtype, then every other argument as the caller passed it)
+# when the argument is an exact int, a tuple/list of exact ints (as a tuple), None
+# (stride, divisor_override), a bool (ceil_mode, count_include_pad) or a str (layout,
+# nan). Anything else -- 2.0, numpy integers, bools inside tuples, str subclasses --
+# becomes _NOKEY, and keys holding _NOKEY are never stored: such calls take _pool
+# every time. So equal keys mean equal argument values, which _pool normalises
+# identically; only argument sets that _pool and the library accepted are stored,
+# so an invalid call still fails in _pool, on every call, with the same message.
+# Argument errors are checked in the same order as before: building a key raises
+# nothing and has no side effects.
+#
+# Thread safety: an entry is a tuple built completely before its single dict store
+# (atomic under the GIL, and thread-safe in free-threaded builds). Nothing in it is
+# ever written after the store: the PoolDesc is read by the library through a
+# ``const swiftpool_pool_desc *`` (and the out= path, which may change a descriptor's
+# layout, never caches), and the ctypes argument objects are only read by calls. So
+# threads share only read-only memory; a caller holds a reference to its entry, so
+# an eviction by another thread cannot free a descriptor in use.
+_NOKEY = object()
+_CACHE_MAX = 256  # entries per public function; the oldest is evicted first
+
+
+# Tuples already found to hold only exact ints, by id: the usual caller passes the
+# same tuple object (a constant) every time, and ``_INT_TUPLES.get(id(t)) is t``
+# (cheaper than a call to _key_part) proves it is that tuple -- the dict keeps it
+# alive, so its id cannot be reused by another object while it is stored.
+_INT_TUPLES = {}
+
+
+def _key_part(value):
+    """A tuple/list of exact ints as a tuple (for a cache key), else _NOKEY."""
+    t = type(value)
+    if t is tuple or t is list:
+        for item in value:
+            if type(item) is not int:
+                return _NOKEY
+        if t is list:
+            return tuple(value)
+        if len(_INT_TUPLES) >= 1024:
+            _INT_TUPLES.clear()
+        _INT_TUPLES[id(value)] = value
+        return value
+    return _NOKEY
+
+
+def _cache_store(cache, key, entry):
+    if _NOKEY in key:
+        return
+    if len(cache) >= _CACHE_MAX:
+        try:  # evict the oldest entry (another thread may be doing the same)
+            del cache[next(iter(cache))]
+        except (KeyError, RuntimeError, StopIteration):
+            pass
+    cache[key] = entry
+
+
+# The operators again, as separate function objects *without* argtypes, for the
+# cached path: ctypes then calls no from_param converter per argument (together
+# ~1 us for 7 arguments); each argument is passed as an object of its exact C type
+# instead: the descriptor as a byref() object and the lengths as int64 argument
+# objects (both made once per cache entry), the data pointers as c_void_p views of
+# the arrays' data-pointer fields (see _address). ctypes releases the GIL during
+# the call, as for every CDLL function.
+def _untyped(name):
+    f = _lib[name]  # indexing makes a new function object; _lib.<name> keeps its argtypes
+    f.restype = ctypes.c_int32
+    return f
+
+
+_c_max_untyped = _untyped("swiftpool_max_pool_forward")
+_c_avg_untyped = _untyped("swiftpool_avg_pool_forward")
+_int64_arg = ctypes.c_int64.from_param
+_pointer_arg = ctypes.c_void_p.from_param
+_ZERO_ARG = _int64_arg(0)
+_empty = np.empty
+
+
+def _data_arg(a):
+    """The data pointer of a non-empty ndarray as a ctypes argument (a c_void_p
+    viewing the array's own pointer field, or the portable way's address)."""
+    if _FAST_ADDRESS:
+        return _read_pointer(id(a) + _DATA_OFFSET)
+    return _pointer_arg(_address_portable(a))
+
+
 def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_mode,
-          return_indices, count_include_pad, divisor_override, layout, out, desc_flags=0):
+          return_indices, count_include_pad, divisor_override, layout, out, desc_flags=0,
+          cache=None, key=None):
+    """The general path, for every call. ``cache``/``key``: the calling function's
+    descriptor cache and the call's key (None: not cacheable), filled in here."""
     # -- layout and input array ---------------------------------------------------------
     lay = _LAYOUT_CODE.get(layout) if isinstance(layout, str) else None
     if lay is None:
@@ -457,6 +597,11 @@ def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_m
         kshape = logical if perm is None else tuple([logical[i] for i in perm])
         values = np.empty(kshape, dtype)
         indices = np.empty(kshape, _INDEX_DTYPE) if want_indices else None
+        if key is not None and perm is None and buf.size and values.size:
+            # Accepted arguments, non-empty arrays: cache them (see above). The byref()
+            # object keeps ``desc`` alive.
+            _cache_store(cache, key, (_byref(desc), _int64_arg(buf.size), kshape,
+                                      _int64_arg(values.size)))
     else:
         values, indices, user_values, user_indices, in_other = _user_out(
             fname, out, want_indices, logical, dtype, inverse)
@@ -638,43 +783,117 @@ def _doc(op, rank):
                            **common)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
-    return _pool(_MAX, 1, "max_pool1d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out,
-                 _nan_flag("max_pool1d", nan))
+def _public(fn, fname):
+    """Name the function made by a factory below as the public one (tracebacks too)."""
+    fn.__name__ = fn.__qualname__ = fname
+    try:
+        fn.__code__ = fn.__code__.replace(co_name=fname, co_qualname=fname)
+    except TypeError:  # Python < 3.11: no co_qualname
+        fn.__code__ = fn.__code__.replace(co_name=fname)
+    return fn
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
-    return _pool(_MAX, 2, "max_pool2d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out,
-                 _nan_flag("max_pool2d", nan))
+def _max_pool_function(rank):
+    fname = "max_pool%dd" % rank
+    cache = {}  # this function's descriptor cache (see "The common path")
+
+    def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                 return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
+        key = None
+        if out is None and type(input) is _ndarray and (
+                input.flags.carray or (input.flags.c_contiguous and input.flags.aligned)):
+            dtype = input.dtype
+            key = (input.shape, dtype, layout if type(layout) is str else _NOKEY,
+                   kernel_size if type(kernel_size) is int
+                   or _INT_TUPLES.get(id(kernel_size)) is kernel_size else _key_part(kernel_size),
+                   stride if stride is None or type(stride) is int
+                   or _INT_TUPLES.get(id(stride)) is stride else _key_part(stride),
+                   padding if type(padding) is int or _INT_TUPLES.get(id(padding)) is padding
+                   else _key_part(padding),
+                   dilation if type(dilation) is int or _INT_TUPLES.get(id(dilation)) is dilation
+                   else _key_part(dilation),
+                   ceil_mode if type(ceil_mode) is bool else _NOKEY,
+                   nan if type(nan) is str else _NOKEY)
+            entry = cache.get(key)
+            if entry is not None:
+                desc_arg, in_len, shape, out_len = entry
+                values = _empty(shape, dtype)
+                if _FAST_ADDRESS:  # inline _data_arg
+                    src = _read_pointer(id(input) + _DATA_OFFSET)
+                    dst = _read_pointer(id(values) + _DATA_OFFSET)
+                else:
+                    src, dst = _data_arg(input), _data_arg(values)
+                if return_indices:
+                    indices = _empty(shape, _INDEX_DTYPE)
+                    status = _c_max_untyped(desc_arg, src, in_len, dst, out_len,
+                                            _data_arg(indices), out_len)
+                    if status:
+                        _raise_c_error(fname, status, dtype, _MAX)
+                    return values, indices
+                status = _c_max_untyped(desc_arg, src, in_len, dst, out_len, None, _ZERO_ARG)
+                if status:
+                    _raise_c_error(fname, status, dtype, _MAX)
+                return values
+        return _pool(_MAX, rank, fname, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices, True, None, layout, out,
+                     _nan_flag(fname, nan), cache, key)
+
+    return _public(max_pool, fname)
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, layout="NCHW", out=None, nan="propagate"):
-    return _pool(_MAX, 3, "max_pool3d", input, kernel_size, stride, padding, dilation,
-                 ceil_mode, return_indices, True, None, layout, out,
-                 _nan_flag("max_pool3d", nan))
+def _avg_pool_function(rank):
+    fname = "avg_pool%dd" % rank
+    cache = {}  # this function's descriptor cache (see "The common path")
+
+    def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None, *, layout="NCHW", out=None):
+        key = None
+        if out is None and type(input) is _ndarray and (
+                input.flags.carray or (input.flags.c_contiguous and input.flags.aligned)):
+            dtype = input.dtype
+            key = (input.shape, dtype, layout if type(layout) is str else _NOKEY,
+                   kernel_size if type(kernel_size) is int
+                   or _INT_TUPLES.get(id(kernel_size)) is kernel_size else _key_part(kernel_size),
+                   stride if stride is None or type(stride) is int
+                   or _INT_TUPLES.get(id(stride)) is stride else _key_part(stride),
+                   padding if type(padding) is int or _INT_TUPLES.get(id(padding)) is padding
+                   else _key_part(padding),
+                   ceil_mode if type(ceil_mode) is bool else _NOKEY,
+                   count_include_pad if type(count_include_pad) is bool else _NOKEY,
+                   divisor_override if divisor_override is None
+                   or type(divisor_override) is int else _NOKEY)
+            entry = cache.get(key)
+            if entry is not None:
+                desc_arg, in_len, shape, out_len = entry
+                values = _empty(shape, dtype)
+                if _FAST_ADDRESS:  # inline _data_arg
+                    src = _read_pointer(id(input) + _DATA_OFFSET)
+                    dst = _read_pointer(id(values) + _DATA_OFFSET)
+                else:
+                    src, dst = _data_arg(input), _data_arg(values)
+                status = _c_avg_untyped(desc_arg, src, in_len, dst, out_len)
+                if status:
+                    _raise_c_error(fname, status, dtype, _AVG)
+                return values
+        return _pool(_AVG, rank, fname, input, kernel_size, stride, padding, 1,
+                     ceil_mode, False, count_include_pad, divisor_override, layout, out,
+                     0, cache, key)
+
+    return _public(avg_pool, fname)
+
+
+max_pool1d = _max_pool_function(1)
+max_pool2d = _max_pool_function(2)
+max_pool3d = _max_pool_function(3)
+_avg_pool1d = _avg_pool_function(1)  # with divisor_override, which avg_pool1d lacks
+avg_pool2d = _avg_pool_function(2)
+avg_pool3d = _avg_pool_function(3)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, *, layout="NCHW", out=None):
-    return _pool(_AVG, 1, "avg_pool1d", input, kernel_size, stride, padding, 1,
-                 ceil_mode, False, count_include_pad, None, layout, out)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None, *, layout="NCHW", out=None):
-    return _pool(_AVG, 2, "avg_pool2d", input, kernel_size, stride, padding, 1,
-                 ceil_mode, False, count_include_pad, divisor_override, layout, out)
-
-
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None, *, layout="NCHW", out=None):
-    return _pool(_AVG, 3, "avg_pool3d", input, kernel_size, stride, padding, 1,
-                 ceil_mode, False, count_include_pad, divisor_override, layout, out)
+    return _avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       None, layout=layout, out=out)
 
 
 for _f, _op, _r in ((max_pool1d, _MAX, 1), (max_pool2d, _MAX, 2), (max_pool3d, _MAX, 3),
