@@ -144,10 +144,16 @@ enum MaxRows {
         // Input span of the chunk's windows along a row, for the prefetches.
         let first = Swift.min(v0 &* lanes, last) &* 2
         let bytes = (Swift.min((v0 &+ n &- 1) &* lanes, last) &* 2 &+ 2 &* lanes &+ 1 &- first) &* MemoryLayout<T>.stride
+        // NaN checks of the fast pass: the even / odd loads of the chunk's vectors
+        // cover row positions [first, lastTap) of every input row they read; the
+        // third tap of the last vector adds position lastTap, checked alone.
+        let lastTap = Swift.min((v0 &+ n &- 1) &* lanes, last) &* 2 &+ 2 &* lanes
+        var numbers = true
         // Row 0 of every slice's window for output row 0.
         var a = 0
         while a < slices {
             let row = plane + a &* stepD
+            if !S.exact { numbers = numbers && !row[lastTap].isNaN }
             var v = 0
             while v < n {
                 let j0 = Swift.min((v0 &+ v) &* lanes, last)
@@ -157,7 +163,7 @@ enum MaxRows {
                 if S.exact {
                     h = R.step(R.step(e, o, T.self), f, T.self)
                 } else {
-                    ok = T.and(ok, T.and(T.ordered(e, o), T.ordered(f, f)))
+                    ok = T.and(ok, T.ordered(e, o))
                     h = T.maxNumber(T.maxNumber(e, o), f)
                 }
                 T.store(h, scratch + (a &* n &+ v) &* lanes)
@@ -169,6 +175,14 @@ enum MaxRows {
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
             // The two new rows of each slice, two output rows ahead.
+            if !S.exact {
+                var a = 0
+                while a < slices {
+                    let row = rowBase + (a &* stepD &+ lastTap)
+                    numbers = numbers && !row[stepH].isNaN && !row[2 &* stepH].isNaN
+                    a &+= 1
+                }
+            }
             if r &+ 2 < shape.rows {
                 var a = 0
                 while a < slices {
@@ -197,8 +211,7 @@ enum MaxRows {
                         ma = R.step(R.step(T.load(s), h1, T.self), h2, T.self)
                         T.store(h2, s)
                     } else {
-                        ok = T.and(ok, T.and(T.and(T.ordered(e1, o1), T.ordered(f1, f1)),
-                                             T.and(T.ordered(e2, o2), T.ordered(f2, f2))))
+                        ok = T.and(ok, T.and(T.ordered(e1, o1), T.ordered(e2, o2)))
                         let h1 = T.maxNumber(T.maxNumber(e1, o1), f1)
                         let h2 = T.maxNumber(T.maxNumber(e2, o2), f2)
                         ma = T.maxNumber(T.maxNumber(T.load(s), h1), h2)
@@ -216,7 +229,7 @@ enum MaxRows {
             }
             r &+= 1
         }
-        return S.exact || T.all(ok)
+        return S.exact || (numbers && T.all(ok))
     }
 
     /// Prefetches the cache lines of `bytes` bytes from p (a hint: any address).
@@ -224,7 +237,7 @@ enum MaxRows {
     static func prefetchBytes<T>(_ p: UnsafePointer<T>, _ bytes: Int) {
         var b = 0
         while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
-        spcpu_prefetch(UnsafeRawPointer(p) + (bytes &- 1))
+        if bytes & 63 != 0 { spcpu_prefetch(UnsafeRawPointer(p) + (bytes &- 1)) }
     }
 
     /// Prefetches every tap row of a window grid, `bytes` bytes each, from p.

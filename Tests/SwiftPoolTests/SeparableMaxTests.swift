@@ -121,4 +121,31 @@ final class SeparableMaxTests: XCTestCase {
             }
         }
     }
+
+    /// One NaN, at every input position in turn (the fast pass checks the last tap
+    /// of each row's last vector on its own), under both rules and paddings.
+    func testSeparableSingleNaNAnywhere() throws {
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0003))
+        for (rank, input) in [(2, [7, 37]), (2, [6, 36]), (3, [3, 5, 21])] {
+            for flags: UInt32 in [0, 1] {
+                for pad in [0, 1] {
+                    let desc = makeDesc(rank: rank, input: input, kernel: Array(repeating: 3, count: rank),
+                                        stride: Array(repeating: 2, count: rank), padding: Array(repeating: pad, count: rank),
+                                        flags: flags)
+                    let g = try PoolGeometry(desc, op: .max)
+                    let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
+                    for i in 0..<g.inputElements {
+                        var x = base
+                        x[i] = Float(nan: UInt32(i + 1), signaling: false)
+                        let want = ReferencePool.maxPool(g, x)
+                        let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                        if let bad = firstBitMismatch(got, want.values) {
+                            XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
