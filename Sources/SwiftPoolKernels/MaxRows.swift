@@ -6,7 +6,9 @@
 // Bitwise contract with the reference: every output folds its taps in scan order
 // with the rule's step, starting from the first tap. That equals the reference's
 // start from -inf / NaN for a window with at least one real tap (PyTorch keeps the
-// initial -inf and the first tap's index when every tap is -inf).
+// initial -inf and the first tap's index when every tap is -inf). The separable
+// path (separableBlock) folds each row of taps first, then the rows in scan order:
+// the same sequence regrouped, which the rules' associative steps allow.
 //
 // Arguments: see ElementKernels in SwiftPoolKernelABI. Row functions below take
 // one row of a block: `count` outputs (>= 1), windows `stride` positions apart,
