@@ -6,13 +6,16 @@
 // Bitwise contract with the reference: every output folds its taps in scan order
 // with the rule's step, starting from the first tap. That equals the reference's
 // start from -inf / NaN for a window with at least one real tap (PyTorch keeps the
-// initial -inf and the first tap's index when every tap is -inf).
+// initial -inf and the first tap's index when every tap is -inf). The separable
+// path (separableBlock) folds each row of taps first, then the rows in scan order:
+// the same sequence regrouped, which the rules' associative steps allow.
 //
 // Arguments: see ElementKernels in SwiftPoolKernelABI. Row functions below take
 // one row of a block: `count` outputs (>= 1), windows `stride` positions apart,
 // outputs consecutive (channels-first) or C apart (channels-last), `position` the
 // plane position of the row's first tap.
 import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 enum MaxRows {
     /// A channels-first block: rows of planes, or (one output per plane, global
@@ -43,6 +46,16 @@ enum MaxRows {
             pairBlock(src, grid, shape, dst, indices, position, T.self, R.self)
             return
         }
+        if indices == nil && separable(grid, shape, T.self) {
+            separableBlock(src, grid, shape, dst, T.self, R.self)
+            return
+        }
+        // Rows of input a couple of output rows ahead are prefetched (small windows):
+        // the block reads whole planes once, rows far apart for the hardware prefetcher.
+        let ahead = 2 &* shape.rowStride
+        let prefetchBytes = ((shape.count &- 1) &* shape.stride &+ (grid.countW &- 1) &* grid.stepW &+ 1)
+            &* MemoryLayout<T>.stride
+        let prefetch = !column && shape.rows > 2 && grid.countD &* grid.countH <= 9 && prefetchBytes <= 4096
         var p = 0
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
@@ -52,6 +65,9 @@ enum MaxRows {
                         indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
             } else {
                 while r < shape.rows {
+                    if prefetch && r &+ 2 < shape.rows {
+                        prefetchWindowRows(plane + (r &* shape.rowStride &+ ahead), grid, prefetchBytes)
+                    }
                     let output = out &+ r &* shape.outRowStride
                     channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
                                   indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
@@ -59,6 +75,184 @@ enum MaxRows {
                 }
             }
             p &+= 1
+        }
+    }
+
+    /// Whether separableBlock takes a block: rows of stride-2 windows three taps wide
+    /// (undilated) and three rows high, consecutive output rows sharing one input row
+    /// (row stride twice the tap row step), in every D slice of the window.
+    @inline(__always)
+    static func separable<T: VectorElement>(_ grid: TapGrid, _ shape: RunShape, _: T.Type) -> Bool {
+        shape.stride == 2 && grid.stepW == 1 && grid.countW == 3 && grid.countH == 3
+            && shape.rowStride == 2 &* grid.stepH && shape.count >= T.lanes && shape.rows >= 2
+            && grid.countD <= separableSlices
+    }
+
+    /// Most D slices a separable window may have (scratch rows kept per slice).
+    static var separableSlices: Int { 4 }
+
+    /// Separable max of a block without indices (see `separable`): each input row's
+    /// horizontal 3-tap maxima (de-interleaved even / odd lanes) are computed once,
+    /// then folded down the window's rows and D slices. Row 2 of output row r's
+    /// window is row 0 of output row r+1's: its horizontal maxima are kept in a
+    /// stack scratch (one vector per output vector and D slice), so every input row
+    /// is read and reduced once per block.
+    ///
+    /// Bitwise equal to folding the taps in scan order: both NaN rules' steps are
+    /// associative (PropagateNaNLanes, IgnoreNaNLanes), and grouping the taps of a
+    /// window by row (D, then H), each row folded in W order, then the row results
+    /// folded in (D, H) order, keeps the scan order; only the grouping changes.
+    /// The fast pass uses one max instruction per step and checks every loaded tap
+    /// for NaN; a chunk that met a NaN is recomputed with the rule's exact step.
+    @inline(never)
+    static func separableBlock<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ dst: UnsafeMutablePointer<T>,
+        _: T.Type, _: R.Type
+    ) {
+        let lanes = T.lanes
+        let vectorsPerRow = (shape.count &+ lanes &- 1) / lanes
+        let scratchElements = DoubleScratch.capacity &* MemoryLayout<Double>.stride / MemoryLayout<T>.stride
+        let chunkVectors = scratchElements / lanes / grid.countD
+        DoubleScratch.with { raw in
+            let scratch = UnsafeMutableRawPointer(raw).bindMemory(to: T.self, capacity: scratchElements)
+            var p = 0
+            while p < shape.planes {
+                let plane = src + p &* shape.planeStride, out = dst + p &* shape.outPlaneStride
+                var v0 = 0
+                while v0 < vectorsPerRow {
+                    let n = Swift.min(chunkVectors, vectorsPerRow &- v0)
+                    if !separableChunk(plane, grid, shape, out, scratch, v0, n, T.self, R.self, FastSteps.self) {
+                        _ = separableChunk(plane, grid, shape, out, scratch, v0, n, T.self, R.self, ExactSteps.self)
+                    }
+                    v0 &+= n
+                }
+                p &+= 1
+            }
+        }
+    }
+
+    /// Output vectors v0 ..< v0+n of every row of one plane of a separable block
+    /// (vector v covers outputs min(v*lanes, count-lanes) ..< +lanes). Returns false
+    /// when the fast pass (FastSteps) met a NaN: its outputs must be recomputed.
+    /// One specialisation per step kind, each small enough for its helpers to inline.
+    @inline(never)
+    static func separableChunk<T: VectorElement, R: VectorMaxRule, S: SeparableSteps>(
+        _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ out: UnsafeMutablePointer<T>,
+        _ scratch: UnsafeMutablePointer<T>, _ v0: Int, _ n: Int, _: T.Type, _: R.Type, _: S.Type
+    ) -> Bool {
+        let lanes = T.lanes, last = shape.count &- lanes
+        let slices = grid.countD, stepD = grid.stepD, stepH = grid.stepH, rowStride = shape.rowStride
+        var ok = T.allOrdered
+        // Input span of the chunk's windows along a row, for the prefetches.
+        let first = Swift.min(v0 &* lanes, last) &* 2
+        let bytes = (Swift.min((v0 &+ n &- 1) &* lanes, last) &* 2 &+ 2 &* lanes &+ 1 &- first) &* MemoryLayout<T>.stride
+        // NaN checks of the fast pass: the even / odd loads of the chunk's vectors
+        // cover row positions [first, lastTap) of every input row they read; the
+        // third tap of the last vector adds position lastTap, checked alone.
+        let lastTap = Swift.min((v0 &+ n &- 1) &* lanes, last) &* 2 &+ 2 &* lanes
+        var numbers = true
+        // Row 0 of every slice's window for output row 0.
+        var a = 0
+        while a < slices {
+            let row = plane + a &* stepD
+            if !S.exact { numbers = numbers && !row[lastTap].isNaN }
+            var v = 0
+            while v < n {
+                let j0 = Swift.min((v0 &+ v) &* lanes, last)
+                let q = row + 2 &* j0
+                let e = T.loadEvenPermuted(q), o = T.loadOddPermuted(q), f = T.loadOddPermuted(q + 1)
+                let h: T.Vector
+                if S.exact {
+                    h = R.step(R.step(e, o, T.self), f, T.self)
+                } else {
+                    ok = T.and(ok, T.ordered(e, o))
+                    h = T.maxNumber(T.maxNumber(e, o), f)
+                }
+                T.store(h, scratch + (a &* n &+ v) &* lanes)
+                v &+= 1
+            }
+            a &+= 1
+        }
+        var r = 0
+        while r < shape.rows {
+            let rowBase = plane + r &* rowStride
+            // The two new rows of each slice, two output rows ahead.
+            if !S.exact {
+                var a = 0
+                while a < slices {
+                    let row = rowBase + (a &* stepD &+ lastTap)
+                    numbers = numbers && !row[stepH].isNaN && !row[2 &* stepH].isNaN
+                    a &+= 1
+                }
+            }
+            if r &+ 2 < shape.rows {
+                var a = 0
+                while a < slices {
+                    let ahead = rowBase + (2 &* rowStride &+ a &* stepD &+ stepH &+ first)
+                    prefetchBytes(ahead, bytes)
+                    prefetchBytes(ahead + stepH, bytes)
+                    a &+= 1
+                }
+            }
+            let o = out + r &* shape.outRowStride
+            var v = 0
+            while v < n {
+                let j0 = Swift.min((v0 &+ v) &* lanes, last)
+                var m = T.splat(0)
+                var a = 0
+                while a < slices {
+                    let row = rowBase + (a &* stepD &+ 2 &* j0)
+                    let s = scratch + (a &* n &+ v) &* lanes
+                    let p1 = row + stepH, p2 = row + 2 &* stepH
+                    let e1 = T.loadEvenPermuted(p1), o1 = T.loadOddPermuted(p1), f1 = T.loadOddPermuted(p1 + 1)
+                    let e2 = T.loadEvenPermuted(p2), o2 = T.loadOddPermuted(p2), f2 = T.loadOddPermuted(p2 + 1)
+                    let ma: T.Vector
+                    if S.exact {
+                        let h1 = R.step(R.step(e1, o1, T.self), f1, T.self)
+                        let h2 = R.step(R.step(e2, o2, T.self), f2, T.self)
+                        ma = R.step(R.step(T.load(s), h1, T.self), h2, T.self)
+                        T.store(h2, s)
+                    } else {
+                        ok = T.and(ok, T.and(T.ordered(e1, o1), T.ordered(e2, o2)))
+                        let h1 = T.maxNumber(T.maxNumber(e1, o1), f1)
+                        let h2 = T.maxNumber(T.maxNumber(e2, o2), f2)
+                        ma = T.maxNumber(T.maxNumber(T.load(s), h1), h2)
+                        T.store(h2, s)
+                    }
+                    if a == 0 {
+                        m = ma
+                    } else {
+                        m = S.exact ? R.step(m, ma, T.self) : T.maxNumber(m, ma)
+                    }
+                    a &+= 1
+                }
+                T.store(T.permute(m), o + j0)
+                v &+= 1
+            }
+            r &+= 1
+        }
+        return S.exact || (numbers && T.all(ok))
+    }
+
+    /// Prefetches the cache lines of `bytes` bytes from p (a hint: any address).
+    @inline(__always)
+    static func prefetchBytes<T>(_ p: UnsafePointer<T>, _ bytes: Int) {
+        var b = 0
+        while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
+        if bytes & 63 != 0 { spcpu_prefetch(UnsafeRawPointer(p) + (bytes &- 1)) }
+    }
+
+    /// Prefetches every tap row of a window grid, `bytes` bytes each, from p.
+    @inline(__always)
+    static func prefetchWindowRows<T>(_ p: UnsafePointer<T>, _ grid: TapGrid, _ bytes: Int) {
+        var a = 0
+        while a < grid.countD {
+            var b = 0
+            while b < grid.countH {
+                prefetchBytes(p + (a &* grid.stepD &+ b &* grid.stepH), bytes)
+                b &+= 1
+            }
+            a &+= 1
         }
     }
 
@@ -501,3 +695,9 @@ struct TapPairs: Sequence, IteratorProtocol {
         return (p, e)
     }
 }
+
+/// Step kinds of MaxRows.separableChunk: one max instruction plus NaN checks, or
+/// the NaN rule's exact step.
+protocol SeparableSteps { static var exact: Bool { get } }
+enum FastSteps: SeparableSteps { static var exact: Bool { false } }
+enum ExactSteps: SeparableSteps { static var exact: Bool { true } }

@@ -31,19 +31,36 @@ enum MaxPoolKernel {
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride)
+        @inline(__always)
+        func run(_ block: OutputBlock) {
+            let q = block.outer &* outPlane &+ block.output
+            if block.isEmpty {
+                block.forEachOutput { offset, position in
+                    output[q &+ offset] = emptyValue
+                    indices?[q &+ offset] = Int64(position)
+                }
+            } else {
+                kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, output + q,
+                       indices.map { $0 + q }, block.position)
+            }
+        }
         Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
+            // A column of edge outputs (one per row, e.g. the left edge of a strip)
+            // runs after the block that follows it: that block streams the rows'
+            // lines in, the column then finds them in cache instead of fetching one
+            // line per row itself. Only the order of blocks changes (each output is
+            // still computed once, by the same kernel).
+            var pending: OutputBlock? = nil
             planner.forEachBlock(units) { block in
-                let q = block.outer &* outPlane &+ block.output
-                if block.isEmpty {
-                    block.forEachOutput { offset, position in
-                        output[q &+ offset] = emptyValue
-                        indices?[q &+ offset] = Int64(position)
-                    }
+                if block.shape.count == 1 && block.shape.rows > 1 {
+                    if let p = pending { run(p) }
+                    pending = block
                 } else {
-                    kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, output + q,
-                           indices.map { $0 + q }, block.position)
+                    run(block)
+                    if let p = pending { run(p); pending = nil }
                 }
             }
+            if let p = pending { run(p) }
         }
     }
 

@@ -1,0 +1,151 @@
+// The separable max path of channels-first blocks (MaxRows.separableBlock: stride-2
+// windows 3 taps wide and 3 rows high, consecutive output rows sharing an input
+// row, values without indices) against the reference, bit for bit: 2-D and 3-D,
+// odd sizes, padding, ceil mode, D dilation, H dilation 2 at H stride 4, rows wider
+// than one scratch chunk, NaN (sparse, dense, payloads), +-inf, ties of -0 / +0,
+// both NaN rules, with and without indices, several thread counts. The reordered
+// edge columns (MaxPool.channelsFirst) are covered by the same problems.
+import CSwiftPool
+import Foundation
+import XCTest
+@testable import SwiftPool
+
+final class SeparableMaxTests: XCTestCase {
+    /// A channels-first problem that reaches separableBlock (and its edges).
+    func separableDesc(_ rng: inout SeededRNG, dtype: swiftpool_dtype) -> swiftpool_pool_desc {
+        while true {
+            let rank = [2, 2, 3].randomElement(using: &rng)!
+            var input: [Int] = [], kernel: [Int] = [], stride: [Int] = [], padding: [Int] = [], dilation: [Int] = []
+            if rank == 3 {
+                input.append(Int.random(in: 1...7, using: &rng))
+                kernel.append(Int.random(in: 1...3, using: &rng))
+                stride.append(Int.random(in: 1...2, using: &rng))
+                dilation.append(Int.random(in: 1...2, using: &rng))
+                padding.append(Int.random(in: 0...(kernel[0] / 2), using: &rng))
+            }
+            // H: 3 taps at stride 2, or dilation 2 at stride 4 (row step = stride / 2).
+            let dilatedH = Int.random(in: 0..<5, using: &rng) == 0
+            input.append(Int.random(in: 3...23, using: &rng))
+            kernel.append(3)
+            stride.append(dilatedH ? 4 : 2)
+            dilation.append(dilatedH ? 2 : 1)
+            padding.append(Int.random(in: 0...1, using: &rng))
+            // W: stride 2, 3 taps; rows now and then longer than one scratch chunk.
+            let wide = Int.random(in: 0..<12, using: &rng)
+            input.append(wide == 0 ? Int.random(in: 520...700, using: &rng)
+                         : wide == 1 ? 2_070 : Int.random(in: 16...90, using: &rng))
+            kernel.append(3)
+            stride.append(2)
+            dilation.append(1)
+            padding.append(Int.random(in: 0...1, using: &rng))
+            let desc = makeDesc(rank: rank, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...2, using: &rng),
+                                channels: Int.random(in: 1...3, using: &rng), input: input, kernel: kernel,
+                                stride: stride, padding: padding, dilation: dilation,
+                                ceilMode: Bool.random(using: &rng), flags: UInt32(Int.random(in: 0..<2, using: &rng)),
+                                dtype: dtype)
+            var elements: Int64 = 0
+            if swiftpool_pool_output_shape([desc], nil, &elements) == statusOK, elements < 400_000 { return desc }
+        }
+    }
+
+    /// kind 0: plain values with many ties (and -0 / +0); 1: NaN (distinct payloads),
+    /// +-inf everywhere; 2: one NaN; 3: dense NaN (windows of NaN only).
+    func values<T: BinaryFloatingPoint>(_ count: Int, _ rng: inout SeededRNG, kind: Int, as: T.Type) -> [T] {
+        let quiet = T.RawSignificand(1) << (T.significandBitCount - 1)
+        func nan(_ i: Int) -> T {
+            T(sign: Bool.random(using: &rng) ? .minus : .plus, exponentBitPattern: (T.RawExponent(1) << T.exponentBitCount) - 1,
+              significandBitPattern: quiet | T.RawSignificand(i % 1000 + 1))
+        }
+        var v: [T] = (0..<count).map { i in
+            let r = Int.random(in: 0..<100, using: &rng)
+            if kind == 3 && r < 70 { return nan(i) }
+            if kind == 1 && r < 5 { return nan(i) }
+            if kind == 1 && r < 9 { return .infinity }
+            if (kind == 1 || kind == 3) && r < 14 { return -.infinity }
+            if r < 30 { return Bool.random(using: &rng) ? -0.0 : 0.0 }
+            return T(Int.random(in: -3...3, using: &rng)) / 2
+        }
+        if kind == 2 && count > 0 { let i = Int.random(in: 0..<count, using: &rng); v[i] = nan(i) }
+        return v
+    }
+
+    func check<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, trials: Int) throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = separableDesc(&rng, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = values(g.inputElements, &rng, kind: trial % 4, as: T.self)
+            let want = ReferencePool.maxPool(g, input)
+            let threads = [1, 2, 3][trial % 3]
+            XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
+            let (valuesOnly, _) = FastPathTests.runMax(desc, input, withIndices: false)
+            let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
+            let context = "seed \(seed) trial \(trial) threads \(threads): \(describe(desc))"
+            if let bad = firstBitMismatch(valuesOnly, want.values) {
+                XCTFail("values only, element \(bad): got \(valuesOnly[bad]), want \(want.values[bad]); " + context)
+                return
+            }
+            if let bad = firstBitMismatch(values, want.values) ?? indices.indices.first(where: { indices[$0] != want.indices[$0] }) {
+                XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
+                return
+            }
+        }
+    }
+
+    func testSeparableMaxFloat() throws {
+        try check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5E9A_0001), trials: 160)
+    }
+
+    func testSeparableMaxDouble() throws {
+        try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5E9A_0002), trials: 80)
+    }
+
+    /// The benchmark shapes, scaled down (ResNet stem, 3-D), with a NaN in every
+    /// lane position of a vector in turn, under both rules.
+    func testSeparableNaNInEveryLane() throws {
+        for (rank, input) in [(2, [12, 45]), (3, [5, 9, 37])] {
+            for flags: UInt32 in [0, 1] {
+                let desc = makeDesc(rank: rank, channels: 2, input: input, kernel: Array(repeating: 3, count: rank),
+                                    stride: Array(repeating: 2, count: rank), padding: Array(repeating: 1, count: rank),
+                                    flags: flags)
+                let g = try PoolGeometry(desc, op: .max)
+                for phase in 0..<13 {
+                    var x = [Float](repeating: -0.0, count: g.inputElements)
+                    for i in x.indices where i % 5 == 1 { x[i] = 0.0 }
+                    for i in x.indices where i % 13 == phase { x[i] = Float(nan: UInt32(i % 4000 + 1), signaling: false) }
+                    let want = ReferencePool.maxPool(g, x)
+                    let (valuesOnly, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                    XCTAssertNil(firstBitMismatch(valuesOnly, want.values), "phase \(phase): \(describe(desc))")
+                }
+            }
+        }
+    }
+
+    /// One NaN, at every input position in turn (the fast pass checks the last tap
+    /// of each row's last vector on its own), under both rules and paddings.
+    func testSeparableSingleNaNAnywhere() throws {
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0003))
+        for (rank, input) in [(2, [7, 37]), (2, [6, 36]), (3, [3, 5, 21])] {
+            for flags: UInt32 in [0, 1] {
+                for pad in [0, 1] {
+                    let desc = makeDesc(rank: rank, input: input, kernel: Array(repeating: 3, count: rank),
+                                        stride: Array(repeating: 2, count: rank), padding: Array(repeating: pad, count: rank),
+                                        flags: flags)
+                    let g = try PoolGeometry(desc, op: .max)
+                    let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
+                    for i in 0..<g.inputElements {
+                        var x = base
+                        x[i] = Float(nan: UInt32(i + 1), signaling: false)
+                        let want = ReferencePool.maxPool(g, x)
+                        let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                        if let bad = firstBitMismatch(got, want.values) {
+                            XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
