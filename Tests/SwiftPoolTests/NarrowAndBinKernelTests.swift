@@ -180,8 +180,10 @@ final class NarrowAndBinKernelTests: XCTestCase {
                     XCTAssertEqual(rc, statusOK)
                     let context = "case \(i) layout \(layout) threads \(threads)"
                     if !assertAllClose(got, want, ulps: 4, scale: scale, context) { return }
-                    // Bins under the list limit are summed in the reference's order: bitwise.
-                    if i != 4 { expectSame(bits(got), bits(want), "bitwise, " + context) }
+                    // Sums run in the reference's order: bitwise, but for NaN payloads (which
+                    // NaN operand an add returns is up to the instruction selection; the
+                    // contract is only "a NaN in the bin gives NaN").
+                    if i % 2 == 0 { expectSame(bits(got), bits(want), "bitwise, " + context) }
                 }
             }
         }

@@ -306,50 +306,20 @@ enum AdaptiveAvgKernel {
         }
     }
 
-    /// Float channels-last: 16 channels at a time in two SIMD8<Double> sums held in
-    /// registers over the bin's pixels (scan order per channel, as the reference),
-    /// then one division and rounding per lane. A channel count that is not a
-    /// multiple of 16 ends with a scalar tail.
+    /// Float channels-last: each output pixel's bin through the ISA family's
+    /// BinAverage kernel (SIMD across channels, scan-order Double sums per channel).
     static func channelsLastFloat(_ g: AdaptiveGeometry, _ input: UnsafePointer<Float>,
                                   _ output: UnsafeMutablePointer<Float>, threads: Int) {
         let (ad, ah, aw) = g.axes
         let C = g.channels, H = ah.inputSize, W = aw.inputSize
         let inImage = g.inputPlane &* C, outPlane = g.outputPlane
+        let kernel = ISA.kernels.floatBinAverage
         forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
-            let src = input + n &* inImage
             let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
-            let count = Double((bd.end &- bd.begin) &* (bh.end &- bh.begin) &* (bw.end &- bw.begin))
-            let dst = output + (n &* outPlane &+ q) &* C
-            var c0 = 0
-            while c0 &+ 16 <= C {
-                var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
-                for d in bd.begin..<bd.end {
-                    for h in bh.begin..<bh.end {
-                        var s = src + (((d &* H &+ h) &* W &+ bw.begin) &* C &+ c0)
-                        for _ in bw.begin..<bw.end {
-                            let raw = UnsafeRawPointer(s)
-                            a0 += SIMD8<Double>(raw.loadUnaligned(as: SIMD8<Float>.self))
-                            a1 += SIMD8<Double>(raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                            s += C
-                        }
-                    }
-                }
-                let r = UnsafeMutableRawPointer(dst + c0)
-                r.storeBytes(of: SIMD8<Float>(a0 / count), as: SIMD8<Float>.self)
-                r.storeBytes(of: SIMD8<Float>(a1 / count), toByteOffset: 32, as: SIMD8<Float>.self)
-                c0 &+= 16
-            }
-            while c0 < C {
-                var a = 0.0
-                for d in bd.begin..<bd.end {
-                    for h in bh.begin..<bh.end {
-                        let row = (d &* H &+ h) &* W
-                        for w in bw.begin..<bw.end { a += Double(src[(row &+ w) &* C &+ c0]) }
-                    }
-                }
-                dst[c0] = Float(a / count)
-                c0 &+= 1
-            }
+            let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
+            let first = input + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
+            kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
+                   output + (n &* outPlane &+ q) &* C)
         }
     }
 }
