@@ -6,7 +6,7 @@
 // converted to float (baseline x86-64 has no float16 instructions):
 //     key(b) = b & 0x7FFF for a positive sign, -(b & 0x7FFF) for a negative one,
 // which orders every non-NaN float16 as its value does, with key(-0) == key(+0).
-// A running maximum keeps its bits and its key; a tap replaces it only when its
+// A running maximum keeps its bits (its key is recomputed); a tap replaces it only when its
 // key is greater (ties keep the earlier tap, as the reference). A vector of
 // outputs that met a NaN tap is recomputed by the exact scalar fold with the NaN
 // rule (PyTorch: the last NaN in scan order; fmax: NaN never wins), bit by bit.
@@ -153,24 +153,13 @@ extension Int8: NarrowMaxElement {
     @inline(__always) static func greater(_ x: Int8, _ y: Int8) -> Bool { x > y }
 }
 
-/// A float16 running maximum: bits, order keys, and the largest magnitude bits
-/// met (above 0x7C00: a NaN was met).
-struct HalfLanes {
-    var bits: SIMD16<Int16>
-    var keys: SIMD16<Int16>
-    var magnitude: SIMD16<Int16>
-}
-
-/// HalfLanes for stride-2 rows: sign-extended bits in Int32 lanes.
-struct HalfWideLanes {
-    var bits: SIMD16<Int32>
-    var keys: SIMD16<Int32>
-    var magnitude: SIMD16<Int32>
-}
-
 extension Float16: NarrowMaxElement {
     typealias Raw = SIMD16<Int16>
-    typealias State = HalfLanes
+    /// Low half: the running maximum's bits; high half: the largest magnitude bits
+    /// met (above 0x7C00: a NaN). A standard-library SIMD type rather than a struct:
+    /// a struct this size gets a size-named link-once copy helper, which the
+    /// families would share (scripts/check-isa.sh).
+    typealias State = SIMD32<Int16>
 
     @inline(__always) static func load(_ p: UnsafePointer<Float16>) -> Raw { UnsafeRawPointer(p).loadUnaligned(as: Raw.self) }
     @inline(__always)
@@ -190,31 +179,35 @@ extension Float16: NarrowMaxElement {
         let sign = v &>> 15                    // 0 or -1
         return (magnitude, (magnitude ^ sign) &- sign)
     }
+    // Halves by bit casts (the stdlib's lowHalf / highHalf accessors stay
+    // out-of-line link-once specialisations, see State).
     @inline(__always)
-    static func begin(_ v: Raw) -> State {
-        let (magnitude, key) = magnitudeAndKey(v)
-        return HalfLanes(bits: v, keys: key, magnitude: magnitude)
-    }
+    static func halves(_ s: State) -> (Raw, Raw) { unsafeBitCast(s, to: (Raw, Raw).self) }
+    @inline(__always)
+    static func join(_ low: Raw, _ high: Raw) -> State { unsafeBitCast((low, high), to: State.self) }
+    @inline(__always)
+    static func begin(_ v: Raw) -> State { join(v, v & 0x7FFF) }
     @inline(__always)
     static func step(_ s: inout State, _ v: Raw) {
+        var (bits, largest) = halves(s)
+        let (_, current) = magnitudeAndKey(bits)
         let (magnitude, key) = magnitudeAndKey(v)
-        let take = key .> s.keys
-        s.bits.replace(with: v, where: take)
-        s.keys.replace(with: key, where: take)
-        s.magnitude.replace(with: magnitude, where: magnitude .> s.magnitude)
+        largest.replace(with: magnitude, where: magnitude .> largest)
+        bits.replace(with: v, where: key .> current)
+        s = join(bits, largest)
     }
-    @inline(__always) static func value(_ s: State) -> Raw { s.bits }
+    @inline(__always) static func value(_ s: State) -> Raw { halves(s).0 }
     @inline(__always)
     static func exact(_ s: State) -> Bool {
         // No lane's magnitude above +inf's: sign bits of (0x7C00 - magnitude), OR-ed
         // over the 256 bits (no lane-by-lane loop).
-        let negative = (SIMD16<Int16>(repeating: 0x7C00) &- s.magnitude) & Int16.min
+        let negative = (SIMD16<Int16>(repeating: 0x7C00) &- halves(s).1) & Int16.min
         let w = unsafeBitCast(negative, to: SIMD4<UInt64>.self)
         return (w[0] | w[1]) | (w[2] | w[3]) == 0
     }
     static var wideStride2: Bool { false }
     typealias Wide = SIMD16<Int32>
-    typealias WideState = HalfWideLanes
+    typealias WideState = SIMD32<Int32>
     @inline(__always)
     static func loadEvenWide(_ p: UnsafePointer<Float16>) -> Wide {
         (UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &<< 16) &>> 16
@@ -228,28 +221,31 @@ extension Float16: NarrowMaxElement {
         let sign = v &>> 15
         return (magnitude, (magnitude ^ sign) &- sign)
     }
+    /// As State, in Int32 lanes (not taken: see wideStride2).
     @inline(__always)
-    static func beginWide(_ v: Wide) -> WideState {
-        let (magnitude, key) = magnitudeAndKeyWide(v)
-        return HalfWideLanes(bits: v, keys: key, magnitude: magnitude)
-    }
+    static func halvesWide(_ s: WideState) -> (Wide, Wide) { unsafeBitCast(s, to: (Wide, Wide).self) }
+    @inline(__always)
+    static func joinWide(_ low: Wide, _ high: Wide) -> WideState { unsafeBitCast((low, high), to: WideState.self) }
+    @inline(__always)
+    static func beginWide(_ v: Wide) -> WideState { joinWide(v, v & 0x7FFF) }
     @inline(__always)
     static func stepWide(_ s: inout WideState, _ v: Wide) {
+        var (bits, largest) = halvesWide(s)
+        let (_, current) = magnitudeAndKeyWide(bits)
         let (magnitude, key) = magnitudeAndKeyWide(v)
-        let take = key .> s.keys
-        s.bits.replace(with: v, where: take)
-        s.keys.replace(with: key, where: take)
-        s.magnitude.replace(with: magnitude, where: magnitude .> s.magnitude)
+        largest.replace(with: magnitude, where: magnitude .> largest)
+        bits.replace(with: v, where: key .> current)
+        s = joinWide(bits, largest)
     }
     @inline(__always)
     static func exactWide(_ s: WideState) -> Bool {
-        let negative = (Wide(repeating: 0x7C00) &- s.magnitude) & Int32.min
+        let negative = (Wide(repeating: 0x7C00) &- halvesWide(s).1) & Int32.min
         let w = unsafeBitCast(negative, to: SIMD8<UInt64>.self)
         return ((w[0] | w[1]) | (w[2] | w[3])) | ((w[4] | w[5]) | (w[6] | w[7])) == 0
     }
     @inline(__always)
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Float16>) {
-        for l in 0..<16 { p[l] = Float16(bitPattern: UInt16(truncatingIfNeeded: s.bits[l])) }
+        for l in 0..<16 { p[l] = Float16(bitPattern: UInt16(truncatingIfNeeded: s[l])) }
     }
     @inline(__always) static func isNaN(_ x: Float16) -> Bool { x.bitPattern & 0x7FFF > 0x7C00 }
     @inline(__always)
