@@ -29,8 +29,10 @@ Reports: speed-up = best anchor time / our time (same workload, layout, threads)
 and % of copy bandwidth = copy floor time / our time. Writes a Markdown table and
 a PNG chart (matplotlib).
 
-Adding a workload: append to WORKLOADS (op "max" or "avg" here; operators from
-other files register in OPERATORS with their swiftpool, torch and ONNX builders).
+Adding a workload: append to WORKLOADS (op "max" or "avg", optionally with a
+"dtype" other than float32; other operators -- adaptive average pooling
+"adaptive_avg", spatial pyramid pooling "spp" -- register in OPERATORS with their
+swiftpool, torch and ONNX builders).
 """
 
 import argparse
@@ -51,9 +53,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
 # ---------------------------------------------------------------------------
-# Workloads (float32). The ids follow the performance issue; 5 (adaptive average
-# 8x256x13x13 -> 6x6) and 6 (SPP (4,2,1)) belong to operators added elsewhere:
-# register them in OPERATORS / WORKLOADS when those operators land.
+# Workloads (float32 unless "dtype" says otherwise). The ids follow the
+# performance issue; ops other than "max" / "avg" are in OPERATORS below.
 # ---------------------------------------------------------------------------
 
 WORKLOADS = [
@@ -66,13 +67,35 @@ WORKLOADS = [
          layouts=("NCHW", "NHWC")),
     dict(id="4", name="global avg 32x2048x7x7", op="avg", global_pool=True,
          shape=(32, 2048, 7, 7), kernel=(7, 7), stride=(7, 7), padding=(0, 0), layouts=("NCHW", "NHWC")),
+    dict(id="5", name="adaptive avg 8x256x13x13 -> 6x6", op="adaptive_avg",
+         shape=(8, 256, 13, 13), output_size=(6, 6), layouts=("NCHW", "NHWC")),
+    dict(id="6", name="SPP (4,2,1) max 8x256x13x13", op="spp",
+         shape=(8, 256, 13, 13), levels=(4, 2, 1), layouts=("NCHW", "NHWC")),
     dict(id="7", name="tiny max 1x16x8x8 k2 s2", op="max",
          shape=(1, 16, 8, 8), kernel=(2, 2), stride=(2, 2), padding=(0, 0), layouts=("NCHW",)),
     dict(id="9", name="1D max 32x256x1024 k3 s2 p1", op="max",
          shape=(32, 256, 1024), kernel=(3,), stride=(2,), padding=(1,), layouts=("NCHW",)),
     dict(id="10", name="3D max 2x64x16x56x56 k3 s2 p1", op="max",
          shape=(2, 64, 16, 56, 56), kernel=(3, 3, 3), stride=(2, 2, 2), padding=(1, 1, 1), layouts=("NCHW", "NHWC")),
+    dict(id="11", name="VGG max 8x128x112x112 k2 s2 float16", op="max", dtype="float16",
+         shape=(8, 128, 112, 112), kernel=(2, 2), stride=(2, 2), padding=(0, 0), layouts=("NCHW", "NHWC")),
+    dict(id="11", name="VGG max 8x128x112x112 k2 s2 uint8", op="max", dtype="uint8",
+         shape=(8, 128, 112, 112), kernel=(2, 2), stride=(2, 2), padding=(0, 0), layouts=("NCHW", "NHWC")),
 ]
+
+# swiftpool_dtype codes (include/swiftpool.h) and ONNX element types of the dtypes above.
+DTYPE_CODES = {"float32": 1, "float64": 2, "float16": 3, "uint8": 5, "int8": 6}
+ONNX_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "float16": 10, "float64": 11}  # onnx.TensorProto
+
+
+def make_input(w):
+    """The workload's input (NCHW), seeded: standard normal floats, uniform integers."""
+    gen = np.random.default_rng(42)
+    dtype = w.get("dtype", "float32")
+    if dtype in ("uint8", "int8"):
+        info = np.iinfo(dtype)
+        return gen.integers(info.min, info.max, size=w["shape"], endpoint=True, dtype=dtype)
+    return gen.standard_normal(w["shape"], dtype=np.float32).astype(dtype)
 
 # ---------------------------------------------------------------------------
 # Our library through the C timing loop
@@ -100,6 +123,15 @@ def load_bench_lib():
     lib.spb_time_pool.argtypes = [ctypes.POINTER(Desc), ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64,
                                   ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int32,
                                   ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
+    lib.spb_time_adaptive.restype = ctypes.c_int32
+    lib.spb_time_adaptive.argtypes = [ctypes.POINTER(Desc), ctypes.c_int32, ctypes.POINTER(ctypes.c_int64),
+                                      ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                      ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
+    lib.spb_time_spp.restype = ctypes.c_int32
+    lib.spb_time_spp.argtypes = [ctypes.POINTER(Desc), ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
+                                 ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64,
+                                 ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_int64,
+                                 ctypes.POINTER(ctypes.c_double)]
     lib.spb_time_copy.restype = ctypes.c_int32
     lib.spb_time_copy.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                   ctypes.c_int32, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
@@ -112,13 +144,16 @@ def load_bench_lib():
 
 
 def make_desc(lib, w, layout):
-    rank = len(w["kernel"])
+    rank = len(w["shape"]) - 2
     d = Desc()
     lib.swiftpool_pool_desc_init(ctypes.byref(d), rank)
+    d.dtype = DTYPE_CODES[w.get("dtype", "float32")]
     d.layout = 1 if layout == "NCHW" else 2
     d.batch, d.channels = w["shape"][0], w["shape"][1]
     for i in range(rank):
         d.input_size[i] = w["shape"][2 + i]
+        if "kernel" not in w:
+            continue  # adaptive / pyramid pooling: no window fields
         d.kernel_size[i] = w["kernel"][i]
         d.stride[i] = w["stride"][i]
         d.padding[i] = w["padding"][i]
@@ -143,11 +178,13 @@ def to_channels_first(y):
 
 
 def ours_c(lib, w, layout, threads):
+    if w["op"] in OPERATORS:
+        return OPERATORS[w["op"]]["ours_c"](lib, w, layout, threads)
     x = w["x"] if layout == "NCHW" else w["x_cl"]
     d = make_desc(lib, w, layout)
     n = ctypes.c_int64(0)
     lib.swiftpool_pool_output_shape(ctypes.byref(d), None, ctypes.byref(n))
-    out = np.empty(n.value, dtype=np.float32)
+    out = np.empty(n.value, dtype=x.dtype)
     op = 0 if w["op"] == "max" else 1
     secs = ctypes.c_double(0)
 
@@ -167,15 +204,19 @@ def ours_c(lib, w, layout, threads):
 
 def ours_python(sp, w, layout, threads):
     x = w["x"] if layout == "NCHW" else w["x_cl"]
-    rank = len(w["kernel"])
-    if w["op"] == "max":
+    if w["op"] in OPERATORS:
+        call = OPERATORS[w["op"]]["python"](sp, w, layout, threads)
+    elif w["op"] == "max":
+        rank = len(w["kernel"])
         f = getattr(sp, "max_pool%dd" % rank)
         call = lambda: f(x, w["kernel"], w["stride"], w["padding"], layout=layout)
     else:
+        rank = len(w["kernel"])
         f = getattr(sp, "avg_pool%dd" % rank)
         call = lambda: f(x, w["kernel"], w["stride"], w["padding"],
                          count_include_pad=w.get("count_include_pad", True), layout=layout)
     box = {}
+    rows_out = w["op"] == "spp"  # (N, L) in both layouts
 
     def run(iters):
         sp.set_num_threads(threads)
@@ -186,15 +227,22 @@ def ours_python(sp, w, layout, threads):
 
     def result():
         y = box["y"]
-        return y if layout == "NCHW" else to_channels_first(y)
+        return y if layout == "NCHW" or rows_out else to_channels_first(y)
 
     return run, result
 
 
 def torch_impl(torch, w, layout, threads, variant):
     import torch.nn.functional as F
-    rank = len(w["kernel"])
+    rank = len(w["shape"]) - 2
     x = torch.from_numpy(w["x"])
+    if w["op"] in OPERATORS:
+        run, result = OPERATORS[w["op"]]["torch"](torch, w, x, variant)
+
+        def run_threads(iters):
+            torch.set_num_threads(threads)
+            return run(iters)
+        return run_threads, result
     if variant == "channels_last":
         x = x.contiguous(memory_format=torch.channels_last if rank == 2 else torch.channels_last_3d)
     elif variant == "onednn":
@@ -228,20 +276,16 @@ def torch_impl(torch, w, layout, threads, variant):
 
 
 def ort_impl(ort, onnx, w, threads, global_node=False):
-    from onnx import TensorProto, helper
-    rank = len(w["kernel"])
-    if global_node:
-        node = helper.make_node("GlobalAveragePool", ["X"], ["Y"])
-    elif w["op"] == "max":
-        node = helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=list(w["kernel"]), strides=list(w["stride"]),
-                                pads=list(w["padding"]) * 2)
+    from onnx import helper
+    elem = ONNX_TYPES[w.get("dtype", "float32")]
+    if w["op"] in OPERATORS:
+        nodes = OPERATORS[w["op"]]["onnx"](helper, w)
+        if nodes is None:
+            return None
     else:
-        node = helper.make_node("AveragePool", ["X"], ["Y"], kernel_shape=list(w["kernel"]),
-                                strides=list(w["stride"]), pads=list(w["padding"]) * 2,
-                                count_include_pad=0 if w.get("count_include_pad") is False else 1)
-    graph = helper.make_graph([node], "pool",
-                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, list(w["shape"]))],
-                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
+        nodes = [window_node(helper, w, global_node)]
+    graph = helper.make_graph(nodes, "pool", [helper.make_tensor_value_info("X", elem, list(w["shape"]))],
+                              [helper.make_tensor_value_info("Y", elem, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     so = ort.SessionOptions()
@@ -261,9 +305,23 @@ def ort_impl(ort, onnx, w, threads, global_node=False):
     return run, lambda: box["y"].reshape(w["out_shape"])
 
 
+def window_node(helper, w, global_node):
+    """The ONNX node of a max / avg workload."""
+    if global_node:
+        node = helper.make_node("GlobalAveragePool", ["X"], ["Y"])
+    elif w["op"] == "max":
+        node = helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=list(w["kernel"]), strides=list(w["stride"]),
+                                pads=list(w["padding"]) * 2)
+    else:
+        node = helper.make_node("AveragePool", ["X"], ["Y"], kernel_shape=list(w["kernel"]),
+                                strides=list(w["stride"]), pads=list(w["padding"]) * 2,
+                                count_include_pad=0 if w.get("count_include_pad") is False else 1)
+    return node
+
+
 def copy_floor(lib, w, threads):
     x = w["x"]
-    out = np.empty(int(np.prod(w["out_shape"])), dtype=np.float32)
+    out = np.empty(int(np.prod(w["out_shape"])), dtype=x.dtype)
     secs = ctypes.c_double(0)
 
     def run(iters):
@@ -271,6 +329,172 @@ def copy_floor(lib, w, threads):
         return secs.value
 
     return run, None
+
+
+# ---------------------------------------------------------------------------
+# Operators other than windowed max / avg pooling. Each entry:
+#   shapes(lib, w)                       -> (NCHW output shape, our NHWC output shape)
+#   ours_c(lib, w, layout, threads)      -> (run, result) timed in C (libspbench)
+#   python(sp, w, layout, threads)       -> call() of our Python binding
+#   torch(torch, w, x, variant)          -> (run, result); variant "nchw",
+#                                           "channels_last" or "onednn" (may raise)
+#   onnx(helper, w)                      -> ONNX nodes X -> Y, or None (no ORT anchor)
+#   exact                                -> outputs must equal torch's bitwise
+# ---------------------------------------------------------------------------
+
+
+def uniform_bins(length, n):
+    """(kernel, stride) when adaptive pooling's n bins over `length` are one window
+    size at one stride (then an ONNX pooling node computes them exactly), else None."""
+    bins = [(o * length // n, -(-(o + 1) * length // n)) for o in range(n)]
+    kernel = bins[0][1] - bins[0][0]
+    stride = bins[1][0] - bins[0][0] if n > 1 else 1
+    if all(e - b == kernel and b == o * stride for o, (b, e) in enumerate(bins)):
+        return kernel, stride
+    return None
+
+
+def timed_torch(torch, threads_box, call, dense=None):
+    box = {}
+
+    def run(iters):
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                box["y"] = call()
+            return (time.perf_counter() - t0) / iters
+
+    def result():
+        y = box["y"]
+        if dense is not None:
+            y = dense(y)
+        return y.contiguous().numpy()
+
+    return run, result
+
+
+def torch_input(torch, x, variant):
+    if variant == "channels_last":
+        return x.contiguous(memory_format=torch.channels_last)
+    if variant == "onednn":
+        return x.to_mkldnn()
+    return x
+
+
+def c_timer(lib, fn, out, shape_of):
+    """(run, result) for a libspbench timing function fn(iters, secs) -> status."""
+    secs = ctypes.c_double(0)
+
+    def run(iters):
+        rc = fn(iters, ctypes.byref(secs))
+        if rc != 0:
+            raise RuntimeError("swiftpool: " + lib.swiftpool_last_error_message().decode())
+        return secs.value
+
+    return run, lambda: shape_of(out)
+
+
+# Adaptive average pooling (workload 5): swiftpool_adaptive_avg_pool_forward;
+# torch F.adaptive_avg_pool2d; ONNX AveragePool when the bins are uniform (13 -> 6
+# is kernel 3 stride 2), as a model exporter would lower it.
+
+def adaptive_shapes(lib, w):
+    n, c = w["shape"][:2]
+    return (n, c) + tuple(w["output_size"]), (n,) + tuple(w["output_size"]) + (c,)
+
+
+def adaptive_ours_c(lib, w, layout, threads):
+    x = w["x"] if layout == "NCHW" else w["x_cl"]
+    d = make_desc(lib, w, layout)
+    size = (ctypes.c_int64 * 3)(*w["output_size"])
+    out = np.empty(int(np.prod(w["out_shape"])), dtype=x.dtype)
+    op = 0 if w["op"] == "adaptive_max" else 1
+    fn = lambda iters, secs: lib.spb_time_adaptive(ctypes.byref(d), op, size, x.ctypes.data, x.size, out.ctypes.data,
+                                                   out.size, None, threads, iters, secs)
+    return c_timer(lib, fn, out, lambda y: y.reshape(w["out_shape"]) if layout == "NCHW"
+                   else to_channels_first(y.reshape(w["out_shape_cl"])))
+
+
+def adaptive_python(sp, w, layout, threads):
+    x = w["x"] if layout == "NCHW" else w["x_cl"]
+    return lambda: sp.adaptive_avg_pool2d(x, w["output_size"], layout=layout)
+
+
+def adaptive_torch(torch, w, x, variant):
+    import torch.nn.functional as F
+    x = torch_input(torch, x, variant)
+    return timed_torch(torch, None, lambda: F.adaptive_avg_pool2d(x, w["output_size"]),
+                       (lambda y: y.to_dense()) if variant == "onednn" else None)
+
+
+def adaptive_onnx(helper, w):
+    windows = [uniform_bins(length, n) for length, n in zip(w["shape"][2:], w["output_size"])]
+    if None in windows:
+        return None
+    return [helper.make_node("AveragePool", ["X"], ["Y"], kernel_shape=[k for k, _ in windows],
+                             strides=[s for _, s in windows])]
+
+
+# Spatial pyramid pooling (workload 6): swiftpool_spatial_pyramid_pool_forward,
+# adaptive bins, max; torch as SPP-net layers are usually written,
+# torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in levels], 1); ONNX one
+# MaxPool per level (GlobalMaxPool for 1x1) when its bins are uniform, Flatten,
+# Concat.
+
+def spp_shapes(lib, w):
+    n, c = w["shape"][:2]
+    length = c * sum(level * level for level in w["levels"])
+    return (n, length), (n, length)
+
+
+def spp_ours_c(lib, w, layout, threads):
+    x = w["x"] if layout == "NCHW" else w["x_cl"]
+    d = make_desc(lib, w, layout)
+    flat = [v for level in w["levels"] for v in (level, level)]
+    levels = (ctypes.c_int64 * len(flat))(*flat)
+    out = np.empty(int(np.prod(w["out_shape"])), dtype=x.dtype)
+    fn = lambda iters, secs: lib.spb_time_spp(ctypes.byref(d), levels, len(w["levels"]), 1, 1, x.ctypes.data, x.size,
+                                              out.ctypes.data, out.size, threads, iters, secs)
+    return c_timer(lib, fn, out, lambda y: y.reshape(w["out_shape"]))
+
+
+def spp_python(sp, w, layout, threads):
+    x = w["x"] if layout == "NCHW" else w["x_cl"]
+    return lambda: sp.spatial_pyramid_pool(x, w["levels"], "max", layout=layout)
+
+
+def spp_torch(torch, w, x, variant):
+    import torch.nn.functional as F
+    if variant == "onednn":
+        raise RuntimeError("no oneDNN adaptive max pooling")
+    x = torch_input(torch, x, variant)
+    levels = w["levels"]
+    return timed_torch(torch, None, lambda: torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in levels], 1))
+
+
+def spp_onnx(helper, w):
+    nodes, names = [], []
+    for i, n in enumerate(w["levels"]):
+        windows = [uniform_bins(length, n) for length in w["shape"][2:]]
+        if n == 1:
+            nodes.append(helper.make_node("GlobalMaxPool", ["X"], ["P%d" % i]))
+        elif None in windows:
+            return None
+        else:
+            nodes.append(helper.make_node("MaxPool", ["X"], ["P%d" % i], kernel_shape=[k for k, _ in windows],
+                                          strides=[s for _, s in windows]))
+        nodes.append(helper.make_node("Flatten", ["P%d" % i], ["F%d" % i], axis=1))
+        names.append("F%d" % i)
+    nodes.append(helper.make_node("Concat", names, ["Y"], axis=1))
+    return nodes
+
+
+OPERATORS = {
+    "adaptive_avg": dict(shapes=adaptive_shapes, ours_c=adaptive_ours_c, python=adaptive_python,
+                         torch=adaptive_torch, onnx=adaptive_onnx, exact=False),
+    "spp": dict(shapes=spp_shapes, ours_c=spp_ours_c, python=spp_python, torch=spp_torch, onnx=spp_onnx,
+                exact=True),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -306,11 +530,16 @@ def check(name, got, want, op):
     if got is None or want is None:
         return ""
     got, want = np.asarray(got).reshape(want.shape), np.asarray(want)
-    if op == "max":
+    if op == "max" or (op in OPERATORS and OPERATORS[op]["exact"]):
+        if got.dtype != want.dtype:
+            return "%s has dtype %s, torch %s" % (name, got.dtype, want.dtype)
         ok = np.array_equal(got, want, equal_nan=True)
     else:
         ok = np.allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
-    return "" if ok else "%s differs from torch (max abs diff %g)" % (name, float(np.nanmax(np.abs(got - want))))
+    if ok:
+        return ""
+    diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    return "%s differs from torch (max abs diff %g)" % (name, float(np.nanmax(diff)))
 
 
 # ---------------------------------------------------------------------------
@@ -401,12 +630,13 @@ def write_png(path, rows, args):
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
     for ax, key, title, target in ((axes[0], "speedup", "speed-up over the best anchor", 1.2),
                                    (axes[1], "bandwidth", "fraction of copy bandwidth", 0.8)):
-        labels = sorted({(r["id"], r["layout"]) for r in rows}, key=lambda k: (int(k[0]), k[1]))
+        labels = sorted({(r.get("label", r["id"]), r["layout"]) for r in rows},
+                        key=lambda k: (int(k[0].split()[0]), k[0], k[1]))
         width = 0.8 / max(len(args.threads), 1)
         for i, threads in enumerate(args.threads):
             values = []
             for lab in labels:
-                match = [r for r in rows if (r["id"], r["layout"]) == lab and r["threads"] == threads]
+                match = [r for r in rows if (r.get("label", r["id"]), r["layout"]) == lab and r["threads"] == threads]
                 values.append(match[0][key] or 0 if match else 0)
             ax.bar([k + i * width for k in range(len(labels))], values, width,
                    label="%d thread%s" % (threads, "" if threads == 1 else "s"))
@@ -475,16 +705,19 @@ def main():
     for w in WORKLOADS:
         if only and w["id"] not in only:
             continue
-        gen = np.random.default_rng(42)
-        w["x"] = gen.standard_normal(w["shape"], dtype=np.float32)
+        w["x"] = make_input(w)
         w["x_cl"] = channels_last(w["x"])
-        d = make_desc(lib, w, "NCHW")
-        sizes = (ctypes.c_int64 * 3)()
-        n = ctypes.c_int64(0)
-        lib.swiftpool_pool_output_shape(ctypes.byref(d), sizes, ctypes.byref(n))
-        spatial = tuple(sizes[i] for i in range(len(w["kernel"])))
-        w["out_shape"] = w["shape"][:2] + spatial
-        w["out_shape_cl"] = (w["shape"][0],) + spatial + (w["shape"][1],)
+        if w["op"] in OPERATORS:
+            w["out_shape"], w["out_shape_cl"] = OPERATORS[w["op"]]["shapes"](lib, w)
+        else:
+            d = make_desc(lib, w, "NCHW")
+            sizes = (ctypes.c_int64 * 3)()
+            n = ctypes.c_int64(0)
+            lib.swiftpool_pool_output_shape(ctypes.byref(d), sizes, ctypes.byref(n))
+            spatial = tuple(sizes[i] for i in range(len(w["kernel"])))
+            w["out_shape"] = w["shape"][:2] + spatial
+            w["out_shape_cl"] = (w["shape"][0],) + spatial + (w["shape"][1],)
+        rank = len(w["shape"]) - 2
         for layout in w["layouts"]:
             for threads in args.threads:
                 impls, results = {}, {}
@@ -492,57 +725,66 @@ def main():
                 if sp is not None:
                     impls["swiftpool (Python)"], results["swiftpool (Python)"] = ours_python(sp, w, layout, threads)
                 anchors = []
+
+                def add_anchor(name, build):
+                    """Adds an anchor that builds and runs once; one that cannot (an op, dtype
+                    or size the framework lacks) is left out with a note."""
+                    try:
+                        built = build()
+                        if built is None:
+                            return
+                        built[0](1)
+                    except Exception as e:
+                        notes.append("%s unavailable for workload %s %s %s: %s" % (
+                            name, w["id"], w.get("dtype", "float32"), layout, str(e).splitlines()[0][:160]))
+                        return
+                    impls[name], results[name] = built
+                    anchors.append(name)
+
                 if torch is not None:
-                    rank = len(w["kernel"])
                     if layout == "NCHW":
-                        impls["torch"], results["torch"] = torch_impl(torch, w, layout, threads, "nchw")
-                        anchors.append("torch")
+                        add_anchor("torch", lambda: torch_impl(torch, w, layout, threads, "nchw"))
                         if torch.backends.mkldnn.is_available() and rank == 2:
-                            try:
-                                impls["oneDNN"], results["oneDNN"] = torch_impl(torch, w, layout, threads, "onednn")
-                                impls["oneDNN"](1)
-                                anchors.append("oneDNN")
-                            except Exception as e:  # not every op/rank has a oneDNN kernel
-                                impls.pop("oneDNN", None)
-                                notes.append("oneDNN unavailable for workload %s: %s" % (w["id"], e))
+                            add_anchor("oneDNN", lambda: torch_impl(torch, w, layout, threads, "onednn"))
                         if w.get("global_pool"):
-                            impls["torch (adaptive)"], results["torch (adaptive)"] = \
-                                torch_impl(torch, w, layout, threads, "adaptive")
-                            anchors.append("torch (adaptive)")
+                            add_anchor("torch (adaptive)", lambda: torch_impl(torch, w, layout, threads, "adaptive"))
                     elif rank >= 2:
-                        impls["torch channels_last"], results["torch channels_last"] = \
-                            torch_impl(torch, w, layout, threads, "channels_last")
-                        anchors.append("torch channels_last")
+                        add_anchor("torch channels_last",
+                                   lambda: torch_impl(torch, w, layout, threads, "channels_last"))
                 if ort is not None and layout == "NCHW":
-                    impls["ORT"], results["ORT"] = ort_impl(ort, onnx, w, threads)
-                    anchors.append("ORT")
+                    add_anchor("ORT", lambda: ort_impl(ort, onnx, w, threads))
                     if w.get("global_pool"):
-                        impls["ORT (GlobalAveragePool)"], results["ORT (GlobalAveragePool)"] = \
-                            ort_impl(ort, onnx, w, threads, global_node=True)
-                        anchors.append("ORT (GlobalAveragePool)")
+                        add_anchor("ORT (GlobalAveragePool)", lambda: ort_impl(ort, onnx, w, threads, global_node=True))
                 impls["copy floor"], _ = copy_floor(lib, w, threads)
                 samples = time_interleaved(impls, args.rounds, args.min_batch, rng)
                 times = {k: statistics.median(v) for k, v in samples.items()}
                 # Cross-check every output against torch's NCHW result.
                 reference = None
                 if torch is not None:
-                    ref_run, ref_result = torch_impl(torch, w, "NCHW", threads, "nchw")
-                    ref_run(1)
-                    reference = ref_result()
+                    try:
+                        ref_run, ref_result = torch_impl(torch, w, "NCHW", threads, "nchw")
+                        ref_run(1)
+                        reference = ref_result()
+                    except Exception as e:
+                        notes.append("workload %s %s: no torch reference to check against (%s)"
+                                     % (w["id"], w.get("dtype", "float32"), str(e).splitlines()[0][:160]))
                 for name, res in results.items():
                     note = check(name, res(), reference, w["op"]) if res else ""
                     if note:
                         notes.append("workload %s %s, %d threads: %s" % (w["id"], layout, threads, note))
                 best = min(((a, times[a]) for a in anchors), key=lambda kv: kv[1]) if anchors else None
                 ours = times["swiftpool (C)"]
-                row = dict(id=w["id"], name=w["name"], layout=layout, threads=threads, times=times, best=best,
+                dtype = w.get("dtype", "float32")
+                row = dict(id=w["id"], label=w["id"] if dtype == "float32" else "%s %s" % (w["id"], dtype),
+                           name=w["name"], layout=layout, threads=threads, times=times, best=best,
                            speedup=best[1] / ours if best else None, bandwidth=times["copy floor"] / ours)
                 rows.append(row)
-                print("%-3s %-4s %dT  ours %9s us  best %-24s %9s us  speed-up %5s  copy %8s us (%3.0f%%)%s" % (
-                    w["id"], layout, threads, fmt_us(ours), best[0] if best else "-", fmt_us(best[1]) if best else "-",
+                print("%-10s %-4s %dT  ours %9s us  best %-24s %9s us  speed-up %5s  copy %8s us (%3.0f%%)%s" % (
+                    row["label"], layout, threads, fmt_us(ours), best[0] if best else "-", fmt_us(best[1]) if best else "-",
                     "%.2fx" % row["speedup"] if best else "-", fmt_us(times["copy floor"]), 100 * row["bandwidth"],
                     ("  py %s us" % fmt_us(times["swiftpool (Python)"])) if "swiftpool (Python)" in times else ""),
                     flush=True)
+    notes = list(dict.fromkeys(notes))  # one note per distinct message
     info = machine_info(lib, torch, ort)
     with open(args.json, "w") as f:
         json.dump({"rounds": args.rounds, "threads": args.threads, "info": info, "notes": notes, "rows": rows}, f,

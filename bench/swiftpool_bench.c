@@ -9,8 +9,12 @@
  *                               Runtime in one process;
  *   build/bench/swiftpool_bench a stand-alone program (-DSPBENCH_MAIN) timing one
  *                               problem given on the command line, for profilers:
- *     swiftpool_bench max|avg nchw|nhwc N C D,H,W K S P [threads] [iters] [ceil] [cip]
+ *     swiftpool_bench max|avg nchw|nhwc N C D,H,W K S P [threads] [iters] [ceil] [cip] [f32|f16|u8|i8]
  *   e.g. swiftpool_bench max nchw 8 64 112,112 3,3 2,2 1,1 1 50
+ *        swiftpool_bench max nchw 8 128 112,112 2,2 2,2 0,0 1 50 0 1 u8
+ *
+ * spb_time_adaptive and spb_time_spp do the same for adaptive pooling and spatial
+ * pyramid pooling.
  *
  * The copy floor: spb_time_copy reads the input once and writes the output once
  * (memset), the least memory traffic any pooling kernel needs, split over the
@@ -52,6 +56,48 @@ int32_t spb_time_pool(const swiftpool_pool_desc *desc, int32_t op, const void *i
         if (i == 0) start = now_seconds();
         status = op == 0 ? swiftpool_max_pool_forward(desc, input, input_len, output, output_len, indices, indices_len)
                          : swiftpool_avg_pool_forward(desc, input, input_len, output, output_len);
+        if (status != SWIFTPOOL_OK) return status;
+    }
+    *seconds_per_call = iters > 0 ? (now_seconds() - start) / (double)iters : 0;
+    return SWIFTPOOL_OK;
+}
+
+/*
+ * As spb_time_pool, for adaptive pooling: max (op 0, no indices when `indices` is
+ * NULL) or average (op 1), output_size holding desc->spatial_rank sizes.
+ */
+int32_t spb_time_adaptive(const swiftpool_pool_desc *desc, int32_t op, const int64_t *output_size,
+                          const void *input, int64_t input_len, void *output, int64_t output_len,
+                          int64_t *indices, int32_t threads, int64_t iters, double *seconds_per_call) {
+    int32_t status = swiftpool_set_num_threads(threads);
+    if (status != SWIFTPOOL_OK) return status;
+    int64_t indices_len = indices ? output_len : 0;
+    double start = 0;
+    for (int64_t i = -1; i < iters; i++) {
+        if (i == 0) start = now_seconds();
+        status = op == 0 ? swiftpool_adaptive_max_pool_forward(desc, output_size, input, input_len, output, output_len,
+                                                                indices, indices_len)
+                         : swiftpool_adaptive_avg_pool_forward(desc, output_size, input, input_len, output, output_len);
+        if (status != SWIFTPOOL_OK) return status;
+    }
+    *seconds_per_call = iters > 0 ? (now_seconds() - start) / (double)iters : 0;
+    return SWIFTPOOL_OK;
+}
+
+/*
+ * As spb_time_pool, for spatial pyramid pooling (swiftpool_spatial_pyramid_pool_forward
+ * with mode, bins and levels as given, no per-sample sizes).
+ */
+int32_t spb_time_spp(const swiftpool_pool_desc *desc, const int64_t *levels, int64_t num_levels, int32_t mode,
+                     int32_t bins, const void *input, int64_t input_len, void *output, int64_t output_len,
+                     int32_t threads, int64_t iters, double *seconds_per_call) {
+    int32_t status = swiftpool_set_num_threads(threads);
+    if (status != SWIFTPOOL_OK) return status;
+    double start = 0;
+    for (int64_t i = -1; i < iters; i++) {
+        if (i == 0) start = now_seconds();
+        status = swiftpool_spatial_pyramid_pool_forward(desc, levels, num_levels, mode, bins, NULL, 0, input,
+                                                        input_len, output, output_len);
         if (status != SWIFTPOOL_OK) return status;
     }
     *seconds_per_call = iters > 0 ? (now_seconds() - start) / (double)iters : 0;
@@ -144,7 +190,7 @@ static int parse_list(const char *text, int64_t *values, int max) {
 int main(int argc, char **argv) {
     if (argc < 9) {
         fprintf(stderr,
-                "usage: %s max|avg nchw|nhwc N C SIZES KERNEL STRIDE PADDING [threads] [iters] [ceil] [cip]\n"
+                "usage: %s max|avg nchw|nhwc N C SIZES KERNEL STRIDE PADDING [threads] [iters] [ceil] [cip] [f32|f16|u8|i8]\n"
                 "  SIZES etc. are comma lists of 1-3 entries, e.g. 112,112\n",
                 argv[0]);
         return 2;
@@ -172,6 +218,18 @@ int main(int argc, char **argv) {
     }
     d.ceil_mode = argc > 11 ? atoi(argv[11]) : 0;
     d.count_include_pad = argc > 12 ? atoi(argv[12]) : 1;
+    const char *dtype = argc > 13 ? argv[13] : "f32";
+    size_t esize = 4;
+    if (strcmp(dtype, "f16") == 0) {
+        d.dtype = SWIFTPOOL_DTYPE_FLOAT16;
+        esize = 2;
+    } else if (strcmp(dtype, "u8") == 0 || strcmp(dtype, "i8") == 0) {
+        d.dtype = dtype[0] == 'u' ? SWIFTPOOL_DTYPE_UINT8 : SWIFTPOOL_DTYPE_INT8;
+        esize = 1;
+    } else if (strcmp(dtype, "f32") != 0) {
+        fprintf(stderr, "unknown dtype %s\n", dtype);
+        return 2;
+    }
     int64_t out_elems = 0;
     if (swiftpool_pool_output_shape(&d, NULL, &out_elems) != SWIFTPOOL_OK) {
         fprintf(stderr, "%s\n", swiftpool_last_error_message());
@@ -179,13 +237,22 @@ int main(int argc, char **argv) {
     }
     int64_t in_elems = d.batch * d.channels;
     for (int i = 0; i < rank; i++) in_elems *= sizes[i];
-    float *in = (float *)malloc((size_t)in_elems * sizeof(float));
-    float *out = (float *)malloc((size_t)(out_elems > 0 ? out_elems : 1) * sizeof(float));
+    unsigned char *in = (unsigned char *)malloc((size_t)in_elems * esize);
+    unsigned char *out = (unsigned char *)malloc((size_t)(out_elems > 0 ? out_elems : 1) * esize);
     if (!in || !out) return 1;
     uint64_t s = 12345;
     for (int64_t i = 0; i < in_elems; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        in[i] = (float)((s >> 40) & 0xFFFF) / 65536.0f - 0.5f;
+        if (esize == 4) {
+            float f = (float)((s >> 40) & 0xFFFF) / 65536.0f - 0.5f;
+            memcpy(in + 4 * i, &f, 4);
+        } else if (esize == 2) {
+            /* a finite float16: sign and mantissa random, exponent below 0x1F */
+            uint16_t h = (uint16_t)(((s >> 40) & 0x83FF) | (((s >> 56) % 0x1F) << 10));
+            memcpy(in + 2 * i, &h, 2);
+        } else {
+            in[i] = (unsigned char)(s >> 56);
+        }
     }
     /* Best of 5 batches each: the least disturbed by other processes. */
     double t = 1e30, copy = 1e30;
@@ -196,12 +263,12 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s\n", swiftpool_last_error_message());
             return 1;
         }
-        spb_time_copy(in, in_elems * 4, out, out_elems * 4, threads, iters, &cb);
+        spb_time_copy(in, in_elems * (int64_t)esize, out, out_elems * (int64_t)esize, threads, iters, &cb);
         if (tb < t) t = tb;
         if (cb < copy) copy = cb;
     }
-    printf("%s %s isa=%s threads=%d: %.3f us/call; copy floor %.3f us (%.0f%% of copy bandwidth; best of 5)\n", argv[1], argv[2],
-           swiftpool_isa(), threads, t * 1e6, copy * 1e6, 100.0 * copy / t);
+    printf("%s %s %s isa=%s threads=%d: %.3f us/call; copy floor %.3f us (%.0f%% of copy bandwidth; best of 5)\n", argv[1],
+           argv[2], dtype, swiftpool_isa(), threads, t * 1e6, copy * 1e6, 100.0 * copy / t);
     free(in);
     free(out);
     return 0;

@@ -125,18 +125,53 @@ public struct ElementKernels<T> {
     }
 }
 
+/// The max kernels of an element type that has no average kernels in the
+/// families (uint8, int8: no averaging; float16: averaged by SwiftPool's portable
+/// kernels). Same arguments and NaN-rule order as ElementKernels' max kernels.
+public struct NarrowMaxKernels<T> {
+    public var channelsFirst: (ElementKernels<T>.MaxBlock, ElementKernels<T>.MaxBlock)
+    public var channelsLast: (ElementKernels<T>.MaxBlockChannelsLast, ElementKernels<T>.MaxBlockChannelsLast)
+
+    @inlinable
+    public init(channelsFirst: (ElementKernels<T>.MaxBlock, ElementKernels<T>.MaxBlock),
+                channelsLast: (ElementKernels<T>.MaxBlockChannelsLast, ElementKernels<T>.MaxBlockChannelsLast)) {
+        self.channelsFirst = channelsFirst
+        self.channelsLast = channelsLast
+    }
+}
+
+/// The mean of one adaptive-pooling bin of channels-last float32 pixels, every
+/// channel: src is the bin's first pixel (channel 0); depth x rows x width
+/// pixels, slices `depthStride` and rows `rowStride` elements apart, pixels
+/// `channels` apart; each channel sums in scan order in Double and divides by
+/// `count` (the reference's arithmetic); results to dst[0 ..< channels].
+public typealias BinAverageChannelsLast = (_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int,
+                                           _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
+                                           _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+
 /// Every kernel of one instruction-set family.
 public struct KernelTable {
     public var float: ElementKernels<Float>
     public var double: ElementKernels<Double>
+    public var uint8: NarrowMaxKernels<UInt8>
+    public var int8: NarrowMaxKernels<Int8>
+    public var float16: NarrowMaxKernels<Float16>
+    public var floatBinAverage: BinAverageChannelsLast
 
     @inlinable
-    public init(float: ElementKernels<Float>, double: ElementKernels<Double>) {
+    public init(float: ElementKernels<Float>, double: ElementKernels<Double>, uint8: NarrowMaxKernels<UInt8>,
+                int8: NarrowMaxKernels<Int8>, float16: NarrowMaxKernels<Float16>,
+                floatBinAverage: @escaping BinAverageChannelsLast) {
         self.float = float
         self.double = double
+        self.uint8 = uint8
+        self.int8 = int8
+        self.float16 = float16
+        self.floatBinAverage = floatBinAverage
     }
 }
 
 // Tables hold only pointers to stateless functions: safe to share between threads.
 extension ElementKernels: @unchecked Sendable {}
+extension NarrowMaxKernels: @unchecked Sendable {}
 extension KernelTable: @unchecked Sendable {}

@@ -21,5 +21,7 @@ extension ElementKernels where T: VectorElement {
 
 /// Every kernel of this family, for SwiftPool's ISA dispatch.
 public func kernelTable() -> KernelTable {
-    KernelTable(float: .instantiate(), double: .instantiate())
+    KernelTable(float: .instantiate(), double: .instantiate(), uint8: narrowMaxKernels(UInt8.self),
+                int8: narrowMaxKernels(Int8.self), float16: narrowMaxKernels(Float16.self),
+                floatBinAverage: { BinAverage.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, $8) })
 }

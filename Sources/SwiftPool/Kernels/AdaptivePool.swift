@@ -113,80 +113,213 @@ enum AdaptiveAvgKernel {
         return (s0 + s1) + (s2 + s3)
     }
 
-    /// Channels-first: rows of a bin are contiguous runs; a bin spanning whole rows
-    /// is one run per depth slice (the whole plane for global pooling).
-    static func channelsFirst<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
-                                             _ output: UnsafeMutablePointer<T>) {
-        let (ad, ah, aw) = g.axes
-        let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let H = ah.inputSize, W = aw.inputSize
-        for plane in 0..<(g.batch * g.channels) {
-            let src = input + plane &* inPlane
-            var q = plane &* outPlane
-            for od in 0..<ad.outputSize {
-                let bd = ad.bin(od)
-                for oh in 0..<ah.outputSize {
-                    let bh = ah.bin(oh)
-                    for ow in 0..<aw.outputSize {
-                        let bw = aw.bin(ow)
-                        var sum = 0.0
-                        for d in bd.begin..<bd.end {
-                            if bw.end &- bw.begin == W {
-                                sum += wideSum(src + (d &* H &+ bh.begin) &* W, (bh.end &- bh.begin) &* W)
-                            } else {
-                                for h in bh.begin..<bh.end {
-                                    sum += wideSum(src + ((d &* H &+ h) &* W &+ bw.begin), bw.end &- bw.begin)
-                                }
-                            }
-                        }
-                        let count = (bd.end &- bd.begin) &* (bh.end &- bh.begin) &* (bw.end &- bw.begin)
-                        output[q] = T(poolWide: sum / Double(count))
-                        q &+= 1
+    /// Bins at least this wide are summed with four accumulators (wideSum); narrower
+    /// ones in scan order, as the reference (then bitwise equal to it).
+    static let wideBin = 16
+
+    /// Bins of at most this many elements (and narrower than wideBin) are summed
+    /// through a list of their element offsets.
+    static let listLimit = 64
+
+    /// Planes per tile: a tile's inputs stay in L1/L2 while every bin visits them.
+    static let tilePlanes = 32
+
+    /// One bin of an (n, c) plane: `depth` slices of `rows` rows of `width`
+    /// elements, from `src`; slices `slice` and rows `W` elements apart.
+    @inline(__always)
+    static func binSum<T: PoolElement>(_ src: UnsafePointer<T>, depth: Int, rows: Int, width: Int,
+                                       slice: Int, W: Int) -> Double {
+        var sum = 0.0
+        var d = 0
+        while d < depth {
+            if width == W && rows &* width >= wideBin {
+                sum += wideSum(src + d &* slice, rows &* width)
+            } else {
+                var h = 0
+                while h < rows {
+                    let row = src + (d &* slice &+ h &* W)
+                    if width >= wideBin {
+                        sum += wideSum(row, width)
+                    } else {
+                        var w = 0
+                        while w < width { sum += row[w].poolWide; w &+= 1 }
                     }
+                    h &+= 1
                 }
             }
+            d &+= 1
         }
+        return sum
     }
 
-    /// Channels-last: blocks of channels accumulate side by side in a stack buffer.
-    static func channelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
-                                            _ output: UnsafeMutablePointer<T>) {
+    /// Channels-first: planes are spread over threads in ranges; within a range,
+    /// tiles of planes, each bin of the tile's planes in turn (four planes at a time:
+    /// independent sums overlap their add latencies). Bins come from the geometry
+    /// once per tile, not per plane.
+    static func channelsFirst<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                             _ output: UnsafeMutablePointer<T>, threads: Int) {
         let (ad, ah, aw) = g.axes
-        let C = g.channels, H = ah.inputSize, W = aw.inputSize
-        let block = Swift.min(C, 512)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { acc in
-            var q = 0
-            for n in 0..<g.batch {
-                let src = input + n &* g.inputPlane &* C
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        let H = ah.inputSize, W = aw.inputSize, slice = H &* W
+        let planes = g.batch &* g.channels
+        // Work per plane: every bin's elements (bins overlap by at most one element
+        // per axis, so about the plane plus the output).
+        Parallel.forEachRange(units: planes, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: listLimit) { list in
+            let offsets = list.baseAddress!
+            var tile = range.lowerBound
+            while tile < range.upperBound {
+                let tileEnd = Swift.min(tile &+ tilePlanes, range.upperBound)
+                var q = 0
                 for od in 0..<ad.outputSize {
                     let bd = ad.bin(od)
                     for oh in 0..<ah.outputSize {
                         let bh = ah.bin(oh)
                         for ow in 0..<aw.outputSize {
                             let bw = aw.bin(ow)
-                            let count = Double((bd.end &- bd.begin) &* (bh.end &- bh.begin) &* (bw.end &- bw.begin))
-                            let dst = output + q &* C
-                            var c0 = 0
-                            while c0 < C {
-                                let width = Swift.min(block, C &- c0)
-                                for c in 0..<width { acc[c] = 0 }
-                                for d in bd.begin..<bd.end {
-                                    for h in bh.begin..<bh.end {
-                                        let row = (d &* H &+ h) &* W
-                                        for w in bw.begin..<bw.end {
-                                            let s = src + ((row &+ w) &* C &+ c0)
-                                            for c in 0..<width { acc[c] += s[c].poolWide }
-                                        }
+                            let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
+                            let count = Double(depth &* rows &* width)
+                            let start = (bd.begin &* H &+ bh.begin) &* W &+ bw.begin
+                            var p = tile
+                            let elements = depth &* rows &* width
+                            if elements <= listLimit && width < wideBin {
+                                // Small bin: its element offsets in scan order, then one flat
+                                // loop per four planes (bitwise the reference's sums).
+                                var k = 0
+                                for d in 0..<depth {
+                                    for h in 0..<rows {
+                                        for w in 0..<width { offsets[k] = start &+ d &* slice &+ h &* W &+ w; k &+= 1 }
                                     }
                                 }
-                                for c in 0..<width { dst[c0 &+ c] = T(poolWide: acc[c] / count) }
-                                c0 &+= width
+                                while p &+ 4 <= tileEnd {
+                                    let s0 = input + p &* inPlane, s1 = s0 + inPlane
+                                    let s2 = s1 + inPlane, s3 = s2 + inPlane
+                                    var a = 0.0, b = 0.0, c = 0.0, e = 0.0
+                                    for i in 0..<elements {
+                                        let o = offsets[i]
+                                        a += s0[o].poolWide; b += s1[o].poolWide
+                                        c += s2[o].poolWide; e += s3[o].poolWide
+                                    }
+                                    let out = output + (p &* outPlane &+ q)
+                                    out[0] = T(poolWide: a / count)
+                                    out[outPlane] = T(poolWide: b / count)
+                                    out[2 &* outPlane] = T(poolWide: c / count)
+                                    out[3 &* outPlane] = T(poolWide: e / count)
+                                    p &+= 4
+                                }
+                                while p < tileEnd {
+                                    let s0 = input + p &* inPlane
+                                    var a = 0.0
+                                    for i in 0..<elements { a += s0[offsets[i]].poolWide }
+                                    output[p &* outPlane &+ q] = T(poolWide: a / count)
+                                    p &+= 1
+                                }
+                                q &+= 1
+                                continue
+                            }
+                            while p &+ 4 <= tileEnd {
+                                let s0 = input + (p &* inPlane &+ start)
+                                let a = binSum(s0, depth: depth, rows: rows, width: width, slice: slice, W: W)
+                                let b = binSum(s0 + inPlane, depth: depth, rows: rows, width: width, slice: slice, W: W)
+                                let c = binSum(s0 + 2 &* inPlane, depth: depth, rows: rows, width: width, slice: slice, W: W)
+                                let d = binSum(s0 + 3 &* inPlane, depth: depth, rows: rows, width: width, slice: slice, W: W)
+                                let o = output + (p &* outPlane &+ q)
+                                o[0] = T(poolWide: a / count)
+                                o[outPlane] = T(poolWide: b / count)
+                                o[2 &* outPlane] = T(poolWide: c / count)
+                                o[3 &* outPlane] = T(poolWide: d / count)
+                                p &+= 4
+                            }
+                            while p < tileEnd {
+                                let sum = binSum(input + (p &* inPlane &+ start), depth: depth, rows: rows, width: width,
+                                                 slice: slice, W: W)
+                                output[p &* outPlane &+ q] = T(poolWide: sum / count)
+                                p &+= 1
                             }
                             q &+= 1
                         }
                     }
                 }
+                tile = tileEnd
             }
+          }
+        }
+    }
+
+    /// Channels-last: output pixels are spread over threads; each sums its bin's
+    /// pixels channel by channel in scan order (bitwise the reference's sums).
+    static func channelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                            _ output: UnsafeMutablePointer<T>, threads: Int) {
+        if T.self == Float.self {
+            channelsLastFloat(g, UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                              UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), threads: threads)
+            return
+        }
+        let (ad, ah, aw) = g.axes
+        let C = g.channels, H = ah.inputSize, W = aw.inputSize
+        let outPlane = g.outputPlane
+        let block = Swift.min(C, 512)
+        forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { acc in
+                let src = input + n &* g.inputPlane &* C
+                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+                let count = Double((bd.end &- bd.begin) &* (bh.end &- bh.begin) &* (bw.end &- bw.begin))
+                let dst = output + (n &* outPlane &+ q) &* C
+                var c0 = 0
+                while c0 < C {
+                    let width = Swift.min(block, C &- c0)
+                    for c in 0..<width { acc[c] = 0 }
+                    for d in bd.begin..<bd.end {
+                        for h in bh.begin..<bh.end {
+                            let row = (d &* H &+ h) &* W
+                            for w in bw.begin..<bw.end {
+                                let s = src + ((row &+ w) &* C &+ c0)
+                                for c in 0..<width { acc[c] += s[c].poolWide }
+                            }
+                        }
+                    }
+                    for c in 0..<width { dst[c0 &+ c] = T(poolWide: acc[c] / count) }
+                    c0 &+= width
+                }
+            }
+        }
+    }
+
+    /// Calls body(n, od, oh, ow, q) for every output pixel (q: its index in the
+    /// output plane), pixels spread over threads in consecutive ranges.
+    @inline(__always)
+    static func forEachOutputPixel(_ g: AdaptiveGeometry, threads: Int,
+                                   _ body: (_ n: Int, _ od: Int, _ oh: Int, _ ow: Int, _ q: Int) -> Void) {
+        let (ad, ah, aw) = g.axes
+        let outPlane = g.outputPlane
+        let pixels = g.batch &* outPlane
+        // Work per pixel: its bin (about inputPlane / outputPlane pixels, at least one) x C.
+        let perPixel = Swift.max(1, (g.inputPlane &+ outPlane &- 1) / outPlane) &* 4 &* g.channels
+        Parallel.forEachRange(units: pixels, unitWork: perPixel, threads: threads) { range in
+            for u in range {
+                let n = u / outPlane, q = u &- n &* outPlane
+                let ow = q % aw.outputSize, rest = q / aw.outputSize
+                let oh = rest % ah.outputSize, od = rest / ah.outputSize
+                _ = ad
+                body(n, od, oh, ow, q)
+            }
+        }
+    }
+
+    /// Float channels-last: each output pixel's bin through the ISA family's
+    /// BinAverage kernel (SIMD across channels, scan-order Double sums per channel).
+    static func channelsLastFloat(_ g: AdaptiveGeometry, _ input: UnsafePointer<Float>,
+                                  _ output: UnsafeMutablePointer<Float>, threads: Int) {
+        let (ad, ah, aw) = g.axes
+        let C = g.channels, H = ah.inputSize, W = aw.inputSize
+        let inImage = g.inputPlane &* C, outPlane = g.outputPlane
+        let kernel = ISA.kernels.floatBinAverage
+        forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+            let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+            let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
+            let first = input + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
+            kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
+                   output + (n &* outPlane &+ q) &* C)
         }
     }
 }

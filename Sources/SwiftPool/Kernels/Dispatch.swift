@@ -1,6 +1,7 @@
 // Picks the kernels for a validated problem: the element type, then the process's
-// ISA family (chosen once, Runtime/ISA.swift) for float32/float64 or the portable
-// kernels (PortableKernels.swift) for the other dtypes; layout and NaN rule are
+// ISA family (chosen once, Runtime/ISA.swift) for float32/float64 and for max
+// pooling of float16/uint8/int8, or the portable kernels (PortableKernels.swift)
+// for the rest; layout and NaN rule are
 // chosen in the drivers. Raw pointers become typed here and nowhere else. The
 // thread count is the calling thread's setting (swiftpool_set_num_threads).
 import CSwiftPool
@@ -17,10 +18,10 @@ enum PoolDispatch {
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: run(ISA.kernels.float)
         case SWIFTPOOL_DTYPE_FLOAT64: run(ISA.kernels.double)
-        case SWIFTPOOL_DTYPE_FLOAT16: run(PortableKernels.float16)
+        case SWIFTPOOL_DTYPE_FLOAT16: run(PortableKernels.float16Vector)
         case SWIFTPOOL_DTYPE_BFLOAT16: run(PortableKernels.bfloat16)
-        case SWIFTPOOL_DTYPE_UINT8: run(PortableKernels.uint8)
-        case SWIFTPOOL_DTYPE_INT8: run(PortableKernels.int8)
+        case SWIFTPOOL_DTYPE_UINT8: run(PortableKernels.uint8Vector)
+        case SWIFTPOOL_DTYPE_INT8: run(PortableKernels.int8Vector)
         default: preconditionFailure("dtype passed validation but has no kernel")
         }
         if let indices { IndexLayout.apply(g, indices) }

@@ -96,17 +96,17 @@ enum LpAdaptiveSppDispatch {
     private static func adaptiveAvg<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafeRawPointer,
                                                     _ output: UnsafeMutableRawPointer, as: T.Type) {
         let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
+        let threads = ThreadSettings.current
         if g.layout == SWIFTPOOL_LAYOUT_NHWC && g.channels > 1 {
-            AdaptiveAvgKernel.channelsLast(g, src, dst)
+            AdaptiveAvgKernel.channelsLast(g, src, dst, threads: threads)
         } else {
-            AdaptiveAvgKernel.channelsFirst(g, src, dst)
+            AdaptiveAvgKernel.channelsFirst(g, src, dst, threads: threads)
         }
     }
 
     // MARK: Spatial pyramid pooling
 
-    /// Allocates the scratch space (OUT_OF_MEMORY, before any output is written,
-    /// if that fails), then runs the kernel.
+    /// Runs the kernel over the sample(s), threads as swiftpool_set_num_threads says.
     static func pyramid(_ g: PyramidGeometry, input: UnsafeRawPointer,
                         output: UnsafeMutableRawPointer) throws(PoolError) {
         guard g.batch > 0 else { return }   // nothing to do, and no scratch to size
@@ -132,17 +132,8 @@ enum LpAdaptiveSppDispatch {
 
     private static func pyramid<Red: PyramidReducer>(_ g: PyramidGeometry, _ input: UnsafeRawPointer,
                                                      _ output: UnsafeMutableRawPointer, _ reducer: Red.Type) throws(PoolError) {
-        let (cellCount, binCount) = PyramidPoolKernel.scratchCounts(g)
-        let stride = MemoryLayout<Red.Accumulator>.stride
-        let (total, o1) = (cellCount + binCount).multipliedReportingOverflow(by: stride)
-        guard !o1, let raw = malloc(Swift.max(total, 1)) else {
-            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
-                            message: "\(PyramidGeometry.name): could not allocate \(cellCount + binCount) x \(stride) bytes of scratch space")
-        }
-        defer { free(raw) }
-        let scratch = raw.bindMemory(to: Red.Accumulator.self, capacity: cellCount + binCount)
+        // Scratch (a few bins' worth per channel tile) lives on each worker's stack.
         PyramidPoolKernel.run(g, reducer, input.assumingMemoryBound(to: Red.Element.self),
-                              output.assumingMemoryBound(to: Red.Element.self),
-                              cells: scratch, bins: scratch + cellCount)
+                              output.assumingMemoryBound(to: Red.Element.self), threads: ThreadSettings.current)
     }
 }

@@ -1,5 +1,6 @@
-// Scalar kernels for the dtypes without vector kernels (float16, bfloat16, uint8,
-// int8): the same blocks (RunShape) as the vector families, so the drivers,
+// Scalar kernels for the dtypes without vector kernels (bfloat16; average pooling
+// of float16; the max kernels of float16, uint8 and int8 are the families'
+// NarrowMaxRows, see *Vector below): the same blocks (RunShape) as the vector families, so the drivers,
 // threading and bounds are shared. Each output folds its taps in scan order from
 // the first one (max, PoolElement's MaxRule) or sums them in Double (average),
 // exactly as the reference does.
@@ -10,6 +11,19 @@ enum PortableKernels {
     static let bfloat16: ElementKernels<BFloat16> = table()
     static let uint8: ElementKernels<UInt8> = table()
     static let int8: ElementKernels<Int8> = table()
+
+    /// The portable table with the max kernels of the selected ISA family
+    /// (NarrowMaxRows: 16-lane integer steps), for the types the families cover.
+    static let float16Vector: ElementKernels<Float16> = withFamilyMax(float16, ISA.kernels.float16)
+    static let uint8Vector: ElementKernels<UInt8> = withFamilyMax(uint8, ISA.kernels.uint8)
+    static let int8Vector: ElementKernels<Int8> = withFamilyMax(int8, ISA.kernels.int8)
+
+    static func withFamilyMax<T>(_ portable: ElementKernels<T>, _ max: NarrowMaxKernels<T>) -> ElementKernels<T> {
+        var table = portable
+        table.maxChannelsFirst = max.channelsFirst
+        table.maxChannelsLast = max.channelsLast
+        return table
+    }
 
     static func table<T: PoolElement>() -> ElementKernels<T> {
         ElementKernels(

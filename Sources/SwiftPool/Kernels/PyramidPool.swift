@@ -37,16 +37,37 @@ enum PyramidAvg<T: PoolElement>: PyramidReducer {
 }
 
 enum PyramidPoolKernel {
-    /// Scratch the kernel needs, in accumulators: one band of cells and every bin
-    /// of one sample (NHWC: for all channels at once; NCHW: for one channel).
+    /// Channels reduced side by side: NHWC takes all C of a pixel; NCHW copies
+    /// this many planes into a channels-last tile first, so its loops run across
+    /// channels too (one element per plane would leave them scalar).
+    static let tileChannels = 16
+
+    /// Scratch the kernel needs per worker, in accumulators: one band of cells and
+    /// every bin of one sample, for `width` channels side by side (NHWC: C; NCHW: a
+    /// tile). NCHW also needs the tile itself (scratchTile elements).
     static func scratchCounts(_ g: PyramidGeometry) -> (cells: Int, bins: Int) {
-        let width = g.layout == SWIFTPOOL_LAYOUT_NHWC ? g.channels : 1
+        let width = laneWidth(g)
         // Cells along W are bounded by the map's width and by the bin edges (2 per bin).
         var edges = 0
         for level in g.levels where edges < g.width { edges += 2 * Swift.min(level.columns, g.width) }
         let cellsW = Swift.min(g.width, edges)
-        // bins * width <= length, validated.
+        // bins * width <= length, validated (width <= C).
         return (cellsW * width, g.length / g.channels * width)
+    }
+
+    /// Largest NCHW plane copied into a tile (elements): larger maps are reduced in
+    /// place, one plane at a time, and keep the stack scratch small.
+    static let tilePlaneLimit = 4096
+
+    static func laneWidth(_ g: PyramidGeometry) -> Int {
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC { return g.channels }
+        return g.height * g.width <= tilePlaneLimit ? Swift.min(g.channels, tileChannels) : 1
+    }
+
+    /// Elements of the NCHW tile (0 for NHWC and untiled NCHW).
+    static func scratchTile(_ g: PyramidGeometry) -> Int {
+        let width = laneWidth(g)
+        return g.layout == SWIFTPOOL_LAYOUT_NHWC || width == 1 ? 0 : g.height * g.width * width
     }
 
     /// The cell edges of an axis of valid length `length`: every bin edge of every
@@ -72,96 +93,161 @@ enum PyramidPoolKernel {
         return distinct
     }
 
+    /// Runs every sample; work units are samples (NHWC) or tiles of channels of a
+    /// sample (NCHW), spread over `threads`. Each unit gets its own scratch, on the
+    /// stack of the thread running it (`scratchBytes` per unit).
     static func run<Red: PyramidReducer>(_ g: PyramidGeometry, _: Red.Type,
                                          _ input: UnsafePointer<Red.Element>,
-                                         _ output: UnsafeMutablePointer<Red.Element>,
-                                         cells: UnsafeMutablePointer<Red.Accumulator>,
-                                         bins: UnsafeMutablePointer<Red.Accumulator>) {
+                                         _ output: UnsafeMutablePointer<Red.Element>, threads: Int) {
         let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
         let C = g.channels, H = g.height, W = g.width
-        let width = nhwc ? C : 1, pixelStride = nhwc ? C : 1
-        let levelCount = g.levels.count
-        var lastSize: (Int, Int)? = nil
-        var table: [Int] = []
-        for n in 0..<g.batch {
-            let (h, w) = g.validSize(n)
-            // The bin -> cell tables depend only on the sample's size: rebuild on change.
-            if lastSize == nil || lastSize! != (h, w) {
-                table = tables(g, h, w)
-                lastSize = (h, w)
-            }
+        let width = laneWidth(g)
+        let (cellCount, binCount) = scratchCounts(g)
+        let tileCount = scratchTile(g)
+        let groups = nhwc ? 1 : (C &+ width &- 1) / width
+        let length = g.length
+        // The bin -> cell tables depend only on the sample's size: one per distinct
+        // size, built before the parallel loop (read-only inside it).
+        if g.sampleSizes == nil {
+            let table = tables(g, H, W)
             table.withUnsafeBufferPointer { t in
-                // Layout of `t` (see tables()): per level 5 entries, then row and column
-                // ranges (cell begin, cell end, elements) of every bin row / column,
-                // then the row and column cell edges.
-                let rowEdges = t[t.count - 2], colEdges = t[t.count - 1]
-                let cellsH = t[t.count - 4], cellsW = t[t.count - 3]
-                let totalBins = t[t.count - 5]
-                for group in 0..<(nhwc ? 1 : C) {
-                    let base = nhwc ? input + n &* H &* W &* C : input + (n &* C &+ group) &* H &* W
-                    for b in 0..<(totalBins &* width) { bins[b] = Red.identity }
-                    for band in 0..<cellsH {
-                        // Reduce the band's elements into its cells.
-                        for k in 0..<(cellsW &* width) { cells[k] = Red.identity }
-                        for r in t[rowEdges &+ band]..<t[rowEdges &+ band &+ 1] {
-                            let row = base + r &* W &* pixelStride
-                            for cj in 0..<cellsW {
-                                let cell = cells + cj &* width
-                                let c0 = t[colEdges &+ cj], c1 = t[colEdges &+ cj &+ 1]
-                                if width == 1 {
-                                    var a = cell[0]
-                                    for col in c0..<c1 { a = Red.add(a, row[col]) }
-                                    cell[0] = a
-                                } else {
-                                    for col in c0..<c1 {
-                                        let p = row + col &* pixelStride
-                                        for k in 0..<width { cell[k] = Red.add(cell[k], p[k]) }
-                                    }
-                                }
-                            }
-                        }
-                        // Fold the band into every bin whose rows cover it.
-                        for l in 0..<levelCount {
-                            let rows = t[5 &* l], columns = t[5 &* l &+ 1]
-                            let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
-                            for i in 0..<rows where t[rowRanges &+ 3 &* i] <= band && band < t[rowRanges &+ 3 &* i &+ 1] {
-                                for j in 0..<columns {
-                                    let acc = bins + (binBase &+ i &* columns &+ j) &* width
-                                    let c0 = t[colRanges &+ 3 &* j], c1 = t[colRanges &+ 3 &* j &+ 1]
-                                    if width == 1 {
-                                        // One channel (NCHW): a plain scalar fold, no vector-loop setup.
-                                        var a = acc[0]
-                                        for cj in c0..<c1 { a = Red.merge(a, cells[cj]) }
-                                        acc[0] = a
-                                    } else {
-                                        for cj in c0..<c1 {
-                                            let cell = cells + cj &* width
-                                            for k in 0..<width { acc[k] = Red.merge(acc[k], cell[k]) }
-                                        }
-                                    }
-                                }
-                            }
+                Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* width &* 2, threads: threads) { range in
+                    withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount) { cells, bins, tile in
+                        for u in range {
+                            let n = u / groups, group = u &- n &* groups
+                            unit(Red.self, t, nhwc: nhwc, C: C, H: H, W: W, width: width, n: n, group: group, input, tile,
+                                 output + n &* length, cells: cells, bins: bins)
                         }
                     }
-                    // Write each level channel-major: element c*rows*columns + i*columns + j.
-                    let sample = output + n &* g.length
-                    for l in 0..<levelCount {
-                        let rows = t[5 &* l], columns = t[5 &* l &+ 1]
-                        let rowRanges = t[5 &* l &+ 2], colRanges = t[5 &* l &+ 3], binBase = t[5 &* l &+ 4]
-                        let dst = sample + g.levelOffsets[l]
-                        let plane = rows &* columns
-                        for i in 0..<rows {
-                            let rowElements = t[rowRanges &+ 3 &* i &+ 2]
-                            for j in 0..<columns {
-                                let count = rowElements &* t[colRanges &+ 3 &* j &+ 2]
-                                let acc = bins + (binBase &+ i &* columns &+ j) &* width
-                                for k in 0..<width {
-                                    let c = nhwc ? k : group
-                                    dst[c &* plane &+ i &* columns &+ j] = Red.finish(acc[k], count: count)
-                                }
-                            }
+                }
+            }
+            return
+        }
+        // Per-sample sizes: samples in order, tables rebuilt when the size changes.
+        withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount) { cells, bins, tile in
+            var lastSize: (Int, Int)? = nil
+            var table: [Int] = []
+            for n in 0..<g.batch {
+                let (h, w) = g.validSize(n)
+                if lastSize == nil || lastSize! != (h, w) {
+                    table = tables(g, h, w)
+                    lastSize = (h, w)
+                }
+                table.withUnsafeBufferPointer { t in
+                    for group in 0..<groups {
+                        unit(Red.self, t, nhwc: nhwc, C: C, H: H, W: W, width: width, n: n, group: group, input, tile,
+                             output + n &* length, cells: cells, bins: bins)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scratch for one worker: cells, bins and (NCHW) the tile.
+    @inline(__always)
+    static func withScratch<Red: PyramidReducer>(
+        _: Red.Type, cells: Int, bins: Int, tile: Int,
+        _ body: (UnsafeMutablePointer<Red.Accumulator>, UnsafeMutablePointer<Red.Accumulator>,
+                 UnsafeMutablePointer<Red.Element>) -> Void
+    ) {
+        withUnsafeTemporaryAllocation(of: Red.Accumulator.self, capacity: Swift.max(cells &+ bins, 1)) { acc in
+            withUnsafeTemporaryAllocation(of: Red.Element.self, capacity: Swift.max(tile, 1)) { t in
+                body(acc.baseAddress!, acc.baseAddress! + cells, t.baseAddress!)
+            }
+        }
+    }
+
+    /// One work unit: sample `n`, all channels (NHWC) or the channels of tile `group`
+    /// (NCHW, copied channels-last into `tile` first).
+    @inline(__always)
+    static func unit<Red: PyramidReducer>(
+        _: Red.Type, _ t: UnsafeBufferPointer<Int>, nhwc: Bool, C: Int, H: Int, W: Int, width: Int, n: Int, group: Int,
+        _ input: UnsafePointer<Red.Element>, _ tile: UnsafeMutablePointer<Red.Element>,
+        _ sample: UnsafeMutablePointer<Red.Element>,
+        cells: UnsafeMutablePointer<Red.Accumulator>, bins: UnsafeMutablePointer<Red.Accumulator>
+    ) {
+        if nhwc {
+            reduce(Red.self, t, input + n &* H &* W &* C, pixelStride: C, lanes: C, W: W, channelBase: 0, sample,
+                   cells: cells, bins: bins)
+            return
+        }
+        // NCHW: planes c0 ..< c0 + lanes of sample n, transposed into the tile (only
+        // the sample's valid rows and columns are read by reduce; copy them all).
+        let c0 = group &* width, lanes = Swift.min(width, C &- c0)
+        let plane = H &* W
+        if width == 1 {
+            reduce(Red.self, t, input + (n &* C &+ c0) &* plane, pixelStride: 1, lanes: 1, W: W, channelBase: c0, sample,
+                   cells: cells, bins: bins)
+            return
+        }
+        let src = input + (n &* C &+ c0) &* plane
+        for k in 0..<lanes {
+            let s = src + k &* plane
+            var p = 0
+            while p < plane { tile[p &* lanes &+ k] = s[p]; p &+= 1 }
+        }
+        reduce(Red.self, t, UnsafePointer(tile), pixelStride: lanes, lanes: lanes, W: W, channelBase: c0, sample,
+               cells: cells, bins: bins)
+    }
+
+    /// Every level of `lanes` channels stored side by side (pixel p's channel k at
+    /// base[p*pixelStride + k]), into the sample's vector (channels channelBase...).
+    @inline(__always)
+    static func reduce<Red: PyramidReducer>(
+        _: Red.Type, _ t: UnsafeBufferPointer<Int>, _ base: UnsafePointer<Red.Element>, pixelStride: Int, lanes width: Int,
+        W: Int, channelBase: Int, _ sample: UnsafeMutablePointer<Red.Element>,
+        cells: UnsafeMutablePointer<Red.Accumulator>, bins: UnsafeMutablePointer<Red.Accumulator>
+    ) {
+        // Layout of `t` (see tables()): per level 6 entries, then row and column
+        // ranges (cell begin, cell end, elements) of every bin row / column,
+        // then the row and column cell edges.
+        let rowEdges = t[t.count &- 2], colEdges = t[t.count &- 1]
+        let cellsH = t[t.count &- 4], cellsW = t[t.count &- 3]
+        let totalBins = t[t.count &- 5], levelCount = t[t.count &- 6]
+        for b in 0..<(totalBins &* width) { bins[b] = Red.identity }
+        for band in 0..<cellsH {
+            // Reduce the band's elements into its cells.
+            for k in 0..<(cellsW &* width) { cells[k] = Red.identity }
+            for r in t[rowEdges &+ band]..<t[rowEdges &+ band &+ 1] {
+                let row = base + r &* W &* pixelStride
+                for cj in 0..<cellsW {
+                    let cell = cells + cj &* width
+                    let c0 = t[colEdges &+ cj], c1 = t[colEdges &+ cj &+ 1]
+                    for col in c0..<c1 {
+                        let p = row + col &* pixelStride
+                        for k in 0..<width { cell[k] = Red.add(cell[k], p[k]) }
+                    }
+                }
+            }
+            // Fold the band into every bin whose rows cover it.
+            for l in 0..<levelCount {
+                let rows = t[6 &* l], columns = t[6 &* l &+ 1]
+                let rowRanges = t[6 &* l &+ 2], colRanges = t[6 &* l &+ 3], binBase = t[6 &* l &+ 4]
+                for i in 0..<rows where t[rowRanges &+ 3 &* i] <= band && band < t[rowRanges &+ 3 &* i &+ 1] {
+                    for j in 0..<columns {
+                        let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                        let c0 = t[colRanges &+ 3 &* j], c1 = t[colRanges &+ 3 &* j &+ 1]
+                        for cj in c0..<c1 {
+                            let cell = cells + cj &* width
+                            for k in 0..<width { acc[k] = Red.merge(acc[k], cell[k]) }
                         }
                     }
+                }
+            }
+        }
+        // Write each level channel-major: element c*rows*columns + i*columns + j.
+        for l in 0..<levelCount {
+            let rows = t[6 &* l], columns = t[6 &* l &+ 1]
+            let rowRanges = t[6 &* l &+ 2], colRanges = t[6 &* l &+ 3], binBase = t[6 &* l &+ 4]
+            let plane = rows &* columns
+            let dst = sample + (t[6 &* l &+ 5] &+ channelBase &* plane)
+            for i in 0..<rows {
+                let rowElements = t[rowRanges &+ 3 &* i &+ 2]
+                for j in 0..<columns {
+                    let count = rowElements &* t[colRanges &+ 3 &* j &+ 2]
+                    let acc = bins + (binBase &+ i &* columns &+ j) &* width
+                    let o = dst + (i &* columns &+ j)
+                    for k in 0..<width { o[k &* plane] = Red.finish(acc[k], count: count) }
                 }
             }
         }
@@ -169,28 +255,29 @@ enum PyramidPoolKernel {
 
     /// The bin/cell bookkeeping of one sample size, flattened into one Int array
     /// so the loops above touch no nested arrays:
-    ///   [5 per level: rows, columns, start of its row ranges, start of its column
-    ///   ranges, its first bin] + [(cell begin, cell end, elements) per bin row, then
-    ///   per bin column] + row edges + column edges
-    ///   + [total bins, cellsH, cellsW, start of row edges, start of column edges].
+    ///   [6 per level: rows, columns, start of its row ranges, start of its column
+    ///   ranges, its first bin, its offset in a sample's vector] + [(cell begin, cell
+    ///   end, elements) per bin row, then per bin column] + row edges + column edges
+    ///   + [levels, total bins, cellsH, cellsW, start of row edges, start of column edges].
     static func tables(_ g: PyramidGeometry, _ h: Int, _ w: Int) -> [Int] {
         let rowEdges = edges(length: h, counts: g.levels.map(\.rows), rule: g.bins)
         let colEdges = edges(length: w, counts: g.levels.map(\.columns), rule: g.bins)
-        var t = [Int](repeating: 0, count: 5 * g.levels.count)
+        var t = [Int](repeating: 0, count: 6 * g.levels.count)
         var totalBins = 0
         for (l, level) in g.levels.enumerated() {
-            t[5 * l] = level.rows
-            t[5 * l + 1] = level.columns
-            t[5 * l + 4] = totalBins
+            t[6 * l] = level.rows
+            t[6 * l + 1] = level.columns
+            t[6 * l + 4] = totalBins
+            t[6 * l + 5] = g.levelOffsets[l]
             totalBins += level.rows * level.columns
         }
         for (l, level) in g.levels.enumerated() {
-            t[5 * l + 2] = t.count
+            t[6 * l + 2] = t.count
             for i in 0..<level.rows {
                 let b = PyramidGeometry.bin(i, of: level.rows, length: h, rule: g.bins)
                 t += [lowerBound(rowEdges, b.begin), lowerBound(rowEdges, b.end), b.end - b.begin]
             }
-            t[5 * l + 3] = t.count
+            t[6 * l + 3] = t.count
             for j in 0..<level.columns {
                 let b = PyramidGeometry.bin(j, of: level.columns, length: w, rule: g.bins)
                 t += [lowerBound(colEdges, b.begin), lowerBound(colEdges, b.end), b.end - b.begin]
@@ -200,7 +287,7 @@ enum PyramidPoolKernel {
         t += rowEdges
         let colStart = t.count
         t += colEdges
-        t += [totalBins, rowEdges.count - 1, colEdges.count - 1, rowStart, colStart]
+        t += [g.levels.count, totalBins, rowEdges.count - 1, colEdges.count - 1, rowStart, colStart]
         return t
     }
 

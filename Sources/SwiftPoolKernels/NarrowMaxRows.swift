@@ -1,0 +1,463 @@
+// Max pooling kernels for the narrow element types: uint8, int8 and float16
+// (16 lanes: one 128-bit vector of bytes, or 256 bits of float16). Same blocks
+// and arguments as MaxRows (ElementKernels.MaxBlock / MaxBlockChannelsLast).
+//
+// float16 is compared through an integer key of its bits, so no lane is ever
+// converted to float (baseline x86-64 has no float16 instructions):
+//     key(b) = b & 0x7FFF for a positive sign, -(b & 0x7FFF) for a negative one,
+// which orders every non-NaN float16 as its value does, with key(-0) == key(+0).
+// A running maximum keeps its bits (its key is recomputed); a tap replaces it only when its
+// key is greater (ties keep the earlier tap, as the reference). A vector of
+// outputs that met a NaN tap is recomputed by the exact scalar fold with the NaN
+// rule (PyTorch: the last NaN in scan order; fmax: NaN never wins), bit by bit.
+// Integers have no NaN: a lane-wise max is the reference's fold exactly.
+//
+// Bitwise contract, as MaxRows: every output folds its taps in scan order from the
+// first one. With indices, everything runs the exact scalar fold (argmax
+// positions as the reference).
+import SwiftPoolKernelABI
+
+/// A narrow element type with 16-lane max steps.
+protocol NarrowMaxElement {
+    /// 16 raw lanes (bits, as Int16, for float16).
+    associatedtype Raw
+    /// A running maximum of 16 lanes (and whatever the exactness check needs).
+    associatedtype State
+
+    static func load(_ p: UnsafePointer<Self>) -> Raw
+    /// p[0], p[2], ..., p[30]; reads p[0 ..< 32].
+    static func loadEven(_ p: UnsafePointer<Self>) -> Raw
+    static func store(_ v: Raw, _ p: UnsafeMutablePointer<Self>)
+    static func begin(_ v: Raw) -> State
+    /// The fast step: exact unless a NaN was met (see `exact`).
+    static func step(_ s: inout State, _ v: Raw)
+    static func value(_ s: State) -> Raw
+    /// Whether no lane met a NaN (the fast steps were exact).
+    static func exact(_ s: State) -> Bool
+
+    /// Stride-2 rows: 16 lanes of a wider integer, each holding one element of a
+    /// 32-element load (the even ones, or the odd ones), so that the taps need no
+    /// byte shuffles; narrowed once per 16 outputs.
+    /// Whether stride-2 rows take the wide lanes (faster for bytes; float16's
+    /// 32-bit lanes measured slower than its 16-bit shuffles).
+    static var wideStride2: Bool { get }
+    associatedtype Wide
+    associatedtype WideState
+    /// p[0], p[2], ..., p[30], widened; reads p[0 ..< 32].
+    static func loadEvenWide(_ p: UnsafePointer<Self>) -> Wide
+    /// p[1], p[3], ..., p[31], widened; reads p[0 ..< 32].
+    static func loadOddWide(_ p: UnsafePointer<Self>) -> Wide
+    static func beginWide(_ v: Wide) -> WideState
+    static func stepWide(_ s: inout WideState, _ v: Wide)
+    static func exactWide(_ s: WideState) -> Bool
+    static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Self>)
+
+    /// Scalar forms, for edges and the exact fallback.
+    static func isNaN(_ x: Self) -> Bool
+    /// x > y for non-NaN x and y (as values).
+    static func greater(_ x: Self, _ y: Self) -> Bool
+}
+
+/// The NaN rule of the exact fold, mirroring VectorMaxRule's two rules.
+protocol NarrowMaxRule {
+    static func replaces<T: NarrowMaxElement>(_ candidate: T, _ current: T) -> Bool
+}
+
+/// PyTorch: a larger value or any NaN replaces the maximum.
+enum PropagateNaNNarrow: NarrowMaxRule {
+    @inline(__always)
+    static func replaces<T: NarrowMaxElement>(_ candidate: T, _ current: T) -> Bool {
+        if T.isNaN(candidate) { return true }
+        return !T.isNaN(current) && T.greater(candidate, current)
+    }
+}
+
+/// fmax: NaN never beats a number; a NaN maximum is replaced by anything.
+enum IgnoreNaNNarrow: NarrowMaxRule {
+    @inline(__always)
+    static func replaces<T: NarrowMaxElement>(_ candidate: T, _ current: T) -> Bool {
+        if T.isNaN(current) { return true }
+        return !T.isNaN(candidate) && T.greater(candidate, current)
+    }
+}
+
+extension UInt8: NarrowMaxElement {
+    typealias Raw = SIMD16<UInt8>
+    typealias State = SIMD16<UInt8>
+
+    @inline(__always) static func load(_ p: UnsafePointer<UInt8>) -> Raw { UnsafeRawPointer(p).loadUnaligned(as: Raw.self) }
+    @inline(__always)
+    static func loadEven(_ p: UnsafePointer<UInt8>) -> Raw {
+        // Element-wise construction from one wide load: a single shuffle (the
+        // generic truncating conversion compiles lane by lane).
+        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<UInt8>.self)
+        return Raw(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
+                   v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
+    }
+    @inline(__always)
+    static func store(_ v: Raw, _ p: UnsafeMutablePointer<UInt8>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Raw.self) }
+    @inline(__always) static func begin(_ v: Raw) -> State { v }
+    @inline(__always) static func step(_ s: inout State, _ v: Raw) { s.replace(with: v, where: v .> s) }
+    @inline(__always) static func value(_ s: State) -> Raw { s }
+    @inline(__always) static func exact(_ s: State) -> Bool { true }
+    static var wideStride2: Bool { true }
+    typealias Wide = SIMD16<Int16>
+    typealias WideState = SIMD16<Int16>
+    @inline(__always)
+    static func loadEvenWide(_ p: UnsafePointer<UInt8>) -> Wide { UnsafeRawPointer(p).loadUnaligned(as: Wide.self) & 0xFF }
+    @inline(__always)
+    static func loadOddWide(_ p: UnsafePointer<UInt8>) -> Wide { (UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &>> 8) & 0xFF }
+    @inline(__always) static func beginWide(_ v: Wide) -> WideState { v }
+    @inline(__always) static func stepWide(_ s: inout WideState, _ v: Wide) { s.replace(with: v, where: v .> s) }
+    @inline(__always) static func exactWide(_ s: WideState) -> Bool { true }
+    @inline(__always)
+    static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<UInt8>) {
+        for l in 0..<16 { p[l] = UInt8(truncatingIfNeeded: s[l]) }
+    }
+    @inline(__always) static func isNaN(_ x: UInt8) -> Bool { false }
+    @inline(__always) static func greater(_ x: UInt8, _ y: UInt8) -> Bool { x > y }
+}
+
+extension Int8: NarrowMaxElement {
+    typealias Raw = SIMD16<Int8>
+    typealias State = SIMD16<Int8>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Int8>) -> Raw { UnsafeRawPointer(p).loadUnaligned(as: Raw.self) }
+    @inline(__always)
+    static func loadEven(_ p: UnsafePointer<Int8>) -> Raw {
+        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Int8>.self)
+        return Raw(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
+                   v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
+    }
+    @inline(__always)
+    static func store(_ v: Raw, _ p: UnsafeMutablePointer<Int8>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Raw.self) }
+    @inline(__always) static func begin(_ v: Raw) -> State { v }
+    @inline(__always) static func step(_ s: inout State, _ v: Raw) { s.replace(with: v, where: v .> s) }
+    @inline(__always) static func value(_ s: State) -> Raw { s }
+    @inline(__always) static func exact(_ s: State) -> Bool { true }
+    static var wideStride2: Bool { true }
+    typealias Wide = SIMD16<Int16>
+    typealias WideState = SIMD16<Int16>
+    @inline(__always)
+    static func loadEvenWide(_ p: UnsafePointer<Int8>) -> Wide { (UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &<< 8) &>> 8 }
+    @inline(__always)
+    static func loadOddWide(_ p: UnsafePointer<Int8>) -> Wide { UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &>> 8 }
+    @inline(__always) static func beginWide(_ v: Wide) -> WideState { v }
+    @inline(__always) static func stepWide(_ s: inout WideState, _ v: Wide) { s.replace(with: v, where: v .> s) }
+    @inline(__always) static func exactWide(_ s: WideState) -> Bool { true }
+    @inline(__always)
+    static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Int8>) {
+        for l in 0..<16 { p[l] = Int8(truncatingIfNeeded: s[l]) }
+    }
+    @inline(__always) static func isNaN(_ x: Int8) -> Bool { false }
+    @inline(__always) static func greater(_ x: Int8, _ y: Int8) -> Bool { x > y }
+}
+
+extension Float16: NarrowMaxElement {
+    typealias Raw = SIMD16<Int16>
+    /// Low half: the running maximum's bits; high half: the largest magnitude bits
+    /// met (above 0x7C00: a NaN). A standard-library SIMD type rather than a struct:
+    /// a struct this size gets a size-named link-once copy helper, which the
+    /// families would share (scripts/check-isa.sh).
+    typealias State = SIMD32<Int16>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float16>) -> Raw { UnsafeRawPointer(p).loadUnaligned(as: Raw.self) }
+    @inline(__always)
+    static func loadEven(_ p: UnsafePointer<Float16>) -> Raw {
+        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Int16>.self)
+        return Raw(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
+                   v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
+    }
+    @inline(__always)
+    static func store(_ v: Raw, _ p: UnsafeMutablePointer<Float16>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Raw.self)
+    }
+    /// Magnitude bits, and the order key (magnitude, negated for a negative sign).
+    @inline(__always)
+    static func magnitudeAndKey(_ v: Raw) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let magnitude = v & 0x7FFF
+        let sign = v &>> 15                    // 0 or -1
+        return (magnitude, (magnitude ^ sign) &- sign)
+    }
+    // Halves by bit casts (the stdlib's lowHalf / highHalf accessors stay
+    // out-of-line link-once specialisations, see State).
+    @inline(__always)
+    static func halves(_ s: State) -> (Raw, Raw) { unsafeBitCast(s, to: (Raw, Raw).self) }
+    @inline(__always)
+    static func join(_ low: Raw, _ high: Raw) -> State { unsafeBitCast((low, high), to: State.self) }
+    @inline(__always)
+    static func begin(_ v: Raw) -> State { join(v, v & 0x7FFF) }
+    @inline(__always)
+    static func step(_ s: inout State, _ v: Raw) {
+        var (bits, largest) = halves(s)
+        let (_, current) = magnitudeAndKey(bits)
+        let (magnitude, key) = magnitudeAndKey(v)
+        largest.replace(with: magnitude, where: magnitude .> largest)
+        bits.replace(with: v, where: key .> current)
+        s = join(bits, largest)
+    }
+    @inline(__always) static func value(_ s: State) -> Raw { halves(s).0 }
+    @inline(__always)
+    static func exact(_ s: State) -> Bool {
+        // No lane's magnitude above +inf's: sign bits of (0x7C00 - magnitude), OR-ed
+        // over the 256 bits (no lane-by-lane loop).
+        let negative = (SIMD16<Int16>(repeating: 0x7C00) &- halves(s).1) & Int16.min
+        let w = unsafeBitCast(negative, to: SIMD4<UInt64>.self)
+        return (w[0] | w[1]) | (w[2] | w[3]) == 0
+    }
+    static var wideStride2: Bool { false }
+    typealias Wide = SIMD16<Int32>
+    typealias WideState = SIMD32<Int32>
+    @inline(__always)
+    static func loadEvenWide(_ p: UnsafePointer<Float16>) -> Wide {
+        (UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &<< 16) &>> 16
+    }
+    @inline(__always)
+    static func loadOddWide(_ p: UnsafePointer<Float16>) -> Wide { UnsafeRawPointer(p).loadUnaligned(as: Wide.self) &>> 16 }
+    /// As magnitudeAndKey, on sign-extended lanes.
+    @inline(__always)
+    static func magnitudeAndKeyWide(_ v: Wide) -> (Wide, Wide) {
+        let magnitude = v & 0x7FFF
+        let sign = v &>> 15
+        return (magnitude, (magnitude ^ sign) &- sign)
+    }
+    /// As State, in Int32 lanes (not taken: see wideStride2).
+    @inline(__always)
+    static func halvesWide(_ s: WideState) -> (Wide, Wide) { unsafeBitCast(s, to: (Wide, Wide).self) }
+    @inline(__always)
+    static func joinWide(_ low: Wide, _ high: Wide) -> WideState { unsafeBitCast((low, high), to: WideState.self) }
+    @inline(__always)
+    static func beginWide(_ v: Wide) -> WideState { joinWide(v, v & 0x7FFF) }
+    @inline(__always)
+    static func stepWide(_ s: inout WideState, _ v: Wide) {
+        var (bits, largest) = halvesWide(s)
+        let (_, current) = magnitudeAndKeyWide(bits)
+        let (magnitude, key) = magnitudeAndKeyWide(v)
+        largest.replace(with: magnitude, where: magnitude .> largest)
+        bits.replace(with: v, where: key .> current)
+        s = joinWide(bits, largest)
+    }
+    @inline(__always)
+    static func exactWide(_ s: WideState) -> Bool {
+        let negative = (Wide(repeating: 0x7C00) &- halvesWide(s).1) & Int32.min
+        let w = unsafeBitCast(negative, to: SIMD8<UInt64>.self)
+        return ((w[0] | w[1]) | (w[2] | w[3])) | ((w[4] | w[5]) | (w[6] | w[7])) == 0
+    }
+    @inline(__always)
+    static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Float16>) {
+        for l in 0..<16 { p[l] = Float16(bitPattern: UInt16(truncatingIfNeeded: s[l])) }
+    }
+    @inline(__always) static func isNaN(_ x: Float16) -> Bool { x.bitPattern & 0x7FFF > 0x7C00 }
+    @inline(__always)
+    static func greater(_ x: Float16, _ y: Float16) -> Bool { key(x.bitPattern) > key(y.bitPattern) }
+    @inline(__always)
+    static func key(_ b: UInt16) -> Int16 {
+        let magnitude = Int16(b & 0x7FFF)
+        return b & 0x8000 != 0 ? -magnitude : magnitude
+    }
+}
+
+enum NarrowMaxRows {
+    static let lanes = 16
+
+    /// A channels-first block (see MaxRows.channelsFirstBlock).
+    @inline(never)
+    static func channelsFirstBlock<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        for p in 0..<shape.planes {
+            for r in 0..<shape.rows {
+                let input = p &* shape.planeStride &+ r &* shape.rowStride
+                let output = p &* shape.outPlaneStride &+ r &* shape.outRowStride
+                channelsFirstRow(src + input, grid, shape.count, shape.stride, dst + output,
+                                 indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+            }
+        }
+    }
+
+    /// One row of `count` outputs, windows `stride` positions apart. Stride 1 and 2
+    /// run 16 outputs per vector (the last vector overlaps the previous one; with
+    /// stride 2, whose loads read one element past their last tap, the last output is
+    /// scalar so that nothing past the row's last window is read).
+    @inline(__always)
+    static func channelsFirstRow<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        let vectorEnd = stride == 1 ? count : stride == 2 ? count &- 1 : 0
+        if indices == nil && vectorEnd >= lanes {
+            var j = 0
+            while j < vectorEnd {
+                let j0 = Swift.min(j, vectorEnd &- lanes)
+                if stride == 1 {
+                    vector(src + j0, grid, dst + j0, T.self, R.self, laneStride: 1, load: T.load)
+                } else if T.wideStride2 {
+                    vectorWide(src + 2 &* j0, grid, dst + j0, T.self, R.self)
+                } else {
+                    vector(src + 2 &* j0, grid, dst + j0, T.self, R.self, laneStride: 2, load: T.loadEven)
+                }
+                j = j0 &+ lanes
+            }
+            scalar(src, grid, vectorEnd..<count, stride, dst, nil, position, T.self, R.self)
+            return
+        }
+        scalar(src, grid, 0..<count, stride, dst, indices, position, T.self, R.self)
+    }
+
+    /// 16 outputs whose first taps are `load(w)`'s lanes (`laneStride` elements
+    /// apart); taps at grid offsets. Lanes that met a NaN: the exact fold.
+    @inline(__always)
+    static func vector<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type,
+        laneStride: Int, load: (UnsafePointer<T>) -> T.Raw
+    ) {
+        var s = T.begin(load(w))
+        for off in NarrowTapOffsets(grid) { T.step(&s, load(w + off)) }
+        if T.exact(s) {
+            T.store(T.value(s), out)
+        } else {
+            scalar(w, grid, 0..<lanes, laneStride, out, nil, 0, T.self, R.self)
+        }
+    }
+
+    /// 16 stride-2 outputs: tap offset `off` is the even elements of a load at
+    /// off (off even) or the odd ones of a load at off - 1 (off odd), so no load
+    /// starts before the first window or ends past the 16th window's last tap + 1.
+    @inline(__always)
+    static func vectorWide<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+    ) {
+        var s = T.beginWide(T.loadEvenWide(w))
+        for off in NarrowTapOffsets(grid) {
+            T.stepWide(&s, off & 1 == 0 ? T.loadEvenWide(w + off) : T.loadOddWide(w + (off &- 1)))
+        }
+        if T.exactWide(s) {
+            T.storeWide(s, out)
+        } else {
+            scalar(w, grid, 0..<lanes, 2, out, nil, 0, T.self, R.self)
+        }
+    }
+
+    /// The exact fold of outputs `range` of a channels-first row: output j's first
+    /// tap at src[j*stride], taps at grid offsets, in scan order from the first.
+    @inline(never)
+    static func scalar<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ range: Range<Int>, _ stride: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        for j in range {
+            let w = src + j &* stride
+            var m = w[0], best = 0
+            for off in NarrowTapOffsets(grid) where R.replaces(w[off], m) {
+                m = w[off]
+                best = off
+            }
+            dst[j] = m
+            indices?[j] = Int64(position &+ j &* stride &+ best)
+        }
+    }
+
+    /// A channels-last block (see MaxRows.channelsLastBlock): lanes are channels,
+    /// 16 at a time; a channel count that is not a multiple of 16 ends with an
+    /// overlapping vector, one below 16 (or indices) is scalar.
+    @inline(never)
+    static func channelsLastBlock<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ shape: RunShape,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _: T.Type, _: R.Type
+    ) {
+        let C = channels
+        let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
+                                  stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
+        for p in 0..<shape.planes {
+            for r in 0..<shape.rows {
+                for j in 0..<shape.count {
+                    let window = p &* shape.planeStride &+ r &* shape.rowStride &+ j &* shape.stride
+                    let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride &+ j) &* C
+                    let w = src + window &* C, out = dst + output
+                    if indices == nil && C >= lanes {
+                        var c0 = 0
+                        while c0 < C {
+                            let c = Swift.min(c0, C &- lanes)
+                            vectorChannels(w + c, elementGrid, out + c, T.self, R.self)
+                            c0 = c &+ lanes
+                        }
+                    } else {
+                        let pos = position &+ r &* shape.rowStride &+ j &* shape.stride
+                        for c in 0..<C {
+                            let wc = w + c
+                            var m = wc[0], best = 0
+                            var positions = NarrowTapOffsets(grid)
+                            for element in NarrowTapOffsets(elementGrid) {
+                                let off = positions.next()!
+                                if R.replaces(wc[element], m) {
+                                    m = wc[element]
+                                    best = off
+                                }
+                            }
+                            out[c] = m
+                            indices?[output &+ c] = Int64(pos &+ best)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// 16 channels of one output over every tap (element offsets).
+    @inline(__always)
+    static func vectorChannels<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+    ) {
+        var s = T.begin(T.load(w))
+        for off in NarrowTapOffsets(elementGrid) { T.step(&s, T.load(w + off)) }
+        if T.exact(s) {
+            T.store(T.value(s), out)
+            return
+        }
+        for k in 0..<lanes {
+            let wc = w + k
+            var m = wc[0]
+            for off in NarrowTapOffsets(elementGrid) where R.replaces(wc[off], m) { m = wc[off] }
+            out[k] = m
+        }
+    }
+}
+
+/// The max kernels of one narrow element type, for ElementKernels.
+func narrowMaxKernels<T: NarrowMaxElement>(_: T.Type) -> NarrowMaxKernels<T> {
+    NarrowMaxKernels(
+        channelsFirst: ({ NarrowMaxRows.channelsFirstBlock($0, $1, $2, $3, $4, $5, T.self, PropagateNaNNarrow.self) },
+                        { NarrowMaxRows.channelsFirstBlock($0, $1, $2, $3, $4, $5, T.self, IgnoreNaNNarrow.self) }),
+        channelsLast: ({ NarrowMaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNNarrow.self) },
+                       { NarrowMaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNNarrow.self) }))
+}
+
+/// Offsets of a grid's taps after the first, in scan order (D, H, W).
+struct NarrowTapOffsets: Sequence, IteratorProtocol {
+    let grid: TapGrid
+    var a = 0, b = 0, c = 1, row = 0
+
+    @inline(__always)
+    init(_ grid: TapGrid) { self.grid = grid }
+
+    @inline(__always)
+    mutating func next() -> Int? {
+        if c == grid.countW {
+            c = 0
+            b &+= 1
+            if b == grid.countH {
+                b = 0
+                a &+= 1
+            }
+            row = a &* grid.stepD &+ b &* grid.stepH
+        }
+        guard a < grid.countD else { return nil }
+        defer { c &+= 1 }
+        return row &+ c &* grid.stepW
+    }
+}
