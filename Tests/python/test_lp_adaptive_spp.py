@@ -295,6 +295,28 @@ def test_spp_matches_torch_composition(seed, dtype):
         assert_nan_pattern_and_close(got, want, 64 * eps, 64 * eps, what)
 
 
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_spp_many_channels_heap_scratch(mode):
+    """NHWC with 3000 channels: the per-worker scratch (a cell and a bin per channel
+    per level) passes the stack limit, so the call takes the checked heap block and
+    the calling thread; same results as torch's composition."""
+    rng = np.random.default_rng(77)
+    x = rng.uniform(-2, 2, (2, 3000, 9, 7)).astype(np.float32)
+    levels = [4, 2, 1]
+    for threads in (1, 2):
+        swiftpool.set_num_threads(threads)
+        try:
+            got = swiftpool.spatial_pyramid_pool(last(x), levels, mode, layout="NHWC")
+        finally:
+            swiftpool.set_num_threads(0)
+        want = torch_spp(x, as_pairs(levels), mode)
+        if mode == "max":
+            assert np.array_equal(got, want)
+        else:
+            assert_nan_pattern_and_close(got, want, 64 * np.finfo(np.float32).eps,
+                                         64 * np.finfo(np.float32).eps, "spp avg, 3000 channels")
+
+
 def test_spp_same_length_for_every_size_and_unbatched():
     rng = np.random.default_rng(11)
     lengths = set()

@@ -106,7 +106,8 @@ enum LpAdaptiveSppDispatch {
 
     // MARK: Spatial pyramid pooling
 
-    /// Runs the kernel over the sample(s), threads as swiftpool_set_num_threads says.
+    /// Runs the kernel over the sample(s), threads as swiftpool_set_num_threads says;
+    /// OUT_OF_MEMORY (nothing written) when a large scratch block cannot be allocated.
     static func pyramid(_ g: PyramidGeometry, input: UnsafeRawPointer,
                         output: UnsafeMutableRawPointer) throws(PoolError) {
         guard g.batch > 0 else { return }   // nothing to do, and no scratch to size
@@ -132,8 +133,23 @@ enum LpAdaptiveSppDispatch {
 
     private static func pyramid<Red: PyramidReducer>(_ g: PyramidGeometry, _ input: UnsafeRawPointer,
                                                      _ output: UnsafeMutableRawPointer, _ reducer: Red.Type) throws(PoolError) {
-        // Scratch (a few bins' worth per channel tile) lives on each worker's stack.
-        PyramidPoolKernel.run(g, reducer, input.assumingMemoryBound(to: Red.Element.self),
-                              output.assumingMemoryBound(to: Red.Element.self), threads: ThreadSettings.current)
+        // Scratch (a few bins' worth per channel tile) lives on each worker's stack
+        // when small; a large one (many channels) is allocated here, checked, before
+        // any output is written: a failed allocation is an error, never a trap.
+        let src = input.assumingMemoryBound(to: Red.Element.self), dst = output.assumingMemoryBound(to: Red.Element.self)
+        guard let bytes = PyramidPoolKernel.scratchBytes(g, reducer) else {
+            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
+                            message: "\(PyramidGeometry.name): scratch space size overflows")
+        }
+        if bytes <= PyramidPoolKernel.stackScratchLimit {
+            PyramidPoolKernel.run(g, reducer, src, dst, threads: ThreadSettings.current)
+            return
+        }
+        guard let raw = malloc(bytes) else {
+            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
+                            message: "\(PyramidGeometry.name): could not allocate \(bytes) bytes of scratch space")
+        }
+        defer { free(raw) }
+        PyramidPoolKernel.run(g, reducer, src, dst, threads: ThreadSettings.current, heapScratch: raw)
     }
 }

@@ -96,9 +96,35 @@ enum PyramidPoolKernel {
     /// Runs every sample; work units are samples (NHWC) or tiles of channels of a
     /// sample (NCHW), spread over `threads`. Each unit gets its own scratch, on the
     /// stack of the thread running it (`scratchBytes` per unit).
+    /// Bytes of one worker's scratch (cells and bins, then the tile), nil when that
+    /// overflows Int.
+    static func scratchBytes<Red: PyramidReducer>(_ g: PyramidGeometry, _: Red.Type) -> Int? {
+        let (cells, bins) = scratchCounts(g)
+        let (accBytes, o1) = Swift.max(cells &+ bins, 1).multipliedReportingOverflow(
+            by: MemoryLayout<Red.Accumulator>.stride)
+        let (tileBytes, o2) = Swift.max(scratchTile(g), 1).multipliedReportingOverflow(
+            by: MemoryLayout<Red.Element>.stride)
+        let (total, o3) = tileOffset(accBytes, Red.self).addingReportingOverflow(tileBytes)
+        return o1 || o2 || o3 ? nil : total
+    }
+
+    /// Byte offset of the tile after `accBytes` of accumulators, aligned for elements.
+    @inline(__always)
+    static func tileOffset<Red: PyramidReducer>(_ accBytes: Int, _: Red.Type) -> Int {
+        let a = MemoryLayout<Red.Element>.alignment
+        return (accBytes &+ a &- 1) / a &* a
+    }
+
+    /// Scratch up to this size lives on each worker's stack; a larger one is one
+    /// checked heap block from the caller (`heapScratch`, OUT_OF_MEMORY if that
+    /// fails) and the call runs on the calling thread.
+    static let stackScratchLimit = 64 * 1024
+
     static func run<Red: PyramidReducer>(_ g: PyramidGeometry, _: Red.Type,
                                          _ input: UnsafePointer<Red.Element>,
-                                         _ output: UnsafeMutablePointer<Red.Element>, threads: Int) {
+                                         _ output: UnsafeMutablePointer<Red.Element>, threads: Int,
+                                         heapScratch: UnsafeMutableRawPointer? = nil) {
+        let threads = heapScratch == nil ? threads : 1
         let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
         let C = g.channels, H = g.height, W = g.width
         let width = laneWidth(g)
@@ -112,7 +138,7 @@ enum PyramidPoolKernel {
             let table = tables(g, H, W)
             table.withUnsafeBufferPointer { t in
                 Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* width &* 2, threads: threads) { range in
-                    withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount) { cells, bins, tile in
+                    withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount, heap: heapScratch) { cells, bins, tile in
                         for u in range {
                             let n = u / groups, group = u &- n &* groups
                             unit(Red.self, t, nhwc: nhwc, C: C, H: H, W: W, width: width, n: n, group: group, input, tile,
@@ -124,7 +150,7 @@ enum PyramidPoolKernel {
             return
         }
         // Per-sample sizes: samples in order, tables rebuilt when the size changes.
-        withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount) { cells, bins, tile in
+        withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount, heap: heapScratch) { cells, bins, tile in
             var lastSize: (Int, Int)? = nil
             var table: [Int] = []
             for n in 0..<g.batch {
@@ -143,13 +169,21 @@ enum PyramidPoolKernel {
         }
     }
 
-    /// Scratch for one worker: cells, bins and (NCHW) the tile.
+    /// Scratch for one worker: cells, bins and (NCHW) the tile; carved from `heap`
+    /// (scratchBytes of it) when given, else on the stack.
     @inline(__always)
     static func withScratch<Red: PyramidReducer>(
-        _: Red.Type, cells: Int, bins: Int, tile: Int,
+        _: Red.Type, cells: Int, bins: Int, tile: Int, heap: UnsafeMutableRawPointer?,
         _ body: (UnsafeMutablePointer<Red.Accumulator>, UnsafeMutablePointer<Red.Accumulator>,
                  UnsafeMutablePointer<Red.Element>) -> Void
     ) {
+        if let heap {
+            let acc = heap.bindMemory(to: Red.Accumulator.self, capacity: Swift.max(cells &+ bins, 1))
+            let offset = tileOffset(Swift.max(cells &+ bins, 1) &* MemoryLayout<Red.Accumulator>.stride, Red.self)
+            let t = (heap + offset).bindMemory(to: Red.Element.self, capacity: Swift.max(tile, 1))
+            body(acc, acc + cells, t)
+            return
+        }
         withUnsafeTemporaryAllocation(of: Red.Accumulator.self, capacity: Swift.max(cells &+ bins, 1)) { acc in
             withUnsafeTemporaryAllocation(of: Red.Element.self, capacity: Swift.max(tile, 1)) { t in
                 body(acc.baseAddress!, acc.baseAddress! + cells, t.baseAddress!)
