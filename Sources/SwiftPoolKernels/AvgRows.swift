@@ -160,6 +160,16 @@ enum AvgRows {
         let lanes = T.lanes, C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
                                   stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
+        if C >= wideChannels && C <= maxAccumulators && grid.countD &* grid.countH &* grid.countW >= 16 {
+            withUnsafeTemporaryAllocation(of: T.self, capacity: C) { buffer in
+                var j = 0
+                while j < count {
+                    tapsOuter(src + j &* stride &* C, elementGrid, C, divisor, dst + j &* C, buffer.baseAddress!)
+                    j &+= 1
+                }
+            }
+            return
+        }
         var j = 0
         while j < count {
             let w = src + j &* stride &* C
@@ -206,6 +216,45 @@ enum AvgRows {
         }
     }
 
+    /// Channel counts from which large channels-last windows sum tap by tap into a
+    /// row of accumulators (tapsOuter), up to the row's size (<= 32 KiB of Float).
+    static let wideChannels = 256
+    static let maxAccumulators = 8192
+
+    /// One channels-last window of many taps over many channels: taps outer, every
+    /// channel inner, into `acc` (C elements). Each channel still sums its taps in
+    /// scan order from +0, as channelsLast does; but the input is read as one stream
+    /// per tap (a window's rows are C elements apart, often a multiple of 4 KiB:
+    /// reading all taps of a few channels at once thrashes L1's sets).
+    @inline(__always)
+    static func tapsOuter<T: VectorElement>(
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ C: Int, _ divisor: Double,
+        _ out: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<T>
+    ) {
+        let lanes = T.lanes
+        acc.initialize(repeating: 0, count: C)
+        for off in TapOffsets(elementGrid, skipFirst: false) {
+            let t = w + off
+            var c = 0
+            while c &+ 2 &* lanes <= C {
+                var a0 = T.load(acc + c), a1 = T.load(acc + (c &+ lanes))
+                T.accumulate(&a0, T.load(t + c))
+                T.accumulate(&a1, T.load(t + (c &+ lanes)))
+                T.store(a0, acc + c)
+                T.store(a1, acc + (c &+ lanes))
+                c &+= 2 &* lanes
+            }
+            while c < C { acc[c] += t[c]; c &+= 1 }
+        }
+        let d = T(divisor)
+        var c = 0
+        while c &+ lanes <= C {
+            T.store(T.average(T.load(acc + c), divisor), out + c)
+            c &+= lanes
+        }
+        while c < C { out[c] = acc[c] / d; c &+= 1 }
+    }
+
     /// `count` windows `step` input positions apart, outputs `outStep` apart: one
     /// output per plane (global pooling: `prefetch`), or a column of edge outputs.
     /// Scalar sums, eight independent chains at a time, each in scan order: each
@@ -216,7 +265,27 @@ enum AvgRows {
         _ dst: UnsafeMutablePointer<T>, _ outStep: Int, prefetch: Bool, _: T.Type
     ) {
         let d = T(divisor)
+        // Taps one run of the plane (global pooling): a plain loop over them.
+        let taps = grid.countD &* grid.countH &* grid.countW
+        let contiguous = grid.stepW == 1 && (grid.countH == 1 || grid.stepH == grid.countW)
+            && (grid.countD == 1 || grid.stepD == grid.countH &* grid.countW)
         var k = 0
+        while contiguous && k &+ 8 <= count {
+            let p = src + k &* step
+            if prefetch { prefetchPlanes(p + 16 &* step, k &+ 24 <= count ? 8 &* step : 0, T.self) }
+            var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0, a4: T = 0, a5: T = 0, a6: T = 0, a7: T = 0
+            var t = 0
+            while t < taps {
+                let q = p + t
+                a0 += q[0]; a1 += q[step]; a2 += q[2 &* step]; a3 += q[3 &* step]
+                a4 += q[4 &* step]; a5 += q[5 &* step]; a6 += q[6 &* step]; a7 += q[7 &* step]
+                t &+= 1
+            }
+            let o = dst + k &* outStep
+            o[0] = a0 / d; o[outStep] = a1 / d; o[2 &* outStep] = a2 / d; o[3 &* outStep] = a3 / d
+            o[4 &* outStep] = a4 / d; o[5 &* outStep] = a5 / d; o[6 &* outStep] = a6 / d; o[7 &* outStep] = a7 / d
+            k &+= 8
+        }
         while k &+ 8 <= count {
             let p = src + k &* step
             if prefetch { prefetchPlanes(p + 16 &* step, k &+ 24 <= count ? 8 &* step : 0, T.self) }

@@ -20,7 +20,7 @@ protocol RowShape {
         _ grid: TapGrid, first: Bool, _: T.Type, _: R.Type, _ loader: S)
     /// Running sums (in the opmath type, taps in scan order).
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S)
+        _ s: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S)
 }
 
 /// Two adjacent taps (kernel width 2, dilation 1).
@@ -60,7 +60,7 @@ enum TwoTapRow: RowShape {
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
+        _ s: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
         let (t0, t1) = loader.load2(row, T.self)
         T.accumulate(&s, t0)
@@ -108,7 +108,7 @@ enum ThreeTapRow: RowShape {
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
+        _ s: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
         let (t0, t1, t2) = loader.load3(row, T.self)
         T.accumulate(&s, t0)
@@ -171,7 +171,7 @@ enum AnyTapRow: RowShape {
     }
     @inline(__always)
     static func sum<T: VectorElement, S: LaneLoader>(
-        _ s: inout T.SumVector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
+        _ s: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
         var c = 0
         while c < grid.countW {

@@ -17,9 +17,6 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     /// One argmax position per lane (Int32 lanes for Float, so a mask of the
     /// value compare selects them directly; Int64 for Double).
     associatedtype IndexVector
-    /// `lanes` accumulators of average pooling, in PyTorch's opmath type (float
-    /// for Float, double for Double): the same type as Vector.
-    associatedtype SumVector
 
     static var lanes: Int { get }
     /// Largest position an IndexVector lane holds.
@@ -89,21 +86,21 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     static func add(_ a: IndexVector, _ b: IndexVector) -> IndexVector
     static func storePositions(_ i: IndexVector, _ p: UnsafeMutablePointer<Int64>)
 
-    /// Zero in every lane of an average's accumulators.
-    static var zeroSum: SumVector { get }
+    /// Zero in every lane of an average's accumulators: sums are kept in Vector, in
+    /// the element type itself (PyTorch's opmath type for float and double).
+    static var zeroSum: Vector { get }
     /// s += v, lane by lane.
-    static func accumulate(_ s: inout SumVector, _ v: Vector)
+    static func accumulate(_ s: inout Vector, _ v: Vector)
     /// s / divisor, lane by lane: a true division (not a reciprocal multiply), as
     /// PyTorch and the reference do.
-    static func average(_ s: SumVector, _ divisor: Double) -> Vector
+    static func average(_ s: Vector, _ divisor: Double) -> Vector
     /// s / divisors, lane by lane.
-    static func average(_ s: SumVector, _ divisors: Vector) -> Vector
+    static func average(_ s: Vector, _ divisors: Vector) -> Vector
 }
 
 extension Float: VectorElement {
     typealias Vector = SIMD8<Float>
     typealias IndexVector = SIMD8<Int32>
-    typealias SumVector = SIMD8<Float>
 
     static var lanes: Int { 8 }
     static var maxVectorPosition: Int { Int(Int32.max) }
@@ -229,19 +226,18 @@ extension Float: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: SIMD8<Int64>(truncatingIfNeeded: i), as: SIMD8<Int64>.self)
     }
 
-    static var zeroSum: SumVector { SumVector(repeating: 0) }
+    static var zeroSum: Vector { Vector(repeating: 0) }
     @inline(__always)
-    static func accumulate(_ s: inout SumVector, _ v: Vector) { s += v }
+    static func accumulate(_ s: inout Vector, _ v: Vector) { s += v }
     @inline(__always)
-    static func average(_ s: SumVector, _ divisor: Double) -> Vector { s / SumVector(repeating: Float(divisor)) }
+    static func average(_ s: Vector, _ divisor: Double) -> Vector { s / Vector(repeating: Float(divisor)) }
     @inline(__always)
-    static func average(_ s: SumVector, _ divisors: Vector) -> Vector { s / divisors }
+    static func average(_ s: Vector, _ divisors: Vector) -> Vector { s / divisors }
 }
 
 extension Double: VectorElement {
     typealias Vector = SIMD4<Double>
     typealias IndexVector = SIMD4<Int64>
-    typealias SumVector = SIMD4<Double>
 
     static var lanes: Int { 4 }
     static var maxVectorPosition: Int { Int.max }
@@ -360,13 +356,13 @@ extension Double: VectorElement {
         UnsafeMutableRawPointer(p).storeBytes(of: i, as: IndexVector.self)
     }
 
-    static var zeroSum: SumVector { SumVector(repeating: 0) }
+    static var zeroSum: Vector { Vector(repeating: 0) }
     @inline(__always)
-    static func accumulate(_ s: inout SumVector, _ v: Vector) { s += v }
+    static func accumulate(_ s: inout Vector, _ v: Vector) { s += v }
     @inline(__always)
-    static func average(_ s: SumVector, _ divisor: Double) -> Vector { s / divisor }
+    static func average(_ s: Vector, _ divisor: Double) -> Vector { s / divisor }
     @inline(__always)
-    static func average(_ s: SumVector, _ divisors: Vector) -> Vector { s / divisors }
+    static func average(_ s: Vector, _ divisors: Vector) -> Vector { s / divisors }
 }
 
 /// How a max-type window treats NaN, at lane level (mirrors SwiftPool's MaxRule).

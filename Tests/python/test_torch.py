@@ -284,3 +284,24 @@ def test_invalid_parameters_rejected_like_torch(op, rank, shape, kw):
         tfn(torch.from_numpy(x), **kw)
     with pytest.raises(ValueError):
         ofn(x, **kw)
+
+
+@pytest.mark.parametrize("channels", [8, 300, 2048])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_global_and_wide_channel_averages_match_torch_bits(channels, layout):
+    """Whole-map and large windows over many channels (the taps-outer channels-last
+    kernel from 256 channels, the contiguous one-output-per-plane kernel for NCHW),
+    with order-sensitive data: the same bits as torch.nn.functional.avg_pool2d."""
+    rng = np.random.default_rng(channels)
+    x = (rng.standard_normal((3, channels, 7, 6)) * 10.0 ** rng.integers(-3, 4, (3, channels, 7, 6)))
+    x = x.astype(np.float32)
+    x[0, 0, 3, 3] = np.nan
+    for kwargs in (dict(kernel_size=(7, 6)), dict(kernel_size=5, stride=2, padding=2, count_include_pad=False),
+                   dict(kernel_size=(7, 6), divisor_override=5)):
+        want = TF.avg_pool2d(torch.from_numpy(x), **kwargs).numpy()
+        xin = x if layout == "NCHW" else np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        got = swiftpool.avg_pool2d(xin, layout=layout, **kwargs)
+        if layout == "NHWC":
+            got = np.moveaxis(got, -1, 1)
+        assert_same_values(np.ascontiguousarray(got), want, "avg %s %s C=%d" % (kwargs, layout, channels))
+
