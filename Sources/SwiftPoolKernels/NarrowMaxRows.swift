@@ -315,7 +315,7 @@ enum NarrowMaxRows {
         laneStride: Int, load: (UnsafePointer<T>) -> T.Raw
     ) {
         var s = T.begin(load(w))
-        for off in NarrowTapOffsets(grid) { T.step(&s, load(w + off)) }
+        for off in TapOffsets(grid, skipFirst: true) { T.step(&s, load(w + off)) }
         if T.exact(s) {
             T.store(T.value(s), out)
         } else {
@@ -331,7 +331,7 @@ enum NarrowMaxRows {
         _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         var s = T.beginWide(T.loadEvenWide(w))
-        for off in NarrowTapOffsets(grid) {
+        for off in TapOffsets(grid, skipFirst: true) {
             T.stepWide(&s, off & 1 == 0 ? T.loadEvenWide(w + off) : T.loadOddWide(w + (off &- 1)))
         }
         if T.exactWide(s) {
@@ -352,7 +352,7 @@ enum NarrowMaxRows {
         for j in range {
             let w = src + j &* stride
             var m = w[0], best = 0
-            for off in NarrowTapOffsets(grid) where R.replaces(w[off], m) {
+            for off in TapOffsets(grid, skipFirst: true) where R.replaces(w[off], m) {
                 m = w[off]
                 best = off
             }
@@ -391,8 +391,8 @@ enum NarrowMaxRows {
                         for c in 0..<C {
                             let wc = w + c
                             var m = wc[0], best = 0
-                            var positions = NarrowTapOffsets(grid)
-                            for element in NarrowTapOffsets(elementGrid) {
+                            var positions = TapOffsets(grid, skipFirst: true)
+                            for element in TapOffsets(elementGrid, skipFirst: true) {
                                 let off = positions.next()!
                                 if R.replaces(wc[element], m) {
                                     m = wc[element]
@@ -414,7 +414,7 @@ enum NarrowMaxRows {
         _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         var s = T.begin(T.load(w))
-        for off in NarrowTapOffsets(elementGrid) { T.step(&s, T.load(w + off)) }
+        for off in TapOffsets(elementGrid, skipFirst: true) { T.step(&s, T.load(w + off)) }
         if T.exact(s) {
             T.store(T.value(s), out)
             return
@@ -422,7 +422,7 @@ enum NarrowMaxRows {
         for k in 0..<lanes {
             let wc = w + k
             var m = wc[0]
-            for off in NarrowTapOffsets(elementGrid) where R.replaces(wc[off], m) { m = wc[off] }
+            for off in TapOffsets(elementGrid, skipFirst: true) where R.replaces(wc[off], m) { m = wc[off] }
             out[k] = m
         }
     }
@@ -435,29 +435,4 @@ func narrowMaxKernels<T: NarrowMaxElement>(_: T.Type) -> NarrowMaxKernels<T> {
                         { NarrowMaxRows.channelsFirstBlock($0, $1, $2, $3, $4, $5, T.self, IgnoreNaNNarrow.self) }),
         channelsLast: ({ NarrowMaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, PropagateNaNNarrow.self) },
                        { NarrowMaxRows.channelsLastBlock($0, $1, $2, $3, $4, $5, $6, T.self, IgnoreNaNNarrow.self) }))
-}
-
-/// Offsets of a grid's taps after the first, in scan order (D, H, W).
-struct NarrowTapOffsets: Sequence, IteratorProtocol {
-    let grid: TapGrid
-    var a = 0, b = 0, c = 1, row = 0
-
-    @inline(__always)
-    init(_ grid: TapGrid) { self.grid = grid }
-
-    @inline(__always)
-    mutating func next() -> Int? {
-        if c == grid.countW {
-            c = 0
-            b &+= 1
-            if b == grid.countH {
-                b = 0
-                a &+= 1
-            }
-            row = a &* grid.stepD &+ b &* grid.stepH
-        }
-        guard a < grid.countD else { return nil }
-        defer { c &+= 1 }
-        return row &+ c &* grid.stepW
-    }
 }
