@@ -73,6 +73,8 @@ WORKLOADS = [
          shape=(8, 256, 13, 13), levels=(4, 2, 1), layouts=("NCHW", "NHWC")),
     dict(id="7", name="tiny max 1x16x8x8 k2 s2", op="max",
          shape=(1, 16, 8, 8), kernel=(2, 2), stride=(2, 2), padding=(0, 0), layouts=("NCHW",)),
+    dict(id="8", name="ResNet stem max backward 8x64x112x112 k3 s2 p1", op="max_backward",
+         shape=(8, 64, 112, 112), kernel=(3, 3), stride=(2, 2), padding=(1, 1), layouts=("NCHW", "NHWC")),
     dict(id="9", name="1D max 32x256x1024 k3 s2 p1", op="max",
          shape=(32, 256, 1024), kernel=(3,), stride=(2,), padding=(1,), layouts=("NCHW",)),
     dict(id="10", name="3D max 2x64x16x56x56 k3 s2 p1", op="max",
@@ -132,6 +134,10 @@ def load_bench_lib():
                                  ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64,
                                  ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_int64,
                                  ctypes.POINTER(ctypes.c_double)]
+    lib.spb_time_max_backward.restype = ctypes.c_int32
+    lib.spb_time_max_backward.argtypes = [ctypes.POINTER(Desc), ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                                          ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32,
+                                          ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
     lib.spb_time_copy.restype = ctypes.c_int32
     lib.spb_time_copy.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                   ctypes.c_int32, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]
@@ -489,9 +495,64 @@ def spp_onnx(helper, w):
     return nodes
 
 
+# Max pooling backward (workload 8): swiftpool_max_pool_backward; torch
+# torch.ops.aten.max_pool2d_with_indices_backward (what autograd runs) on NCHW /
+# channels_last tensors, timing only the backward. The forward indices are torch's
+# (equal to ours) and grad_output is seeded standard normal; the "output" compared is
+# grad_input (the input's shape). No ONNX operator.
+
+def backward_data(w):
+    """Seeded grad_output and the forward indices, NCHW and channels-last (cached in w)."""
+    if "bwd" not in w:
+        import torch
+        import torch.nn.functional as F
+        _, idx = F.max_pool2d(torch.from_numpy(w["x"]), w["kernel"], w["stride"], w["padding"], return_indices=True)
+        go = np.random.default_rng(7).standard_normal(tuple(idx.shape), dtype=np.float32).astype(w["x"].dtype)
+        idx = idx.numpy()
+        w["bwd"] = dict(go=go, idx=idx, go_cl=channels_last(go), idx_cl=channels_last(idx))
+    return w["bwd"]
+
+
+def backward_shapes(lib, w):
+    n, c = w["shape"][:2]
+    return tuple(w["shape"]), (n,) + tuple(w["shape"][2:]) + (c,)
+
+
+def backward_ours_c(lib, w, layout, threads):
+    b = backward_data(w)
+    go, idx = (b["go"], b["idx"]) if layout == "NCHW" else (b["go_cl"], b["idx_cl"])
+    d = make_desc(lib, w, layout)
+    out = np.empty(int(np.prod(w["shape"])), dtype=go.dtype)
+    fn = lambda iters, secs: lib.spb_time_max_backward(ctypes.byref(d), go.ctypes.data, go.size, idx.ctypes.data,
+                                                       idx.size, out.ctypes.data, out.size, threads, iters, secs)
+    return c_timer(lib, fn, out, lambda y: y.reshape(w["out_shape"]) if layout == "NCHW"
+                   else to_channels_first(y.reshape(w["out_shape_cl"])))
+
+
+def backward_python(sp, w, layout, threads):
+    b = backward_data(w)
+    x = w["x"] if layout == "NCHW" else w["x_cl"]
+    go, idx = (b["go"], b["idx"]) if layout == "NCHW" else (b["go_cl"], b["idx_cl"])
+    return lambda: sp.max_pool2d_with_indices_backward(go, x, w["kernel"], w["stride"], w["padding"], 1, False, idx,
+                                                       layout=layout)
+
+
+def backward_torch(torch, w, x, variant):
+    if variant == "onednn":
+        raise RuntimeError("no oneDNN max pooling backward entry point in torch")
+    b = backward_data(w)
+    go, idx = torch.from_numpy(b["go"]), torch.from_numpy(b["idx"])
+    x, go, idx = (torch_input(torch, t, variant) for t in (x, go, idx))
+    k, s, p = list(w["kernel"]), list(w["stride"]), list(w["padding"])
+    return timed_torch(torch, None, lambda: torch.ops.aten.max_pool2d_with_indices_backward(
+        go, x, k, s, p, [1, 1], False, idx))
+
+
 OPERATORS = {
     "adaptive_avg": dict(shapes=adaptive_shapes, ours_c=adaptive_ours_c, python=adaptive_python,
                          torch=adaptive_torch, onnx=adaptive_onnx, exact=False),
+    "max_backward": dict(shapes=backward_shapes, ours_c=backward_ours_c, python=backward_python,
+                         torch=backward_torch, onnx=lambda helper, w: None, exact=True),
     "spp": dict(shapes=spp_shapes, ours_c=spp_ours_c, python=spp_python, torch=spp_torch, onnx=spp_onnx,
                 exact=True),
 }

@@ -13,8 +13,8 @@
  *   e.g. swiftpool_bench max nchw 8 64 112,112 3,3 2,2 1,1 1 50
  *        swiftpool_bench max nchw 8 128 112,112 2,2 2,2 0,0 1 50 0 1 u8
  *
- * spb_time_adaptive and spb_time_spp do the same for adaptive pooling and spatial
- * pyramid pooling.
+ * spb_time_adaptive, spb_time_spp and spb_time_max_backward do the same for adaptive
+ * pooling, spatial pyramid pooling and max pooling backward.
  *
  * The copy floor: spb_time_copy reads the input once and writes the output once
  * (memset), the least memory traffic any pooling kernel needs, split over the
@@ -56,6 +56,27 @@ int32_t spb_time_pool(const swiftpool_pool_desc *desc, int32_t op, const void *i
         if (i == 0) start = now_seconds();
         status = op == 0 ? swiftpool_max_pool_forward(desc, input, input_len, output, output_len, indices, indices_len)
                          : swiftpool_avg_pool_forward(desc, input, input_len, output, output_len);
+        if (status != SWIFTPOOL_OK) return status;
+    }
+    *seconds_per_call = iters > 0 ? (now_seconds() - start) / (double)iters : 0;
+    return SWIFTPOOL_OK;
+}
+
+/*
+ * As spb_time_pool, for max pooling backward (swiftpool_max_pool_backward): desc
+ * is the forward problem, grad_output and indices have its output's shape,
+ * grad_input its input's.
+ */
+int32_t spb_time_max_backward(const swiftpool_pool_desc *desc, const void *grad_output, int64_t grad_output_len,
+                              const int64_t *indices, int64_t indices_len, void *grad_input, int64_t grad_input_len,
+                              int32_t threads, int64_t iters, double *seconds_per_call) {
+    int32_t status = swiftpool_set_num_threads(threads);
+    if (status != SWIFTPOOL_OK) return status;
+    double start = 0;
+    for (int64_t i = -1; i < iters; i++) {
+        if (i == 0) start = now_seconds();
+        status = swiftpool_max_pool_backward(desc, grad_output, grad_output_len, indices, indices_len, grad_input,
+                                             grad_input_len);
         if (status != SWIFTPOOL_OK) return status;
     }
     *seconds_per_call = iters > 0 ? (now_seconds() - start) / (double)iters : 0;

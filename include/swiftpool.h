@@ -302,6 +302,68 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
                                                  const void *input, int64_t input_len,
                                                  void *output, int64_t output_len);
 
+/* ---- Backward passes ------------------------------------------------------ */
+
+/*
+ * Max pooling, 1D/2D/3D, backward: the gradient of swiftpool_max_pool_forward
+ * with respect to its input, given the gradient of its output and the indices
+ * it returned. Matches torch.ops.aten.max_pool2d_with_indices_backward and
+ * torch.ops.aten.max_pool3d_with_indices_backward (the CPU kernels behind the
+ * autograd of torch.nn.functional.max_pool{1,2,3}d) bit for bit, for both
+ * memory formats, except for windows wholly in the padding (below).
+ *
+ * desc:        the FORWARD problem, exactly as passed to swiftpool_max_pool_forward
+ *              (input_size is the input's size; the output size is derived from it).
+ *              dtype float32, float64, float16 or bfloat16; an integer dtype is
+ *              UNSUPPORTED (PyTorch has no integer gradients). flags may hold
+ *              SWIFTPOOL_FLAG_NAN_IGNORE (no effect here: the indices already encode
+ *              it), SWIFTPOOL_FLAG_INDICES_GLOBAL and SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR
+ *              (the indices are then read in those conventions, as the forward wrote them).
+ * grad_output: dense tensor of the forward output's shape (N, C, out...) in
+ *              desc->layout, grad_output_len >= its element count.
+ * indices:     int64, the same shape and layout, as swiftpool_max_pool_forward
+ *              returned them: by default positions (d*H + h)*W + w within the
+ *              element's own (n, c) input plane, valid range [0, D*H*W).
+ *              SWIFTPOOL_FLAG_INDICES_GLOBAL: ((n*C + c)*D*H*W + position), which
+ *              must point into the element's own plane; SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR:
+ *              the position is (w*H + h)*D + d.
+ * grad_input:  dense tensor of the input's shape (N, C, in...) in desc->layout,
+ *              grad_input_len >= its element count; fully overwritten.
+ *
+ * Result: grad_input is set to +0, then for every (n, c) plane the gradients
+ * are added at their indices, taking the outputs in scan order (d, h, w row-major),
+ * each addition rounded to the element type (float16 and bfloat16 accumulate in
+ * float16 / bfloat16 as PyTorch's CPU kernel does, not in float). The result
+ * is therefore PyTorch's exact bits when several overlapping windows (e.g. kernel 3,
+ * stride 2) chose the same element; NaN and infinities in grad_output propagate.
+ *
+ * A window lying wholly in the padding (only possible with dilation) has no input
+ * element: its forward value is -inf and depends on no input, so its gradient is
+ * dropped, and its index (the forward reports the window's first tap at or past 0,
+ * which can lie past the input end) is neither checked nor used. PyTorch's CPU
+ * kernel instead adds it at that flattened index, i.e. to an unrelated element of the
+ * next row, or past the end of the plane (an out-of-bounds write).
+ *
+ * Every index is checked before anything is written: an index outside its valid
+ * range gives INVALID_ARGUMENT naming its position (n, c, spatial coordinates)
+ * and value. (PyTorch's CPU kernel skips the index -1; here it is an error too.)
+ * Parallel over (n, c) planes (NCHW) or over images and channel blocks (NHWC);
+ * results are bitwise identical for every thread count.
+ *
+ * Errors: NULL_POINTER (desc, grad_output, indices, grad_input, also when batch
+ * is 0); INVALID_ARGUMENT (a desc field out of range, as swiftpool_max_pool_forward;
+ * an index out of range; a negative *_len; a buffer not aligned to its element
+ * size (8 for indices); grad_input overlapping grad_output or indices);
+ * INVALID_SHAPE; OVERFLOW; BUFFER_TOO_SMALL (grad_output_len, indices_len,
+ * grad_input_len); UNSUPPORTED (dtype unknown or integer, layout, rank, auto_pad,
+ * struct_size, unknown flags); OUT_OF_MEMORY (scratch for converting the indices,
+ * 8 bytes per output element, with the INDICES_* flags only).
+ */
+SWIFTPOOL_API int32_t swiftpool_max_pool_backward(const swiftpool_pool_desc *desc,
+                                                  const void *grad_output, int64_t grad_output_len,
+                                                  const int64_t *indices, int64_t indices_len,
+                                                  void *grad_input, int64_t grad_input_len);
+
 /* =========================================================================
  * LP pooling, global pooling, adaptive pooling, spatial pyramid pooling
  * ========================================================================= */

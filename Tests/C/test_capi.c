@@ -3577,6 +3577,202 @@ static void test_thread_local_errors(void) {
  * Main
  * ========================================================================= */
 
+
+/* =========================================================================
+ * Max pooling backward
+ * ========================================================================= */
+
+/* Hand-checked (and torch 2.13-checked) examples. */
+static void test_max_pool_backward(void) {
+    swiftpool_pool_desc d;
+    float go[18], gi[50];
+    int64_t idx[18];
+    float x[25];
+    float y[9];
+    set_context("max_pool_backward examples");
+    /* 5x5 input x[i] = i, kernel 3, stride 2, padding 1: each window's maximum is its
+     * bottom-right real element, positions 6 8 9 / 16 18 19 / 21 23 24. */
+    desc_2d(&d, 1, 1, 5, 5, 3, 2, 1);
+    for (int i = 0; i < 25; i++) x[i] = (float)i;
+    CHECK_STATUS(swiftpool_max_pool_forward(&d, x, 25, y, 9, idx, 9), SWIFTPOOL_OK);
+    {
+        const int64_t want_idx[9] = {6, 8, 9, 16, 18, 19, 21, 23, 24};
+        CHECK(memcmp(idx, want_idx, sizeof want_idx) == 0);
+    }
+    for (int i = 0; i < 9; i++) go[i] = (float)(i + 1);
+    memset(gi, SENTINEL_BYTE, sizeof gi);
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 9, idx, 9, gi, 25), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    {
+        float want[25] = {0};
+        want[6] = 1; want[8] = 2; want[9] = 3; want[16] = 4; want[18] = 5; want[19] = 6;
+        want[21] = 7; want[23] = 8; want[24] = 9;
+        CHECK(memcmp(gi, want, sizeof want) == 0);
+    }
+    /* Overlapping windows choosing one element: the gradients add up (1 + ... + 9). */
+    for (int i = 0; i < 9; i++) idx[i] = 12;
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 9, idx, 9, gi, 25), SWIFTPOOL_OK);
+    CHECK(gi[12] == 45.0f && gi[0] == 0.0f && gi[24] == 0.0f);
+    /* NHWC, 2 channels: channel c's element (h, w) is at (h*5 + w)*2 + c. */
+    d.layout = SWIFTPOOL_LAYOUT_NHWC;
+    d.channels = 2;
+    for (int i = 0; i < 18; i++) {
+        go[i] = (float)(i + 1);
+        idx[i] = (i % 2) ? 24 : 0;
+    }
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 18, idx, 18, gi, 50), SWIFTPOOL_OK);
+    CHECK(gi[0] == 81.0f && gi[49] == 90.0f && gi[1] == 0.0f && gi[48] == 0.0f);
+
+    /* float16 accumulates in float16, as torch's CPU kernel: 1 + 2^-11 + 2^-11 + 2^-11
+     * stays 1.0 (each sum rounds to even), where a float accumulator gives 1.0015. */
+    {
+        uint16_t hgo[9] = {0x3C00, 0x1000, 0x1000, 0x1000, 0, 0, 0, 0, 0}, hgi[25];
+        int64_t hidx[9] = {6, 6, 6, 6, 0, 0, 0, 0, 0};
+        desc_2d(&d, 1, 1, 5, 5, 3, 2, 1);
+        d.dtype = SWIFTPOOL_DTYPE_FLOAT16;
+        CHECK_STATUS(swiftpool_max_pool_backward(&d, hgo, 9, hidx, 9, hgi, 25), SWIFTPOOL_OK);
+        CHECK(hgi[6] == 0x3C00 && hgi[0] == 0 && hgi[7] == 0);
+    }
+
+    /* A window wholly in the padding (W 3, kernel 2, padding 1, dilation 4: taps -1, 3):
+     * forward index 3 lies past the input; the backward drops that gradient. */
+    desc_1d(&d, 3, 2, 1, 1);
+    d.dilation[0] = 4;
+    {
+        float x3[3] = {1, 2, 3}, y1[1], g1[1] = {5}, gi3[3];
+        int64_t i1[1];
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, x3, 3, y1, 1, i1, 1), SWIFTPOOL_OK);
+        CHECK(i1[0] == 3);
+        CHECK_STATUS(swiftpool_max_pool_backward(&d, g1, 1, i1, 1, gi3, 3), SWIFTPOOL_OK);
+        CHECK(gi3[0] == 0.0f && gi3[1] == 0.0f && gi3[2] == 0.0f);
+    }
+    /* ONNX indices: global, and column-major (w*H + h) of a 2x2 input, kernel 2. */
+    desc_2d(&d, 1, 2, 2, 2, 2, 2, 0);
+    d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR;
+    {
+        float g2[2] = {3, 4}, gi8[8];
+        int64_t i2[2] = {1, 4 + 2}; /* plane 0: (h 1, w 0) = 2 row-major; plane 1: (h 0, w 1) = 1 */
+        CHECK_STATUS(swiftpool_max_pool_backward(&d, g2, 2, i2, 2, gi8, 8), SWIFTPOOL_OK);
+        {
+            const float want[8] = {0, 0, 3, 0, 0, 4, 0, 0};
+            CHECK(memcmp(gi8, want, sizeof want) == 0);
+        }
+    }
+    set_context("");
+}
+
+static void test_max_pool_backward_errors(void) {
+    swiftpool_pool_desc d;
+    /* One buffer holds everything, so overlaps can be made. */
+    double storage[64];
+    float *go = (float *)storage, *gi = (float *)(storage + 16);
+    int64_t idx[4] = {0, 1, 4, 5};
+    set_context("max_pool_backward errors");
+    desc_2d(&d, 1, 1, 4, 4, 2, 2, 0); /* output 2x2 */
+    for (int i = 0; i < 4; i++) go[i] = 1.0f;
+#define BWD_FAILS(call, status)                         \
+    do {                                                \
+        memset(gi, SENTINEL_BYTE, 16 * sizeof(float));  \
+        CHECK_STATUS(call, status);                     \
+        CHECK(all_bytes(gi, 16 * sizeof(float), SENTINEL_BYTE)); \
+    } while (0)
+    BWD_FAILS(swiftpool_max_pool_backward(NULL, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("swiftpool_max_pool_backward: desc is NULL");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, NULL, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("grad_output is NULL");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, NULL, 4, gi, 16), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("indices is NULL");
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, NULL, 16), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("grad_input is NULL");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 3, idx, 4, gi, 16), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("grad_output_len is 3 elements, the tensor needs 4");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 3, gi, 16), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("indices_len");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 15), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_MESSAGE_HAS("grad_input_len is 15");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, -1, idx, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    BWD_FAILS(swiftpool_max_pool_backward(&d, (const char *)go + 1, 4, idx, 4, gi, 16),
+              SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("not aligned");
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, (const int64_t *)((const char *)idx + 4), 4, gi, 16),
+              SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("indices");
+    /* grad_input overlapping grad_output, or the indices. */
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, gi + 12, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("grad_input and grad_output overlap");
+    {
+        int64_t *ov = (int64_t *)(storage + 32);
+        float *gi2 = (float *)(storage + 30);
+        for (int i = 0; i < 4; i++) ov[i] = 0;
+        CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 4, ov, 4, gi2, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_MESSAGE_HAS("grad_input and indices overlap");
+    }
+    /* Indices out of the plane [0, 16): named by position, nothing written. */
+    {
+        int64_t bad[4] = {0, 1, 16, 5};
+        BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, bad, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_MESSAGE_HAS("indices[2] (n 0, c 0, h 1, w 0) is 16, outside the input plane's valid range [0, 16)");
+        bad[2] = 0;
+        bad[3] = -1;
+        BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, bad, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK_MESSAGE_HAS("indices[3] (n 0, c 0, h 1, w 1) is -1");
+        bad[3] = INT64_MIN;
+        BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, bad, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+        d.channels = 2; /* plane 1's indices must lie in [16, 32) */
+        {
+            int64_t gbad[8] = {0, 1, 4, 5, 16, 17, 20, 15};
+            float go8[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+            memset(storage + 16, SENTINEL_BYTE, 32 * sizeof(float));
+            CHECK_STATUS(swiftpool_max_pool_backward(&d, go8, 8, gbad, 8, (float *)(storage + 16), 32),
+                         SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+            CHECK_MESSAGE_HAS("indices[7] (n 0, c 1, h 1, w 1) is 15, outside the input plane's valid range [16, 32)");
+            CHECK(all_bytes(storage + 16, 32 * sizeof(float), SENTINEL_BYTE));
+        }
+        d.flags = 0;
+        d.channels = 1;
+    }
+    /* dtype, layout, flags, struct_size. */
+    d.dtype = SWIFTPOOL_DTYPE_UINT8;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    CHECK_MESSAGE_HAS("integer type");
+    d.dtype = SWIFTPOOL_DTYPE_INT8;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.dtype = 77;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT32;
+    d.layout = 3;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.layout = SWIFTPOOL_LAYOUT_NCHW;
+    d.flags = SWIFTPOOL_FLAG_LP_ONNX;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.flags = 1u << 20;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.flags = 0;
+    d.struct_size = 8;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.struct_size = (uint32_t)sizeof d;
+    d.stride[0] = 0;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d.stride[0] = 2;
+    d.kernel_size[0] = 9; /* output height < 1 */
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_INVALID_SHAPE);
+    d.kernel_size[0] = 2;
+    d.batch = INT64_MAX;
+    BWD_FAILS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_ERROR_OVERFLOW);
+    /* batch 0: nothing to do, but pointers are still required. */
+    d.batch = 0;
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 0, idx, 0, gi, 0), SWIFTPOOL_OK);
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, NULL, 0, idx, 0, gi, 0), SWIFTPOOL_ERROR_NULL_POINTER);
+    d.batch = 1;
+    /* Valid call after all that: succeeds and clears the message. */
+    CHECK_STATUS(swiftpool_max_pool_backward(&d, go, 4, idx, 4, gi, 16), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    CHECK(gi[0] == 1.0f && gi[1] == 1.0f && gi[4] == 1.0f && gi[5] == 1.0f && gi[2] == 0.0f);
+#undef BWD_FAILS
+    set_context("");
+}
+
 int main(void) {
     test_version();
     test_status_strings();
@@ -3602,6 +3798,8 @@ int main(void) {
     test_fractional_errors();
     test_roi_max_pool();
     test_roi_errors();
+    test_max_pool_backward();
+    test_max_pool_backward_errors();
     test_thread_local_errors();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);

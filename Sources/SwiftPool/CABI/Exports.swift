@@ -44,7 +44,7 @@ func checkDisjoint(_ a: (UnsafeRawPointer, Int, String), _ b: (UnsafeRawPointer,
     }
 }
 
-private func readDesc(_ desc: UnsafePointer<swiftpool_pool_desc>?, op: PoolOperator,
+func readDesc(_ desc: UnsafePointer<swiftpool_pool_desc>?, op: PoolOperator,
                       function: String) throws(PoolError) -> PoolGeometry {
     guard let desc else { throw .null("\(function): desc is NULL") }
     // The caller's struct may be shorter than ours (an older header): read

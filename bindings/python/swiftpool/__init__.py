@@ -52,6 +52,11 @@ from ._lp_adaptive_spp import __all__ as _lp_adaptive_spp_all  # noqa: E402
 __all__ += _lp_adaptive_spp_all
 
 
+# Backward passes (max_pool{1,2,3}d_with_indices_backward), named as PyTorch's aten operators.
+from ._backward import *  # noqa: E402,F401,F403
+from ._backward import __all__ as _backward_all  # noqa: E402
+__all__ += _backward_all
+
 def version():
     """Version string of the loaded C library, "MAJOR.MINOR.PATCH".
 

@@ -131,6 +131,7 @@ FUNCTIONS = (
     "swiftpool_pool_output_shape",
     "swiftpool_max_pool_forward",
     "swiftpool_avg_pool_forward",
+    "swiftpool_max_pool_backward",
     "swiftpool_max_unpool_forward",
     "swiftpool_max_unpool_output_shape",
     "swiftpool_fractional_max_pool_forward",
@@ -190,6 +191,12 @@ def _declare(cdll):
     #                                    void *output, int64_t output_len);
     fn("swiftpool_avg_pool_forward", c_int32,
        [POINTER(PoolDesc), c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_max_pool_backward(const swiftpool_pool_desc *desc,
+    #                                     const void *grad_output, int64_t grad_output_len,
+    #                                     const int64_t *indices, int64_t indices_len,
+    #                                     void *grad_input, int64_t grad_input_len);
+    fn("swiftpool_max_pool_backward", c_int32,
+       [POINTER(PoolDesc), c_void_p, c_int64, c_void_p, c_int64, c_void_p, c_int64])
     # int32_t swiftpool_max_unpool_forward(const swiftpool_pool_desc *desc,
     #                                      const int64_t *output_size,
     #                                      const void *input, int64_t input_len,

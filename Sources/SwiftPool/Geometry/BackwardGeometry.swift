@@ -1,0 +1,119 @@
+// Backward passes: which forward windows have no input element, and the checks
+// and conversions of the forward's argmax indices. Kernels (reference and
+// optimized) consume the results; nothing here writes a caller's buffer.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSwiftPool
+
+/// Per-axis masks of the forward outputs whose window lies wholly in the padding
+/// (possible only with dilation): such an output depends on no input element, so
+/// the backward drops its gradient and ignores its index.
+struct EmptyWindows {
+    var d: [Bool], h: [Bool], w: [Bool]
+
+    /// nil when no window of `g` is empty (the common case: no per-output test).
+    init?(_ g: PoolGeometry) {
+        func mask(_ a: AxisGeometry) -> [Bool] { (0..<a.outputSize).map { a.window($0).isEmpty } }
+        let (ad, ah, aw) = g.axes
+        // Only dilation can empty a window; skip building masks of huge axes otherwise.
+        guard ad.dilation > 1 || ah.dilation > 1 || aw.dilation > 1 else { return nil }
+        d = mask(ad); h = mask(ah); w = mask(aw)
+        guard d.contains(true) || h.contains(true) || w.contains(true) else { return nil }
+    }
+
+    /// Whether output position o (flattened (od*OH + oh)*OW + ow) has an empty window.
+    @inline(__always) func isEmpty(_ o: Int) -> Bool {
+        let ow = o % w.count, rest = o / w.count
+        return w[ow] || h[rest % h.count] || d[rest / h.count]
+    }
+}
+
+extension PoolGeometry {
+    /// (n, c, output position) of element q of a dense output-shaped tensor.
+    func outputCoordinates(_ q: Int) -> (n: Int, c: Int, o: Int) {
+        let C = channels, plane = outputPlane
+        if layout == SWIFTPOOL_LAYOUT_NHWC { return (q / (plane * C), q % C, (q / C) % plane) }
+        return (q / (plane * C), (q / plane) % C, q % plane)
+    }
+
+    /// "n 0, c 1, h 2, w 3" for element q of a dense output-shaped tensor.
+    func describe(outputElement q: Int) -> String {
+        let (n, c, o) = outputCoordinates(q)
+        let (_, ah, aw) = axes
+        let coords = [o / (ah.outputSize * aw.outputSize), (o / aw.outputSize) % ah.outputSize, o % aw.outputSize]
+        let named = zip(["d", "h", "w"].suffix(spatialRank), coords.suffix(spatialRank)).map { "\($0) \($1)" }
+        return (["n \(n)", "c \(c)"] + named).joined(separator: ", ")
+    }
+
+    /// Checks the forward's per-plane row-major indices (no INDICES_* flag) before
+    /// anything is written: each in [0, inputPlane), except those of empty windows.
+    /// The common case is one vectorisable pass (the maximum as unsigned, spread over
+    /// threads); only when it fails are the indices scanned for the first bad one.
+    func validateBackward(indices: UnsafePointer<Int64>, empty: EmptyWindows?, threads: Int,
+                          function: String) throws(PoolError) {
+        let count = outputElements, limit = UInt64(inputPlane)
+        guard count > 0 else { return }
+        let block = 1 << 14
+        let blocks = (count &+ block &- 1) / block
+        let worst: UInt64 = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blocks) { maxima in
+            let maxima = maxima.baseAddress!
+            Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
+                for b in range {
+                    let lower = b &* block, upper = Swift.min(count, lower &+ block)
+                    var m: UInt64 = 0
+                    for q in lower..<upper { m = Swift.max(m, UInt64(bitPattern: indices[q])) }
+                    maxima[b] = m
+                }
+            }
+            var m: UInt64 = 0
+            for b in 0..<blocks { m = Swift.max(m, maxima[b]) }
+            return m
+        }
+        guard worst >= limit else { return }
+        for q in 0..<count where UInt64(bitPattern: indices[q]) >= limit {
+            if let empty, empty.isEmpty(outputCoordinates(q).o) { continue }
+            throw .invalid("\(function): indices[\(q)] (\(describe(outputElement: q))) is \(indices[q]), outside the input plane's valid range [0, \(inputPlane))")
+        }
+    }
+
+    /// Converts indices written with SWIFTPOOL_FLAG_INDICES_GLOBAL / _COLUMN_MAJOR into
+    /// per-plane row-major positions in a malloc'd buffer (the caller frees it),
+    /// checking each one; empty windows' indices are ignored (stored as 0).
+    func convertBackwardIndices(_ indices: UnsafePointer<Int64>, empty: EmptyWindows?,
+                                function: String) throws(PoolError) -> UnsafeMutablePointer<Int64> {
+        let count = outputElements
+        guard let raw = malloc(Swift.max(count, 1) &* 8) else {
+            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
+                            message: "\(function): no memory to convert the indices (\(count) x 8 bytes)")
+        }
+        let out = raw.bindMemory(to: Int64.self, capacity: Swift.max(count, 1))
+        let plane = inputPlane
+        let D = axes.0.inputSize, H = axes.1.inputSize, W = axes.2.inputSize
+        for q in 0..<count {
+            let (n, c, o) = outputCoordinates(q)
+            if let empty, empty.isEmpty(o) { out[q] = 0; continue }
+            let value = indices[q]
+            var p = Int(value)
+            let base = (n * channels + c) * plane
+            if indicesGlobal {
+                let (local, overflow) = p.subtractingReportingOverflow(base)
+                p = overflow ? -1 : local
+            }
+            guard p >= 0 && p < plane else {
+                free(raw)
+                let range = indicesGlobal ? "[\(base), \(base + plane)) of its (n, c) plane" : "[0, \(plane))"
+                throw .invalid("\(function): indices[\(q)] (\(describe(outputElement: q))) is \(value), outside the input plane's valid range \(range)")
+            }
+            if indicesColumnMajor {
+                // p = (w*H + h)*D + d
+                let d = p % D, h = (p / D) % H, w = p / (D * H)
+                p = (d * H + h) * W + w
+            }
+            out[q] = Int64(p)
+        }
+        return out
+    }
+}

@@ -1,0 +1,154 @@
+// Max pooling backward (swiftpool_max_pool_backward), generic over element type,
+// both layouts. Trusts a validated PoolGeometry and indices already checked (or
+// converted) to be per-plane row-major positions in [0, inputPlane) for every
+// output whose window is not empty. PyTorch's arithmetic (aten cpu
+// max_pool backward kernels): grad_input = +0, then grad_output is added at each
+// index in output scan order, every addition rounded to the element type. Each
+// grad_input element belongs to one (n, c) plane and one chunk, and its additions
+// happen in that fixed order whatever the partition, so results are bitwise
+// identical for every thread count and equal between the layouts.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSwiftPool
+
+/// A floating-point element with PyTorch's scalar `+=` (float16 / bfloat16 add in
+/// float and round back, as c10::Half / c10::BFloat16 do).
+protocol GradElement: PoolElement {
+    static var gradZero: Self { get }
+    static func gradAdd(_ a: Self, _ b: Self) -> Self
+}
+
+extension Float: GradElement {
+    @inline(__always) static var gradZero: Float { 0 }
+    @inline(__always) static func gradAdd(_ a: Float, _ b: Float) -> Float { a + b }
+}
+
+extension Double: GradElement {
+    @inline(__always) static var gradZero: Double { 0 }
+    @inline(__always) static func gradAdd(_ a: Double, _ b: Double) -> Double { a + b }
+}
+
+extension Float16: GradElement {
+    @inline(__always) static var gradZero: Float16 { 0 }
+    // Float has 24 >= 2*11 + 2 significand bits, so rounding the float sum to
+    // half is the correctly rounded half sum (what c10::Half's float round trip gives).
+    @inline(__always) static func gradAdd(_ a: Float16, _ b: Float16) -> Float16 { Float16(Float(a) + Float(b)) }
+}
+
+extension BFloat16: GradElement {
+    @inline(__always) static var gradZero: BFloat16 { BFloat16(bits: 0) }
+    @inline(__always) static func gradAdd(_ a: BFloat16, _ b: BFloat16) -> BFloat16 { BFloat16(a.float + b.float) }
+}
+
+enum MaxPoolBackwardKernel {
+    /// Channels-last images are split into blocks of at least this many channels
+    /// when there are too few images to share among the threads.
+    static let minChannelBlock = 16
+
+    static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>,
+                                    _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int) {
+        if g.layout == SWIFTPOOL_LAYOUT_NHWC {
+            channelsLast(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
+        } else {
+            channelsFirst(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
+        }
+    }
+
+    /// Channels-first: one (n, c) plane per unit; its grad_input plane is zeroed
+    /// (still in cache for the scatter), then the plane's outputs are scattered.
+    static func channelsFirst<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
+                                              _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
+                                              empty: EmptyWindows?, threads: Int) {
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads) { range in
+            for plane in range {
+                let gi = gradInput + plane &* inPlane
+                gi.update(repeating: T.gradZero, count: inPlane)
+                let go = gradOutput + plane &* outPlane, ix = indices + plane &* outPlane
+                if let empty {
+                    for o in 0..<outPlane where !empty.isEmpty(o) {
+                        let p = Int(truncatingIfNeeded: ix[o])
+                        gi[p] = T.gradAdd(gi[p], go[o])
+                    }
+                } else {
+                    for o in 0..<outPlane {
+                        let p = Int(truncatingIfNeeded: ix[o])
+                        gi[p] = T.gradAdd(gi[p], go[o])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Channels-last: units are (image, channel block); a block zeroes its channels
+    /// of the image's grad_input, then scatters its channels of every output position.
+    static func channelsLast<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
+                                             _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
+                                             empty: EmptyWindows?, threads: Int) {
+        let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
+        // Enough units for the threads; blocks a multiple of 16 channels (whole cache lines).
+        let wanted = N >= threads &* 4 ? 1 : (threads &* 4 &+ N &- 1) / Swift.max(N, 1)
+        let maxBlocks = (C &+ minChannelBlock &- 1) / minChannelBlock
+        let blocks = Swift.max(1, Swift.min(wanted, maxBlocks))
+        let width = ((C &+ blocks &- 1) / blocks &+ minChannelBlock &- 1) / minChannelBlock &* minChannelBlock
+        let blockCount = (C &+ width &- 1) / width
+        Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
+            for unit in range {
+                let n = unit / blockCount, c0 = (unit % blockCount) &* width
+                let c1 = Swift.min(C, c0 &+ width), cw = c1 &- c0
+                let gi = gradInput + n &* inPlane &* C
+                if cw == C {
+                    gi.update(repeating: T.gradZero, count: inPlane &* C)
+                } else {
+                    for p in 0..<inPlane { (gi + (p &* C &+ c0)).update(repeating: T.gradZero, count: cw) }
+                }
+                let go = gradOutput + n &* outPlane &* C, ix = indices + n &* outPlane &* C
+                for o in 0..<outPlane {
+                    if let empty, empty.isEmpty(o) { continue }
+                    let row = o &* C
+                    for c in c0..<c1 {
+                        let p = Int(truncatingIfNeeded: ix[row &+ c]) &* C &+ c
+                        gi[p] = T.gradAdd(gi[p], go[row &+ c])
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum PoolBackwardDispatch {
+    /// Checks (or converts) the indices, then runs the kernel. Nothing is written
+    /// to grad_input unless every index passed.
+    static func maxPool(_ g: PoolGeometry, gradOutput: UnsafeRawPointer, indices: UnsafePointer<Int64>,
+                        gradInput: UnsafeMutableRawPointer, function: String) throws(PoolError) {
+        let threads = ThreadSettings.current
+        guard g.batch > 0 else { return }
+        let empty = EmptyWindows(g)
+        var positions = indices
+        var converted: UnsafeMutablePointer<Int64>? = nil
+        if g.indicesGlobal || g.indicesColumnMajor {
+            let c = try g.convertBackwardIndices(indices, empty: empty, function: function)
+            converted = c
+            positions = UnsafePointer(c)
+        } else {
+            try g.validateBackward(indices: indices, empty: empty, threads: threads, function: function)
+        }
+        defer { if let converted { free(converted) } }
+        func run<T: GradElement>(_: T.Type) {
+            MaxPoolBackwardKernel.run(g, gradOutput.assumingMemoryBound(to: T.self), positions,
+                                      gradInput.assumingMemoryBound(to: T.self), empty: empty, threads: threads)
+        }
+        switch g.dtype {
+        case SWIFTPOOL_DTYPE_FLOAT32: run(Float.self)
+        case SWIFTPOOL_DTYPE_FLOAT64: run(Double.self)
+        case SWIFTPOOL_DTYPE_FLOAT16: run(Float16.self)
+        case SWIFTPOOL_DTYPE_BFLOAT16: run(BFloat16.self)
+        default:
+            throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL,
+                            message: "\(function): dtype \(g.dtype.rawValue) passed validation but has no kernel")
+        }
+    }
+}
