@@ -34,6 +34,10 @@ func runMaxForward<T>(_ desc: swiftpool_pool_desc, _ x: [T]) -> (values: [T], in
     return (out.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }, idx)
 }
 
+/// The last error message of the last runMaxBackward (read before the thread
+/// count is restored, which clears it).
+nonisolated(unsafe) var lastBackwardMessage = ""
+
 /// Backward through the C ABI; returns the status and grad_input (prefilled with 0x5A bytes).
 func runMaxBackward<T>(_ desc: swiftpool_pool_desc, _ gradOutput: [T], _ indices: [Int64], inputElements: Int,
                        threads: Int32 = 0) -> (Int32, [T]) {
@@ -49,6 +53,7 @@ func runMaxBackward<T>(_ desc: swiftpool_pool_desc, _ gradOutput: [T], _ indices
                                     ip.baseAddress ?? UnsafePointer(bitPattern: 256), Int64(indices.count),
                                     dst.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 128), Int64(inputElements))
     }}}
+    lastBackwardMessage = String(cString: swiftpool_last_error_message())
     return (rc, gi)
 }
 
@@ -87,7 +92,7 @@ final class MaxPoolBackwardTests: XCTestCase {
             }
             for threads: Int32 in [1, 3] {
                 let (rc, got) = runMaxBackward(desc, grads, indices, inputElements: g.inputElements, threads: threads)
-                XCTAssertEqual(rc, statusOK, "\(String(cString: swiftpool_last_error_message())) \(describe(desc))")
+                XCTAssertEqual(rc, statusOK, "\(lastBackwardMessage) \(describe(desc))")
                 XCTAssertEqual(canonicalBits(got), canonicalBits(want),
                                "seed \(seed) trial \(trial) threads \(threads): \(describe(desc))")
                 if rc != statusOK || canonicalBits(got) != canonicalBits(want) { return }
@@ -168,7 +173,7 @@ final class MaxPoolBackwardTests: XCTestCase {
             XCTAssertEqual(forward.indices, [3, 6])
             XCTAssertEqual(forward.values, [-.infinity, -.infinity])
             let (rc, got) = runMaxBackward(desc, [Float](repeating: 5, count: 2), forward.indices, inputElements: 6)
-            XCTAssertEqual(rc, statusOK, String(cString: swiftpool_last_error_message()))
+            XCTAssertEqual(rc, statusOK, lastBackwardMessage)
             XCTAssertEqual(got, [Float](repeating: 0, count: 6))
         }
     }
@@ -181,7 +186,7 @@ final class MaxPoolBackwardTests: XCTestCase {
             idx[g.outputElements - 2] = bad   // n 1, c 1, h 1, w 1
             let (rc, got) = runMaxBackward(desc, [Float](repeating: 1, count: g.outputElements), idx, inputElements: g.inputElements)
             XCTAssertEqual(rc, status(SWIFTPOOL_ERROR_INVALID_ARGUMENT))
-            let message = String(cString: swiftpool_last_error_message())
+            let message = lastBackwardMessage
             XCTAssertTrue(message.contains("indices[22] (n 1, c 1, h 1, w 1) is \(bad)"), message)
             XCTAssertTrue(got.allSatisfy { $0.bitPattern == 0x5A5A_5A5A }, "grad_input written on failure")
         }
@@ -199,6 +204,6 @@ final class MaxPoolBackwardTests: XCTestCase {
         XCTAssertEqual(good, [0, 1, 2, 0, 3, 0, 0, 4])
         let (rc, _) = runMaxBackward(desc, [Float]([1, 2, 3, 4]), [1, 2, 3, 7], inputElements: 8)
         XCTAssertEqual(rc, status(SWIFTPOOL_ERROR_INVALID_ARGUMENT))
-        XCTAssertTrue(String(cString: swiftpool_last_error_message()).contains("indices[2] (n 0, c 1, w 0) is 3"))
+        XCTAssertTrue(lastBackwardMessage.contains("indices[2] (n 0, c 1, w 0) is 3"), lastBackwardMessage)
     }
 }
