@@ -364,6 +364,44 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_backward(const swiftpool_pool_desc *des
                                                   const int64_t *indices, int64_t indices_len,
                                                   void *grad_input, int64_t grad_input_len);
 
+/*
+ * Average pooling, 1D/2D/3D, backward: the gradient of swiftpool_avg_pool_forward
+ * with respect to its input. Matches torch.ops.aten.avg_pool2d_backward and
+ * torch.ops.aten.avg_pool3d_backward (the CPU kernels behind the autograd of
+ * torch.nn.functional.avg_pool{1,2,3}d) bit for bit, for both memory formats.
+ *
+ * desc:        the FORWARD problem, exactly as passed to swiftpool_avg_pool_forward
+ *              (every field it accepts, with the same rules: padding, padding_end,
+ *              auto_pad, dilation, ceil_mode, count_include_pad, divisor_override).
+ *              dtype float32, float64, float16 or bfloat16; flags must be 0.
+ * grad_output: dense tensor of the forward output's shape (N, C, out...) in
+ *              desc->layout, grad_output_len >= its element count.
+ * grad_input:  dense tensor of the input's shape (N, C, in...) in desc->layout,
+ *              grad_input_len >= its element count; fully overwritten.
+ *
+ * Result (PyTorch's arithmetic): grad_input is set to +0; then, for every (n, c)
+ * plane and every output in scan order, delta = grad_output / divisor, with the
+ * divisor of the forward (see swiftpool_avg_pool_forward) converted to the element
+ * type (float64: double; float32: float; float16 / bfloat16: rounded to that type,
+ * so e.g. divisor_override 2049 divides by 2048) and the quotient rounded to it, is
+ * added to every tap of the output's window that lands on the input (padding taps
+ * are dropped), in scan order, each addition rounded to the element type (float16
+ * and bfloat16 accumulate in their own type, as PyTorch's CPU kernels do). A window
+ * with no tap on the input (possible only with dilation) contributes nothing.
+ * Parallel over (n, c) planes (NCHW) or images and channel blocks (NHWC); results
+ * are bitwise identical for every thread count.
+ *
+ * Errors: NULL_POINTER (desc, grad_output, grad_input, also when batch is 0);
+ * INVALID_ARGUMENT (a desc field out of range, as swiftpool_avg_pool_forward; a
+ * negative *_len; a buffer not aligned to its element size; grad_input and
+ * grad_output overlapping); INVALID_SHAPE; OVERFLOW; BUFFER_TOO_SMALL
+ * (grad_output_len, grad_input_len); UNSUPPORTED (dtype unknown or integer, layout,
+ * rank, auto_pad, struct_size, flags).
+ */
+SWIFTPOOL_API int32_t swiftpool_avg_pool_backward(const swiftpool_pool_desc *desc,
+                                                  const void *grad_output, int64_t grad_output_len,
+                                                  void *grad_input, int64_t grad_input_len);
+
 /* =========================================================================
  * LP pooling, global pooling, adaptive pooling, spatial pyramid pooling
  * ========================================================================= */

@@ -3773,6 +3773,67 @@ static void test_max_pool_backward_errors(void) {
     set_context("");
 }
 
+
+/* Average pooling backward: hand-checked (and torch 2.13-checked) examples, errors. */
+static void test_avg_pool_backward(void) {
+    swiftpool_pool_desc d;
+    float go[9], gi[25];
+    set_context("avg_pool_backward");
+    /* 1D, input 5, kernel 3, stride 2, padding 1, count_include_pad: windows
+     * [-1,1], [1,3], [3,5] -> divisors 3 (padding counted), 3, 3 (ceil_mode off).
+     * grad 3, 6, 9 -> deltas 1, 2, 3: grad_input [1, 1+2, 2, 2+3, 3]. */
+    desc_1d(&d, 5, 3, 2, 1);
+    go[0] = 3; go[1] = 6; go[2] = 9;
+    memset(gi, SENTINEL_BYTE, sizeof gi);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 3, gi, 5), SWIFTPOOL_OK);
+    CHECK_NO_MESSAGE();
+    CHECK(gi[0] == 1 && gi[1] == 3 && gi[2] == 2 && gi[3] == 5 && gi[4] == 3);
+    /* count_include_pad off: the first window has 2 real taps -> delta 1.5. */
+    d.count_include_pad = 0;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 3, gi, 5), SWIFTPOOL_OK);
+    CHECK(gi[0] == 1.5f && gi[1] == 3.5f && gi[2] == 2 && gi[3] == 6.5f && gi[4] == 4.5f);
+    /* divisor_override 2049 in float16 divides by 2048 (rounded to half), as torch. */
+    {
+        uint16_t h1 = 0x3C00, h16[16];
+        desc_2d(&d, 1, 1, 4, 4, 4, 4, 0);
+        d.dtype = SWIFTPOOL_DTYPE_FLOAT16;
+        d.divisor_override = 2049;
+        CHECK_STATUS(swiftpool_avg_pool_backward(&d, &h1, 1, h16, 16), SWIFTPOOL_OK);
+        CHECK(h16[0] == 0x1000 && h16[15] == 0x1000); /* 2^-11 */
+    }
+    /* NHWC 2x2 input, 2 channels, kernel 2: every element gets its channel's grad / 4. */
+    desc_2d(&d, 1, 2, 2, 2, 2, 2, 0);
+    d.layout = SWIFTPOOL_LAYOUT_NHWC;
+    go[0] = 4; go[1] = 8;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 8), SWIFTPOOL_OK);
+    CHECK(gi[0] == 1 && gi[1] == 2 && gi[6] == 1 && gi[7] == 2);
+    /* Errors write nothing. */
+    memset(gi, SENTINEL_BYTE, sizeof gi);
+    CHECK_STATUS(swiftpool_avg_pool_backward(NULL, go, 2, gi, 8), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, NULL, 2, gi, 8), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_MESSAGE_HAS("swiftpool_avg_pool_backward: grad_output is NULL");
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, NULL, 8), SWIFTPOOL_ERROR_NULL_POINTER);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 1, gi, 8), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 7), SWIFTPOOL_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, -1), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, (const char *)go + 2, 2, gi, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, gi + 4, 2, gi, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("grad_input and grad_output overlap");
+    d.dtype = SWIFTPOOL_DTYPE_INT8;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 8), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.dtype = SWIFTPOOL_DTYPE_FLOAT32;
+    d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 8), SWIFTPOOL_ERROR_UNSUPPORTED);
+    d.flags = 0;
+    d.divisor_override = -3;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    d.divisor_override = 0;
+    d.count_include_pad = 2;
+    CHECK_STATUS(swiftpool_avg_pool_backward(&d, go, 2, gi, 8), SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+    CHECK(all_bytes(gi, sizeof gi, SENTINEL_BYTE));
+    set_context("");
+}
+
 int main(void) {
     test_version();
     test_status_strings();
@@ -3800,6 +3861,7 @@ int main(void) {
     test_roi_errors();
     test_max_pool_backward();
     test_max_pool_backward_errors();
+    test_avg_pool_backward();
     test_thread_local_errors();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -215,3 +215,91 @@ def test_errors():
     for name in ("max_pool1d_with_indices_backward", "max_pool2d_with_indices_backward",
                  "max_pool3d_with_indices_backward"):
         assert name in swiftpool.__all__
+
+
+# ---------------------------------------------------------------------------
+# Average pooling backward
+# ---------------------------------------------------------------------------
+
+AVG_BACKWARD = {1: swiftpool.avg_pool1d_backward, 2: swiftpool.avg_pool2d_backward, 3: swiftpool.avg_pool3d_backward}
+T_AVG = {1: TF.avg_pool1d, 2: TF.avg_pool2d, 3: TF.avg_pool3d}
+
+
+def torch_avg_backward(rank, go, x, k, s, p, ceil, cip, div):
+    if rank == 3:
+        return torch.ops.aten.avg_pool3d_backward(go, x, k, s, p, ceil, cip, div)
+    if rank == 2:
+        return torch.ops.aten.avg_pool2d_backward(go, x, k, s, p, ceil, cip, div)
+    return torch.ops.aten.avg_pool2d_backward(go.unsqueeze(-2), x.unsqueeze(-2), [1] + k, [1] + s, [0] + p, ceil,
+                                              cip, div).squeeze(-2)
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("seed", range(3))
+def test_avg_random_cases_match_torch(dtype, seed):
+    rng = random.Random(2000 * seed + len(dtype))
+    gen = np.random.default_rng(100 + seed)
+    checked = 0
+    for trial in range(40):
+        rank, sizes, k, s, p, _, ceil = random_case(rng)
+        cip = rng.random() < 0.5
+        div = rng.choice([None, None, None, rng.randint(1, 9), 2049])
+        n, c = rng.randint(1, 2), rng.choice([1, 3, 8, 17])
+        x = torch.zeros([n, c] + sizes, dtype=DTYPES[dtype])
+        try:
+            y = T_AVG[rank](x.float(), k, s, p, ceil, cip, *([div] if rank > 1 else []))
+            go = special_grads(gen, tuple(y.shape), dtype, special=trial % 2 == 0)
+            want = torch_avg_backward(rank, go, x, k, s, p, ceil, cip, div)
+        except (RuntimeError, NotImplementedError):
+            continue  # parameters torch rejects, or a dtype its 3d kernel lacks
+        got = AVG_BACKWARD[rank](go, x, k, s, p, ceil, cip, div)
+        case = "rank %d in %s k %s s %s p %s ceil %s cip %s div %s n %d c %d" % (rank, sizes, k, s, p, ceil, cip, div,
+                                                                             n, c)
+        assert_same_values(got, to_numpy(want), "NCHW " + case)
+        perm = [0] + list(range(2, rank + 2)) + [1]
+        got_l = AVG_BACKWARD[rank](to_numpy(go.permute(perm)), np.empty(tuple(x.permute(perm).shape)), k, s, p, ceil,
+                                   cip, div, layout="NHWC")
+        assert_same_values(np.ascontiguousarray(got_l), to_numpy(want.permute(perm)), "NHWC " + case)
+        checked += 1
+    assert checked >= 15
+
+
+def test_avg_matches_autograd_and_channels_last():
+    gen = np.random.default_rng(11)
+    for rank, shape in ((1, (3, 5, 40)), (2, (2, 6, 17, 19)), (3, (2, 3, 7, 8, 9))):
+        x = torch.from_numpy(gen.standard_normal(shape).astype(np.float32)).requires_grad_(True)
+        y = T_AVG[rank](x, 3, 2, 1, True, False)
+        g = torch.from_numpy(gen.standard_normal(tuple(y.shape)).astype(np.float32))
+        y.backward(g)
+        got = AVG_BACKWARD[rank](g, x.detach(), 3, 2, 1, True, False, None)
+        assert_same_values(got, x.grad.numpy(), "rank %d" % rank)
+    # A torch channels_last tensor is used as is (no copy), 1 and 3 threads.
+    x = torch.randn(2, 40, 21, 22).contiguous(memory_format=torch.channels_last)
+    g = torch.randn(2, 40, 11, 11).contiguous(memory_format=torch.channels_last)
+    want = torch.ops.aten.avg_pool2d_backward(g, x, [3, 3], [2, 2], [1, 1], False, True, None)
+    for threads in (1, 3):
+        swiftpool.set_num_threads(threads)
+        try:
+            got = swiftpool.avg_pool2d_backward(g, x, 3, 2, 1, False, True, None)
+        finally:
+            swiftpool.set_num_threads(0)
+        assert_same_values(np.ascontiguousarray(got), want.contiguous().numpy(), "channels_last %d" % threads)
+
+
+def test_avg_errors():
+    f = swiftpool.avg_pool2d_backward
+    x = np.zeros((1, 2, 4, 4), np.float32)
+    g = np.ones((1, 2, 2, 2), np.float32)
+    with pytest.raises(TypeError, match="integer type"):
+        f(g.astype(np.uint8), x, 2, 2, 0, False, True, None)
+    with pytest.raises(ValueError, match="divisor_override must be non-zero"):
+        f(g, x, 2, 2, 0, False, True, 0)
+    with pytest.raises(ValueError, match="divisor_override is -1"):
+        f(g, x, 2, 2, 0, False, True, -1)
+    with pytest.raises(ValueError, match=r"grad_output must have the forward output's shape"):
+        f(g[..., :1], x, 2, 2, 0, False, True, None)
+    with pytest.raises(ValueError, match="padding is 2"):
+        f(g, x, 2, 2, 2, False, True, None)
+    assert f(g, x, 2, 2, 0, False, True, None).sum() == 8
+    for name in ("avg_pool1d_backward", "avg_pool2d_backward", "avg_pool3d_backward"):
+        assert name in swiftpool.__all__

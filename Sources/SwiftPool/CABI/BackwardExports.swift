@@ -29,3 +29,22 @@ public func swiftpool_max_pool_backward(_ desc: UnsafePointer<swiftpool_pool_des
                                          gradInput: UnsafeMutableRawPointer(mutating: gi), function: function)
     }
 }
+
+@c @implementation
+public func swiftpool_avg_pool_backward(_ desc: UnsafePointer<swiftpool_pool_desc>!,
+                                        _ grad_output: UnsafeRawPointer!, _ grad_output_len: Int64,
+                                        _ grad_input: UnsafeMutableRawPointer!, _ grad_input_len: Int64) -> Int32 {
+    cCall { () throws(PoolError) in
+        let function = "swiftpool_avg_pool_backward"
+        let g = try readDesc(desc, op: .average, function: function)
+        let size = PoolGeometry.elementSize(g.dtype)!
+        let go = try checkBuffer(grad_output, grad_output_len, needed: g.outputElements, alignment: size,
+                                 name: "grad_output", lengthName: "grad_output_len", function: function)
+        let gi = try checkBuffer(grad_input, grad_input_len, needed: g.inputElements, alignment: size,
+                                 name: "grad_input", lengthName: "grad_input_len", function: function)
+        try checkDisjoint((gi, g.inputElements * size, "grad_input"), (go, g.outputElements * size, "grad_output"),
+                          function: function)
+        try PoolBackwardDispatch.avgPool(g, gradOutput: go, gradInput: UnsafeMutableRawPointer(mutating: gi),
+                                         function: function)
+    }
+}

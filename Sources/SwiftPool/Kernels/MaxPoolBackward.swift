@@ -15,20 +15,26 @@ import Darwin
 import CSwiftPool
 
 /// A floating-point element with PyTorch's scalar `+=` (float16 / bfloat16 add in
-/// float and round back, as c10::Half / c10::BFloat16 do).
+/// float and round back, as c10::Half / c10::BFloat16 do) and its
+/// `scalar_t / int64_t` (average pooling backward's grad_output / divisor: the
+/// divisor converted to float (double for float64) and, for float16 / bfloat16,
+/// rounded to the element type first, as c10's mixed Half-int operators do).
 protocol GradElement: PoolElement {
     static var gradZero: Self { get }
     static func gradAdd(_ a: Self, _ b: Self) -> Self
+    static func gradDivide(_ a: Self, _ divisor: Int) -> Self
 }
 
 extension Float: GradElement {
     @inline(__always) static var gradZero: Float { 0 }
     @inline(__always) static func gradAdd(_ a: Float, _ b: Float) -> Float { a + b }
+    @inline(__always) static func gradDivide(_ a: Float, _ divisor: Int) -> Float { a / Float(divisor) }
 }
 
 extension Double: GradElement {
     @inline(__always) static var gradZero: Double { 0 }
     @inline(__always) static func gradAdd(_ a: Double, _ b: Double) -> Double { a + b }
+    @inline(__always) static func gradDivide(_ a: Double, _ divisor: Int) -> Double { a / Double(divisor) }
 }
 
 extension Float16: GradElement {
@@ -36,17 +42,44 @@ extension Float16: GradElement {
     // Float has 24 >= 2*11 + 2 significand bits, so rounding the float sum to
     // half is the correctly rounded half sum (what c10::Half's float round trip gives).
     @inline(__always) static func gradAdd(_ a: Float16, _ b: Float16) -> Float16 { Float16(Float(a) + Float(b)) }
+    @inline(__always) static func gradDivide(_ a: Float16, _ divisor: Int) -> Float16 {
+        Float16(Float(a) / Float(Float16(Float(divisor))))
+    }
 }
 
 extension BFloat16: GradElement {
     @inline(__always) static var gradZero: BFloat16 { BFloat16(bits: 0) }
     @inline(__always) static func gradAdd(_ a: BFloat16, _ b: BFloat16) -> BFloat16 { BFloat16(a.float + b.float) }
+    @inline(__always) static func gradDivide(_ a: BFloat16, _ divisor: Int) -> BFloat16 {
+        BFloat16(a.float / BFloat16(Float(divisor)).float)
+    }
 }
 
 enum MaxPoolBackwardKernel {
     /// Channels-last images are split into blocks of at least this many channels
     /// when there are too few images to share among the threads.
     static let minChannelBlock = 16
+
+    /// (channels per block, number of blocks) of a channels-last image: enough
+    /// units for the threads, blocks a multiple of 16 channels (whole cache lines).
+    static func channelBlocks(_ g: PoolGeometry, threads: Int) -> (width: Int, count: Int) {
+        let N = g.batch, C = g.channels
+        let wanted = N >= threads &* 4 ? 1 : (threads &* 4 &+ N &- 1) / Swift.max(N, 1)
+        let maxBlocks = (C &+ minChannelBlock &- 1) / minChannelBlock
+        let blocks = Swift.max(1, Swift.min(wanted, maxBlocks))
+        let width = ((C &+ blocks &- 1) / blocks &+ minChannelBlock &- 1) / minChannelBlock &* minChannelBlock
+        return (width, (C &+ width &- 1) / width)
+    }
+
+    /// Zeroes channels c0..<c1 of every position of one channels-last image.
+    @inline(__always)
+    static func zeroChannels<T: GradElement>(_ gi: UnsafeMutablePointer<T>, positions: Int, C: Int, c0: Int, c1: Int) {
+        if c1 &- c0 == C {
+            gi.update(repeating: T.gradZero, count: positions &* C)
+        } else {
+            for p in 0..<positions { (gi + (p &* C &+ c0)).update(repeating: T.gradZero, count: c1 &- c0) }
+        }
+    }
 
     static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>,
                                     _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int) {
@@ -89,22 +122,13 @@ enum MaxPoolBackwardKernel {
                                              _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
                                              empty: EmptyWindows?, threads: Int) {
         let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
-        // Enough units for the threads; blocks a multiple of 16 channels (whole cache lines).
-        let wanted = N >= threads &* 4 ? 1 : (threads &* 4 &+ N &- 1) / Swift.max(N, 1)
-        let maxBlocks = (C &+ minChannelBlock &- 1) / minChannelBlock
-        let blocks = Swift.max(1, Swift.min(wanted, maxBlocks))
-        let width = ((C &+ blocks &- 1) / blocks &+ minChannelBlock &- 1) / minChannelBlock &* minChannelBlock
-        let blockCount = (C &+ width &- 1) / width
+        let (width, blockCount) = channelBlocks(g, threads: threads)
         Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
             for unit in range {
                 let n = unit / blockCount, c0 = (unit % blockCount) &* width
-                let c1 = Swift.min(C, c0 &+ width), cw = c1 &- c0
+                let c1 = Swift.min(C, c0 &+ width)
                 let gi = gradInput + n &* inPlane &* C
-                if cw == C {
-                    gi.update(repeating: T.gradZero, count: inPlane &* C)
-                } else {
-                    for p in 0..<inPlane { (gi + (p &* C &+ c0)).update(repeating: T.gradZero, count: cw) }
-                }
+                zeroChannels(gi, positions: inPlane, C: C, c0: c0, c1: c1)
                 let go = gradOutput + n &* outPlane &* C, ix = indices + n &* outPlane &* C
                 for o in 0..<outPlane {
                     if let empty, empty.isEmpty(o) { continue }

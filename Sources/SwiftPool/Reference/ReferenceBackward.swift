@@ -36,4 +36,42 @@ enum ReferenceBackward {
         }}
         return gradInput
     }
+
+    /// Average pooling backward (torch.ops.aten.avg_pool{2,3}d_backward): grad_input = +0;
+    /// for n, c and the outputs in scan order, delta = grad_output / divisor (the
+    /// forward's divisor rule, counted here tap by tap) is added to every tap of the
+    /// window that lands on the input, in scan order, in the element type.
+    static func avgPool<T: GradElement>(_ g: PoolGeometry, gradOutput: [T]) -> [T] {
+        let (ad, ah, aw) = g.axes
+        var gradInput = [T](repeating: T.gradZero, count: g.inputElements)
+        /// Taps of output o inside the padded extent [-padding, input + paddingEnd).
+        func paddedLength(_ a: AxisGeometry, _ o: Int) -> Int {
+            (0..<a.kernel).filter { k in
+                let i = o * a.stride - a.padding + k * a.dilation
+                return i >= -a.padding && i < a.inputSize + a.paddingEnd
+            }.count
+        }
+        for n in 0..<g.batch { for c in 0..<g.channels {
+            for od in 0..<ad.outputSize { for oh in 0..<ah.outputSize { for ow in 0..<aw.outputSize {
+                var taps: [Int] = []
+                for kd in 0..<ad.kernel { for kh in 0..<ah.kernel { for kw in 0..<aw.kernel {
+                    guard let id = ReferencePool.tap(ad, od, kd), let ih = ReferencePool.tap(ah, oh, kh),
+                          let iw = ReferencePool.tap(aw, ow, kw) else { continue }
+                    taps.append((id * ah.inputSize + ih) * aw.inputSize + iw)
+                }}}
+                if taps.isEmpty { continue }
+                let divisor = g.divisorOverride != 0 ? g.divisorOverride
+                    : g.countIncludePad ? paddedLength(ad, od) * paddedLength(ah, oh) * paddedLength(aw, ow)
+                    : taps.count
+                let q = ReferencePool.offset(g, n: n, c: c, p: (od * ah.outputSize + oh) * aw.outputSize + ow,
+                                             plane: g.outputPlane)
+                let delta = T.gradDivide(gradOutput[q], divisor)
+                for p in taps {
+                    let i = ReferencePool.offset(g, n: n, c: c, p: p, plane: g.inputPlane)
+                    gradInput[i] = T.gradAdd(gradInput[i], delta)
+                }
+            }}}
+        }}
+        return gradInput
+    }
 }

@@ -1,6 +1,10 @@
 """Backward passes of pooling (numpy in, numpy out), named and called like PyTorch's
 aten backward operators.
 
+``avg_pool{1,2,3}d_backward(grad_output, input, kernel_size, stride, padding,
+ceil_mode, count_include_pad, divisor_override, *, layout="NCHW")`` wraps
+``swiftpool_avg_pool_backward`` and matches ``torch.ops.aten.avg_pool2d_backward`` /
+``avg_pool3d_backward`` bit for bit (1d: the 2d one with a unit H axis).
 ``max_pool{1,2,3}d_with_indices_backward(grad_output, input, kernel_size, stride,
 padding, dilation, ceil_mode, indices, *, layout="NCHW")`` wraps
 ``swiftpool_max_pool_backward`` (include/swiftpool.h) and matches
@@ -26,10 +30,14 @@ __all__ = [
     "max_pool1d_with_indices_backward",
     "max_pool2d_with_indices_backward",
     "max_pool3d_with_indices_backward",
+    "avg_pool1d_backward",
+    "avg_pool2d_backward",
+    "avg_pool3d_backward",
 ]
 
 _lib = _L.lib
 _c_max_backward = _lib.swiftpool_max_pool_backward
+_c_avg_backward = _lib.swiftpool_avg_pool_backward
 _c_output_shape = _lib.swiftpool_pool_output_shape
 _LAYOUT_CODE = {"NCHW": _L.LAYOUT_NCHW, "NHWC": _L.LAYOUT_NHWC}
 _I64 = np.dtype(np.int64)
@@ -56,7 +64,9 @@ def _input_shape(fname, input, rank, lay, layout):
 
 
 def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding, dilation,
-                  ceil_mode, indices, layout):
+                  ceil_mode, indices, layout, avg=None):
+    """Both operators: max (indices given) or average (avg = (count_include_pad,
+    divisor_override), indices None)."""
     lay = _LAYOUT_CODE.get(layout) if isinstance(layout, str) else None
     if lay is None:
         raise ValueError("%s: layout must be one of %s, got %r" % (fname, LAYOUTS, layout))
@@ -66,8 +76,8 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
     if code is None:
         raise TypeError("%s: grad_output dtype %s is not supported (supported dtypes: %s)"
                         % (fname, go.dtype, _GRAD_DTYPES))
-    idx = _asarray(indices)
-    if idx.dtype.kind not in "iu":
+    idx = _asarray(indices) if avg is None else None
+    if idx is not None and idx.dtype.kind not in "iu":
         raise TypeError("%s: indices must be an integer array (int64), got dtype %s"
                         % (fname, idx.dtype))
     ks = _ints(fname, "kernel_size", kernel_size, rank)
@@ -86,6 +96,14 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
         s = _SLOT[field]
         v[s:s + rank] = values
     v[_SLOT["ceil_mode"]] = 1 if ceil_mode else 0
+    if avg is not None:
+        count_include_pad, divisor_override = avg
+        v[_SLOT["count_include_pad"]] = 1 if count_include_pad else 0
+        if divisor_override is not None:
+            div = _ints(fname, "divisor_override", divisor_override, 1)[0]
+            if div == 0:
+                raise ValueError("%s: divisor_override must be non-zero (None means no override), got 0" % fname)
+            v[_SLOT["divisor_override"]] = div
     desc = _desc_from(_DESC_PACK(*v))
     out_size = _I64x3()
     status = _c_output_shape(ctypes.byref(desc), out_size, None)
@@ -96,11 +114,11 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
     if not batched:
         logical = logical[1:]
     for name, a in (("grad_output", go), ("indices", idx)):
-        if a.shape != logical:
+        if a is not None and a.shape != logical:
             raise ValueError("%s: %s must have the forward output's shape %s (layout %s), got %s"
                              % (fname, name, logical, layout, tuple(a.shape)))
     if not batched:
-        go, idx = go[None], idx[None]
+        go, idx = go[None], (None if idx is None else idx[None])
 
     # Memory order: the layout's C order, or (no copy) the other layout's, as the
     # forward binding does; indices follow grad_output's choice.
@@ -112,14 +130,18 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
             kernel_layout, perm, go = _OTHER_LAYOUT[lay], p, t
         else:
             go = np.ascontiguousarray(go)
-    if perm is not None:
-        idx = idx.transpose(perm)
-    idx = np.ascontiguousarray(idx, dtype=_I64)
+    if idx is not None:
+        if perm is not None:
+            idx = idx.transpose(perm)
+        idx = np.ascontiguousarray(idx, dtype=_I64)
     desc.layout = kernel_layout
     kshape = shape if perm is None else tuple(shape[i] for i in perm)
     grad_input = np.empty(kshape, go.dtype)
-    status = _c_max_backward(ctypes.byref(desc), _address(go), go.size, _address(idx), idx.size,
-                             _address(grad_input), grad_input.size)
+    if idx is None:
+        status = _c_avg_backward(ctypes.byref(desc), _address(go), go.size, _address(grad_input), grad_input.size)
+    else:
+        status = _c_max_backward(ctypes.byref(desc), _address(go), go.size, _address(idx), idx.size,
+                                 _address(grad_input), grad_input.size)
     if status:
         _raise_c_error(fname, status, go.dtype)
     if perm is not None:
@@ -176,3 +198,48 @@ def _make(rank):
 max_pool1d_with_indices_backward = _make(1)
 max_pool2d_with_indices_backward = _make(2)
 max_pool3d_with_indices_backward = _make(3)
+
+
+_AVG_DOC = """Gradient of avg_pool{rank}d with respect to its input.
+
+Matches ``torch.ops.aten.{aten}`` bit for bit (arguments in its order; ``stride``
+None or ``[]`` means ``kernel_size``): the result is +0, then for each output in
+scan order ``grad_output / divisor`` (the forward's divisor: divisor_override, or the
+window within the padded input with count_include_pad, else its real elements;
+rounded to the dtype first for float16 / bfloat16) is added to every real element
+of its window, each addition rounded to the dtype.
+
+Args:
+    grad_output: gradient of the forward output, {nchw} or unbatched {chw}
+        ({nhwc} / {hwc} with layout="NHWC"); float32, float64, float16 or bfloat16.
+    input: the forward input, or anything with its ``.shape``.
+    kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override:
+        the forward's arguments.
+    layout: "NCHW" (default) or "NHWC", the layout of both tensors.
+
+Returns: a numpy array of ``input``'s shape and ``grad_output``'s dtype.
+
+Raises:
+    TypeError: unsupported dtype (integer gradients included).
+    ValueError: bad arguments or shapes (the library's message).
+"""
+
+
+def _make_avg(rank):
+    fname = "avg_pool%dd_backward" % rank
+
+    def backward(grad_output, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                 divisor_override, *, layout="NCHW"):
+        return _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding, 1,
+                             ceil_mode, None, layout, avg=(count_include_pad, divisor_override))
+
+    backward.__name__ = backward.__qualname__ = fname
+    nchw, chw, nhwc, hwc = _SHAPES[rank]
+    aten = "avg_pool%dd_backward" % (3 if rank == 3 else 2)
+    backward.__doc__ = _AVG_DOC.format(rank=rank, aten=aten, nchw=nchw, chw=chw, nhwc=nhwc, hwc=hwc)
+    return backward
+
+
+avg_pool1d_backward = _make_avg(1)
+avg_pool2d_backward = _make_avg(2)
+avg_pool3d_backward = _make_avg(3)

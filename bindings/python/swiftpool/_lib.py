@@ -132,6 +132,7 @@ FUNCTIONS = (
     "swiftpool_max_pool_forward",
     "swiftpool_avg_pool_forward",
     "swiftpool_max_pool_backward",
+    "swiftpool_avg_pool_backward",
     "swiftpool_max_unpool_forward",
     "swiftpool_max_unpool_output_shape",
     "swiftpool_fractional_max_pool_forward",
@@ -197,6 +198,11 @@ def _declare(cdll):
     #                                     void *grad_input, int64_t grad_input_len);
     fn("swiftpool_max_pool_backward", c_int32,
        [POINTER(PoolDesc), c_void_p, c_int64, c_void_p, c_int64, c_void_p, c_int64])
+    # int32_t swiftpool_avg_pool_backward(const swiftpool_pool_desc *desc,
+    #                                     const void *grad_output, int64_t grad_output_len,
+    #                                     void *grad_input, int64_t grad_input_len);
+    fn("swiftpool_avg_pool_backward", c_int32,
+       [POINTER(PoolDesc), c_void_p, c_int64, c_void_p, c_int64])
     # int32_t swiftpool_max_unpool_forward(const swiftpool_pool_desc *desc,
     #                                      const int64_t *output_size,
     #                                      const void *input, int64_t input_len,
