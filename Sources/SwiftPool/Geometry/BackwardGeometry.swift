@@ -63,9 +63,21 @@ extension PoolGeometry {
             Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
                 for b in range {
                     let lower = b &* block, upper = Swift.min(count, lower &+ block)
-                    var m: UInt64 = 0
-                    for q in lower..<upper { m = Swift.max(m, UInt64(bitPattern: indices[q])) }
-                    maxima[b] = m
+                    if limit <= 1 << 31 {
+                        // 32-bit lanes vectorise on every x86-64 (no 64-bit compare
+                        // before SSE4.2): values are first checked to lie in [0, 2^31).
+                        var high: UInt64 = 0, m: Int32 = 0
+                        for q in lower..<upper {
+                            let v = UInt64(bitPattern: indices[q])
+                            high |= v >> 31
+                            m = Swift.max(m, Int32(truncatingIfNeeded: v))
+                        }
+                        maxima[b] = high != 0 ? .max : UInt64(m)
+                    } else {
+                        var m: UInt64 = 0
+                        for q in lower..<upper { m = Swift.max(m, UInt64(bitPattern: indices[q])) }
+                        maxima[b] = m
+                    }
                 }
             }
             var m: UInt64 = 0
