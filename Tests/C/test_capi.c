@@ -3834,6 +3834,80 @@ static void test_avg_pool_backward(void) {
     set_context("");
 }
 
+
+/* Randomized robustness of swiftpool_max_pool_backward: the forward's own indices
+ * (every index convention, dilation with windows wholly in the padding, ceil_mode)
+ * are always accepted; one corrupted index is either still in range (OK) or
+ * rejected with nothing written; canaries on both sides of grad_input never change. */
+static void test_max_pool_backward_random(void) {
+    enum { CANARY = 64 };
+    set_context("max_pool_backward random");
+    for (int trial = 0; trial < 3000; trial++) {
+        swiftpool_pool_desc d;
+        int rank = 1 + (int)(rng_next() % 3);
+        swiftpool_pool_desc_init(&d, rank);
+        d.layout = (rng_next() & 1) ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW;
+        d.batch = (int64_t)(rng_next() % 3);
+        d.channels = 1 + (int64_t)(rng_next() % 5);
+        for (int a = 0; a < rank; a++) {
+            d.input_size[a] = 1 + (int64_t)(rng_next() % 6);
+            d.kernel_size[a] = 1 + (int64_t)(rng_next() % 4);
+            d.stride[a] = 1 + (int64_t)(rng_next() % 3);
+            d.padding[a] = (int64_t)(rng_next() % (uint32_t)(d.kernel_size[a] / 2 + 1));
+            d.dilation[a] = 1 + (int64_t)(rng_next() % 3);
+        }
+        d.ceil_mode = (int32_t)(rng_next() & 1);
+        d.flags = (uint32_t)(rng_next() % 8);
+        int64_t out_n = 0;
+        if (swiftpool_pool_output_shape(&d, NULL, &out_n) != SWIFTPOOL_OK) continue;
+        int64_t in_n = d.batch * d.channels;
+        for (int a = 0; a < rank; a++) in_n *= d.input_size[a];
+        float *x = (float *)xmalloc((size_t)(in_n + 1) * sizeof(float));
+        float *y = (float *)xmalloc((size_t)(out_n + 1) * sizeof(float));
+        float *go = (float *)xmalloc((size_t)(out_n + 1) * sizeof(float));
+        int64_t *idx = (int64_t *)xmalloc((size_t)(out_n + 1) * sizeof(int64_t));
+        unsigned char *block = (unsigned char *)xmalloc((size_t)in_n * sizeof(float) + 2 * CANARY);
+        float *gi = (float *)(block + CANARY);
+        for (int64_t i = 0; i < in_n; i++) x[i] = (float)(int)(rng_next() % 5);
+        for (int64_t i = 0; i < out_n; i++) go[i] = (float)(int)(rng_next() % 7) - 3.0f;
+        CHECK_STATUS(swiftpool_max_pool_forward(&d, x, in_n, y, out_n, idx, out_n), SWIFTPOOL_OK);
+        int corrupted = out_n > 0 && rng_next() % 3 == 0;
+        if (corrupted) {
+            int64_t q = (int64_t)(rng_next() % (uint64_t)out_n);
+            int64_t span = in_n + 6;
+            idx[q] = (int64_t)(rng_next() % (uint64_t)span) - 3;
+            if (rng_next() % 8 == 0) idx[q] = (rng_next() & 1) ? INT64_MIN : INT64_MAX;
+        }
+        memset(block, SENTINEL_BYTE, (size_t)in_n * sizeof(float) + 2 * CANARY);
+        int32_t rc = swiftpool_max_pool_backward(&d, go, out_n, idx, out_n, gi, in_n);
+        if (!corrupted) CHECK_STATUS(rc, SWIFTPOOL_OK);
+        CHECK(rc == SWIFTPOOL_OK || rc == SWIFTPOOL_ERROR_INVALID_ARGUMENT);
+        CHECK(all_bytes(block, CANARY, SENTINEL_BYTE));
+        CHECK(all_bytes(block + CANARY + (size_t)in_n * sizeof(float), CANARY, SENTINEL_BYTE));
+        if (rc != SWIFTPOOL_OK) {
+            CHECK(all_bytes(gi, (size_t)in_n * sizeof(float), SENTINEL_BYTE));
+            CHECK_MESSAGE_HAS("outside the input plane's valid range");
+        } else {
+            /* Gradients are only moved: the total is preserved when every window has a
+             * real element (small integers: sums are exact). */
+            double total_in = 0, total_out = 0;
+            int any_empty = 0;
+            for (int64_t i = 0; i < out_n; i++) {
+                if (y[i] == -INFINITY) any_empty = 1;
+                total_out += go[i];
+            }
+            for (int64_t i = 0; i < in_n; i++) total_in += gi[i];
+            if (!any_empty) CHECK(total_in == total_out);
+        }
+        free(x);
+        free(y);
+        free(go);
+        free(idx);
+        free(block);
+    }
+    set_context("");
+}
+
 int main(void) {
     test_version();
     test_status_strings();
@@ -3862,6 +3936,7 @@ int main(void) {
     test_max_pool_backward();
     test_max_pool_backward_errors();
     test_avg_pool_backward();
+    test_max_pool_backward_random();
     test_thread_local_errors();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
