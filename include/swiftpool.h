@@ -335,7 +335,8 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * each addition rounded to the element type (float16 and bfloat16 accumulate in
  * float16 / bfloat16 as PyTorch's CPU kernel does, not in float). The result
  * is therefore PyTorch's exact bits when several overlapping windows (e.g. kernel 3,
- * stride 2) chose the same element; NaN and infinities in grad_output propagate.
+ * stride 2) chose the same element; NaN and infinities in grad_output propagate
+ * (which payload a sum of several NaNs carries is unspecified, as in PyTorch).
  *
  * A window lying wholly in the padding (only possible with dilation) has no input
  * element: its forward value is -inf and depends on no input, so its gradient is
@@ -388,6 +389,7 @@ SWIFTPOOL_API int32_t swiftpool_max_pool_backward(const swiftpool_pool_desc *des
  * are dropped), in scan order, each addition rounded to the element type (float16
  * and bfloat16 accumulate in their own type, as PyTorch's CPU kernels do). A window
  * with no tap on the input (possible only with dilation) contributes nothing.
+ * NaN and infinities propagate (a sum of several NaNs carries an unspecified payload).
  * Parallel over (n, c) planes (NCHW) or images and channel blocks (NHWC); results
  * are bitwise identical for every thread count.
  *
