@@ -4,7 +4,7 @@
 #   make test       every test: Swift (XCTest), C and C++ API tests, Python (pytest),
 #                   each with every kernel family (SWIFTPOOL_MAX_ISA=baseline and the default),
 #                   hardening (guard pages, threads, fork, limits, leaks), ASan+UBSan
-#                   builds of the C tests and demo, a 60 s fuzz run (docs/reliability.md)
+#                   builds of the C tests and demo, a seeded 150,000-execution fuzz run (docs/reliability.md)
 #   make test-extended   sanitizer runs of the Swift tests (ASan, TSan), valgrind,
 #                   the full guard-page grid and a 10 min fuzz run
 #   make fuzz FUZZ_SECONDS=N   fuzz the C API for N seconds (corpus: build/fuzz/corpus)

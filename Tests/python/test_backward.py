@@ -111,7 +111,7 @@ def test_random_cases_match_torch(dtype, seed):
         # NHWC arrays.
         perm = [0] + list(range(2, rank + 2)) + [1]
         go_l, idx_l = to_numpy(go.permute(perm)), idx.permute(perm).contiguous().numpy()
-        got_l = BACKWARD[rank](go_l, np.empty(tuple(x.permute(perm).shape), np.float32), k, s, p, d, ceil, idx_l,
+        got_l = BACKWARD[rank](go_l, np.empty(tuple(x.permute(perm).shape), go_l.dtype), k, s, p, d, ceil, idx_l,
                                layout="NHWC")
         assert_same_values(np.ascontiguousarray(got_l), to_numpy(want.permute(perm)), "NHWC " + case)
         checked += 1
@@ -197,8 +197,8 @@ def test_errors():
         f(g, x, 2, 2, 0, 1, False, idx)
     idx[0, 1, 1, 0] = 0
     with pytest.raises(TypeError, match="integer type"):
-        f(g.astype(np.int8), x, 2, 2, 0, 1, False, idx)
-    with pytest.raises(TypeError, match="indices must be an integer array"):
+        f(g.astype(np.int8), x.astype(np.int8), 2, 2, 0, 1, False, idx)
+    with pytest.raises(TypeError, match="indices must be an int64 array"):
         f(g, x, 2, 2, 0, 1, False, idx.astype(np.float32))
     with pytest.raises(ValueError, match=r"grad_output must have the forward output's shape \(1, 2, 2, 2\)"):
         f(g[:, :, :1], x, 2, 2, 0, 1, False, idx)
@@ -257,7 +257,7 @@ def test_avg_random_cases_match_torch(dtype, seed):
                                                                              n, c)
         assert_same_values(got, to_numpy(want), "NCHW " + case)
         perm = [0] + list(range(2, rank + 2)) + [1]
-        got_l = AVG_BACKWARD[rank](to_numpy(go.permute(perm)), np.empty(tuple(x.permute(perm).shape)), k, s, p, ceil,
+        got_l = AVG_BACKWARD[rank](to_numpy(go.permute(perm)), np.empty(tuple(x.permute(perm).shape), to_numpy(go).dtype), k, s, p, ceil,
                                    cip, div, layout="NHWC")
         assert_same_values(np.ascontiguousarray(got_l), to_numpy(want.permute(perm)), "NHWC " + case)
         checked += 1
@@ -291,7 +291,7 @@ def test_avg_errors():
     x = np.zeros((1, 2, 4, 4), np.float32)
     g = np.ones((1, 2, 2, 2), np.float32)
     with pytest.raises(TypeError, match="integer type"):
-        f(g.astype(np.uint8), x, 2, 2, 0, False, True, None)
+        f(g.astype(np.uint8), x.astype(np.uint8), 2, 2, 0, False, True, None)
     with pytest.raises(ValueError, match="divisor_override must be non-zero"):
         f(g, x, 2, 2, 0, False, True, 0)
     with pytest.raises(ValueError, match="divisor_override is -1"):
@@ -303,3 +303,34 @@ def test_avg_errors():
     assert f(g, x, 2, 2, 0, False, True, None).sum() == 8
     for name in ("avg_pool1d_backward", "avg_pool2d_backward", "avg_pool3d_backward"):
         assert name in swiftpool.__all__
+
+
+def test_tensors_that_require_grad_are_read_as_values():
+    # Training code passes tensors that require grad; numpy cannot take them directly.
+    x = torch.randn(2, 3, 9, 9, requires_grad=True)
+    y, idx = swiftpool.max_pool2d(x, 3, 2, 1, return_indices=True)
+    ty, tidx = TF.max_pool2d(x, 3, 2, 1, return_indices=True)
+    assert np.array_equal(y, ty.detach().numpy()) and np.array_equal(idx, tidx.numpy())
+    go = torch.randn(ty.shape, requires_grad=True)
+    got = swiftpool.max_pool2d_with_indices_backward(go, x, 3, 2, 1, 1, False, tidx)
+    ty.backward(go.detach())
+    assert np.array_equal(got, x.grad.numpy())
+    w = torch.nn.Parameter(torch.randn(1, 2, 6, 6))
+    assert np.array_equal(swiftpool.avg_pool2d(w, 2), TF.avg_pool2d(w, 2).detach().numpy())
+
+
+def test_backward_rejects_mismatched_dtypes_like_torch():
+    x = torch.randn(1, 2, 6, 6)
+    y, idx = TF.max_pool2d(x, 2, return_indices=True)
+    go = torch.ones(y.shape, dtype=torch.float64)
+    with pytest.raises(RuntimeError):  # torch's own rule, which we mirror as TypeError
+        torch.ops.aten.max_pool2d_with_indices_backward(go, x, [2, 2], [2, 2], [0, 0], [1, 1], False, idx)
+    with pytest.raises(TypeError, match="grad_output dtype float64 differs from the input's dtype float32"):
+        swiftpool.max_pool2d_with_indices_backward(go, x, 2, 2, 0, 1, False, idx)
+    with pytest.raises(TypeError, match="differs from the input's dtype float32"):
+        swiftpool.avg_pool2d_backward(go.numpy(), x.numpy(), 2, 2, 0, False, True, None)
+    with pytest.raises(TypeError, match="indices must be an int64 array"):
+        swiftpool.max_pool2d_with_indices_backward(torch.ones(y.shape), x, 2, 2, 0, 1, False,
+                                                   idx.to(torch.int32))
+    with pytest.raises(TypeError, match="divisor_override must be None or an int, got 2.0"):
+        swiftpool.avg_pool2d_backward(torch.ones(y.shape), x, 2, 2, 0, False, True, 2.0)

@@ -509,3 +509,8 @@ def test_struct_helpers_are_consistent():
     x = with_nans(np.random.default_rng(0), np.zeros(200, np.float32), 0.5)
     bits = {struct.pack("<f", v) for v in x if np.isnan(v)}
     assert len(bits) == int(np.isnan(x).sum()) > 10
+
+
+def test_adaptive_negative_output_size_names_the_function():
+    with pytest.raises(ValueError, match="adaptive_avg_pool2d: output_size entries must be >= 0"):
+        swiftpool.adaptive_avg_pool2d(np.ones((1, 1, 4, 4), np.float32), (-1, 2))

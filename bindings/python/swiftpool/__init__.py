@@ -1,4 +1,9 @@
-"""swiftpool: max and average pooling (1D/2D/3D) backed by libswiftpool.
+"""swiftpool: pooling layers (1D/2D/3D) backed by libswiftpool.
+
+Max, average, LP, adaptive max/average, spatial pyramid, max-unpooling, fractional
+max and ROI max pooling, forward; the backward passes of max and average pooling
+(``max_pool{1,2,3}d_with_indices_backward``, ``avg_pool{1,2,3}d_backward``, as
+``torch.ops.aten``); ONNX operators in ``swiftpool.onnx``.
 
 A thin ctypes binding of the C library ``libswiftpool.so`` (include/swiftpool.h).
 The functions mirror ``torch.nn.functional`` (same positional/keyword arguments and

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _lib as _L
 from .functional import (LAYOUTS, _DESC_DEFAULTS, _DESC_PACK, _INVERSE, _OTHER_LAYOUT, _PERMS,
-                         _SLOT, _address, _asarray, _desc_from, _dtype_code, _ints, _raise_c_error)
+                         _SLOT, _address, _asarray, _desc_from, _divisor, _dtype_code, _ints, _raise_c_error)
 
 __all__ = [
     "max_pool1d_with_indices_backward",
@@ -76,9 +76,15 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
     if code is None:
         raise TypeError("%s: grad_output dtype %s is not supported (supported dtypes: %s)"
                         % (fname, go.dtype, _GRAD_DTYPES))
+    # PyTorch rejects a gradient whose dtype differs from the input's, and indices
+    # that are not int64; converting silently would hide a caller's mistake.
+    in_dtype = getattr(input, "dtype", None)
+    if in_dtype is not None and str(in_dtype).replace("torch.", "") != go.dtype.name:
+        raise TypeError("%s: grad_output dtype %s differs from the input's dtype %s"
+                        % (fname, go.dtype, str(in_dtype).replace("torch.", "")))
     idx = _asarray(indices) if avg is None else None
-    if idx is not None and idx.dtype.kind not in "iu":
-        raise TypeError("%s: indices must be an integer array (int64), got dtype %s"
+    if idx is not None and idx.dtype != _I64:
+        raise TypeError("%s: indices must be an int64 array (as max_pool returns them), got dtype %s"
                         % (fname, idx.dtype))
     ks = _ints(fname, "kernel_size", kernel_size, rank)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
@@ -99,11 +105,7 @@ def _max_backward(fname, rank, grad_output, input, kernel_size, stride, padding,
     if avg is not None:
         count_include_pad, divisor_override = avg
         v[_SLOT["count_include_pad"]] = 1 if count_include_pad else 0
-        if divisor_override is not None:
-            div = _ints(fname, "divisor_override", divisor_override, 1)[0]
-            if div == 0:
-                raise ValueError("%s: divisor_override must be non-zero (None means no override), got 0" % fname)
-            v[_SLOT["divisor_override"]] = div
+        v[_SLOT["divisor_override"]] = _divisor(fname, divisor_override)
     desc = _desc_from(_DESC_PACK(*v))
     out_size = _I64x3()
     status = _c_output_shape(ctypes.byref(desc), out_size, None)

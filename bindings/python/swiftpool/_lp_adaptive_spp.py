@@ -157,6 +157,10 @@ def _output_size(fname, output_size, spatial):
         except TypeError:
             raise TypeError("%s: output_size must hold ints or None, got %r"
                             % (fname, output_size)) from None
+        if out[-1] < 0:
+            # Checked here: numpy would fail first, allocating the output.
+            raise ValueError("%s: output_size entries must be >= 0, got %r"
+                             % (fname, output_size))
     return out
 
 

@@ -117,7 +117,7 @@ def _unbatch(batched, *arrays):
 def _unpool(fname, rank, input, indices, kernel, stride, padding, padding_end, output_size,
             flags, layout):
     arr, code, lay, batched, n, c, spatial = _tensor(fname, input, rank, layout)
-    idx = np.asarray(indices)
+    idx = _asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError("%s: indices must be an integer array (int64), got dtype %s" % (fname, idx.dtype))
     idx = idx if batched else idx[None]

@@ -97,21 +97,27 @@ def _dtype_code(dtype):
 
 
 def _asarray(input):
-    """numpy.asarray, plus torch.bfloat16 tensors (which numpy cannot take) viewed
-    as ml_dtypes.bfloat16 without a copy when ml_dtypes is installed."""
+    """numpy.asarray, plus what numpy cannot take from torch: tensors that require
+    grad (detached: swiftpool does not record autograd graphs; its *_backward
+    functions compute gradients explicitly) and torch.bfloat16 tensors (viewed as
+    ml_dtypes.bfloat16 without a copy when ml_dtypes is installed). Other torch
+    conversion failures (a CUDA tensor, say) become TypeError."""
     try:
         return np.asarray(input)
-    except TypeError:
-        if type(input).__module__.split(".")[0] == "torch" and \
-                str(getattr(input, "dtype", "")) == "torch.bfloat16":
+    except (TypeError, RuntimeError) as error:
+        if type(input).__module__.split(".")[0] != "torch":
+            raise
+        if getattr(input, "requires_grad", False):
+            return _asarray(input.detach())
+        if str(getattr(input, "dtype", "")) == "torch.bfloat16":
             try:
                 import ml_dtypes
             except ImportError:
                 raise TypeError("torch.bfloat16 tensors need the ml_dtypes package "
                                 "(pip install ml_dtypes)") from None
             import torch
-            return input.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-        raise
+            return _asarray(input.view(torch.int16)).view(ml_dtypes.bfloat16)
+        raise TypeError(f"cannot read this torch tensor as a CPU array: {error}") from None
 
 
 _INDEX_DTYPE = np.dtype(np.int64)
@@ -245,6 +251,24 @@ def _ints(fname, name, value, rank):
             raise ValueError("%s: %s = %r does not fit in int64" % (fname, name, value))
         out.append(i)
     return out
+
+
+def _divisor(fname, divisor_override):
+    """divisor_override as the descriptor's int64 field (0 = none)."""
+    if divisor_override is None:
+        return 0
+    try:
+        div = operator.index(divisor_override)
+    except TypeError:
+        raise TypeError("%s: divisor_override must be None or an int, got %r"
+                        % (fname, divisor_override)) from None
+    if div == 0:
+        raise ValueError("%s: divisor_override must be non-zero (None means no "
+                         "override), got 0" % fname)
+    if not _INT64_MIN <= div <= _INT64_MAX:
+        raise ValueError("%s: divisor_override = %r does not fit in int64"
+                         % (fname, divisor_override))
+    return div
 
 
 def _nan_flag(fname, nan):
@@ -546,20 +570,7 @@ def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_m
         dl = [dilation] * rank
     else:
         dl = _ints(fname, "dilation", dilation, rank)
-    if divisor_override is None:
-        div = 0
-    else:
-        try:
-            div = operator.index(divisor_override)
-        except TypeError:
-            raise TypeError("%s: divisor_override must be None or an int, got %r"
-                            % (fname, divisor_override)) from None
-        if div == 0:
-            raise ValueError("%s: divisor_override must be non-zero (None means no "
-                             "override), got 0" % fname)
-        if not _INT64_MIN <= div <= _INT64_MAX:
-            raise ValueError("%s: divisor_override = %r does not fit in int64"
-                             % (fname, divisor_override))
+    div = _divisor(fname, divisor_override)
 
     # -- descriptor and output shape (the library validates every parameter) -----------
     v = _DESC_DEFAULTS[:]

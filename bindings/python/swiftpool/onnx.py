@@ -57,7 +57,7 @@ def _spatial_ints(fname, name, value, rank, default):
 
 
 def _input(fname, X, max_rank=_L.MAX_SPATIAL_RANK):
-    x = np.asarray(X)
+    x = _F._asarray(X)
     if x.ndim < 3 or x.ndim > max_rank + 2:
         raise ValueError("%s: X must have shape (N, C, D1, ..., Dn) with 1 <= n <= %d, got %s"
                          % (fname, max_rank, x.shape))
@@ -195,7 +195,7 @@ def lp_pool(X, *, kernel_shape=None, strides=None, pads=None, dilations=None,
 def _global(fname, X, op, **kwargs):
     """Global pooling of any spatial rank: the spatial axes, contiguous in (N, C, ...),
     are pooled as one 1-D axis with a whole-input window."""
-    x = np.asarray(X)
+    x = _F._asarray(X)
     if x.ndim < 3:
         raise ValueError("%s: X must have shape (N, C, D1, ..., Dn) with n >= 1, got %s"
                          % (fname, x.shape))
