@@ -223,8 +223,11 @@ final class SeparableMaxTests: XCTestCase {
                                     padding: [pad, pad, pad], flags: flags)
                 let g = try PoolGeometry(desc, op: .max)
                 // Mostly distinct values (a wrong slice changes the max), some ties of -0 / +0.
-                let base: [Float] = (0..<g.inputElements).map { k in
-                    k % 9 == 4 ? (Bool.random(using: &rng) ? -0.0 : 0.0) : Float((k &* 37) % 101 - 50)
+                var base = [Float](repeating: 0, count: g.inputElements)
+                for k in base.indices {
+                    let distinct = Float((k * 37) % 101 - 50)
+                    let zero: Float = Bool.random(using: &rng) ? -0.0 : 0.0
+                    base[k] = k % 9 == 4 ? zero : distinct
                 }
                 for i in 0..<g.inputElements {
                     for special in 0..<3 {
