@@ -109,39 +109,66 @@ enum MaxRows {
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ dst: UnsafeMutablePointer<T>,
         _: T.Type, _: R.Type
     ) {
-        let lanes = T.lanes
+        let lanes = T.lanes, slices = grid.countD
         let vectorsPerRow = (shape.count &+ lanes &- 1) / lanes
-        let scratchElements = DoubleScratch.capacity &* MemoryLayout<Double>.stride / MemoryLayout<T>.stride
-        let chunkVectors = scratchElements / lanes / grid.countD
-        DoubleScratch.with { raw in
-            let scratch = UnsafeMutableRawPointer(raw).bindMemory(to: T.self, capacity: scratchElements)
-            var p = 0
-            while p < shape.planes {
-                let plane = src + p &* shape.planeStride, out = dst + p &* shape.outPlaneStride
-                var v0 = 0
-                while v0 < vectorsPerRow {
-                    let n = Swift.min(chunkVectors, vectorsPerRow &- v0)
-                    if !separableChunk(plane, grid, shape, out, scratch, v0, n, T.self, R.self, FastSteps.self) {
-                        _ = separableChunk(plane, grid, shape, out, scratch, v0, n, T.self, R.self, ExactSteps.self)
+        let scratchElements = separableScratchBytes / MemoryLayout<T>.stride
+        // Planes that are consecutive D slices of windows overlapping in one input
+        // slice (the last slice of plane p is the first of plane p+1, e.g. 3 taps
+        // at stride 2): each such slice's 2D window maxima are computed once, kept
+        // for the next plane (two plane scratches, so that an exact recomputation
+        // still finds the previous plane's values).
+        let shareVectors = scratchElements / lanes / (slices &+ 2 &* shape.rows)
+        let share = slices >= 2 && shape.planes >= 2 && shape.planeStride == (slices &- 1) &* grid.stepD
+            && shareVectors >= 1
+        let chunkVectors = share ? shareVectors : scratchElements / lanes / slices
+        // Uninitialised: every scratch vector is written before it is read.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchElements) { buffer in
+            let scratch = buffer.baseAddress!
+            var v0 = 0
+            while v0 < vectorsPerRow {
+                let n = Swift.min(chunkVectors, vectorsPerRow &- v0)
+                let planeScratch = n &* lanes &* shape.rows
+                let shared0 = scratch + slices &* n &* lanes, shared1 = shared0 + planeScratch
+                var p = 0
+                while p < shape.planes {
+                    let plane = src + p &* shape.planeStride, out = dst + p &* shape.outPlaneStride
+                    // Plane p reads the kept slice from one scratch and keeps its own in the other.
+                    let reuse: UnsafePointer<T>? = share && p > 0 ? UnsafePointer(p & 1 == 1 ? shared0 : shared1) : nil
+                    let keep: UnsafeMutablePointer<T>? = share ? (p & 1 == 0 ? shared0 : shared1) : nil
+                    if !separableChunk(plane, grid, shape, out, scratch, reuse, keep, v0, n, T.self, R.self,
+                                       FastSteps.self) {
+                        _ = separableChunk(plane, grid, shape, out, scratch, reuse, keep, v0, n, T.self, R.self,
+                                           ExactSteps.self)
                     }
-                    v0 &+= n
+                    p &+= 1
                 }
-                p &+= 1
+                v0 &+= n
             }
         }
     }
+
+    /// Bytes of separableBlock's scratch (stack).
+    static var separableScratchBytes: Int { 16 * 1024 }
 
     /// Output vectors v0 ..< v0+n of every row of one plane of a separable block
     /// (vector v covers outputs min(v*lanes, count-lanes) ..< +lanes). Returns false
     /// when the fast pass (FastSteps) met a NaN: its outputs must be recomputed.
     /// One specialisation per step kind, each small enough for its helpers to inline.
+    ///
+    /// `reuse`: D slice 0's window maxima (one vector per row and chunk vector,
+    /// row-major), computed with the last slice of the previous plane, instead of
+    /// reading slice 0 (the fast pass checks them for NaN like taps); `keep`: where
+    /// to store the last slice's window maxima.
     @inline(never)
     static func separableChunk<T: VectorElement, R: VectorMaxRule, S: SeparableSteps>(
         _ plane: UnsafePointer<T>, _ grid: TapGrid, _ shape: RunShape, _ out: UnsafeMutablePointer<T>,
-        _ scratch: UnsafeMutablePointer<T>, _ v0: Int, _ n: Int, _: T.Type, _: R.Type, _: S.Type
+        _ scratch: UnsafeMutablePointer<T>, _ reuse: UnsafePointer<T>?, _ keep: UnsafeMutablePointer<T>?,
+        _ v0: Int, _ n: Int, _: T.Type, _: R.Type, _: S.Type
     ) -> Bool {
         let lanes = T.lanes, last = shape.count &- lanes
         let slices = grid.countD, stepD = grid.stepD, stepH = grid.stepH, rowStride = shape.rowStride
+        // The first slice read from the plane (slice 0 comes from `reuse`).
+        let firstSlice = reuse == nil ? 0 : 1
         var ok = T.allOrdered
         // Input span of the chunk's windows along a row, for the prefetches.
         let first = Swift.min(v0 &* lanes, last) &* 2
@@ -152,7 +179,7 @@ enum MaxRows {
         let lastTap = Swift.min((v0 &+ n &- 1) &* lanes, last) &* 2 &+ 2 &* lanes
         var numbers = true
         // Row 0 of every slice's window for output row 0.
-        var a = 0
+        var a = firstSlice
         while a < slices {
             let row = plane + a &* stepD
             if !S.exact { numbers = numbers && !row[lastTap].isNaN }
@@ -178,7 +205,7 @@ enum MaxRows {
             let rowBase = plane + r &* rowStride
             // The two new rows of each slice, two output rows ahead.
             if !S.exact {
-                var a = 0
+                var a = firstSlice
                 while a < slices {
                     let row = rowBase + (a &* stepD &+ lastTap)
                     numbers = numbers && !row[stepH].isNaN && !row[2 &* stepH].isNaN
@@ -186,7 +213,7 @@ enum MaxRows {
                 }
             }
             if r &+ 2 < shape.rows {
-                var a = 0
+                var a = firstSlice
                 while a < slices {
                     let ahead = rowBase + (2 &* rowStride &+ a &* stepD &+ stepH &+ first)
                     prefetchBytes(ahead, bytes)
@@ -198,8 +225,13 @@ enum MaxRows {
             var v = 0
             while v < n {
                 let j0 = Swift.min((v0 &+ v) &* lanes, last)
+                let kept = (r &* n &+ v) &* lanes
                 var m = T.splat(0)
-                var a = 0
+                if let reuse {
+                    m = T.load(reuse + kept)
+                    if !S.exact { ok = T.and(ok, T.ordered(m, m)) }
+                }
+                var a = firstSlice
                 while a < slices {
                     let row = rowBase + (a &* stepD &+ 2 &* j0)
                     let s = scratch + (a &* n &+ v) &* lanes
@@ -224,6 +256,7 @@ enum MaxRows {
                     } else {
                         m = S.exact ? R.step(m, ma, T.self) : T.maxNumber(m, ma)
                     }
+                    if let keep, a == slices &- 1 { T.store(ma, keep + kept) }
                     a &+= 1
                 }
                 T.store(T.permute(m), o + j0)

@@ -164,9 +164,12 @@ extension Float16: NarrowMaxElement {
     @inline(__always) static func load(_ p: UnsafePointer<Float16>) -> Raw { UnsafeRawPointer(p).loadUnaligned(as: Raw.self) }
     @inline(__always)
     static func loadEven(_ p: UnsafePointer<Float16>) -> Raw {
-        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Int16>.self)
-        return Raw(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
-                   v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
+        // Two vector loads, each feeding the shuffle whole (one 64-byte load with
+        // half its elements used was narrowed to 16 element loads and inserts).
+        let a = UnsafeRawPointer(p).loadUnaligned(as: Raw.self)
+        let b = UnsafeRawPointer(p + 16).loadUnaligned(as: Raw.self)
+        return Raw(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14],
+                   b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14])
     }
     @inline(__always)
     static func store(_ v: Raw, _ p: UnsafeMutablePointer<Float16>) {

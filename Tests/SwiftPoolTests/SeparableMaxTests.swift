@@ -148,4 +148,103 @@ final class SeparableMaxTests: XCTestCase {
             }
         }
     }
+
+    // ---- 3-D blocks spanning output D slices (BlockPlanner slicePlanes) ----------
+    // Without indices, interior D slices form one block whose planes are output
+    // slices; separableBlock then computes the input slice shared by two
+    // consecutive windows (k3 s2, k2 s1, k2 d2 s2) once, through two plane scratches.
+
+    /// A 3-D channels-first problem with D windows overlapping in one input slice
+    /// and several interior output D slices (and other D windows now and then).
+    func sharedSliceDesc(_ rng: inout SeededRNG, dtype: swiftpool_dtype) -> swiftpool_pool_desc {
+        while true {
+            // (kernel, stride, dilation) along D: the last slice of window o is the first of o+1.
+            let (kd, sd, dd) = [(3, 2, 1), (3, 2, 1), (3, 2, 1), (2, 1, 1), (2, 2, 2), (3, 1, 1), (2, 2, 1)]
+                .randomElement(using: &rng)!
+            let dilatedH = Int.random(in: 0..<6, using: &rng) == 0
+            let wide = Int.random(in: 0..<10, using: &rng)
+            let input = [Int.random(in: 2...14, using: &rng), Int.random(in: 3...21, using: &rng),
+                         wide == 0 ? Int.random(in: 300...700, using: &rng) : Int.random(in: 16...75, using: &rng)]
+            let desc = makeDesc(rank: 3, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...2, using: &rng),
+                                channels: Int.random(in: 1...3, using: &rng), input: input, kernel: [kd, 3, 3],
+                                stride: [sd, dilatedH ? 4 : 2, 2], padding: [Int.random(in: 0...(kd / 2), using: &rng),
+                                                                          Int.random(in: 0...1, using: &rng),
+                                                                          Int.random(in: 0...1, using: &rng)],
+                                dilation: [dd, dilatedH ? 2 : 1, 1], ceilMode: Bool.random(using: &rng),
+                                flags: UInt32(Int.random(in: 0..<2, using: &rng)), dtype: dtype)
+            var elements: Int64 = 0
+            if swiftpool_pool_output_shape([desc], nil, &elements) == statusOK, elements < 300_000 { return desc }
+        }
+    }
+
+    func checkSharedSlices<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64,
+                                                                 trials: Int) throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = sharedSliceDesc(&rng, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = values(g.inputElements, &rng, kind: trial % 4, as: T.self)
+            let want = ReferencePool.maxPool(g, input)
+            let threads = [1, 3, 2][trial % 3]
+            XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
+            let (valuesOnly, _) = FastPathTests.runMax(desc, input, withIndices: false)
+            let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
+            let context = "seed \(seed) trial \(trial) threads \(threads): \(describe(desc))"
+            if let bad = firstBitMismatch(valuesOnly, want.values) {
+                XCTFail("values only, element \(bad): got \(valuesOnly[bad]), want \(want.values[bad]); " + context)
+                return
+            }
+            if let bad = firstBitMismatch(values, want.values) ?? indices.indices.first(where: { indices[$0] != want.indices[$0] }) {
+                XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
+                return
+            }
+        }
+    }
+
+    func testSharedSliceMaxFloat() throws {
+        try checkSharedSlices(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5E9A_0011), trials: 120)
+    }
+
+    func testSharedSliceMaxDouble() throws {
+        try checkSharedSlices(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5E9A_0012), trials: 60)
+    }
+
+    /// One NaN (and, separately, one +inf / one -inf; ties of -0 / +0 throughout) at every input
+    /// position of 3-D problems with several interior D slices, both rules, 1 and 3
+    /// threads: a NaN in a shared slice must reach both windows, and the plane
+    /// after an exactly recomputed one must still see the kept slice's values.
+    func testSharedSliceSingleSpecialAnywhere() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0013))
+        for (input, pad) in [([9, 5, 19], 1), ([8, 6, 17], 0), ([10, 3, 16], 1)] {
+            for flags: UInt32 in [0, 1] {
+                let desc = makeDesc(rank: 3, channels: 1, input: input, kernel: [3, 3, 3], stride: [2, 2, 2],
+                                    padding: [pad, pad, pad], flags: flags)
+                let g = try PoolGeometry(desc, op: .max)
+                // Mostly distinct values (a wrong slice changes the max), some ties of -0 / +0.
+                var base = [Float](repeating: 0, count: g.inputElements)
+                for k in base.indices {
+                    let distinct = Float((k * 37) % 101 - 50)
+                    let zero: Float = Bool.random(using: &rng) ? -0.0 : 0.0
+                    base[k] = k % 9 == 4 ? zero : distinct
+                }
+                for i in 0..<g.inputElements {
+                    for special in 0..<3 {
+                        var x = base
+                        x[i] = special == 0 ? Float(nan: UInt32(i + 1), signaling: false)
+                            : special == 1 ? .infinity : -.infinity
+                        let threads = (i + special) % 2 == 0 ? 1 : 3
+                        XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
+                        let want = ReferencePool.maxPool(g, x)
+                        let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                        if let bad = firstBitMismatch(got, want.values) {
+                            XCTFail("special \(special) at \(i), threads \(threads): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

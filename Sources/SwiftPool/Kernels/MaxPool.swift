@@ -30,7 +30,9 @@ enum MaxPoolKernel {
                                               _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
-        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride)
+        // Without indices, blocks may span output D slices (kernels share their
+        // windows' common input slices); positions are per block's first plane.
+        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride, slicePlanes: indices == nil)
         @inline(__always)
         func run(_ block: OutputBlock) {
             let q = block.outer &* outPlane &+ block.output

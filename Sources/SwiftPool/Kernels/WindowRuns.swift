@@ -57,13 +57,26 @@ struct BlockPlanner {
     let stripRows: Int, strips: Int
     /// Number of units, and work (element-taps) of one.
     let units: Int, unitWork: Int
+    /// Output D slices per unit (planes of one outer, one strip): > 1 only when
+    /// `slicePlanes` asked for blocks spanning several D slices.
+    let sliceGroup: Int
+    let interiorD: Range<Int>
 
-    /// `channels`: 1 for channels-first, C for channels-last.
-    init(_ g: PoolGeometry, channels: Int, elementSize: Int) {
+    /// Most output D slices per unit with `slicePlanes`.
+    static let maxSliceGroup = 8
+
+    /// `channels`: 1 for channels-first, C for channels-last. `slicePlanes`: blocks
+    /// of planes may be runs of consecutive output D slices of one outer (plane
+    /// stride = D stride in input planes, output planes OH*OW apart), so that a
+    /// kernel can share the input slices of overlapping D windows; only for
+    /// callers whose kernels need no per-plane positions (max pooling without
+    /// indices), and only for channels-first planes that are not grouped.
+    init(_ g: PoolGeometry, channels: Int, elementSize: Int, slicePlanes: Bool = false) {
         self.g = g
         let (ad, ah, aw) = g.axes
         interiorH = ah.interiorOutputs
         interiorW = aw.interiorOutputs
+        interiorD = ad.interiorOutputs
         outers = channels == 1 && g.layout != SWIFTPOOL_LAYOUT_NHWC ? g.batch * g.channels : g.batch
         let outerBytes = g.inputPlane * channels * elementSize
         // Small planes are grouped while a group's input stays within 64 KiB (L1/L2).
@@ -74,12 +87,17 @@ struct BlockPlanner {
         stripRows = outerGroup > 1 ? ah.outputSize : Swift.max(1, Swift.min(ah.outputSize, 16 * 1024 / rowBytes))
         strips = (ah.outputSize + stripRows - 1) / stripRows
         let outputWork = PoolGeometry.work(aw.outputSize * channels, g.tapsPerWindow)
+        // D windows overlap when the kernel's span exceeds the stride.
+        let overlapD = (ad.kernel - 1) * ad.dilation + 1 > ad.stride
+        sliceGroup = slicePlanes && outerGroup == 1 && channels == 1 && overlapD
+            ? Swift.min(ad.outputSize, BlockPlanner.maxSliceGroup) : 1
+        let sliceGroups = (ad.outputSize + sliceGroup - 1) / sliceGroup
         if outerGroup > 1 {
             units = (outers + outerGroup - 1) / outerGroup
             unitWork = PoolGeometry.work(outputWork, outerGroup * ad.outputSize * ah.outputSize)
         } else {
-            units = outers * ad.outputSize * strips
-            unitWork = PoolGeometry.work(outputWork, stripRows)
+            units = outers * sliceGroups * strips
+            unitWork = PoolGeometry.work(outputWork, stripRows * sliceGroup)
         }
     }
 
@@ -92,6 +110,17 @@ struct BlockPlanner {
                 let outer = u &* outerGroup
                 let count = Swift.min(outerGroup, outers &- outer)
                 for od in 0..<OD { slab(outer: outer, outers: count, od: od, oh: 0..<OH, body) }
+            } else if sliceGroup > 1 {
+                let groups = (OD &+ sliceGroup &- 1) / sliceGroup
+                let outer = u / (groups &* strips)
+                let slice = u &- outer &* groups &* strips
+                let group = slice / strips, strip = slice &- group &* strips
+                let oh = strip &* stripRows
+                let od = group &* sliceGroup
+                let rows = oh..<Swift.min(OH, oh &+ stripRows)
+                BlockPlanner.forEachSegment(od..<Swift.min(OD, od &+ sliceGroup), interior: interiorD) { ds in
+                    slab(outer: outer, outers: 1, od: ds.lowerBound, slices: ds.count, oh: rows, body)
+                }
             } else {
                 let outer = u / (OD &* strips)
                 let slice = u &- outer &* OD &* strips
@@ -102,9 +131,12 @@ struct BlockPlanner {
         }
     }
 
-    /// Blocks of output rows `oh` of D slice `od`, for `outers` planes / images.
+    /// Blocks of output rows `oh` of D slice `od`, for `outers` planes / images, or
+    /// (`slices` > 1, one outer) of output D slices od ..< od+slices, whose windows
+    /// have the same D taps (interior slices): the blocks' planes are those slices.
     @inline(__always)
-    private func slab(outer: Int, outers: Int, od: Int, oh: Range<Int>, _ body: (OutputBlock) -> Void) {
+    private func slab(outer: Int, outers: Int, od: Int, slices: Int = 1, oh: Range<Int>,
+                      _ body: (OutputBlock) -> Void) {
         let (ad, ah, aw) = g.axes
         let H = ah.inputSize, W = aw.inputSize
         let wd = ad.window(od)
@@ -115,9 +147,14 @@ struct BlockPlanner {
                 let ww = aw.window(ws.lowerBound)
                 let grid = TapGrid(countD: wd.validCount, countH: wh.validCount, countW: ww.validCount,
                                    stepD: ad.dilation &* H &* W, stepH: ah.dilation &* W, stepW: aw.dilation)
-                let shape = RunShape(count: ws.count, stride: aw.stride,
-                                     rows: hs.count, rowStride: ah.stride &* W, outRowStride: aw.outputSize,
-                                     planes: outers, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
+                let shape = slices > 1
+                    ? RunShape(count: ws.count, stride: aw.stride,
+                               rows: hs.count, rowStride: ah.stride &* W, outRowStride: aw.outputSize,
+                               planes: slices, planeStride: ad.stride &* H &* W,
+                               outPlaneStride: ah.outputSize &* aw.outputSize)
+                    : RunShape(count: ws.count, stride: aw.stride,
+                               rows: hs.count, rowStride: ah.stride &* W, outRowStride: aw.outputSize,
+                               planes: outers, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
                 body(OutputBlock(outer: outer, grid: grid, shape: shape, position: rowPosition &+ ww.firstTap,
                                  output: (od &* ah.outputSize &+ hs.lowerBound) &* aw.outputSize &+ ws.lowerBound,
                                  isEmpty: wd.isEmpty || wh.isEmpty || ww.isEmpty, windows: (wd, wh, ww)))
