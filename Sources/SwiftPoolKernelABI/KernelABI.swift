@@ -182,6 +182,36 @@ public struct AdaptivePlanes {
 public typealias AdaptiveAvgPlanes = (_ src: UnsafePointer<Float>, _ p: AdaptivePlanes,
                                       _ dst: UnsafeMutablePointer<Float>) -> Void
 
+/// Spatial pyramid max pooling of `planes` consecutive float32 channels-first
+/// planes (channels channelBase ..< channelBase + planes) of one H x W sample.
+public struct PyramidPlanes {
+    public var planes: Int
+    public var channelBase: Int
+    public var H: Int, W: Int
+    /// Per bin of every level, 6 entries: row begin, row end, column begin, column
+    /// end (PyramidGeometry's bins; kernels never derive them), the output offset
+    /// of channel 0's value and the distance between channels (the level's bins).
+    public var bins: UnsafePointer<Int>
+    public var binCount: Int
+    /// Scratch of H * W * 8 floats.
+    public var tile: UnsafeMutablePointer<Float>
+
+    @inlinable
+    public init(planes: Int, channelBase: Int, H: Int, W: Int, bins: UnsafePointer<Int>, binCount: Int,
+                tile: UnsafeMutablePointer<Float>) {
+        self.planes = planes
+        self.channelBase = channelBase
+        self.H = H; self.W = W
+        self.bins = bins
+        self.binCount = binCount
+        self.tile = tile
+    }
+}
+
+/// src: channel channelBase's plane; dst: the sample's output vector.
+public typealias PyramidMaxPlanes = (_ src: UnsafePointer<Float>, _ p: PyramidPlanes,
+                                     _ dst: UnsafeMutablePointer<Float>) -> Void
+
 /// Every kernel of one instruction-set family.
 public struct KernelTable {
     public var float: ElementKernels<Float>
@@ -191,12 +221,15 @@ public struct KernelTable {
     public var float16: NarrowMaxKernels<Float16>
     public var floatBinAverage: BinAverageChannelsLast
     public var floatAdaptivePlanes: AdaptiveAvgPlanes
+    /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
+    public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
 
     @inlinable
     public init(float: ElementKernels<Float>, double: ElementKernels<Double>, uint8: NarrowMaxKernels<UInt8>,
                 int8: NarrowMaxKernels<Int8>, float16: NarrowMaxKernels<Float16>,
                 floatBinAverage: @escaping BinAverageChannelsLast,
-                floatAdaptivePlanes: @escaping AdaptiveAvgPlanes) {
+                floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
+                floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
         self.float = float
         self.double = double
         self.uint8 = uint8
@@ -204,6 +237,7 @@ public struct KernelTable {
         self.float16 = float16
         self.floatBinAverage = floatBinAverage
         self.floatAdaptivePlanes = floatAdaptivePlanes
+        self.floatPyramidMax = floatPyramidMax
     }
 }
 

@@ -83,18 +83,87 @@ enum BinAverage {
         }
     }
 
+    /// A 4x4 transpose in 128-bit shuffles (unpck/movlh/movhl: one micro-op each
+    /// even where 256-bit shuffles are split or lane-crossing ones slow).
+    @inline(__always)
+    static func transpose4(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
+                           _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let t0 = SIMD4<Float>(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4<Float>(r2[0], r3[0], r2[1], r3[1])
+        let t2 = SIMD4<Float>(r0[2], r1[2], r0[3], r1[3]), t3 = SIMD4<Float>(r2[2], r3[2], r2[3], r3[3])
+        return (SIMD4<Float>(t0[0], t0[1], t1[0], t1[1]), SIMD4<Float>(t0[2], t0[3], t1[2], t1[3]),
+                SIMD4<Float>(t2[0], t2[1], t3[0], t3[1]), SIMD4<Float>(t2[2], t2[3], t3[2], t3[3]))
+    }
+
     /// Pixels first ..< first + count of 8 planes (lane k from q[k]) into tile
-    /// slots slot ..< slot + count (32 bytes each).
+    /// slots slot ..< slot + count (32 bytes each): blocks of 4 pixels as two 4x4
+    /// transposes (planes 0-3 and 4-7), then single pixels.
     @inline(__always)
     static func copy(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
                      _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
                      _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
                      _ tile: UnsafeMutableRawPointer, slot: Int) {
         var t = tile + slot &* 32
-        for i in first..<(first &+ count) {
+        var i = first
+        let end = first &+ count
+        while i &+ 4 <= end {
+            let a = transpose4(UnsafeRawPointer(q0 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q1 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q2 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q3 + i).loadUnaligned(as: SIMD4<Float>.self))
+            let b = transpose4(UnsafeRawPointer(q4 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q5 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q6 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q7 + i).loadUnaligned(as: SIMD4<Float>.self))
+            t.storeBytes(of: a.0, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.0, toByteOffset: 16, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.1, toByteOffset: 32, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.1, toByteOffset: 48, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.2, toByteOffset: 64, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.2, toByteOffset: 80, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.3, toByteOffset: 96, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.3, toByteOffset: 112, as: SIMD4<Float>.self)
+            t += 128
+            i &+= 4
+        }
+        while i < end {
             t.storeBytes(of: SIMD8<Float>(q0[i], q1[i], q2[i], q3[i], q4[i], q5[i], q6[i], q7[i]),
                          as: SIMD8<Float>.self)
             t += 32
+            i &+= 1
+        }
+    }
+
+    /// Four bins of one width (a constant after inlining: the tap loop unrolls):
+    /// bin j's taps start at byte offset oj of each row; each sum in scan order.
+    @inline(__always)
+    static func sum4(_ base: UnsafeMutableRawPointer, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ width: Int,
+                     _ depth: Int, _ rows: Int, _ sliceBytes: Int, _ rowBytes: Int,
+                     _ s0: inout SIMD8<Float>, _ s1: inout SIMD8<Float>, _ s2: inout SIMD8<Float>,
+                     _ s3: inout SIMD8<Float>) {
+        var slice = base
+        for _ in 0..<depth {
+            var row = slice
+            for _ in 0..<rows {
+                for k in 0..<width {
+                    s0 += row.loadUnaligned(fromByteOffset: o0 &+ k &* 32, as: SIMD8<Float>.self)
+                    s1 += row.loadUnaligned(fromByteOffset: o1 &+ k &* 32, as: SIMD8<Float>.self)
+                    s2 += row.loadUnaligned(fromByteOffset: o2 &+ k &* 32, as: SIMD8<Float>.self)
+                    s3 += row.loadUnaligned(fromByteOffset: o3 &+ k &* 32, as: SIMD8<Float>.self)
+                }
+                row += rowBytes
+            }
+            slice += sliceBytes
+        }
+    }
+
+    /// Lane k of v to out[k * stride], k < lanes.
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, _ lanes: Int, _ stride: Int) {
+        if lanes == 8 {
+            out[0] = v[0]; out[stride] = v[1]; out[2 &* stride] = v[2]; out[3 &* stride] = v[3]
+            out[4 &* stride] = v[4]; out[5 &* stride] = v[5]; out[6 &* stride] = v[6]; out[7 &* stride] = v[7]
+        } else {
+            for k in 0..<lanes { out[k &* stride] = v[k] }
         }
     }
 
@@ -134,26 +203,57 @@ enum BinAverage {
                         slotBase = 0
                         sliceSlots = rows &* W
                     }
-                    for ow in 0..<OW {
-                        let w0 = binsW[2 &* ow], w1 = binsW[2 &* ow &+ 1]
-                        var acc = SIMD8<Float>()
-                        var slice = tile + (slotBase &+ w0) &* 32
-                        for _ in d0..<d1 {
-                            var row = slice
-                            for _ in 0..<rows {
-                                var t = row
-                                for _ in w0..<w1 {
-                                    acc += t.loadUnaligned(as: SIMD8<Float>.self)
-                                    t += 32
-                                }
-                                row += W &* 32
+                    // Four bins of the row at a time: independent add and divide chains
+                    // overlap (a group past the end repeats the last bin, not stored).
+                    var ow = 0
+                    while ow < OW {
+                        let j1 = Swift.min(ow &+ 1, OW &- 1), j2 = Swift.min(ow &+ 2, OW &- 1)
+                        let j3 = Swift.min(ow &+ 3, OW &- 1)
+                        let b0 = binsW[2 &* ow], e0 = binsW[2 &* ow &+ 1], b1 = binsW[2 &* j1], e1 = binsW[2 &* j1 &+ 1]
+                        let b2 = binsW[2 &* j2], e2 = binsW[2 &* j2 &+ 1], b3 = binsW[2 &* j3], e3 = binsW[2 &* j3 &+ 1]
+                        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                        let base = tile + slotBase &* 32
+                        let k0 = e0 &- b0
+                        if k0 == e1 &- b1 && k0 == e2 &- b2 && k0 == e3 &- b3 && k0 <= 4 {
+                            // Equal short widths (the common case): a branch-free row body.
+                            let o0 = b0 &* 32, o1 = b1 &* 32, o2 = b2 &* 32, o3 = b3 &* 32
+                            switch k0 {
+                            case 1: sum4(base, o0, o1, o2, o3, 1, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 2: sum4(base, o0, o1, o2, o3, 2, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 3: sum4(base, o0, o1, o2, o3, 3, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            default: sum4(base, o0, o1, o2, o3, 4, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
                             }
-                            slice += sliceSlots &* 32
+                        } else {
+                            var slice = base
+                            for _ in d0..<d1 {
+                                var row = slice
+                                for _ in 0..<rows {
+                                    var w = b0
+                                    while w < e0 { s0 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b1
+                                    while w < e1 { s1 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b2
+                                    while w < e2 { s2 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b3
+                                    while w < e3 { s3 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    row += W &* 32
+                                }
+                                slice += sliceSlots &* 32
+                            }
                         }
-                        acc = mean(acc, d1 &- d0, rows, w1 &- w0)
+                        let depth = d1 &- d0
+                        s0 = mean(s0, depth, rows, e0 &- b0)
+                        s1 = mean(s1, depth, rows, e1 &- b1)
+                        s2 = mean(s2, depth, rows, e2 &- b2)
+                        s3 = mean(s3, depth, rows, e3 &- b3)
                         let out = out0 + q
-                        for k in 0..<lanes { out[k &* outPlane] = acc[k] }
-                        q &+= 1
+                        let count = Swift.min(4, OW &- ow)
+                        store(s0, out, lanes, outPlane)
+                        if count > 1 { store(s1, out + 1, lanes, outPlane) }
+                        if count > 2 { store(s2, out + 2, lanes, outPlane) }
+                        if count > 3 { store(s3, out + 3, lanes, outPlane) }
+                        q &+= count
+                        ow &+= 4
                     }
                 }
             }

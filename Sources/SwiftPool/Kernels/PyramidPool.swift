@@ -7,6 +7,7 @@
 // finished band into every bin that covers it. Max is exact under this regrouping;
 // a mean differs from a direct sum only by Double rounding.
 import CSwiftPool
+import SwiftPoolKernelABI
 
 /// The reduction of a bin: how elements and partial results combine.
 protocol PyramidReducer {
@@ -124,6 +125,12 @@ enum PyramidPoolKernel {
                                          _ input: UnsafePointer<Red.Element>,
                                          _ output: UnsafeMutablePointer<Red.Element>, threads: Int,
                                          heapScratch: UnsafeMutableRawPointer? = nil) {
+        if Red.self == PyramidMax<Float, PropagateNaN>.self || Red.self == PyramidMax<Float, IgnoreNaN>.self,
+           floatMaxChannelsFirst(g, nanIgnore: Red.self == PyramidMax<Float, IgnoreNaN>.self,
+                                 UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                                 UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), threads: threads) {
+            return
+        }
         let threads = heapScratch == nil ? threads : 1
         let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
         let C = g.channels, H = g.height, W = g.width
@@ -167,6 +174,62 @@ enum PyramidPoolKernel {
                 }
             }
         }
+    }
+
+    /// Largest plane (elements) of the float32 channels-first max kernel: its tile
+    /// holds 8 planes (64 KiB of stack at most).
+    static let floatMaxPlaneLimit = 2048
+    /// Largest number of bins (all levels) it takes; its bin table is on the stack.
+    static let floatMaxBinLimit = 1024
+
+    /// Float32 NCHW max (every sample H x W) through the family's PyramidMaxPlanes
+    /// kernel: 8 channels at a time, SIMD across them, the bin table built here once
+    /// on the stack (no allocation). False (nothing written) for other problems.
+    static func floatMaxChannelsFirst(_ g: PyramidGeometry, nanIgnore: Bool, _ input: UnsafePointer<Float>,
+                                      _ output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
+        let H = g.height, W = g.width, C = g.channels
+        guard g.layout == SWIFTPOOL_LAYOUT_NCHW, g.sampleSizes == nil, H &* W <= floatMaxPlaneLimit else { return false }
+        var binCount = 0
+        for level in g.levels {
+            // Levels are validated to fit the output length; stop counting once too many.
+            guard binCount <= floatMaxBinLimit, level.rows <= floatMaxBinLimit, level.columns <= floatMaxBinLimit else {
+                return false
+            }
+            binCount &+= level.rows &* level.columns
+        }
+        guard binCount <= floatMaxBinLimit else { return false }
+        let kernel = nanIgnore ? ISA.kernels.floatPyramidMax.1 : ISA.kernels.floatPyramidMax.0
+        let length = g.length
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 6 &* binCount) { table in
+            let t = table.baseAddress!
+            var k = 0
+            for l in 0..<g.levels.count {
+                let level = g.levels[l]
+                let plane = level.rows &* level.columns
+                for i in 0..<level.rows {
+                    let rb = PyramidGeometry.bin(i, of: level.rows, length: H, rule: g.bins)
+                    for j in 0..<level.columns {
+                        let cb = PyramidGeometry.bin(j, of: level.columns, length: W, rule: g.bins)
+                        t[k] = rb.begin; t[k &+ 1] = rb.end; t[k &+ 2] = cb.begin; t[k &+ 3] = cb.end
+                        t[k &+ 4] = g.levelOffsets[l] &+ i &* level.columns &+ j
+                        t[k &+ 5] = plane
+                        k &+= 6
+                    }
+                }
+            }
+            let groups = (C &+ 7) / 8
+            Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* 8 &* 2, threads: threads) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: H &* W &* 8) { tile in
+                    for u in range {
+                        let n = u / groups, c0 = (u &- n &* groups) &* 8
+                        let p = PyramidPlanes(planes: Swift.min(8, C &- c0), channelBase: c0, H: H, W: W,
+                                              bins: UnsafePointer(t), binCount: binCount, tile: tile.baseAddress!)
+                        kernel(input + (n &* C &+ c0) &* H &* W, p, output + n &* length)
+                    }
+                }
+            }
+        }
+        return true
     }
 
     /// Scratch for one worker: cells, bins and (NCHW) the tile; carved from `heap`
