@@ -102,6 +102,17 @@ enum BinAverage {
                      _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
                      _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
                      _ tile: UnsafeMutableRawPointer, slot: Int) {
+        _ = copy(q0, q1, q2, q3, q4, q5, q6, q7, first: first, count: count, tile, slot: slot, checkNaN: false)
+    }
+
+    /// As copy; with `checkNaN` (a constant after inlining), also whether any
+    /// copied value is NaN.
+    @inline(__always)
+    static func copy(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                     _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
+                     _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
+                     _ tile: UnsafeMutableRawPointer, slot: Int, checkNaN: Bool) -> Bool {
+        var unordered = SIMDMask<SIMD4<Int32>>(repeating: false)
         var t = tile + slot &* 32
         var i = first
         let end = first &+ count
@@ -114,6 +125,10 @@ enum BinAverage {
                                UnsafeRawPointer(q5 + i).loadUnaligned(as: SIMD4<Float>.self),
                                UnsafeRawPointer(q6 + i).loadUnaligned(as: SIMD4<Float>.self),
                                UnsafeRawPointer(q7 + i).loadUnaligned(as: SIMD4<Float>.self))
+            if checkNaN {
+                unordered = unordered .| (a.0 .!= a.0) .| (a.1 .!= a.1) .| (a.2 .!= a.2) .| (a.3 .!= a.3)
+                    .| (b.0 .!= b.0) .| (b.1 .!= b.1) .| (b.2 .!= b.2) .| (b.3 .!= b.3)
+            }
             t.storeBytes(of: a.0, as: SIMD4<Float>.self)
             t.storeBytes(of: b.0, toByteOffset: 16, as: SIMD4<Float>.self)
             t.storeBytes(of: a.1, toByteOffset: 32, as: SIMD4<Float>.self)
@@ -125,12 +140,15 @@ enum BinAverage {
             t += 128
             i &+= 4
         }
+        var tailNaN = false
         while i < end {
-            t.storeBytes(of: SIMD8<Float>(q0[i], q1[i], q2[i], q3[i], q4[i], q5[i], q6[i], q7[i]),
-                         as: SIMD8<Float>.self)
+            let v = SIMD8<Float>(q0[i], q1[i], q2[i], q3[i], q4[i], q5[i], q6[i], q7[i])
+            if checkNaN && any(v .!= v) { tailNaN = true }
+            t.storeBytes(of: v, as: SIMD8<Float>.self)
             t += 32
             i &+= 1
         }
+        return checkNaN && (tailNaN || any(unordered))
     }
 
     /// Four bins of one width (a constant after inlining: the tap loop unrolls):
