@@ -150,6 +150,13 @@ public typealias BinAverageChannelsLast = (_ src: UnsafePointer<Float>, _ depth:
                                            _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
                                            _ dst: UnsafeMutablePointer<Float>) -> Void
 
+/// The mean of one bin of channels-last float32 pixels for global average
+/// pooling: as BinAverageChannelsLast, but each channel sums in scan order in
+/// Double and divides once by `count` (the reference's global arithmetic).
+public typealias BinAverageWideChannelsLast = (_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int,
+                                               _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
+                                               _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+
 /// Channels-first float32 adaptive average pooling of consecutive planes, in the
 /// arithmetic of BinAverageChannelsLast: planes are copied `lanes` at a time into
 /// a channels-last tile (the whole plane when `wholePlane`, else the slab of D/H
@@ -221,6 +228,7 @@ public struct KernelTable {
     public var float16: NarrowMaxKernels<Float16>
     public var floatBinAverage: BinAverageChannelsLast
     public var floatAdaptivePlanes: AdaptiveAvgPlanes
+    public var floatGlobalAverage: BinAverageWideChannelsLast
     /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
     public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
 
@@ -229,6 +237,7 @@ public struct KernelTable {
                 int8: NarrowMaxKernels<Int8>, float16: NarrowMaxKernels<Float16>,
                 floatBinAverage: @escaping BinAverageChannelsLast,
                 floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
+                floatGlobalAverage: @escaping BinAverageWideChannelsLast,
                 floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
         self.float = float
         self.double = double
@@ -237,6 +246,7 @@ public struct KernelTable {
         self.float16 = float16
         self.floatBinAverage = floatBinAverage
         self.floatAdaptivePlanes = floatAdaptivePlanes
+        self.floatGlobalAverage = floatGlobalAverage
         self.floatPyramidMax = floatPyramidMax
     }
 }

@@ -272,6 +272,23 @@ enum AdaptiveAvgKernel {
     /// pixels channel by channel in scan order in Double (bitwise the reference's sums).
     static func globalChannelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
                                                   _ output: UnsafeMutablePointer<T>, threads: Int) {
+        if T.self == Float.self {
+            // The family's kernel: SIMD across channels, the same Double chains.
+            let (ad, ah, aw) = g.axes
+            let C = g.channels, H = ah.inputSize, W = aw.inputSize
+            let inImage = g.inputPlane &* C, outPlane = g.outputPlane
+            let kernel = ISA.kernels.floatGlobalAverage
+            let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+            forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+                let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
+                let first = x + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
+                kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
+                       y + (n &* outPlane &+ q) &* C)
+            }
+            return
+        }
         let (ad, ah, aw) = g.axes
         let C = g.channels, H = ah.inputSize, W = aw.inputSize
         let outPlane = g.outputPlane
