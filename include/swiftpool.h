@@ -463,8 +463,8 @@ SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc,
  *   ONNX GlobalMaxPool / torch adaptive_max_pool(x, 1):
  *       swiftpool_adaptive_max_pool_forward with output_size 1 on every axis;
  *   ONNX GlobalAveragePool / torch adaptive_avg_pool(x, 1):
- *       swiftpool_adaptive_avg_pool_forward with output_size 1 (double
- *       accumulation: the mean of 25 million ones is exactly 1.0);
+ *       swiftpool_adaptive_avg_pool_forward with output_size 1 on every axis
+ *       (double accumulation: the mean of 25 million ones is exactly 1.0);
  *   ONNX GlobalLpPool(p): swiftpool_lp_pool_forward with kernel_size =
  *       input_size and SWIFTPOOL_FLAG_LP_ONNX (without the flag: PyTorch's
  *       lp_pool with a whole-input kernel, (sum of x^p)^(1/p)).
@@ -516,9 +516,25 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
 /*
  * Adaptive average pooling, 1D/2D/3D, forward: the mean of each bin;
  * floating-point dtypes only.
- * Matches torch.nn.functional.adaptive_avg_pool{1,2,3}d(x, output_size);
- * sums are accumulated in double precision (PyTorch's float32 accumulation
- * may differ in the last bits, and drifts on huge bins).
+ * Matches torch.nn.functional.adaptive_avg_pool{1,2,3}d(x, output_size) bit
+ * for bit (PyTorch's CPU arithmetic for contiguous tensors, observed in torch
+ * 2.13), for both layouts and every thread count: each bin is summed in scan
+ * order (D, H, W) from +0 in float (float32, float16, bfloat16) or double
+ * (float64), then divided by the bin's depth, by its height and by its width
+ * in turn, each quotient rounded (sum / kd / kh / kw, not one division by the
+ * bin's area), and rounded to the dtype; for spatial_rank 3, float16 and
+ * bfloat16 sums and quotients are rounded to the dtype after every operation
+ * (PyTorch's 3D kernel keeps them in the element type). NaN payloads are
+ * unspecified. Two exceptions:
+ *   - every output size 1 (global pooling, ONNX GlobalAveragePool): the sum is
+ *     accumulated in double and divided once by the element count, so the mean
+ *     of 25 million ones is exactly 1.0; PyTorch computes this case with
+ *     mean(), whose blocked float summation may differ in the last bits;
+ *   - PyTorch's channels_last kernels divide vectorised channels once by
+ *     kh*kw (and keep sum / kh / kw for the remainder channels), so torch's
+ *     channels_last results may differ from its contiguous ones in the last
+ *     bit; this library follows the contiguous rule in both layouts.
+ * Float sums can overflow to inf where the mean would not (as in PyTorch).
  * Errors: as swiftpool_adaptive_max_pool_forward; flags must be 0, and an
  * integer dtype is UNSUPPORTED.
  */

@@ -141,13 +141,83 @@ public struct NarrowMaxKernels<T> {
 }
 
 /// The mean of one adaptive-pooling bin of channels-last float32 pixels, every
-/// channel: src is the bin's first pixel (channel 0); depth x rows x width
-/// pixels, slices `depthStride` and rows `rowStride` elements apart, pixels
-/// `channels` apart; each channel sums in scan order in Double and divides by
-/// `count` (the reference's arithmetic); results to dst[0 ..< channels].
+/// channel, in PyTorch's arithmetic: src is the bin's first pixel (channel 0);
+/// depth x rows x width pixels, slices `depthStride` and rows `rowStride` elements
+/// apart, pixels `channels` apart; each channel sums in scan order in Float from
+/// +0, then divides by depth, by rows and by width in turn (each rounded; a
+/// division by 1 is exact and skipped); results to dst[0 ..< channels].
 public typealias BinAverageChannelsLast = (_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int,
                                            _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
-                                           _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+                                           _ dst: UnsafeMutablePointer<Float>) -> Void
+
+/// The mean of one bin of channels-last float32 pixels for global average
+/// pooling: as BinAverageChannelsLast, but each channel sums in scan order in
+/// Double and divides once by `count` (the reference's global arithmetic).
+public typealias BinAverageWideChannelsLast = (_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int,
+                                               _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
+                                               _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+
+/// Channels-first float32 adaptive average pooling of consecutive planes, in the
+/// arithmetic of BinAverageChannelsLast: planes are copied `lanes` at a time into
+/// a channels-last tile (the whole plane when `wholePlane`, else the slab of D/H
+/// rows under each (od, oh) bin row) and every bin is summed across them in SIMD.
+public struct AdaptivePlanes {
+    public var planes: Int
+    public var D: Int, H: Int, W: Int
+    public var OD: Int, OH: Int, OW: Int
+    /// (begin, end) per output along D, then H, then W: 2 * (OD + OH + OW) entries
+    /// (AdaptiveGeometry's bins; kernels never derive them).
+    public var bins: UnsafePointer<Int>
+    /// Scratch of `tileCapacity` floats: D*H*W*8 when wholePlane, else the largest
+    /// bin slab (depth x rows x W) times 8.
+    public var tile: UnsafeMutablePointer<Float>
+    public var wholePlane: Bool
+
+    @inlinable
+    public init(planes: Int, D: Int, H: Int, W: Int, OD: Int, OH: Int, OW: Int, bins: UnsafePointer<Int>,
+                tile: UnsafeMutablePointer<Float>, wholePlane: Bool) {
+        self.planes = planes
+        self.D = D; self.H = H; self.W = W
+        self.OD = OD; self.OH = OH; self.OW = OW
+        self.bins = bins
+        self.tile = tile
+        self.wholePlane = wholePlane
+    }
+}
+
+/// src: the first plane; planes D*H*W (input) and OD*OH*OW (output) elements apart.
+public typealias AdaptiveAvgPlanes = (_ src: UnsafePointer<Float>, _ p: AdaptivePlanes,
+                                      _ dst: UnsafeMutablePointer<Float>) -> Void
+
+/// Spatial pyramid max pooling of `planes` consecutive float32 channels-first
+/// planes (channels channelBase ..< channelBase + planes) of one H x W sample.
+public struct PyramidPlanes {
+    public var planes: Int
+    public var channelBase: Int
+    public var H: Int, W: Int
+    /// Per bin of every level, 6 entries: row begin, row end, column begin, column
+    /// end (PyramidGeometry's bins; kernels never derive them), the output offset
+    /// of channel 0's value and the distance between channels (the level's bins).
+    public var bins: UnsafePointer<Int>
+    public var binCount: Int
+    /// Scratch of H * W * 8 floats.
+    public var tile: UnsafeMutablePointer<Float>
+
+    @inlinable
+    public init(planes: Int, channelBase: Int, H: Int, W: Int, bins: UnsafePointer<Int>, binCount: Int,
+                tile: UnsafeMutablePointer<Float>) {
+        self.planes = planes
+        self.channelBase = channelBase
+        self.H = H; self.W = W
+        self.bins = bins
+        self.binCount = binCount
+        self.tile = tile
+    }
+}
+
+/// src: channel channelBase's plane; dst: the sample's output vector.
+public typealias PyramidMaxPlanes = (_ src: UnsafePointer<Float>, _ p: PyramidPlanes,
+                                     _ dst: UnsafeMutablePointer<Float>) -> Void
 
 /// Every kernel of one instruction-set family.
 public struct KernelTable {
@@ -157,17 +227,27 @@ public struct KernelTable {
     public var int8: NarrowMaxKernels<Int8>
     public var float16: NarrowMaxKernels<Float16>
     public var floatBinAverage: BinAverageChannelsLast
+    public var floatAdaptivePlanes: AdaptiveAvgPlanes
+    public var floatGlobalAverage: BinAverageWideChannelsLast
+    /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
+    public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
 
     @inlinable
     public init(float: ElementKernels<Float>, double: ElementKernels<Double>, uint8: NarrowMaxKernels<UInt8>,
                 int8: NarrowMaxKernels<Int8>, float16: NarrowMaxKernels<Float16>,
-                floatBinAverage: @escaping BinAverageChannelsLast) {
+                floatBinAverage: @escaping BinAverageChannelsLast,
+                floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
+                floatGlobalAverage: @escaping BinAverageWideChannelsLast,
+                floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
         self.float = float
         self.double = double
         self.uint8 = uint8
         self.int8 = int8
         self.float16 = float16
         self.floatBinAverage = floatBinAverage
+        self.floatAdaptivePlanes = floatAdaptivePlanes
+        self.floatGlobalAverage = floatGlobalAverage
+        self.floatPyramidMax = floatPyramidMax
     }
 }
 

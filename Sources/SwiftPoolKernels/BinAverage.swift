@@ -1,77 +1,281 @@
-// Average of one bin of channels-last float32 pixels, for adaptive average
-// pooling: every channel sums the bin's pixels in scan order (D, H, W) in Double,
-// then divides by `count` and rounds once, exactly as the reference does. 16
-// channels at a time in two SIMD8<Double> sums held in registers (4 vector adds
-// per 16 channels per pixel with AVX2, 8 with SSE2), an 8-channel step and a
-// scalar tail for channel counts that are not multiples of 16.
+// Adaptive average pooling of float32 in PyTorch's arithmetic (aten's cpu
+// adaptive_avg_pool kernels): each output sums its bin's elements in scan order
+// (D, H, W) in Float from +0, then divides by the bin's depth, by its rows and by
+// its width in turn, each quotient rounded (`sum / kd / kh / kw`; a division by 1
+// is exact and skipped). SIMD lanes run across channels (channels-last) or across
+// planes copied into a channels-last tile (channels-first); every lane is one
+// output's own chain, so results do not depend on the family or the lane count.
 import SwiftPoolKernelABI
 
 enum BinAverage {
-    // Lane conversions written out element by element: they compile to one
-    // cvtps2pd / cvtpd2ps pair, and, unlike the standard library's generic SIMD
-    // conversions, leave no shared (link-once) specialisation with AVX code behind
-    // (scripts/check-isa.sh).
+    /// `sum / depth / rows / width`, lane by lane.
     @inline(__always)
-    static func widen(_ v: SIMD8<Float>) -> SIMD8<Double> {
-        SIMD8<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]),
-                      Double(v[4]), Double(v[5]), Double(v[6]), Double(v[7]))
+    static func mean(_ sum: SIMD8<Float>, _ depth: Int, _ rows: Int, _ width: Int) -> SIMD8<Float> {
+        var v = sum
+        if depth != 1 { v = v / SIMD8<Float>(repeating: Float(depth)) }
+        if rows != 1 { v = v / SIMD8<Float>(repeating: Float(rows)) }
+        if width != 1 { v = v / SIMD8<Float>(repeating: Float(width)) }
+        return v
     }
 
     @inline(__always)
-    static func narrow(_ v: SIMD8<Double>) -> SIMD8<Float> {
-        SIMD8<Float>(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]),
-                     Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+    static func mean(_ sum: Float, _ depth: Int, _ rows: Int, _ width: Int) -> Float {
+        var v = sum
+        if depth != 1 { v = v / Float(depth) }
+        if rows != 1 { v = v / Float(rows) }
+        if width != 1 { v = v / Float(width) }
+        return v
     }
 
     /// src: the bin's first pixel (channel 0); depth x rows x width pixels, slices
     /// `depthStride` and rows `rowStride` elements apart, pixels `channels` apart.
     @inline(never)
     static func channelsLast(_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int, _ rows: Int,
-                             _ rowStride: Int, _ width: Int, _ channels: Int, _ count: Double,
+                             _ rowStride: Int, _ width: Int, _ channels: Int,
                              _ dst: UnsafeMutablePointer<Float>) {
         let C = channels
         var c0 = 0
-        while c0 &+ 16 <= C {
-            var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
+        while c0 &+ 32 <= C {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             for d in 0..<depth {
                 for r in 0..<rows {
                     var s = UnsafeRawPointer(src + (d &* depthStride &+ r &* rowStride &+ c0))
                     for _ in 0..<width {
-                        a0 += widen(s.loadUnaligned(as: SIMD8<Float>.self))
-                        a1 += widen(s.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                        a0 += s.loadUnaligned(as: SIMD8<Float>.self)
+                        a1 += s.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        a2 += s.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+                        a3 += s.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
                         s += C &* 4
                     }
                 }
             }
             let out = UnsafeMutableRawPointer(dst + c0)
-            out.storeBytes(of: narrow(a0 / count), as: SIMD8<Float>.self)
-            out.storeBytes(of: narrow(a1 / count), toByteOffset: 32, as: SIMD8<Float>.self)
-            c0 &+= 16
+            out.storeBytes(of: mean(a0, depth, rows, width), as: SIMD8<Float>.self)
+            out.storeBytes(of: mean(a1, depth, rows, width), toByteOffset: 32, as: SIMD8<Float>.self)
+            out.storeBytes(of: mean(a2, depth, rows, width), toByteOffset: 64, as: SIMD8<Float>.self)
+            out.storeBytes(of: mean(a3, depth, rows, width), toByteOffset: 96, as: SIMD8<Float>.self)
+            c0 &+= 32
         }
         while c0 &+ 8 <= C {
-            var a = SIMD8<Double>()
+            var a = SIMD8<Float>()
             for d in 0..<depth {
                 for r in 0..<rows {
                     var s = UnsafeRawPointer(src + (d &* depthStride &+ r &* rowStride &+ c0))
                     for _ in 0..<width {
-                        a += widen(s.loadUnaligned(as: SIMD8<Float>.self))
+                        a += s.loadUnaligned(as: SIMD8<Float>.self)
                         s += C &* 4
                     }
                 }
             }
-            UnsafeMutableRawPointer(dst + c0).storeBytes(of: narrow(a / count), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + c0).storeBytes(of: mean(a, depth, rows, width), as: SIMD8<Float>.self)
             c0 &+= 8
         }
         while c0 < C {
-            var a = 0.0
+            var a: Float = 0
             for d in 0..<depth {
                 for r in 0..<rows {
                     let s = src + (d &* depthStride &+ r &* rowStride &+ c0)
-                    for w in 0..<width { a += Double(s[w &* C]) }
+                    for w in 0..<width { a += s[w &* C] }
                 }
             }
-            dst[c0] = Float(a / count)
+            dst[c0] = mean(a, depth, rows, width)
             c0 &+= 1
+        }
+    }
+
+    /// A 4x4 transpose in 128-bit shuffles (unpck/movlh/movhl: one micro-op each
+    /// even where 256-bit shuffles are split or lane-crossing ones slow).
+    @inline(__always)
+    static func transpose4(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
+                           _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let t0 = SIMD4<Float>(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4<Float>(r2[0], r3[0], r2[1], r3[1])
+        let t2 = SIMD4<Float>(r0[2], r1[2], r0[3], r1[3]), t3 = SIMD4<Float>(r2[2], r3[2], r2[3], r3[3])
+        return (SIMD4<Float>(t0[0], t0[1], t1[0], t1[1]), SIMD4<Float>(t0[2], t0[3], t1[2], t1[3]),
+                SIMD4<Float>(t2[0], t2[1], t3[0], t3[1]), SIMD4<Float>(t2[2], t2[3], t3[2], t3[3]))
+    }
+
+    /// Pixels first ..< first + count of 8 planes (lane k from q[k]) into tile
+    /// slots slot ..< slot + count (32 bytes each): blocks of 4 pixels as two 4x4
+    /// transposes (planes 0-3 and 4-7), then single pixels.
+    @inline(__always)
+    static func copy(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                     _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
+                     _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
+                     _ tile: UnsafeMutableRawPointer, slot: Int) {
+        _ = copy(q0, q1, q2, q3, q4, q5, q6, q7, first: first, count: count, tile, slot: slot, checkNaN: false)
+    }
+
+    /// As copy; with `checkNaN` (a constant after inlining), also whether any
+    /// copied value is NaN.
+    @inline(__always)
+    static func copy(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                     _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
+                     _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
+                     _ tile: UnsafeMutableRawPointer, slot: Int, checkNaN: Bool) -> Bool {
+        var unordered = SIMDMask<SIMD4<Int32>>(repeating: false)
+        var t = tile + slot &* 32
+        var i = first
+        let end = first &+ count
+        while i &+ 4 <= end {
+            let a = transpose4(UnsafeRawPointer(q0 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q1 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q2 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q3 + i).loadUnaligned(as: SIMD4<Float>.self))
+            let b = transpose4(UnsafeRawPointer(q4 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q5 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q6 + i).loadUnaligned(as: SIMD4<Float>.self),
+                               UnsafeRawPointer(q7 + i).loadUnaligned(as: SIMD4<Float>.self))
+            if checkNaN {
+                unordered = unordered .| (a.0 .!= a.0) .| (a.1 .!= a.1) .| (a.2 .!= a.2) .| (a.3 .!= a.3)
+                    .| (b.0 .!= b.0) .| (b.1 .!= b.1) .| (b.2 .!= b.2) .| (b.3 .!= b.3)
+            }
+            t.storeBytes(of: a.0, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.0, toByteOffset: 16, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.1, toByteOffset: 32, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.1, toByteOffset: 48, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.2, toByteOffset: 64, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.2, toByteOffset: 80, as: SIMD4<Float>.self)
+            t.storeBytes(of: a.3, toByteOffset: 96, as: SIMD4<Float>.self)
+            t.storeBytes(of: b.3, toByteOffset: 112, as: SIMD4<Float>.self)
+            t += 128
+            i &+= 4
+        }
+        var tailNaN = false
+        while i < end {
+            let v = SIMD8<Float>(q0[i], q1[i], q2[i], q3[i], q4[i], q5[i], q6[i], q7[i])
+            if checkNaN && any(v .!= v) { tailNaN = true }
+            t.storeBytes(of: v, as: SIMD8<Float>.self)
+            t += 32
+            i &+= 1
+        }
+        return checkNaN && (tailNaN || any(unordered))
+    }
+
+    /// Four bins of one width (a constant after inlining: the tap loop unrolls):
+    /// bin j's taps start at byte offset oj of each row; each sum in scan order.
+    @inline(__always)
+    static func sum4(_ base: UnsafeMutableRawPointer, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ width: Int,
+                     _ depth: Int, _ rows: Int, _ sliceBytes: Int, _ rowBytes: Int,
+                     _ s0: inout SIMD8<Float>, _ s1: inout SIMD8<Float>, _ s2: inout SIMD8<Float>,
+                     _ s3: inout SIMD8<Float>) {
+        var slice = base
+        for _ in 0..<depth {
+            var row = slice
+            for _ in 0..<rows {
+                for k in 0..<width {
+                    s0 += row.loadUnaligned(fromByteOffset: o0 &+ k &* 32, as: SIMD8<Float>.self)
+                    s1 += row.loadUnaligned(fromByteOffset: o1 &+ k &* 32, as: SIMD8<Float>.self)
+                    s2 += row.loadUnaligned(fromByteOffset: o2 &+ k &* 32, as: SIMD8<Float>.self)
+                    s3 += row.loadUnaligned(fromByteOffset: o3 &+ k &* 32, as: SIMD8<Float>.self)
+                }
+                row += rowBytes
+            }
+            slice += sliceBytes
+        }
+    }
+
+    /// Lane k of v to out[k * stride], k < lanes.
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, _ lanes: Int, _ stride: Int) {
+        if lanes == 8 {
+            out[0] = v[0]; out[stride] = v[1]; out[2 &* stride] = v[2]; out[3 &* stride] = v[3]
+            out[4 &* stride] = v[4]; out[5 &* stride] = v[5]; out[6 &* stride] = v[6]; out[7 &* stride] = v[7]
+        } else {
+            for k in 0..<lanes { out[k &* stride] = v[k] }
+        }
+    }
+
+    /// Channels-first planes, 8 at a time (AdaptivePlanes).
+    @inline(never)
+    static func channelsFirst(_ src: UnsafePointer<Float>, _ p: AdaptivePlanes, _ dst: UnsafeMutablePointer<Float>) {
+        let H = p.H, W = p.W, OD = p.OD, OH = p.OH, OW = p.OW
+        let plane = p.D &* H &* W, outPlane = OD &* OH &* OW
+        let binsD = p.bins, binsH = p.bins + 2 &* OD, binsW = binsH + 2 &* OH
+        let tile = UnsafeMutableRawPointer(p.tile)
+        let whole = p.wholePlane
+        var p0 = 0
+        while p0 < p.planes {
+            let lanes = Swift.min(8, p.planes &- p0)
+            // Missing lanes repeat the last plane (computed, never stored).
+            let q0 = src + p0 &* plane
+            @inline(__always) func lane(_ k: Int) -> UnsafePointer<Float> { q0 + Swift.min(k, lanes &- 1) &* plane }
+            let q1 = lane(1), q2 = lane(2), q3 = lane(3), q4 = lane(4), q5 = lane(5), q6 = lane(6), q7 = lane(7)
+            if whole { copy(q0, q1, q2, q3, q4, q5, q6, q7, first: 0, count: plane, tile, slot: 0) }
+            let out0 = dst + p0 &* outPlane
+            var q = 0
+            for od in 0..<OD {
+                let d0 = binsD[2 &* od], d1 = binsD[2 &* od &+ 1]
+                for oh in 0..<OH {
+                    let h0 = binsH[2 &* oh], h1 = binsH[2 &* oh &+ 1]
+                    let rows = h1 &- h0
+                    // Tile slot of pixel (d, h0, 0), and of the next slice.
+                    let slotBase: Int, sliceSlots: Int
+                    if whole {
+                        slotBase = (d0 &* H &+ h0) &* W
+                        sliceSlots = H &* W
+                    } else {
+                        for d in d0..<d1 {
+                            copy(q0, q1, q2, q3, q4, q5, q6, q7, first: (d &* H &+ h0) &* W, count: rows &* W,
+                                 tile, slot: (d &- d0) &* rows &* W)
+                        }
+                        slotBase = 0
+                        sliceSlots = rows &* W
+                    }
+                    // Four bins of the row at a time: independent add and divide chains
+                    // overlap (a group past the end repeats the last bin, not stored).
+                    var ow = 0
+                    while ow < OW {
+                        let j1 = Swift.min(ow &+ 1, OW &- 1), j2 = Swift.min(ow &+ 2, OW &- 1)
+                        let j3 = Swift.min(ow &+ 3, OW &- 1)
+                        let b0 = binsW[2 &* ow], e0 = binsW[2 &* ow &+ 1], b1 = binsW[2 &* j1], e1 = binsW[2 &* j1 &+ 1]
+                        let b2 = binsW[2 &* j2], e2 = binsW[2 &* j2 &+ 1], b3 = binsW[2 &* j3], e3 = binsW[2 &* j3 &+ 1]
+                        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                        let base = tile + slotBase &* 32
+                        let k0 = e0 &- b0
+                        if k0 == e1 &- b1 && k0 == e2 &- b2 && k0 == e3 &- b3 && k0 <= 4 {
+                            // Equal short widths (the common case): a branch-free row body.
+                            let o0 = b0 &* 32, o1 = b1 &* 32, o2 = b2 &* 32, o3 = b3 &* 32
+                            switch k0 {
+                            case 1: sum4(base, o0, o1, o2, o3, 1, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 2: sum4(base, o0, o1, o2, o3, 2, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 3: sum4(base, o0, o1, o2, o3, 3, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            default: sum4(base, o0, o1, o2, o3, 4, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            }
+                        } else {
+                            var slice = base
+                            for _ in d0..<d1 {
+                                var row = slice
+                                for _ in 0..<rows {
+                                    var w = b0
+                                    while w < e0 { s0 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b1
+                                    while w < e1 { s1 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b2
+                                    while w < e2 { s2 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    w = b3
+                                    while w < e3 { s3 += row.loadUnaligned(fromByteOffset: w &* 32, as: SIMD8<Float>.self); w &+= 1 }
+                                    row += W &* 32
+                                }
+                                slice += sliceSlots &* 32
+                            }
+                        }
+                        let depth = d1 &- d0
+                        s0 = mean(s0, depth, rows, e0 &- b0)
+                        s1 = mean(s1, depth, rows, e1 &- b1)
+                        s2 = mean(s2, depth, rows, e2 &- b2)
+                        s3 = mean(s3, depth, rows, e3 &- b3)
+                        let out = out0 + q
+                        let count = Swift.min(4, OW &- ow)
+                        store(s0, out, lanes, outPlane)
+                        if count > 1 { store(s1, out + 1, lanes, outPlane) }
+                        if count > 2 { store(s2, out + 2, lanes, outPlane) }
+                        if count > 3 { store(s3, out + 3, lanes, outPlane) }
+                        q &+= count
+                        ow &+= 4
+                    }
+                }
+            }
+            p0 &+= 8
         }
     }
 }

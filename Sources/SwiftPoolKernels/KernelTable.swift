@@ -23,5 +23,9 @@ extension ElementKernels where T: VectorElement {
 public func kernelTable() -> KernelTable {
     KernelTable(float: .instantiate(), double: .instantiate(), uint8: narrowMaxKernels(UInt8.self),
                 int8: narrowMaxKernels(Int8.self), float16: narrowMaxKernels(Float16.self),
-                floatBinAverage: { BinAverage.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, $8) })
+                floatBinAverage: { BinAverage.channelsLast($0, $1, $2, $3, $4, $5, $6, $7) },
+                floatAdaptivePlanes: { BinAverage.channelsFirst($0, $1, $2) },
+                floatGlobalAverage: { BinAverageWide.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, $8) },
+                floatPyramidMax: ({ PyramidMaxPlanesKernel.run($0, $1, $2, PyramidPropagateNaN.self) },
+                                  { PyramidMaxPlanesKernel.run($0, $1, $2, PyramidIgnoreNaN.self) }))
 }

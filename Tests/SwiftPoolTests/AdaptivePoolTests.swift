@@ -6,6 +6,13 @@ import CSwiftPool
 import XCTest
 @testable import SwiftPool
 
+/// The bytes of `a` with every NaN replaced by one quiet NaN: which NaN operand an
+/// add returns depends on the instruction's operand order, which the compiler may
+/// swap (the contract is only "a NaN in the bin gives NaN").
+func nanCanonicalBits<T: PoolElement>(_ a: [T]) -> [UInt8] {
+    bits(a.map { $0.poolIsNaN ? T.poolNaNOrLowest : $0 })
+}
+
 final class AdaptivePoolTests: XCTestCase {
     /// A random adaptive problem; window fields get junk values (they must be ignored).
     func randomProblem(_ rng: inout SeededRNG, dtype: swiftpool_dtype, max: Bool) -> (swiftpool_pool_desc, [Int]) {
@@ -50,8 +57,12 @@ final class AdaptivePoolTests: XCTestCase {
                 XCTAssertEqual(bits(valuesOnly), bits(want.values), "values-only path, " + context)
                 XCTAssertEqual(indices, want.indices, context)
                 if bits(got) != bits(want.values) || indices != want.indices { return }
+            } else if g.outputPlane > 1 {
+                // PyTorch's arithmetic: the reference's chains exactly (NaN payloads aside).
+                XCTAssertEqual(nanCanonicalBits(got), nanCanonicalBits(want.values), context)
+                if nanCanonicalBits(got) != nanCanonicalBits(want.values) { return }
             } else {
-                // The kernel sums runs with four accumulators: Double rounding may differ.
+                // Global: the kernel sums runs with four accumulators, Double rounding may differ.
                 let scale = input.map { abs($0) }.filter(\.isFinite).max() ?? 0
                 if !assertAllClose(got, want.values, ulps: 4, scale: scale, context) { return }
             }
@@ -106,6 +117,39 @@ final class AdaptivePoolTests: XCTestCase {
         // Overlapping bins: 5 -> 3 is [0,2), [1,4), [3,5).
         let five = makeDesc(rank: 1, input: [5], kernel: [1])
         XCTAssertEqual(callAdaptive(five, outputSize: [3], [1, 2, 3, 4, 5] as [Float], max: false).1, [1.5, 3, 4.5])
+    }
+
+    /// PyTorch's average arithmetic, hand-checked against torch 2.13: float32 sums
+    /// from +0 in scan order, then `sum / kh / kw` (not one division by kh*kw, not
+    /// a Double sum); 3D float16 sums round to float16 after every add.
+    func testAverageIsPyTorchArithmetic() {
+        // 3x3 -> 1x2: bins [0,2) and [1,3) of every row: kh = 3, kw = 2.
+        // torch.nn.functional.adaptive_avg_pool2d(x, (1, 2)) for x below gives
+        // [0.1f / 3 / 2 ..] computed as below; a Double sum or sum / 6 differ.
+        let x: [Float] = [0.1, 0.7, 1e-8, 0.3, 0.2, 0.9, 0.6, 1e8, 0.4]
+        let d = makeDesc(rank: 2, input: [3, 3], kernel: [1, 1])
+        var want: [Float] = []
+        for (w0, w1) in [(0, 2), (1, 3)] {
+            var s: Float = 0
+            for h in 0..<3 { for w in w0..<w1 { s += x[h * 3 + w] } }
+            want.append(s / 3 / 2)
+        }
+        XCTAssertEqual(callAdaptive(d, outputSize: [1, 2], x, max: false).1.map(\.bitPattern), want.map(\.bitPattern))
+        // 7 taps of 1/3 in a 1x1x7 3D bin: float16 sums round after each add.
+        let h: [Float16] = [Float16](repeating: Float16(0.333), count: 7) + [Float16(2048), Float16(1), Float16(1)]
+        let d3 = makeDesc(rank: 3, input: [1, 1, 10], kernel: [1, 1, 1], dtype: SWIFTPOOL_DTYPE_FLOAT16)
+        var s16 = Float16(0)
+        for v in h[0..<5] { s16 = s16 + v }
+        var t16 = Float16(0)
+        for v in h[5..<10] { t16 = t16 + v }
+        // Bins of 10 -> 2: [0,5) and [5,10); torch: (2048 + 1 + 1) in float16 is 2048.
+        XCTAssertEqual(callAdaptive(d3, outputSize: [1, 1, 2], h, max: false).1.map(\.bitPattern),
+                       [s16 / 5, t16 / 5].map(\.bitPattern))
+        // The same values in 2D: float sums, one rounding at the end.
+        let d2 = makeDesc(rank: 2, input: [1, 10], kernel: [1, 1], dtype: SWIFTPOOL_DTYPE_FLOAT16)
+        let f = h.map(Float.init)
+        XCTAssertEqual(callAdaptive(d2, outputSize: [1, 2], h, max: false).1.map(\.bitPattern),
+                       [Float16(f[0..<5].reduce(0, +) / 5), Float16(f[5..<10].reduce(0, +) / 5)].map(\.bitPattern))
     }
 
     /// 2D indices are per (n, c) plane and row-major in both layouts (torch: same

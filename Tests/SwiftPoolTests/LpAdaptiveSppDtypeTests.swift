@@ -30,6 +30,50 @@ final class LpAdaptiveSppDtypeTests: XCTestCase {
         }
     }
 
+    /// Adaptive average of every float dtype, ranks 1-3, both layouts, outputs of 1,
+    /// = input and above it, values spread over many binades (so summation order and
+    /// division rounding show), NaN/inf, 1 and 3 threads: bitwise the reference
+    /// (PyTorch's arithmetic; global pooling: the reference's Double sum, exact here
+    /// for small planes), NaN payloads aside.
+    func adaptiveAverages<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, _ convert: (Float) -> T) throws {
+        var rng = SeededRNG(seed: testSeed(seed))
+        for trial in 0..<80 {
+            let rank = Int.random(in: 1...3, using: &rng)
+            let input = (0..<rank).map { _ in Int.random(in: 1...(rank == 3 ? 6 : rank == 2 ? 15 : 40), using: &rng) }
+            let style = Int.random(in: 0..<4, using: &rng)
+            let output = input.map { style == 0 ? 1 : style == 1 ? $0 : Int.random(in: 1...($0 + 3), using: &rng) }
+            let desc = makeDesc(rank: rank, layout: Bool.random(using: &rng) ? SWIFTPOOL_LAYOUT_NCHW : SWIFTPOOL_LAYOUT_NHWC,
+                                batch: Int.random(in: 1...2, using: &rng), channels: [1, 3, 8, 9, 17, 40].randomElement(using: &rng)!,
+                                input: input, kernel: input, dtype: dtype)
+            let g = try AdaptiveGeometry(desc, outputSize: output.map(Int64.init), op: .average)
+            let special = trial % 3 == 0
+            let x = randomValues(g.inputElements, &rng, special: special, as: Float.self).map {
+                convert($0 * Float(sign: .plus, exponent: Int.random(in: -10...10, using: &rng), significand: 1))
+            }
+            let want = ReferenceLpAdaptiveSpp.adaptivePool(g, x, max: false).values
+            for threads: Int32 in [1, 3] {
+                XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                let (rc, got, _) = callAdaptive(desc, outputSize: output, x, max: false)
+                let context = "dtype \(dtype.rawValue) trial \(trial) output \(output) threads \(threads): \(describe(desc))"
+                XCTAssertEqual(rc, statusOK, context)
+                if g.outputPlane == 1 && !special {
+                    // Global float32/float64 planes are summed with four accumulators in Double.
+                    continue
+                }
+                XCTAssertEqual(nanCanonicalBits(got), nanCanonicalBits(want), context)
+                if nanCanonicalBits(got) != nanCanonicalBits(want) { _ = swiftpool_set_num_threads(0); return }
+            }
+        }
+        _ = swiftpool_set_num_threads(0)
+    }
+
+    func testAdaptiveAverageAllFloatDtypes() throws {
+        try adaptiveAverages(SWIFTPOOL_DTYPE_FLOAT32, seed: 0x7D00_0011) { $0 }
+        try adaptiveAverages(SWIFTPOOL_DTYPE_FLOAT64, seed: 0x7D00_0012) { Double($0) }
+        try adaptiveAverages(SWIFTPOOL_DTYPE_FLOAT16, seed: 0x7D00_0013) { Float16($0) }
+        try adaptiveAverages(SWIFTPOOL_DTYPE_BFLOAT16, seed: 0x7D00_0014) { BFloat16($0) }
+    }
+
     func testAdaptiveMaxAllDtypes() throws {
         try adaptiveMax(SWIFTPOOL_DTYPE_UINT8, seed: 0x7D00_0001) { UInt8(clamping: Self.toInt($0) + 8) }
         try adaptiveMax(SWIFTPOOL_DTYPE_INT8, seed: 0x7D00_0002) { Int8(clamping: Self.toInt($0)) }

@@ -145,7 +145,10 @@ final class PyramidPoolTests: XCTestCase {
                 }
                 let alone = run(Problem(desc: makeDesc(rank: 2, layout: layout, channels: c, input: [h, w], kernel: [1, 1]),
                                         levels: levels, mode: mode, bins: SWIFTPOOL_SPP_BINS_ADAPTIVE), crop)
-                XCTAssertEqual(bits(Array(all[(s * length)..<((s + 1) * length)])), bits(alone), "trial \(trial) sample \(s) size \(h) x \(w)")
+                // Which of several NaN payloads a max bin reports is unspecified (header);
+                // the float32 NCHW kernel (whole samples) and the per-size path may differ.
+                XCTAssertEqual(nanCanonicalBits(Array(all[(s * length)..<((s + 1) * length)])), nanCanonicalBits(alone),
+                               "trial \(trial) sample \(s) size \(h) x \(w)")
             }
         }
     }

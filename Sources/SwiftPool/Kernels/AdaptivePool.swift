@@ -2,6 +2,7 @@
 // rule for max), for both layouts. Bins come from AdaptiveAxis.bin; they are
 // never empty, so no padding or empty-window cases arise.
 import CSwiftPool
+import SwiftPoolKernelABI
 
 enum AdaptiveMaxKernel {
     /// Channels-first: one (n, c) plane at a time.
@@ -98,6 +99,27 @@ enum AdaptiveMaxKernel {
 }
 
 enum AdaptiveAvgKernel {
+    /// Adaptive average pooling. Global pooling (every output size 1, ONNX
+    /// GlobalAveragePool) sums each plane in Double and divides once: PyTorch
+    /// computes it with mean(), whose blocked summation order no kernel here
+    /// follows, and Double keeps huge planes accurate. Every other output size
+    /// follows PyTorch's adaptive_avg_pool arithmetic (AdaptiveTorchAvg).
+    static func run<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                    _ output: UnsafeMutablePointer<T>, threads: Int) {
+        let channelsLast = g.layout == SWIFTPOOL_LAYOUT_NHWC && g.channels > 1
+        if g.outputPlane == 1 {
+            if channelsLast {
+                globalChannelsLast(g, input, output, threads: threads)
+            } else {
+                globalChannelsFirst(g, input, output, threads: threads)
+            }
+        } else if channelsLast {
+            AdaptiveTorchAvg.channelsLast(g, input, output, threads: threads)
+        } else {
+            AdaptiveTorchAvg.channelsFirst(g, input, output, threads: threads)
+        }
+    }
+
     /// Sum of `count` contiguous elements in Double. Four independent accumulators
     /// break the add latency chain: global average pooling of an NCHW plane is one call.
     @inline(__always)
@@ -152,12 +174,12 @@ enum AdaptiveAvgKernel {
         return sum
     }
 
-    /// Channels-first: planes are spread over threads in ranges; within a range,
+    /// Global, channels-first: planes are spread over threads in ranges; within a range,
     /// tiles of planes, each bin of the tile's planes in turn (four planes at a time:
     /// independent sums overlap their add latencies). Bins come from the geometry
     /// once per tile, not per plane.
-    static func channelsFirst<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
-                                             _ output: UnsafeMutablePointer<T>, threads: Int) {
+    static func globalChannelsFirst<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                                   _ output: UnsafeMutablePointer<T>, threads: Int) {
         let (ad, ah, aw) = g.axes
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let H = ah.inputSize, W = aw.inputSize, slice = H &* W
@@ -246,13 +268,25 @@ enum AdaptiveAvgKernel {
         }
     }
 
-    /// Channels-last: output pixels are spread over threads; each sums its bin's
-    /// pixels channel by channel in scan order (bitwise the reference's sums).
-    static func channelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
-                                            _ output: UnsafeMutablePointer<T>, threads: Int) {
+    /// Global, channels-last: output pixels are spread over threads; each sums its bin's
+    /// pixels channel by channel in scan order in Double (bitwise the reference's sums).
+    static func globalChannelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                                  _ output: UnsafeMutablePointer<T>, threads: Int) {
         if T.self == Float.self {
-            channelsLastFloat(g, UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
-                              UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), threads: threads)
+            // The family's kernel: SIMD across channels, the same Double chains.
+            let (ad, ah, aw) = g.axes
+            let C = g.channels, H = ah.inputSize, W = aw.inputSize
+            let inImage = g.inputPlane &* C, outPlane = g.outputPlane
+            let kernel = ISA.kernels.floatGlobalAverage
+            let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+            forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+                let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
+                let first = x + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
+                kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
+                       y + (n &* outPlane &+ q) &* C)
+            }
             return
         }
         let (ad, ah, aw) = g.axes
@@ -305,21 +339,164 @@ enum AdaptiveAvgKernel {
             }
         }
     }
+}
 
-    /// Float channels-last: each output pixel's bin through the ISA family's
-    /// BinAverage kernel (SIMD across channels, scan-order Double sums per channel).
-    static func channelsLastFloat(_ g: AdaptiveGeometry, _ input: UnsafePointer<Float>,
-                                  _ output: UnsafeMutablePointer<Float>, threads: Int) {
+/// PyTorch's adaptive_avg_pool{1,2,3}d arithmetic (aten's cpu kernels, observed
+/// bit for bit in torch 2.13, contiguous inputs): each output sums its bin in scan
+/// order (D, H, W) from +0 in the opmath type T.PoolSum (float for float32,
+/// float16 and bfloat16; double for float64), then computes `sum / kd / kh / kw`
+/// (bin sizes, unit axes dividing by 1), each quotient rounded, and rounds to T.
+/// The 3D kernel keeps float16/bfloat16 sums in the element type: every add and
+/// every quotient is rounded to T. Bitwise equal to the reference for every layout
+/// and thread count (each output is one chain in one fixed order).
+enum AdaptiveTorchAvg {
+    /// True when sums and quotients round to T after every operation (3D float16/bfloat16).
+    @inline(__always)
+    static func roundsEach<T: PoolElement>(_ g: AdaptiveGeometry, _: T.Type) -> Bool {
+        g.tensor.spatialRank == 3 && MemoryLayout<T>.size < MemoryLayout<T.PoolSum>.size
+    }
+
+    @inline(__always)
+    static func add<T: PoolElement>(_ sum: T.PoolSum, _ x: T, roundEach: Bool, _: T.Type) -> T.PoolSum {
+        roundEach ? T(poolSum: sum + x.poolSum).poolSum : sum + x.poolSum
+    }
+
+    @inline(__always)
+    static func mean<T: PoolElement>(_ sum: T.PoolSum, _ kd: Int, _ kh: Int, _ kw: Int, roundEach: Bool) -> T {
+        // A division by 1 is exact: skipped.
+        var v = sum
+        if kd != 1 { v = v / T.PoolSum(kd); if roundEach { v = T(poolSum: v).poolSum } }
+        if kh != 1 { v = v / T.PoolSum(kh); if roundEach { v = T(poolSum: v).poolSum } }
+        if kw != 1 { v = v / T.PoolSum(kw); if roundEach { v = T(poolSum: v).poolSum } }
+        return T(poolSum: v)
+    }
+
+    static func channelsFirst<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                             _ output: UnsafeMutablePointer<T>, threads: Int) {
+        if T.self == Float.self,
+           floatChannelsFirst(g, UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                              UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), threads: threads) {
+            return
+        }
+        let (ad, ah, aw) = g.axes
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        let H = ah.inputSize, W = aw.inputSize
+        let roundEach = roundsEach(g, T.self)
+        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
+            for plane in range {
+                let src = input + plane &* inPlane
+                var q = plane &* outPlane
+                for od in 0..<ad.outputSize {
+                    let bd = ad.bin(od)
+                    for oh in 0..<ah.outputSize {
+                        let bh = ah.bin(oh)
+                        for ow in 0..<aw.outputSize {
+                            let bw = aw.bin(ow)
+                            var sum = T.PoolSum(0)
+                            for d in bd.begin..<bd.end {
+                                for h in bh.begin..<bh.end {
+                                    let row = src + (d &* H &+ h) &* W
+                                    for w in bw.begin..<bw.end { sum = add(sum, row[w], roundEach: roundEach, T.self) }
+                                }
+                            }
+                            output[q] = mean(sum, bd.end &- bd.begin, bh.end &- bh.begin, bw.end &- bw.begin,
+                                             roundEach: roundEach)
+                            q &+= 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Largest channels-last tile of the float channels-first kernel, in floats.
+    static let tileFloats = 16 * 1024
+    /// Largest bin table (outputs along all three axes) it takes.
+    static let binTableLimit = 4096
+
+    /// Float32 channels-first through the family's AdaptiveAvgPlanes kernel (SIMD
+    /// across 8 planes copied into a tile); false (nothing written) when the tile
+    /// or the bin table would be too large.
+    static func floatChannelsFirst(_ g: AdaptiveGeometry, _ input: UnsafePointer<Float>,
+                                   _ output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
+        let (ad, ah, aw) = g.axes
+        let D = ad.inputSize, H = ah.inputSize, W = aw.inputSize
+        let OD = ad.outputSize, OH = ah.outputSize, OW = aw.outputSize
+        guard OD &+ OH &+ OW <= binTableLimit else { return false }
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        // Bins are at most ceil(L/n) + 1 long.
+        let maxDepth = Swift.min(D, D / OD &+ 2), maxRows = Swift.min(H, H / OH &+ 2)
+        let whole = inPlane <= tileFloats / 8
+        guard whole || maxDepth &* maxRows &* W <= tileFloats / 8 else { return false }
+        let kernel = ISA.kernels.floatAdaptivePlanes
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 &* (OD &+ OH &+ OW)) { table in
+            let bins = table.baseAddress!
+            var k = 0
+            for (axis, n) in [(ad, OD), (ah, OH), (aw, OW)] {
+                for o in 0..<n {
+                    let b = axis.bin(o)
+                    bins[k] = b.begin
+                    bins[k &+ 1] = b.end
+                    k &+= 2
+                }
+            }
+            Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: tileFloats) { tile in
+                    let p = AdaptivePlanes(planes: range.count, D: D, H: H, W: W, OD: OD, OH: OH, OW: OW,
+                                           bins: UnsafePointer(bins), tile: tile.baseAddress!, wholePlane: whole)
+                    kernel(input + range.lowerBound &* inPlane, p, output + range.lowerBound &* outPlane)
+                }
+            }
+        }
+        return true
+    }
+
+    /// Channels-last: output pixels spread over threads; each sums its bin's pixels
+    /// across channels (float32: the family's BinAverage kernel, SIMD across channels).
+    static func channelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
+                                            _ output: UnsafeMutablePointer<T>, threads: Int) {
         let (ad, ah, aw) = g.axes
         let C = g.channels, H = ah.inputSize, W = aw.inputSize
         let inImage = g.inputPlane &* C, outPlane = g.outputPlane
-        let kernel = ISA.kernels.floatBinAverage
-        forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
-            let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
-            let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
-            let first = input + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
-            kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
-                   output + (n &* outPlane &+ q) &* C)
+        if T.self == Float.self {
+            let kernel = ISA.kernels.floatBinAverage
+            let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+            AdaptiveAvgKernel.forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+                let first = x + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
+                kernel(first, bd.end &- bd.begin, H &* W &* C, bh.end &- bh.begin, W &* C, bw.end &- bw.begin, C,
+                       y + (n &* outPlane &+ q) &* C)
+            }
+            return
+        }
+        let roundEach = roundsEach(g, T.self)
+        let block = Swift.min(C, 512)
+        AdaptiveAvgKernel.forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
+            withUnsafeTemporaryAllocation(of: T.PoolSum.self, capacity: block) { acc in
+                let src = input + n &* inImage
+                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
+                let dst = output + (n &* outPlane &+ q) &* C
+                var c0 = 0
+                while c0 < C {
+                    let width = Swift.min(block, C &- c0)
+                    for c in 0..<width { acc[c] = 0 }
+                    for d in bd.begin..<bd.end {
+                        for h in bh.begin..<bh.end {
+                            let row = (d &* H &+ h) &* W
+                            for w in bw.begin..<bw.end {
+                                let s = src + ((row &+ w) &* C &+ c0)
+                                for c in 0..<width { acc[c] = add(acc[c], s[c], roundEach: roundEach, T.self) }
+                            }
+                        }
+                    }
+                    for c in 0..<width {
+                        dst[c0 &+ c] = mean(acc[c], bd.end &- bd.begin, bh.end &- bh.begin, bw.end &- bw.begin,
+                                            roundEach: roundEach)
+                    }
+                    c0 &+= width
+                }
+            }
         }
     }
 }

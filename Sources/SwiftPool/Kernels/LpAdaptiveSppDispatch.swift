@@ -96,12 +96,7 @@ enum LpAdaptiveSppDispatch {
     private static func adaptiveAvg<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafeRawPointer,
                                                     _ output: UnsafeMutableRawPointer, as: T.Type) {
         let src = input.assumingMemoryBound(to: T.self), dst = output.assumingMemoryBound(to: T.self)
-        let threads = ThreadSettings.current
-        if g.layout == SWIFTPOOL_LAYOUT_NHWC && g.channels > 1 {
-            AdaptiveAvgKernel.channelsLast(g, src, dst, threads: threads)
-        } else {
-            AdaptiveAvgKernel.channelsFirst(g, src, dst, threads: threads)
-        }
+        AdaptiveAvgKernel.run(g, src, dst, threads: ThreadSettings.current)
     }
 
     // MARK: Spatial pyramid pooling

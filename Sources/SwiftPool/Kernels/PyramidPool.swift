@@ -7,6 +7,7 @@
 // finished band into every bin that covers it. Max is exact under this regrouping;
 // a mean differs from a direct sum only by Double rounding.
 import CSwiftPool
+import SwiftPoolKernelABI
 
 /// The reduction of a bin: how elements and partial results combine.
 protocol PyramidReducer {
@@ -70,27 +71,40 @@ enum PyramidPoolKernel {
         return g.layout == SWIFTPOOL_LAYOUT_NHWC || width == 1 ? 0 : g.height * g.width * width
     }
 
-    /// The cell edges of an axis of valid length `length`: every bin edge of every
-    /// level, sorted and distinct (always starts at 0 and ends at `length`).
-    static func edges(length: Int, counts: [Int], rule: PyramidBins) -> [Int] {
-        var all: [Int] = []
-        for count in counts {
+    /// The cell edges of an axis of valid length `length` (rows: the levels' row
+    /// counts, else their column counts): every bin edge of every level, sorted and
+    /// distinct (always 0 first and `length` last), written to e; returns their count
+    /// (at most length + 1).
+    static func edges(_ g: PyramidGeometry, length: Int, rows: Bool, into e: UnsafeMutablePointer<Int>) -> Int {
+        var n = 0
+        // Insertion into the sorted distinct list (edges are few).
+        func insert(_ v: Int) {
+            var lo = 0, hi = n
+            while lo < hi {
+                let mid = (lo &+ hi) / 2
+                if e[mid] < v { lo = mid &+ 1 } else { hi = mid }
+            }
+            if lo < n && e[lo] == v { return }
+            var i = n
+            while i > lo { e[i] = e[i &- 1]; i &-= 1 }
+            e[lo] = v
+            n &+= 1
+        }
+        for level in g.levels {
+            let count = rows ? level.rows : level.columns
             if count >= length {
                 // At least one bin per element: every position is an edge (and a
                 // huge level costs no more than the map).
-                all += 0...length
+                for v in 0...length { insert(v) }
                 continue
             }
             for i in 0..<count {
-                let b = PyramidGeometry.bin(i, of: count, length: length, rule: rule)
-                all.append(b.begin)
-                all.append(b.end)
+                let b = PyramidGeometry.bin(i, of: count, length: length, rule: g.bins)
+                insert(b.begin)
+                insert(b.end)
             }
         }
-        all.sort()
-        var distinct: [Int] = []
-        for e in all where distinct.last != e { distinct.append(e) }
-        return distinct
+        return n
     }
 
     /// Runs every sample; work units are samples (NHWC) or tiles of channels of a
@@ -124,6 +138,12 @@ enum PyramidPoolKernel {
                                          _ input: UnsafePointer<Red.Element>,
                                          _ output: UnsafeMutablePointer<Red.Element>, threads: Int,
                                          heapScratch: UnsafeMutableRawPointer? = nil) {
+        if Red.self == PyramidMax<Float, PropagateNaN>.self || Red.self == PyramidMax<Float, IgnoreNaN>.self,
+           floatMaxChannelsFirst(g, nanIgnore: Red.self == PyramidMax<Float, IgnoreNaN>.self,
+                                 UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                                 UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self), threads: threads) {
+            return
+        }
         let threads = heapScratch == nil ? threads : 1
         let nhwc = g.layout == SWIFTPOOL_LAYOUT_NHWC
         let C = g.channels, H = g.height, W = g.width
@@ -134,9 +154,11 @@ enum PyramidPoolKernel {
         let length = g.length
         // The bin -> cell tables depend only on the sample's size: one per distinct
         // size, built before the parallel loop (read-only inside it).
-        if g.sampleSizes == nil {
-            let table = tables(g, H, W)
-            table.withUnsafeBufferPointer { t in
+        // The tables live in one buffer sized for the largest sample (on the stack
+        // unless the pyramid is huge): no allocation per call or per size.
+        withTableBuffer(tableCapacity(g, H, W)) { buffer in
+            if g.sampleSizes == nil {
+                let t = UnsafeBufferPointer(rebasing: buffer[0..<tables(g, H, W, into: buffer)])
                 Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* width &* 2, threads: threads) { range in
                     withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount, heap: heapScratch) { cells, bins, tile in
                         for u in range {
@@ -146,20 +168,19 @@ enum PyramidPoolKernel {
                         }
                     }
                 }
+                return
             }
-            return
-        }
-        // Per-sample sizes: samples in order, tables rebuilt when the size changes.
-        withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount, heap: heapScratch) { cells, bins, tile in
-            var lastSize: (Int, Int)? = nil
-            var table: [Int] = []
-            for n in 0..<g.batch {
-                let (h, w) = g.validSize(n)
-                if lastSize == nil || lastSize! != (h, w) {
-                    table = tables(g, h, w)
-                    lastSize = (h, w)
-                }
-                table.withUnsafeBufferPointer { t in
+            // Per-sample sizes: samples in order, tables rebuilt when the size changes.
+            withScratch(Red.self, cells: cellCount, bins: binCount, tile: tileCount, heap: heapScratch) { cells, bins, tile in
+                var lastH = -1, lastW = -1, used = 0
+                for n in 0..<g.batch {
+                    let (h, w) = g.validSize(n)
+                    if h != lastH || w != lastW {
+                        used = tables(g, h, w, into: buffer)
+                        lastH = h
+                        lastW = w
+                    }
+                    let t = UnsafeBufferPointer(rebasing: buffer[0..<used])
                     for group in 0..<groups {
                         unit(Red.self, t, nhwc: nhwc, C: C, H: H, W: W, width: width, n: n, group: group, input, tile,
                              output + n &* length, cells: cells, bins: bins)
@@ -167,6 +188,84 @@ enum PyramidPoolKernel {
                 }
             }
         }
+    }
+
+    /// Entries tables() needs for samples of at most h x w: the edges along an axis
+    /// are distinct positions in 0...h (0...w).
+    static func tableCapacity(_ g: PyramidGeometry, _ h: Int, _ w: Int) -> Int {
+        var ranges = 0
+        for level in g.levels { ranges &+= level.rows &+ level.columns }
+        return 6 &* g.levels.count &+ 3 &* ranges &+ (h &+ 1) &+ (w &+ 1) &+ 6
+    }
+
+    /// Tables of up to this many entries are built on the stack; larger ones
+    /// (thousands of bins) in one array.
+    static let stackTableLimit = 8192
+
+    @inline(__always)
+    static func withTableBuffer(_ capacity: Int, _ body: (UnsafeMutableBufferPointer<Int>) -> Void) {
+        if capacity <= stackTableLimit {
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity) { body($0) }
+            return
+        }
+        var array = [Int](repeating: 0, count: capacity)
+        array.withUnsafeMutableBufferPointer { body($0) }
+    }
+
+    /// Largest plane (elements) of the float32 channels-first max kernel: its tile
+    /// holds 8 planes (64 KiB of stack at most).
+    static let floatMaxPlaneLimit = 2048
+    /// Largest number of bins (all levels) it takes; its bin table is on the stack.
+    static let floatMaxBinLimit = 1024
+
+    /// Float32 NCHW max (every sample H x W) through the family's PyramidMaxPlanes
+    /// kernel: 8 channels at a time, SIMD across them, the bin table built here once
+    /// on the stack (no allocation). False (nothing written) for other problems.
+    static func floatMaxChannelsFirst(_ g: PyramidGeometry, nanIgnore: Bool, _ input: UnsafePointer<Float>,
+                                      _ output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
+        let H = g.height, W = g.width, C = g.channels
+        guard g.layout == SWIFTPOOL_LAYOUT_NCHW, g.sampleSizes == nil, H &* W <= floatMaxPlaneLimit else { return false }
+        var binCount = 0
+        for level in g.levels {
+            // Levels are validated to fit the output length; stop counting once too many.
+            guard binCount <= floatMaxBinLimit, level.rows <= floatMaxBinLimit, level.columns <= floatMaxBinLimit else {
+                return false
+            }
+            binCount &+= level.rows &* level.columns
+        }
+        guard binCount <= floatMaxBinLimit else { return false }
+        let kernel = nanIgnore ? ISA.kernels.floatPyramidMax.1 : ISA.kernels.floatPyramidMax.0
+        let length = g.length
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 6 &* binCount) { table in
+            let t = table.baseAddress!
+            var k = 0
+            for l in 0..<g.levels.count {
+                let level = g.levels[l]
+                let plane = level.rows &* level.columns
+                for i in 0..<level.rows {
+                    let rb = PyramidGeometry.bin(i, of: level.rows, length: H, rule: g.bins)
+                    for j in 0..<level.columns {
+                        let cb = PyramidGeometry.bin(j, of: level.columns, length: W, rule: g.bins)
+                        t[k] = rb.begin; t[k &+ 1] = rb.end; t[k &+ 2] = cb.begin; t[k &+ 3] = cb.end
+                        t[k &+ 4] = g.levelOffsets[l] &+ i &* level.columns &+ j
+                        t[k &+ 5] = plane
+                        k &+= 6
+                    }
+                }
+            }
+            let groups = (C &+ 7) / 8
+            Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* 8 &* 2, threads: threads) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: H &* W &* 8) { tile in
+                    for u in range {
+                        let n = u / groups, c0 = (u &- n &* groups) &* 8
+                        let p = PyramidPlanes(planes: Swift.min(8, C &- c0), channelBase: c0, H: H, W: W,
+                                              bins: UnsafePointer(t), binCount: binCount, tile: tile.baseAddress!)
+                        kernel(input + (n &* C &+ c0) &* H &* W, p, output + n &* length)
+                    }
+                }
+            }
+        }
+        return true
     }
 
     /// Scratch for one worker: cells, bins and (NCHW) the tile; carved from `heap`
@@ -287,52 +386,63 @@ enum PyramidPoolKernel {
         }
     }
 
-    /// The bin/cell bookkeeping of one sample size, flattened into one Int array
-    /// so the loops above touch no nested arrays:
+    /// The bin/cell bookkeeping of one sample size, flattened into one Int table
+    /// (`t`, at least tableCapacity entries; returns the entries used) so the loops
+    /// above touch no nested arrays:
     ///   [6 per level: rows, columns, start of its row ranges, start of its column
     ///   ranges, its first bin, its offset in a sample's vector] + [(cell begin, cell
     ///   end, elements) per bin row, then per bin column] + row edges + column edges
     ///   + [levels, total bins, cellsH, cellsW, start of row edges, start of column edges].
-    static func tables(_ g: PyramidGeometry, _ h: Int, _ w: Int) -> [Int] {
-        let rowEdges = edges(length: h, counts: g.levels.map(\.rows), rule: g.bins)
-        let colEdges = edges(length: w, counts: g.levels.map(\.columns), rule: g.bins)
-        var t = [Int](repeating: 0, count: 6 * g.levels.count)
-        var totalBins = 0
-        for (l, level) in g.levels.enumerated() {
-            t[6 * l] = level.rows
-            t[6 * l + 1] = level.columns
-            t[6 * l + 4] = totalBins
-            t[6 * l + 5] = g.levelOffsets[l]
-            totalBins += level.rows * level.columns
+    static func tables(_ g: PyramidGeometry, _ h: Int, _ w: Int, into t: UnsafeMutableBufferPointer<Int>) -> Int {
+        let base = t.baseAddress!
+        var ranges = 0
+        for level in g.levels { ranges &+= level.rows &+ level.columns }
+        let rowStart = 6 &* g.levels.count &+ 3 &* ranges
+        let rowCount = edges(g, length: h, rows: true, into: base + rowStart)
+        let colStart = rowStart &+ rowCount
+        let colCount = edges(g, length: w, rows: false, into: base + colStart)
+        /// Index of the first edge >= value among `count` sorted edges at `start`.
+        func lowerBound(_ start: Int, _ count: Int, _ value: Int) -> Int {
+            var lo = 0, hi = count
+            while lo < hi {
+                let mid = (lo &+ hi) / 2
+                if t[start &+ mid] < value { lo = mid &+ 1 } else { hi = mid }
+            }
+            return lo
         }
-        for (l, level) in g.levels.enumerated() {
-            t[6 * l + 2] = t.count
+        var totalBins = 0
+        var k = 6 &* g.levels.count
+        for l in 0..<g.levels.count {
+            let level = g.levels[l]
+            t[6 &* l] = level.rows
+            t[6 &* l &+ 1] = level.columns
+            t[6 &* l &+ 4] = totalBins
+            t[6 &* l &+ 5] = g.levelOffsets[l]
+            totalBins &+= level.rows &* level.columns
+            t[6 &* l &+ 2] = k
             for i in 0..<level.rows {
                 let b = PyramidGeometry.bin(i, of: level.rows, length: h, rule: g.bins)
-                t += [lowerBound(rowEdges, b.begin), lowerBound(rowEdges, b.end), b.end - b.begin]
+                t[k] = lowerBound(rowStart, rowCount, b.begin)
+                t[k &+ 1] = lowerBound(rowStart, rowCount, b.end)
+                t[k &+ 2] = b.end &- b.begin
+                k &+= 3
             }
-            t[6 * l + 3] = t.count
+            t[6 &* l &+ 3] = k
             for j in 0..<level.columns {
                 let b = PyramidGeometry.bin(j, of: level.columns, length: w, rule: g.bins)
-                t += [lowerBound(colEdges, b.begin), lowerBound(colEdges, b.end), b.end - b.begin]
+                t[k] = lowerBound(colStart, colCount, b.begin)
+                t[k &+ 1] = lowerBound(colStart, colCount, b.end)
+                t[k &+ 2] = b.end &- b.begin
+                k &+= 3
             }
         }
-        let rowStart = t.count
-        t += rowEdges
-        let colStart = t.count
-        t += colEdges
-        t += [g.levels.count, totalBins, rowEdges.count - 1, colEdges.count - 1, rowStart, colStart]
-        return t
-    }
-
-    /// Index of the first element of sorted `a` that is >= `value`.
-    @inline(__always)
-    static func lowerBound(_ a: [Int], _ value: Int) -> Int {
-        var lo = 0, hi = a.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if a[mid] < value { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+        let end = colStart &+ colCount
+        t[end] = g.levels.count
+        t[end &+ 1] = totalBins
+        t[end &+ 2] = rowCount &- 1
+        t[end &+ 3] = colCount &- 1
+        t[end &+ 4] = rowStart
+        t[end &+ 5] = colStart
+        return end &+ 6
     }
 }

@@ -104,8 +104,24 @@ enum ReferenceLpAdaptiveSpp {
                     let chosen = maximum(window, nanIgnore: g.nanIgnore)
                     values[q] = chosen.value
                     indices[q] = Int64(chosen.position)
-                } else {
+                } else if g.outputPlane == 1 {
+                    // Global (every output size 1): one Double sum, one division.
                     values[q] = T(poolWide: window.reduce(0.0) { $0 + $1.value.poolWide } / Double(window.count))
+                } else {
+                    // PyTorch's adaptive_avg_pool kernels: sum in scan order from +0 in the
+                    // opmath type (T.PoolSum), then `sum / kd / kh / kw`. Its 3D kernel keeps
+                    // float16/bfloat16 sums in the element type: each add and each
+                    // quotient rounded to T.
+                    let roundEach = g.tensor.spatialRank == 3 && MemoryLayout<T>.size < MemoryLayout<T.PoolSum>.size
+                    func rounded(_ x: T.PoolSum) -> T.PoolSum { roundEach ? T(poolSum: x).poolSum : x }
+                    var sum = T.PoolSum(0)
+                    for tap in window { sum = rounded(sum + tap.value.poolSum) }
+                    for k in [adaptiveBin(od, input: ad.inputSize, output: ad.outputSize).count,
+                              adaptiveBin(oh, input: ah.inputSize, output: ah.outputSize).count,
+                              adaptiveBin(ow, input: aw.inputSize, output: aw.outputSize).count] {
+                        sum = rounded(sum / T.PoolSum(k))
+                    }
+                    values[q] = T(poolSum: sum)
                 }
             }}}
         }}

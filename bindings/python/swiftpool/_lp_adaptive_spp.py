@@ -312,11 +312,18 @@ Raises:
 
 _ADAPTIVE_AVG_DOC = """{rank}D adaptive average pooling: the mean of output_size bins over each plane.
 
-Semantics: ``torch.nn.functional.adaptive_avg_pool{rank}d``: output o of n along
-an axis of size L averages ``[floor(o*L/n), ceil((o+1)*L/n))``. Sums are
-accumulated in float64 (PyTorch's float32 sums may differ in the last bits and
-drift on huge bins; output_size 1 is ONNX GlobalAveragePool, see
-``swiftpool.onnx.global_average_pool``). C: ``swiftpool_adaptive_avg_pool_forward``.
+Semantics: ``torch.nn.functional.adaptive_avg_pool{rank}d``, bit for bit: output
+o of n along an axis of size L averages ``[floor(o*L/n), ceil((o+1)*L/n))`` in
+PyTorch's CPU arithmetic (contiguous tensors): the bin summed in scan order from
++0 in float (float32, float16, bfloat16) or float64, then ``sum / kd / kh / kw``
+(bin sizes, each quotient rounded), rounded to the dtype; 3D float16/bfloat16
+round to the dtype after every add and division, as torch's 3D kernel. Both
+layouts follow this rule (torch's channels_last kernel divides vectorised
+channels once by ``kh*kw``, so its channels_last results can differ from its
+contiguous ones in the last bit). Exception: output_size 1 on every axis (ONNX
+GlobalAveragePool, see ``swiftpool.onnx.global_average_pool``) sums in float64
+and divides once, where torch's ``mean()`` may differ in the last bits.
+C: ``swiftpool_adaptive_avg_pool_forward``.
 
 Args:
     input: {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or {hwc} with

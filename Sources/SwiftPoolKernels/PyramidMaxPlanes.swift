@@ -1,0 +1,143 @@
+// Spatial pyramid max pooling of float32 channels-first planes: 8 planes of one
+// sample at a time are copied into a channels-last tile (BinAverage.copy's 8x8
+// transposes), then every bin of every level takes its maximum across the 8
+// planes in SIMD. Max is exact under any grouping, so each bin runs two
+// independent chains (even and odd rows) that overlap their latencies and merge
+// at the end; which NaN payload a bin reports is unspecified (header).
+import SwiftPoolKernelABI
+
+/// A NaN rule on 8 float lanes. The kernel keeps, per chain, the maximum of the
+/// numbers (`v > m ? v : m`: one vmaxps, NaN never taken), the last NaN seen and
+/// whether a number was seen, on separate dependency chains (the maximum never
+/// waits for the NaN bookkeeping); `finish` combines them.
+protocol PyramidLaneRule {
+    /// m: maximum of the numbers (-inf if none); nan: the last NaN (a number if
+    /// none); seen: 1 in lanes that saw a number, else 0.
+    static func finish(_ m: SIMD8<Float>, _ nan: SIMD8<Float>, _ seen: SIMD8<Float>) -> SIMD8<Float>
+}
+
+/// PyTorch's: a NaN in the bin gives NaN (propagates), else the maximum.
+enum PyramidPropagateNaN: PyramidLaneRule {
+    @inline(__always)
+    static func finish(_ m: SIMD8<Float>, _ nan: SIMD8<Float>, _ seen: SIMD8<Float>) -> SIMD8<Float> {
+        m.replacing(with: nan, where: nan .!= nan)
+    }
+}
+
+/// fmax: the maximum of the numbers; a bin of NaNs only gives NaN.
+enum PyramidIgnoreNaN: PyramidLaneRule {
+    @inline(__always)
+    static func finish(_ m: SIMD8<Float>, _ nan: SIMD8<Float>, _ seen: SIMD8<Float>) -> SIMD8<Float> {
+        nan.replacing(with: m, where: seen .> 0)
+    }
+}
+
+enum PyramidMaxPlanesKernel {
+    @inline(never)
+    static func run<R: PyramidLaneRule>(_ src: UnsafePointer<Float>, _ p: PyramidPlanes,
+                                        _ dst: UnsafeMutablePointer<Float>, _: R.Type) {
+        let W = p.W, plane = p.H &* W
+        let tile = UnsafeMutableRawPointer(p.tile)
+        let rowBytes = W &* 32
+        var p0 = 0
+        while p0 < p.planes {
+            let lanes = Swift.min(8, p.planes &- p0)
+            let q0 = src + p0 &* plane
+            @inline(__always) func lane(_ k: Int) -> UnsafePointer<Float> { q0 + Swift.min(k, lanes &- 1) &* plane }
+            let hasNaN = BinAverage.copy(q0, lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7), first: 0,
+                                         count: plane, tile, slot: 0, checkNaN: true)
+            let channel = p.channelBase &+ p0
+            if !hasNaN {
+                // No NaN in these planes (the usual case): both rules are the plain
+                // maximum, one vmaxps per tap.
+                for b in 0..<p.binCount {
+                    let e = p.bins + 6 &* b
+                    let h0 = e[0], h1 = e[1], w0 = e[2], w1 = e[3]
+                    // Four chains (rows mod 4) hide vmaxps latency.
+                    var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+                    var row = tile + (h0 &* W &+ w0) &* 32
+                    var h = h0
+                    while h &+ 4 <= h1 {
+                        var t = row
+                        for _ in w0..<w1 {
+                            let v0 = t.loadUnaligned(as: SIMD8<Float>.self)
+                            let v1 = t.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Float>.self)
+                            let v2 = t.loadUnaligned(fromByteOffset: 2 &* rowBytes, as: SIMD8<Float>.self)
+                            let v3 = t.loadUnaligned(fromByteOffset: 3 &* rowBytes, as: SIMD8<Float>.self)
+                            m0 = m0.replacing(with: v0, where: v0 .> m0)
+                            m1 = m1.replacing(with: v1, where: v1 .> m1)
+                            m2 = m2.replacing(with: v2, where: v2 .> m2)
+                            m3 = m3.replacing(with: v3, where: v3 .> m3)
+                            t += 32
+                        }
+                        row += 4 &* rowBytes
+                        h &+= 4
+                    }
+                    while h < h1 {
+                        var t = row
+                        var w = w0
+                        while w &+ 2 <= w1 {
+                            let v0 = t.loadUnaligned(as: SIMD8<Float>.self)
+                            let v1 = t.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                            m0 = m0.replacing(with: v0, where: v0 .> m0)
+                            m1 = m1.replacing(with: v1, where: v1 .> m1)
+                            t += 64
+                            w &+= 2
+                        }
+                        if w < w1 {
+                            let v = t.loadUnaligned(as: SIMD8<Float>.self)
+                            m2 = m2.replacing(with: v, where: v .> m2)
+                        }
+                        row += rowBytes
+                        h &+= 1
+                    }
+                    m0 = m0.replacing(with: m1, where: m1 .> m0)
+                    m2 = m2.replacing(with: m3, where: m3 .> m2)
+                    BinAverage.store(m0.replacing(with: m2, where: m2 .> m0), dst + (e[4] &+ channel &* e[5]), lanes, e[5])
+                }
+                p0 &+= 8
+                continue
+            }
+            for b in 0..<p.binCount {
+                let e = p.bins + 6 &* b
+                let h0 = e[0], h1 = e[1], w0 = e[2], w1 = e[3]
+                // Two chains (even and odd rows): m, nan, seen each.
+                let lowest = SIMD8<Float>(repeating: -.infinity), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+                var m0 = lowest, m1 = lowest, n0 = zero, n1 = zero, s0 = zero, s1 = zero
+                var row = tile + (h0 &* W &+ w0) &* 32
+                var h = h0
+                while h &+ 2 <= h1 {
+                    var t = row
+                    for _ in w0..<w1 {
+                        let v = t.loadUnaligned(as: SIMD8<Float>.self)
+                        let u = t.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Float>.self)
+                        m0 = m0.replacing(with: v, where: v .> m0)
+                        m1 = m1.replacing(with: u, where: u .> m1)
+                        n0 = n0.replacing(with: v, where: v .!= v)
+                        n1 = n1.replacing(with: u, where: u .!= u)
+                        s0 = s0.replacing(with: one, where: v .== v)
+                        s1 = s1.replacing(with: one, where: u .== u)
+                        t += 32
+                    }
+                    row += 2 &* rowBytes
+                    h &+= 2
+                }
+                if h < h1 {
+                    var t = row
+                    for _ in w0..<w1 {
+                        let v = t.loadUnaligned(as: SIMD8<Float>.self)
+                        m0 = m0.replacing(with: v, where: v .> m0)
+                        n0 = n0.replacing(with: v, where: v .!= v)
+                        s0 = s0.replacing(with: one, where: v .== v)
+                        t += 32
+                    }
+                }
+                let m = m0.replacing(with: m1, where: m1 .> m0)
+                let n = n0.replacing(with: n1, where: n1 .!= n1)
+                let seen = s0.replacing(with: s1, where: s1 .> s0)
+                BinAverage.store(R.finish(m, n, seen), dst + (e[4] &+ channel &* e[5]), lanes, e[5])
+            }
+            p0 &+= 8
+        }
+    }
+}

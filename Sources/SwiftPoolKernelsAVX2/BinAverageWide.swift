@@ -1,0 +1,1 @@
+../SwiftPoolKernels/BinAverageWide.swift

@@ -1,0 +1,1 @@
+../SwiftPoolKernels/PyramidMaxPlanes.swift
