@@ -1269,16 +1269,19 @@ static void fuzz_backward(reader *r, int op) {
     if (go.ptr && !go.alias) fill_values(go.ptr, (int64_t)(go.bytes / esize), d.dtype, profile, seed);
     uint8_t imode = u8(r);
     if (op == REF_OP_MAX && idx.ptr) {
+        /* Built in an aligned array, then copied: the buffer may be misaligned. */
         int64_t n_idx = (int64_t)(idx.bytes / 8);
-        /* Default: random positions in the element's own plane, in the flags' convention. */
-        for (int64_t q = 0; q < n_idx; q++) ((int64_t *)idx.ptr)[q] = (int64_t)(splitmix(&seed) % 64);
+        int64_t *ix = malloc((size_t)n_idx * 8 + 8);
+        if (!ix) abort();
+        /* Default: small values (mostly valid positions when the plane is big enough). */
+        for (int64_t q = 0; q < n_idx; q++) ix[q] = (int64_t)(splitmix(&seed) % 64);
         if (valid && n_idx >= g.out_elems && g.in_elems <= MAX_ELEMS && g.out_elems <= MAX_ELEMS) {
             if (imode < 128) {
                 /* What the forward returned for some input (ties, NaN: shared argmaxes). */
                 void *x = malloc((size_t)g.in_elems * esize + 1), *y = malloc((size_t)g.out_elems * esize + 1);
                 if (!x || !y) abort();
                 fill_values(x, g.in_elems, d.dtype, (uint8_t)(profile ^ imode), seed ^ 0x5bd1e995);
-                ref_max_pool(&g, x, y, (int64_t *)idx.ptr);
+                ref_max_pool(&g, x, y, ix);
                 free(x);
                 free(y);
             } else {
@@ -1289,12 +1292,12 @@ static void fuzz_backward(reader *r, int op) {
                     uint64_t x = splitmix(&seed);
                     int64_t pos = (int64_t)(x % (uint64_t)g.in_plane);
                     int64_t w = pos % A[2].in, h = (pos / A[2].in) % A[1].in, dd = pos / (A[2].in * A[1].in);
-                    ((int64_t *)idx.ptr)[ref_offset(&g, n, c, p, g.out_plane)] = ref_index(&g, n, c, dd, h, w);
+                    ix[ref_offset(&g, n, c, p, g.out_plane)] = ref_index(&g, n, c, dd, h, w);
                 }
             }
             /* Corruption: out of range, another plane's global index, extremes. */
             if (imode >= 208 && g.out_elems > 0) {
-                int64_t q = (int64_t)(splitmix(&seed) % (uint64_t)g.out_elems), *slot = (int64_t *)idx.ptr + q;
+                int64_t q = (int64_t)(splitmix(&seed) % (uint64_t)g.out_elems), *slot = ix + q;
                 switch (imode % 6) {
                 case 0: *slot = -1; break;
                 case 1: *slot = (g.flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) ? (int64_t)((uint64_t)*slot + (uint64_t)g.in_plane)
@@ -1306,6 +1309,8 @@ static void fuzz_backward(reader *r, int op) {
                 }
             }
         }
+        memcpy(idx.ptr, ix, (size_t)n_idx * 8);
+        free(ix);
     }
     void *go_copy = malloc(go.bytes + 1), *idx_copy = malloc(idx.bytes + 1);
     if (!go_copy || !idx_copy) abort();
