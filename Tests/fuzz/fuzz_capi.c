@@ -13,7 +13,8 @@
  * Entry points: max/avg pooling and their output shape, descriptor init, status
  * strings, thread settings, version and ISA queries, LP, adaptive max/avg and
  * spatial pyramid pooling (+output length), max unpooling (+output shape),
- * fractional and ROI max pooling.
+ * fractional and ROI max pooling, max/avg pooling backward (opcode bytes 244..255;
+ * indices from the forward, random valid ones, or one corrupted).
  *
  * Oracles (Tests/hardening/ref_pool.h and ref_ops.h, written from the header,
  * not the library; see docs/reliability.md):
@@ -1231,10 +1232,136 @@ static void fuzz_spp(reader *r) {
     free(desc_block);
 }
 
+/* ---- backward passes ------------------------------------------------------------ */
+
+/* swiftpool_max_pool_backward / swiftpool_avg_pool_backward: the forward's
+ * descriptor (float dtypes only), grad_output (+ indices) in, grad_input out.
+ * Indices: the forward's own (every flag convention), random valid positions, or
+ * with some out of range (then INVALID_ARGUMENT and nothing written). */
+static void fuzz_backward(reader *r, int op) {
+    const char *fn = op == REF_OP_MAX ? "swiftpool_max_pool_backward" : "swiftpool_avg_pool_backward";
+    swiftpool_pool_desc d;
+    decode_desc(r, &d);
+    if (u8(r) < 160 && (d.dtype == SWIFTPOOL_DTYPE_UINT8 || d.dtype == SWIFTPOOL_DTYPE_INT8))
+        d.dtype = SWIFTPOOL_DTYPE_FLOAT32; /* integer dtypes are UNSUPPORTED: keep most calls meaningful */
+    void *desc_block;
+    swiftpool_pool_desc *dp = place_desc(r, &d, &desc_block);
+    describe(fn, dp ? &d : NULL);
+
+    ref_geom g;
+    ref_verdict v = ref_backward_validate(dp ? &d : NULL, op, &g);
+    int valid = v.required == 0;
+    size_t esize = ref_elem_size(d.dtype) ? ref_elem_size(d.dtype) : 4;
+    if (valid && g.in_elems <= MAX_ELEMS && g.out_elems <= MAX_ELEMS && ref_work(&g) > MAX_WORK) {
+        free(desc_block);
+        return;
+    }
+    int go_mode = len_mode(r), idx_mode = len_mode(r), gi_mode = len_mode(r);
+    fbuf go, idx, gi;
+    make_buffer(&go, r, valid ? g.out_elems : -1, esize, go_mode == LEN_ALIAS ? LEN_EXACT : go_mode);
+    memset(&idx, 0, sizeof idx);
+    if (op == REF_OP_MAX) make_buffer(&idx, r, valid ? g.out_elems : -1, 8, idx_mode == LEN_ALIAS ? LEN_EXACT : idx_mode);
+    make_buffer(&gi, r, valid ? g.in_elems : -1, esize, gi_mode == LEN_ALIAS ? LEN_EXACT : gi_mode);
+    /* Aliasing: grad_input is grad_output's (or the indices') block. */
+    if (gi_mode == LEN_ALIAS) alias_buffer(&gi, (op == REF_OP_MAX && (u8(r) & 1)) ? &idx : &go, esize);
+    uint8_t profile = u8(r);
+    uint64_t seed = u64(r);
+    if (go.ptr && !go.alias) fill_values(go.ptr, (int64_t)(go.bytes / esize), d.dtype, profile, seed);
+    uint8_t imode = u8(r);
+    if (op == REF_OP_MAX && idx.ptr) {
+        /* Built in an aligned array, then copied: the buffer may be misaligned. */
+        int64_t n_idx = (int64_t)(idx.bytes / 8);
+        int64_t *ix = malloc((size_t)n_idx * 8 + 8);
+        if (!ix) abort();
+        /* Default: small values (mostly valid positions when the plane is big enough). */
+        for (int64_t q = 0; q < n_idx; q++) ix[q] = (int64_t)(splitmix(&seed) % 64);
+        if (valid && n_idx >= g.out_elems && g.in_elems <= MAX_ELEMS && g.out_elems <= MAX_ELEMS) {
+            if (imode < 128) {
+                /* What the forward returned for some input (ties, NaN: shared argmaxes). */
+                void *x = malloc((size_t)g.in_elems * esize + 1), *y = malloc((size_t)g.out_elems * esize + 1);
+                if (!x || !y) abort();
+                fill_values(x, g.in_elems, d.dtype, (uint8_t)(profile ^ imode), seed ^ 0x5bd1e995);
+                ref_max_pool(&g, x, y, ix);
+                free(x);
+                free(y);
+            } else {
+                const ref_axis *A = g.ax;
+                for (int64_t n = 0; n < g.batch; n++)
+                for (int64_t c = 0; c < g.channels; c++)
+                for (int64_t p = 0; p < g.out_plane; p++) {
+                    uint64_t x = splitmix(&seed);
+                    int64_t pos = (int64_t)(x % (uint64_t)g.in_plane);
+                    int64_t w = pos % A[2].in, h = (pos / A[2].in) % A[1].in, dd = pos / (A[2].in * A[1].in);
+                    ix[ref_offset(&g, n, c, p, g.out_plane)] = ref_index(&g, n, c, dd, h, w);
+                }
+            }
+            /* Corruption: out of range, another plane's global index, extremes. */
+            if (imode >= 208 && g.out_elems > 0) {
+                int64_t q = (int64_t)(splitmix(&seed) % (uint64_t)g.out_elems), *slot = ix + q;
+                switch (imode % 6) {
+                case 0: *slot = -1; break;
+                case 1: *slot = (g.flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) ? (int64_t)((uint64_t)*slot + (uint64_t)g.in_plane)
+                                                                          : g.in_plane; break;
+                case 2: *slot = INT64_MIN; break;
+                case 3: *slot = INT64_MAX; break;
+                case 4: *slot = (int64_t)((uint64_t)*slot + (uint64_t)g.in_plane * (1 + u8(r) % 3)); break;
+                default: *slot = (int64_t)((uint64_t)*slot - (uint64_t)g.in_plane); break;
+                }
+            }
+        }
+        memcpy(idx.ptr, ix, (size_t)n_idx * 8);
+        free(ix);
+    }
+    void *go_copy = malloc(go.bytes + 1), *idx_copy = malloc(idx.bytes + 1);
+    if (!go_copy || !idx_copy) abort();
+    if (go.ptr) memcpy(go_copy, go.ptr, go.bytes);
+    if (idx.ptr) memcpy(idx_copy, idx.ptr, idx.bytes);
+    if (u8(r) >= 200) swiftpool_set_num_threads((int32_t)(u8(r) % 9));
+
+    bufspec bs[3] = {{&go, g.out_elems, 1, 1}, {&idx, g.out_elems, 1, op == REF_OP_MAX}, {&gi, g.in_elems, 1, 1}};
+    size_t es[3] = {esize, 8, esize};
+    uint32_t acceptable = buffer_verdict(v, bs, 3, es);
+    if (op == REF_OP_MAX && (acceptable & REF_OK) && !ref_max_backward_indices_ok(&g, idx_copy))
+        acceptable = (acceptable & ~REF_OK) | REF_INVALID;
+    int32_t rc = op == REF_OP_MAX
+        ? swiftpool_max_pool_backward(dp, go.ptr, go.len, idx.ptr, idx.len, gi.ptr, gi.len)
+        : swiftpool_avg_pool_backward(dp, go.ptr, go.len, gi.ptr, gi.len);
+    if (rc == SWIFTPOOL_OK && !valid) FAIL("accepted an invalid call");
+    check_status(rc, acceptable, fn);
+    if (go.ptr && memcmp(go_copy, go.ptr, go.bytes) != 0) FAIL("grad_output was modified");
+    if (idx.ptr && memcmp(idx_copy, idx.ptr, idx.bytes) != 0) FAIL("indices were modified");
+    if (rc != SWIFTPOOL_OK) {
+        check_untouched(&gi, 0, "grad_input");
+    } else {
+        size_t gi_bytes = (size_t)g.in_elems * esize;
+        check_untouched(&gi, gi_bytes, "grad_input slack");
+        void *expect = malloc(gi_bytes + 1);
+        if (!expect) abort();
+        if (op == REF_OP_MAX) ref_max_pool_backward(&g, go_copy, idx_copy, expect);
+        else ref_avg_pool_backward(&g, go_copy, expect);
+        for (int64_t q = 0; q < g.in_elems; q++) {
+            if (memcmp((char *)gi.ptr + q * (int64_t)esize, (char *)expect + q * (int64_t)esize, esize) == 0) continue;
+            double x = ref_load(&g, gi.ptr, q), y = ref_load(&g, expect, q);
+            if (isnan(x) && isnan(y)) continue; /* a sum of NaNs carries an unspecified payload */
+            FAIL("grad_input[%lld] = %.17g, reference %.17g", (long long)q, x, y);
+        }
+        free(expect);
+    }
+    swiftpool_set_num_threads(0);
+    free(go_copy);
+    free(idx_copy);
+    free_buffer(&go);
+    if (op == REF_OP_MAX) free_buffer(&idx);
+    free_buffer(&gi);
+    free(desc_block);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = u8(&r);
+    /* Backward passes on the last 12 opcode bytes (the rest keep their meaning). */
+    if (op >= 244) { fuzz_backward(&r, op < 250 ? REF_OP_MAX : REF_OP_AVG); return 0; }
     switch (op % 32) {
     case 0: case 1: case 2: case 3: case 4: fuzz_pool(&r, REF_OP_MAX); break;
     case 5: case 6: case 7: case 8: fuzz_pool(&r, REF_OP_AVG); break;

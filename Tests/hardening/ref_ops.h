@@ -811,4 +811,145 @@ static inline void ref_spp_pool(const ref_spp *s, const int64_t *levels, int64_t
     }
 }
 
+/* ---- backward passes (swiftpool_max_pool_backward / swiftpool_avg_pool_backward) ---- */
+
+/* The descriptor rules of the backward passes: the forward's (ref_validate), and
+ * floating-point dtypes only (integer dtypes: UNSUPPORTED, no integer gradients). */
+static inline ref_verdict ref_backward_validate(const swiftpool_pool_desc *d, int op, ref_geom *g) {
+    ref_verdict v = ref_validate(d, op, g);
+    if (d && d->struct_size == sizeof(swiftpool_pool_desc) && d->spatial_rank >= 1 && d->spatial_rank <= 3 &&
+        ref_elem_size(d->dtype) != 0 && !ref_is_float(d->dtype))
+        v.required |= REF_UNSUPPORTED;
+    return v;
+}
+
+/* acc + x in the element type, as PyTorch's CPU kernels do: float64 in double,
+ * float32 in float, float16 / bfloat16 as float(a) + float(b) rounded back to the
+ * type (c10::Half / c10::BFloat16 operator+). Stored at grad[i]. */
+static inline void ref_grad_add(const ref_geom *g, void *grad, int64_t i, double x) {
+    double a = ref_load(g, grad, i);
+    switch (g->dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT64: ref_store(g, grad, i, a + x); break;
+    default: ref_store(g, grad, i, (double)((float)a + (float)x)); break; /* ref_store rounds f16/bf16 */
+    }
+}
+
+/* Real taps (input positions) of an output window; returns how many. */
+static inline int64_t ref_window_real(const ref_geom *g, int64_t od, int64_t oh, int64_t ow) {
+    const ref_axis *A = g->ax;
+    int64_t o[3] = {od, oh, ow}, count = 1;
+    for (int i = 0; i < 3; i++) {
+        int64_t lo, hi, padded;
+        ref_taps(&A[i], o[i], &lo, &hi, &padded);
+        int64_t real = 0;
+        for (int64_t k = lo; k < hi; k++) {
+            int64_t x = ref_coord(&A[i], o[i], k);
+            if (x >= 0 && x < A[i].in) real++;
+        }
+        count *= real;
+    }
+    return count;
+}
+
+/* The row-major plane position an index of output element (n, c) names, per the
+ * flags, or -1 when it is out of its valid range. */
+static inline int64_t ref_backward_position(const ref_geom *g, int64_t n, int64_t c, int64_t index) {
+    ref_i128 p = index;
+    if (g->flags & SWIFTPOOL_FLAG_INDICES_GLOBAL) p -= ((ref_i128)n * g->channels + c) * g->in_plane;
+    if (p < 0 || p >= g->in_plane) return -1;
+    if (g->flags & SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR) {
+        int64_t D = g->ax[0].in, H = g->ax[1].in, q = (int64_t)p;
+        int64_t d = q % D, h = (q / D) % H, w = q / (D * H);
+        return (d * H + h) * g->ax[2].in + w;
+    }
+    return (int64_t)p;
+}
+
+/* Whether every index the max backward uses (windows with a real element) is in
+ * range: the header's condition for success once the buffers are valid. */
+static inline int ref_max_backward_indices_ok(const ref_geom *g, const int64_t *indices) {
+    const ref_axis *A = g->ax;
+    for (int64_t n = 0; n < g->batch; n++)
+    for (int64_t c = 0; c < g->channels; c++)
+    for (int64_t od = 0; od < A[0].out; od++)
+    for (int64_t oh = 0; oh < A[1].out; oh++)
+    for (int64_t ow = 0; ow < A[2].out; ow++) {
+        if (ref_window_real(g, od, oh, ow) == 0) continue; /* all padding: neither checked nor used */
+        int64_t q = ref_offset(g, n, c, (od * A[1].out + oh) * A[2].out + ow, g->out_plane);
+        if (ref_backward_position(g, n, c, indices[q]) < 0) return 0;
+    }
+    return 1;
+}
+
+/* Max pooling backward (header): grad_input = +0, then per (n, c) plane the
+ * outputs in scan order add their gradient at their index (valid indices assumed:
+ * see ref_max_backward_indices_ok). */
+static inline void ref_max_pool_backward(const ref_geom *g, const void *grad_output, const int64_t *indices,
+                                         void *grad_input) {
+    const ref_axis *A = g->ax;
+    for (int64_t i = 0; i < g->in_elems; i++) ref_store(g, grad_input, i, 0.0);
+    for (int64_t n = 0; n < g->batch; n++)
+    for (int64_t c = 0; c < g->channels; c++)
+    for (int64_t od = 0; od < A[0].out; od++)
+    for (int64_t oh = 0; oh < A[1].out; oh++)
+    for (int64_t ow = 0; ow < A[2].out; ow++) {
+        if (ref_window_real(g, od, oh, ow) == 0) continue;
+        int64_t q = ref_offset(g, n, c, (od * A[1].out + oh) * A[2].out + ow, g->out_plane);
+        int64_t p = ref_backward_position(g, n, c, indices[q]);
+        if (p < 0) continue;
+        ref_grad_add(g, grad_input, ref_offset(g, n, c, p, g->in_plane), ref_load(g, grad_output, q));
+    }
+}
+
+/* The divisor converted to the element type (float16 / bfloat16 round it). */
+static inline double ref_divisor_in_type(const ref_geom *g, ref_i128 divisor) {
+    double dv = (double)divisor;
+    switch (g->dtype) {
+    case SWIFTPOOL_DTYPE_FLOAT64: return dv;
+    case SWIFTPOOL_DTYPE_FLOAT16: return ref_half_to_double(ref_double_to_half((double)(float)dv));
+    case SWIFTPOOL_DTYPE_BFLOAT16: return ref_bf16_to_double(ref_double_to_bf16((double)(float)dv));
+    default: return (double)(float)dv;
+    }
+}
+
+/* Average pooling backward (header): grad_input = +0, then per (n, c) plane and
+ * output in scan order, delta = grad / divisor (in the element type) is added to
+ * every real tap of the window in scan order. */
+static inline void ref_avg_pool_backward(const ref_geom *g, const void *grad_output, void *grad_input) {
+    const ref_axis *A = g->ax;
+    for (int64_t i = 0; i < g->in_elems; i++) ref_store(g, grad_input, i, 0.0);
+    for (int64_t n = 0; n < g->batch; n++)
+    for (int64_t c = 0; c < g->channels; c++)
+    for (int64_t od = 0; od < A[0].out; od++)
+    for (int64_t oh = 0; oh < A[1].out; oh++)
+    for (int64_t ow = 0; ow < A[2].out; ow++) {
+        int64_t o[3] = {od, oh, ow}, lo[3], hi[3];
+        ref_i128 padded = 1;
+        for (int i = 0; i < 3; i++) {
+            int64_t taps;
+            ref_taps(&A[i], o[i], &lo[i], &hi[i], &taps);
+            padded *= taps;
+        }
+        int64_t real = ref_window_real(g, od, oh, ow);
+        if (real == 0) continue;
+        ref_i128 divisor = g->divisor_override ? g->divisor_override : g->count_include_pad ? padded : real;
+        int64_t q = ref_offset(g, n, c, (od * A[1].out + oh) * A[2].out + ow, g->out_plane);
+        double grad = ref_load(g, grad_output, q), dv = ref_divisor_in_type(g, divisor), delta;
+        if (g->dtype == SWIFTPOOL_DTYPE_FLOAT64) delta = grad / dv;
+        else {
+            /* float quotient, then rounded to the type (exact for float32). */
+            unsigned char tmp[8];
+            ref_store(g, tmp, 0, (double)((float)grad / (float)dv));
+            delta = ref_load(g, tmp, 0);
+        }
+        for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+        for (int64_t kh = lo[1]; kh < hi[1]; kh++)
+        for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+            int64_t d = ref_coord(&A[0], od, kd), h = ref_coord(&A[1], oh, kh), w = ref_coord(&A[2], ow, kw);
+            if (d < 0 || d >= A[0].in || h < 0 || h >= A[1].in || w < 0 || w >= A[2].in) continue;
+            ref_grad_add(g, grad_input, ref_offset(g, n, c, (d * A[1].in + h) * A[2].in + w, g->in_plane), delta);
+        }
+    }
+}
+
 #endif /* SWIFTPOOL_REF_OPS_H */

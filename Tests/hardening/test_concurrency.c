@@ -1,9 +1,10 @@
 /*
  * test_concurrency.c — the library under concurrent use from many host threads.
  *
- *  1. 14 threads call different operators at once (8 max/avg variants: both
+ *  1. 17 threads call different operators at once (8 max/avg variants: both
  *     layouts, both dtypes, indices and ONNX flags; adaptive max, LP, spatial
- *     pyramid, unpooling, fractional and ROI pooling), each with its own
+ *     pyramid, unpooling, fractional and ROI pooling; max/avg backward, NHWC
+ *     with overlapping windows and ONNX-convention indices), each with its own
  *     swiftpool_set_num_threads value (1..8); every result must equal, bit for bit,
  *     the result of the same call made single-threaded before the threads started
  *     (itself checked against the C model).
@@ -48,7 +49,7 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
     } while (0)
 
 /* Operators beyond max/avg pooling (REF_OP_MAX = 0, REF_OP_AVG = 1). */
-enum { OP_ADAPTIVE_MAX = 10, OP_LP, OP_SPP, OP_UNPOOL, OP_FRACTIONAL, OP_ROI };
+enum { OP_ADAPTIVE_MAX = 10, OP_LP, OP_SPP, OP_UNPOOL, OP_FRACTIONAL, OP_ROI, OP_MAX_BACKWARD, OP_AVG_BACKWARD };
 
 typedef struct {
     const char *name;
@@ -58,7 +59,7 @@ typedef struct {
     void *aux;             /* unpool indices, ROI boxes, SPP levels */
     int64_t aux_len;
     void *input;
-    int64_t in_elems, out_elems;
+    int64_t in_elems, out_elems; /* backward: grad_output's and grad_input's */
     size_t esize;
     void *expect;          /* single-threaded result */
     int64_t *expect_idx;
@@ -91,6 +92,9 @@ static int32_t call(const job *j, void *out, int64_t *idx) {
                                                       j->out_elems);
     case OP_UNPOOL:
         return swiftpool_max_unpool_forward(&j->desc, NULL, j->input, j->in_elems, j->aux, j->aux_len, out, j->out_elems);
+    case OP_MAX_BACKWARD:
+        return swiftpool_max_pool_backward(&j->desc, j->input, j->in_elems, j->aux, j->aux_len, out, j->out_elems);
+    case OP_AVG_BACKWARD: return swiftpool_avg_pool_backward(&j->desc, j->input, j->in_elems, out, j->out_elems);
     case OP_FRACTIONAL:
         return swiftpool_fractional_max_pool_forward(&j->desc, j->osize, NULL, 0, 1234, j->input, j->in_elems, out,
                                                      j->out_elems, idx, j->out_elems);
@@ -261,6 +265,62 @@ static void setup(job *j, const char *name, int op, int rank, int32_t layout, in
     swiftpool_set_num_threads(0);
 }
 
+/* A backward job: the forward problem's descriptor; `input` is grad_output,
+ * `aux` the forward's indices (max), the call's output is grad_input. */
+static void setup_backward(job *j, const char *name, int op, int rank, int32_t layout, int32_t dtype, int64_t n,
+                           int64_t c, int64_t size, int64_t k, int64_t s, int64_t p, uint32_t flags, int32_t threads) {
+    memset(j, 0, sizeof *j);
+    j->name = name;
+    j->op = op;
+    j->threads = threads;
+    swiftpool_pool_desc_init(&j->desc, rank);
+    j->desc.layout = layout;
+    j->desc.dtype = dtype;
+    j->desc.batch = n;
+    j->desc.channels = c;
+    j->desc.flags = flags;
+    j->desc.ceil_mode = 1;
+    for (int i = 0; i < rank; i++) {
+        j->desc.input_size[i] = size + i;
+        j->desc.kernel_size[i] = k;
+        j->desc.stride[i] = s;
+        j->desc.padding[i] = p;
+    }
+    int fop = op == OP_MAX_BACKWARD ? REF_OP_MAX : REF_OP_AVG;
+    ref_geom g;
+    if (ref_backward_validate(&j->desc, fop, &g).required) { fprintf(stderr, "bad job %s\n", name); exit(2); }
+    j->esize = dtype == SWIFTPOOL_DTYPE_FLOAT64 ? 8 : 4;
+    j->in_elems = g.out_elems;
+    j->out_elems = g.in_elems;
+    j->input = malloc((size_t)g.out_elems * j->esize);
+    j->expect = malloc((size_t)g.in_elems * j->esize);
+    j->expect_idx = malloc(8);
+    if (!j->input || !j->expect) exit(2);
+    fill(j->input, g.out_elems, dtype, (uint64_t)threads * 3571);
+    if (op == OP_MAX_BACKWARD) {
+        /* The forward's indices for an input with ties: overlapping windows share argmaxes. */
+        void *x = malloc((size_t)g.in_elems * j->esize), *y = malloc((size_t)g.out_elems * j->esize);
+        j->aux = malloc((size_t)g.out_elems * 8);
+        j->aux_len = g.out_elems;
+        fill(x, g.in_elems, dtype, (uint64_t)threads * 131);
+        ref_max_pool(&g, x, y, j->aux);
+        free(x);
+        free(y);
+    }
+    swiftpool_set_num_threads(1);
+    int32_t rc = call(j, j->expect, NULL);
+    CHECK(rc == SWIFTPOOL_OK, "%s: %s", name, swiftpool_last_error_message());
+    void *model = malloc((size_t)g.in_elems * j->esize);
+    if (op == OP_MAX_BACKWARD) ref_max_pool_backward(&g, j->input, j->aux, model);
+    else ref_avg_pool_backward(&g, j->input, model);
+    for (int64_t q = 0; q < g.in_elems; q++) {
+        double a = ref_load(&g, j->expect, q), b = ref_load(&g, model, q);
+        CHECK(a == b || (a != a && b != b), "%s: single-threaded grad_input[%lld] %g, model %g", name, (long long)q, a, b);
+    }
+    free(model);
+    swiftpool_set_num_threads(0);
+}
+
 static pthread_barrier_t start;
 
 static void *worker(void *arg) {
@@ -324,7 +384,7 @@ static void *short_lived(void *arg) {
 }
 
 int main(void) {
-    enum { POOLS = 8, WORKERS = 14, SETTERS = 2 };
+    enum { POOLS = 8, WORKERS = 17, SETTERS = 2 };
     job jobs[WORKERS];
     uint32_t onnx = SWIFTPOOL_FLAG_INDICES_GLOBAL | SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR;
     setup(&jobs[0], "max2d NCHW f32", REF_OP_MAX, 2, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32, 2, 3, 23, 3, 2, 1, 0, 1, 1);
@@ -341,6 +401,12 @@ int main(void) {
     setup_other(&jobs[11], "unpool NCHW", OP_UNPOOL, SWIFTPOOL_LAYOUT_NCHW, 6, 12, 14, 5);
     setup_other(&jobs[12], "fractional NHWC", OP_FRACTIONAL, SWIFTPOOL_LAYOUT_NHWC, 7, 20, 20, 1);
     setup_other(&jobs[13], "roi NCHW", OP_ROI, SWIFTPOOL_LAYOUT_NCHW, 3, 24, 32, 6);
+    setup_backward(&jobs[14], "max2d backward NHWC f32", OP_MAX_BACKWARD, 2, SWIFTPOOL_LAYOUT_NHWC,
+                   SWIFTPOOL_DTYPE_FLOAT32, 2, 19, 21, 3, 2, 1, 0, 3);
+    setup_backward(&jobs[15], "avg3d backward NCHW f64", OP_AVG_BACKWARD, 3, SWIFTPOOL_LAYOUT_NCHW,
+                   SWIFTPOOL_DTYPE_FLOAT64, 2, 3, 9, 3, 2, 1, 0, 7);
+    setup_backward(&jobs[16], "max2d backward NCHW f64 onnx", OP_MAX_BACKWARD, 2, SWIFTPOOL_LAYOUT_NCHW,
+                   SWIFTPOOL_DTYPE_FLOAT64, 2, 5, 17, 3, 1, 1, onnx, 4);
 
     CHECK(swiftpool_set_num_threads(5) == SWIFTPOOL_OK, "main set");
     pthread_t t[WORKERS + SETTERS];

@@ -7,7 +7,10 @@
  * output, indices, output_size) ending exactly at a guard page, once starting
  * exactly after one. Inputs are read-only. Any over-read, over-write, or write
  * to the input faults at once and the handler prints the call; results are also
- * compared with the independent C model (ref_pool.h), bit for bit.
+ * compared with the independent C model (ref_pool.h), bit for bit. Each
+ * floating-point max (with indices) and average problem also runs its backward
+ * pass the same way: grad_output and the forward's indices read-only, grad_input
+ * flush against a guard.
  *
  * Runs against the shipped library (build/lib/libswiftpool.so, no sanitizer).
  */
@@ -159,6 +162,37 @@ static void run(const swiftpool_pool_desc *proto, const variant *v, int at_end) 
         if (idx)
             CHECK(idx[q] == expect_idx[q], "indices[%lld] = %lld, expected %lld", (long long)q, (long long)idx[q],
                   (long long)expect_idx[q]);
+    }
+
+    /* The backward pass of the same problem (floating point; max needs the
+     * indices): grad_output (read-only, in the input's slot) and the indices the
+     * forward just returned (made read-only where they are) flush against a guard,
+     * grad_input in the output's slot. */
+    if (!ref_is_float(proto->dtype) || (v->op == REF_OP_MAX && !idx)) return;
+    guard_protect(&slot_in, 1);
+    void *grad_out = guard_place(&slot_in, (size_t)g.out_elems * esize, at_end);
+    fill(grad_out, g.out_elems, proto->dtype);
+    guard_protect(&slot_in, 0);
+    if (idx) guard_protect(&slot_idx, 0);
+    void *grad_in = guard_place(&slot_out, (size_t)g.in_elems * esize, at_end);
+    memset(grad_in, 0x5A, (size_t)g.in_elems * esize); /* fully overwritten */
+    size_t ctx = strlen(guard_context);
+    snprintf(guard_context + ctx, sizeof guard_context - ctx, " [backward]");
+    if (v->op == REF_OP_MAX)
+        rc = swiftpool_max_pool_backward(d, grad_out, g.out_elems, idx, g.out_elems, grad_in, g.in_elems);
+    else
+        rc = swiftpool_avg_pool_backward(d, grad_out, g.out_elems, grad_in, g.in_elems);
+    calls++;
+    CHECK(rc == SWIFTPOOL_OK, "backward status %d: %s", rc, swiftpool_last_error_message());
+    if (v->op == REF_OP_MAX) ref_max_pool_backward(&g, grad_out, idx, expect);
+    else ref_avg_pool_backward(&g, grad_out, expect);
+    if (idx) guard_protect(&slot_idx, 1);
+    guard_context[ctx] = '\0';
+    for (int64_t q = 0; q < g.in_elems; q++) {
+        int same = memcmp((char *)grad_in + q * (int64_t)esize, expect + q * (int64_t)esize, esize) == 0;
+        if (!same) same = isnan(ref_load(&g, grad_in, q)) && isnan(ref_load(&g, expect, q));
+        CHECK(same, "grad_input[%lld] = %g, expected %g", (long long)q, ref_load(&g, grad_in, q),
+              ref_load(&g, expect, q));
     }
 }
 

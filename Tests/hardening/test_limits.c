@@ -6,7 +6,8 @@
  *     batch x channels x plane, bytes = elements x element size, the shape
  *     formula's intermediates, dilation x (kernel-1), the count_include_pad window
  *     area) returns SWIFTPOOL_ERROR_OVERFLOW with a message, through
- *     swiftpool_pool_output_shape and the operators, and writes nothing; the
+ *     swiftpool_pool_output_shape and the operators (forward and backward), and
+ *     writes nothing; the
  *     largest sizes that still fit are accepted.
  *  2. Index math past 2^31 (and past 2^32 for the ONNX global index and the
  *     channels-last offsets) without allocating the tensors: inputs are sparse
@@ -58,7 +59,9 @@ static swiftpool_pool_desc desc(int rank, int64_t n, int64_t c, const int64_t *i
     return d;
 }
 
-/* output_shape, max and avg must all refuse `d` with `want`, writing nothing. */
+/* output_shape, max and avg (bits 1, 2, 4) and their backward passes (8, 16:
+ * max backward with all-zero indices) must all refuse `d` with `want`, writing
+ * nothing. */
 static void expect_refused(const char *what, swiftpool_pool_desc d, int32_t want, int op_mask) {
     int64_t sizes[3] = {-7, -7, -7}, elements = -7;
     float in[4] = {0}, out[4] = {-7, -7, -7, -7};
@@ -76,6 +79,15 @@ static void expect_refused(const char *what, swiftpool_pool_desc d, int32_t want
         int32_t rc = swiftpool_avg_pool_forward(&d, in, 4, out, 4);
         CHECK(rc == want, "%s: avg status %d, expected %d", what, rc, want);
     }
+    if (op_mask & 8) {
+        const int64_t zeros[4] = {0, 0, 0, 0};
+        int32_t rc = swiftpool_max_pool_backward(&d, in, 4, zeros, 4, out, 4);
+        CHECK(rc == want, "%s: max backward status %d, expected %d", what, rc, want);
+    }
+    if (op_mask & 16) {
+        int32_t rc = swiftpool_avg_pool_backward(&d, in, 4, out, 4);
+        CHECK(rc == want, "%s: avg backward status %d, expected %d", what, rc, want);
+    }
     CHECK(swiftpool_last_error_message()[0] != '\0', "%s: no message", what);
     for (int i = 0; i < 4; i++) CHECK(out[i] == -7 && idx[i] == -7, "%s: output written", what);
 }
@@ -84,10 +96,10 @@ static void overflow_products(void) {
     const int32_t OVF = SWIFTPOOL_ERROR_OVERFLOW;
     const int64_t big = INT64_C(1) << 21, two32 = INT64_C(1) << 32;
     int64_t sizes3[3] = {big + 1, big + 1, big + 1};
-    expect_refused("plane D*H*W > 2^63", desc(3, 1, 1, sizes3, NULL), OVF, 7);
+    expect_refused("plane D*H*W > 2^63", desc(3, 1, 1, sizes3, NULL), OVF, 31);
     int64_t s1[1] = {two32};
-    expect_refused("channels x plane", desc(1, 1, two32 * 2, s1, NULL), OVF, 7);
-    expect_refused("batch x channels x plane", desc(1, two32, INT64_C(1) << 20, s1, NULL), OVF, 7);
+    expect_refused("channels x plane", desc(1, 1, two32 * 2, s1, NULL), OVF, 31);
+    expect_refused("batch x channels x plane", desc(1, two32, INT64_C(1) << 20, s1, NULL), OVF, 31);
 
     /* Bytes: 2^60+1 elements fit in int64, and as float32 bytes (2^62+4) too; as
      * float64 bytes (2^63+8) they do not. */
@@ -97,9 +109,9 @@ static void overflow_products(void) {
     CHECK(swiftpool_pool_output_shape(&d, NULL, &elements) == SWIFTPOOL_OK && elements == w[0],
           "float32 tensor of 2^60+1 elements is representable");
     d.dtype = SWIFTPOOL_DTYPE_FLOAT64;
-    expect_refused("float64 bytes of 2^60+1 elements", d, OVF, 7);
+    expect_refused("float64 bytes of 2^60+1 elements", d, OVF, 31);
     int64_t w2[1] = {(INT64_C(1) << 61) + 1};
-    expect_refused("float32 bytes of 2^61+1 elements", desc(1, 1, 1, w2, NULL), OVF, 7);
+    expect_refused("float32 bytes of 2^61+1 elements", desc(1, 1, 1, w2, NULL), OVF, 31);
 
     /* Batch 0: no elements, but the plane itself must still be representable. */
     d = desc(3, 0, 1, sizes3, NULL);
@@ -109,11 +121,11 @@ static void overflow_products(void) {
     int64_t huge[1] = {INT64_MAX - 1}, k3[1] = {3};
     d = desc(1, 1, 1, huge, k3);
     d.padding[0] = 1;
-    expect_refused("input + 2*padding", d, OVF, 7);
+    expect_refused("input + 2*padding", d, OVF, 31);
     int64_t one[1] = {1}, k4[1] = {4};
     d = desc(1, 1, 1, one, k4);
     d.dilation[0] = INT64_C(1) << 62;
-    expect_refused("dilation x (kernel - 1)", d, OVF, 7);
+    expect_refused("dilation x (kernel - 1)", d, OVF, 31);
     int64_t kh[1] = {INT64_MAX - 1};
     d = desc(1, 1, 5, one, kh);
     d.stride[0] = INT64_MAX - 1;
@@ -126,7 +138,7 @@ static void overflow_products(void) {
     d = desc(3, 1, 1, in3, k3d);
     d.stride[1] = 4;
     d.auto_pad = SWIFTPOOL_AUTO_PAD_SAME_UPPER;
-    expect_refused("count_include_pad area", d, OVF, 4);
+    expect_refused("count_include_pad area", d, OVF, 4 | 16);
     d.count_include_pad = 0;
     {
         float in[4] = {1, 2, 3, 4}, out[4];
@@ -312,6 +324,25 @@ static void memory_exhaustion(void) {
                     if (!swiftpool_last_error_message()[0] || big_out[0] != -5.0f) bad |= 256;
                 } else if (rc != SWIFTPOOL_OK) bad |= 512;
             }
+        }
+        /* Max pooling backward with global (ONNX) indices converts them into 8 bytes
+         * of scratch per output element: 32 MiB here, past the limit. */
+        {
+            int64_t big = INT64_C(1) << 22;
+            swiftpool_pool_desc d;
+            swiftpool_pool_desc_init(&d, 2);
+            d.input_size[0] = big;
+            d.input_size[1] = 1;
+            d.flags = SWIFTPOOL_FLAG_INDICES_GLOBAL;
+            for (int64_t q = 0; q < big; q++) big_idx[q] = big - 1 - q;
+            for (int q = 0; q < 4; q++) big_out[q] = -5.0f;
+            int32_t rc = swiftpool_max_pool_backward(&d, big_in, big, big_idx, big, big_out, big);
+            if (rc == SWIFTPOOL_ERROR_OUT_OF_MEMORY) {
+                if (!swiftpool_last_error_message()[0] || big_out[0] != -5.0f) bad |= 1024;
+            } else if (rc != SWIFTPOOL_OK || big_out[0] != big_in[big - 1]) bad |= 2048;
+            d.flags = 0;
+            rc = swiftpool_avg_pool_backward(&d, big_in, big, big_out, big);
+            if (rc != SWIFTPOOL_OK && rc != SWIFTPOOL_ERROR_OUT_OF_MEMORY) bad |= 4096;
         }
         _exit(bad ? 10 + bad % 240 : 0); /* never 5 (skipped) */
     }

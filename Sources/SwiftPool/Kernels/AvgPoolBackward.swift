@@ -11,26 +11,28 @@ import CSwiftPool
 enum AvgPoolBackwardKernel {
     static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
                                     _ gradInput: UnsafeMutablePointer<T>, threads: Int) {
-        let (ad, ah, aw) = g.axes
-        // Windows per axis, computed once (kernels never derive bounds themselves).
-        let wd = (0..<ad.outputSize).map(ad.window), wh = (0..<ah.outputSize).map(ah.window)
-        let ww = (0..<aw.outputSize).map(aw.window)
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            channelsLast(g, wd, wh, ww, gradOutput, gradInput, threads: threads)
+            channelsLast(g, gradOutput, gradInput, threads: threads)
         } else {
-            channelsFirst(g, wd, wh, ww, gradOutput, gradInput, threads: threads)
+            channelsFirst(g, gradOutput, gradInput, threads: threads)
         }
     }
 
     /// Calls body(o, divisor, wd, wh, ww) for every output position with at least one
-    /// real tap, in scan order (o: flattened output position).
+    /// real tap, in scan order (o: flattened output position). Windows are derived
+    /// on the fly (AxisGeometry.window: no division without dilation), not kept in
+    /// per-axis tables: a table of a long axis (40 bytes per output) is an
+    /// allocation that can fail, and a failed Swift allocation aborts the host.
     @inline(__always)
-    static func forEachWindow(_ g: PoolGeometry, _ wd: [Window], _ wh: [Window], _ ww: [Window],
-                              _ body: (Int, Int, Window, Window, Window) -> Void) {
+    static func forEachWindow(_ g: PoolGeometry, _ body: (Int, Int, Window, Window, Window) -> Void) {
+        let (ad, ah, aw) = g.axes
         var o = 0
-        for d in wd {
-            for h in wh {
-                for w in ww {
+        for od in 0..<ad.outputSize {
+            let d = ad.window(od)
+            for oh in 0..<ah.outputSize {
+                let h = ah.window(oh)
+                for ow in 0..<aw.outputSize {
+                    let w = aw.window(ow)
                     if !(d.isEmpty || h.isEmpty || w.isEmpty) { body(o, g.divisor(d, h, w), d, h, w) }
                     o &+= 1
                 }
@@ -38,8 +40,7 @@ enum AvgPoolBackwardKernel {
         }
     }
 
-    static func channelsFirst<T: GradElement>(_ g: PoolGeometry, _ wd: [Window], _ wh: [Window], _ ww: [Window],
-                                              _ gradOutput: UnsafePointer<T>, _ gradInput: UnsafeMutablePointer<T>,
+    static func channelsFirst<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ gradInput: UnsafeMutablePointer<T>,
                                               threads: Int) {
         let (ad, ah, aw) = g.axes
         let H = ah.inputSize, W = aw.inputSize
@@ -49,7 +50,7 @@ enum AvgPoolBackwardKernel {
             for plane in range {
                 let gi = gradInput + plane &* inPlane, go = gradOutput + plane &* outPlane
                 gi.update(repeating: T.gradZero, count: inPlane)
-                forEachWindow(g, wd, wh, ww) { o, divisor, d, h, w in
+                forEachWindow(g) { o, divisor, d, h, w in
                     let delta = T.gradDivide(go[o], divisor)
                     for kd in d.tapBegin..<d.tapEnd {
                         let id = d.start &+ kd &* ad.dilation
@@ -66,8 +67,7 @@ enum AvgPoolBackwardKernel {
         }
     }
 
-    static func channelsLast<T: GradElement>(_ g: PoolGeometry, _ wd: [Window], _ wh: [Window], _ ww: [Window],
-                                             _ gradOutput: UnsafePointer<T>, _ gradInput: UnsafeMutablePointer<T>,
+    static func channelsLast<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ gradInput: UnsafeMutablePointer<T>,
                                              threads: Int) {
         let (ad, ah, aw) = g.axes
         let H = ah.inputSize, W = aw.inputSize
@@ -82,7 +82,7 @@ enum AvgPoolBackwardKernel {
                     let c1 = Swift.min(C, c0 &+ width)
                     let gi = gradInput + n &* inPlane &* C, go = gradOutput + n &* outPlane &* C
                     MaxPoolBackwardKernel.zeroChannels(gi, positions: inPlane, C: C, c0: c0, c1: c1)
-                    forEachWindow(g, wd, wh, ww) { o, divisor, d, h, w in
+                    forEachWindow(g) { o, divisor, d, h, w in
                         let src = go + o &* C
                         for c in c0..<c1 { deltas[c &- c0] = T.gradDivide(src[c], divisor) }
                         for kd in d.tapBegin..<d.tapEnd {
