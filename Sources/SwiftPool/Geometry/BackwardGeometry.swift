@@ -31,28 +31,6 @@ struct EmptyWindows {
     }
 }
 
-/// Rows of the outermost spatial axis (D in 3D, H in 2D, W in 1D): output row r's
-/// windows reach no input row at or past frontier(r), which never decreases with r.
-struct RowFrontier {
-    let outRows: Int, outRowLength: Int, inRows: Int, inRowLength: Int
-    let stride: Int, reach: Int
-
-    init(_ g: PoolGeometry) {
-        let a = g.spatialRank == 3 ? g.axes.0 : g.spatialRank == 2 ? g.axes.1 : g.axes.2
-        outRows = a.outputSize
-        inRows = a.inputSize
-        outRowLength = g.outputPlane / Swift.max(outRows, 1)
-        inRowLength = g.inputPlane / Swift.max(inRows, 1)
-        stride = a.stride
-        reach = (a.kernel &- 1) &* a.dilation &- a.padding &+ 1  // last tap of row 0, plus 1
-    }
-
-    /// Input rows [0, frontier(r)) hold every input tap of output rows 0...r.
-    @inline(__always) func frontier(_ r: Int) -> Int {
-        Swift.min(inRows, Swift.max(0, r &* stride &+ reach))
-    }
-}
-
 extension PoolGeometry {
     /// (n, c, output position) of element q of a dense output-shaped tensor.
     func outputCoordinates(_ q: Int) -> (n: Int, c: Int, o: Int) {
@@ -70,35 +48,6 @@ extension PoolGeometry {
         return (["n \(n)", "c \(c)"] + named).joined(separator: ", ")
     }
 
-    /// The largest of n indices as unsigned (negative ones are huge); UInt64.max
-    /// stands for "some index is at least 2^31" when `small` (a plane below 2^31:
-    /// 32-bit lanes vectorise on every x86-64, no 64-bit compare before SSE4.2).
-    @inline(__always)
-    static func largestIndex(_ p: UnsafePointer<Int64>, _ n: Int, small: Bool) -> UInt64 {
-        if small {
-            var high: UInt64 = 0, m: Int32 = 0
-            for q in 0..<n {
-                let v = UInt64(bitPattern: p[q])
-                high |= v >> 31
-                m = Swift.max(m, Int32(truncatingIfNeeded: v))
-            }
-            return high != 0 ? .max : UInt64(m)
-        }
-        var m: UInt64 = 0
-        for q in 0..<n { m = Swift.max(m, UInt64(bitPattern: p[q])) }
-        return m
-    }
-
-    /// The slow path of the checks: the first index outside [0, inputPlane) of a
-    /// window with an input element, as an error.
-    func throwFirstBadIndex(_ indices: UnsafePointer<Int64>, empty: EmptyWindows?, function: String) throws(PoolError) {
-        let limit = UInt64(inputPlane)
-        for q in 0..<outputElements where UInt64(bitPattern: indices[q]) >= limit {
-            if let empty, empty.isEmpty(outputCoordinates(q).o) { continue }
-            throw .invalid("\(function): indices[\(q)] (\(describe(outputElement: q))) is \(indices[q]), outside the input plane's valid range [0, \(inputPlane))")
-        }
-    }
-
     /// Checks the forward's per-plane row-major indices (no INDICES_* flag) before
     /// anything is written: each in [0, inputPlane), except those of empty windows.
     /// The common case is one vectorisable pass (the maximum as unsigned, spread over
@@ -109,13 +58,26 @@ extension PoolGeometry {
         guard count > 0 else { return }
         let block = 1 << 14
         let blocks = (count &+ block &- 1) / block
-        let small = limit <= 1 << 31
         let worst: UInt64 = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blocks) { maxima in
             let maxima = maxima.baseAddress!
             Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
                 for b in range {
                     let lower = b &* block, upper = Swift.min(count, lower &+ block)
-                    maxima[b] = PoolGeometry.largestIndex(indices + lower, upper &- lower, small: small)
+                    if limit <= 1 << 31 {
+                        // 32-bit lanes vectorise on every x86-64 (no 64-bit compare
+                        // before SSE4.2): values are first checked to lie in [0, 2^31).
+                        var high: UInt64 = 0, m: Int32 = 0
+                        for q in lower..<upper {
+                            let v = UInt64(bitPattern: indices[q])
+                            high |= v >> 31
+                            m = Swift.max(m, Int32(truncatingIfNeeded: v))
+                        }
+                        maxima[b] = high != 0 ? .max : UInt64(m)
+                    } else {
+                        var m: UInt64 = 0
+                        for q in lower..<upper { m = Swift.max(m, UInt64(bitPattern: indices[q])) }
+                        maxima[b] = m
+                    }
                 }
             }
             var m: UInt64 = 0
@@ -123,37 +85,10 @@ extension PoolGeometry {
             return m
         }
         guard worst >= limit else { return }
-        try throwFirstBadIndex(indices, empty: empty, function: function)
-    }
-
-    /// validateBackward for channels-last tensors, in the same single pass, also
-    /// telling whether every index is "row-local": each output row r of the
-    /// outermost spatial axis (one contiguous run of outRowLen x C indices per
-    /// image) points before RowFrontier.frontier(r) input rows. Then the kernel
-    /// may zero grad_input row band by row band just ahead of the scatter (while
-    /// it is in cache) instead of zeroing the whole tensor first.
-    func validateBackwardChannelsLast(indices: UnsafePointer<Int64>, empty: EmptyWindows?, threads: Int,
-                                      function: String) throws(PoolError) -> Bool {
-        guard outputElements > 0 else { return true }
-        let f = RowFrontier(self)
-        let groups = batch &* f.outRows, groupLength = f.outRowLength &* channels
-        let plane = UInt64(inputPlane), small = plane <= 1 << 31
-        // Per group: 0 row-local, 1 in the plane but not row-local, 2 outside the plane.
-        let verdict: UInt8 = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groups) { flags in
-            let flags = flags.baseAddress!
-            Parallel.forEachRange(units: groups, unitWork: groupLength, threads: threads) { range in
-                for gr in range {
-                    let m = PoolGeometry.largestIndex(indices + gr &* groupLength, groupLength, small: small)
-                    let limit = UInt64(f.frontier(gr % f.outRows) &* f.inRowLength)
-                    flags[gr] = m >= plane ? 2 : m >= limit ? 1 : 0
-                }
-            }
-            var v: UInt8 = 0
-            for gr in 0..<groups { v = Swift.max(v, flags[gr]) }
-            return v
+        for q in 0..<count where UInt64(bitPattern: indices[q]) >= limit {
+            if let empty, empty.isEmpty(outputCoordinates(q).o) { continue }
+            throw .invalid("\(function): indices[\(q)] (\(describe(outputElement: q))) is \(indices[q]), outside the input plane's valid range [0, \(inputPlane))")
         }
-        if verdict == 2 { try throwFirstBadIndex(indices, empty: empty, function: function) }
-        return verdict == 0
     }
 
     /// Converts indices written with SWIFTPOOL_FLAG_INDICES_GLOBAL / _COLUMN_MAJOR into

@@ -82,10 +82,9 @@ enum MaxPoolBackwardKernel {
     }
 
     static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>,
-                                    _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, rowLocal: Bool,
-                                    threads: Int) {
+                                    _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int) {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            channelsLast(g, gradOutput, indices, gradInput, empty: empty, rowLocal: rowLocal, threads: threads)
+            channelsLast(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
         } else {
             channelsFirst(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
         }
@@ -117,53 +116,27 @@ enum MaxPoolBackwardKernel {
         }
     }
 
-    /// Channels-last: units are (image, channel block). A block zeroes its channels
+    /// Channels-last: units are (image, channel block); a block zeroes its channels
     /// of the image's grad_input, then scatters its channels of every output position.
-    /// With rowLocal indices (validateBackwardChannelsLast) the zeroing goes row band
-    /// by row band just ahead of the outputs that scatter into it, so each band is
-    /// zeroed and summed while it is in cache (a 3x3 stride-2 window: 3 input rows),
-    /// instead of a whole-image pass first: half the memory traffic. Same adds in the
-    /// same order, so the same bits.
     static func channelsLast<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
                                              _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
-                                             empty: EmptyWindows?, rowLocal: Bool, threads: Int) {
+                                             empty: EmptyWindows?, threads: Int) {
         let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
         let (width, blockCount) = channelBlocks(g, threads: threads)
-        let f = RowFrontier(g)
         Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
             for unit in range {
                 let n = unit / blockCount, c0 = (unit % blockCount) &* width
                 let c1 = Swift.min(C, c0 &+ width)
                 let gi = gradInput + n &* inPlane &* C
+                zeroChannels(gi, positions: inPlane, C: C, c0: c0, c1: c1)
                 let go = gradOutput + n &* outPlane &* C, ix = indices + n &* outPlane &* C
-                @inline(__always) func scatter(_ o0: Int, _ o1: Int) {
-                    for o in o0..<o1 {
-                        if let empty, empty.isEmpty(o) { continue }
-                        let row = o &* C
-                        for c in c0..<c1 {
-                            let p = Int(truncatingIfNeeded: ix[row &+ c]) &* C &+ c
-                            gi[p] = T.gradAdd(gi[p], go[row &+ c])
-                        }
+                for o in 0..<outPlane {
+                    if let empty, empty.isEmpty(o) { continue }
+                    let row = o &* C
+                    for c in c0..<c1 {
+                        let p = Int(truncatingIfNeeded: ix[row &+ c]) &* C &+ c
+                        gi[p] = T.gradAdd(gi[p], go[row &+ c])
                     }
-                }
-                guard rowLocal else {
-                    zeroChannels(gi, positions: inPlane, C: C, c0: c0, c1: c1)
-                    scatter(0, outPlane)
-                    continue
-                }
-                var zeroed = 0 // input rows [0, zeroed) are zero or hold partial sums
-                for r in 0..<f.outRows {
-                    let frontier = f.frontier(r)
-                    if frontier > zeroed {
-                        zeroChannels(gi + zeroed &* f.inRowLength &* C, positions: (frontier &- zeroed) &* f.inRowLength,
-                                     C: C, c0: c0, c1: c1)
-                        zeroed = frontier
-                    }
-                    scatter(r &* f.outRowLength, (r &+ 1) &* f.outRowLength)
-                }
-                if zeroed < f.inRows {
-                    zeroChannels(gi + zeroed &* f.inRowLength &* C, positions: (f.inRows &- zeroed) &* f.inRowLength,
-                                 C: C, c0: c0, c1: c1)
                 }
             }
         }
@@ -180,22 +153,17 @@ enum PoolBackwardDispatch {
         let empty = EmptyWindows(g)
         var positions = indices
         var converted: UnsafeMutablePointer<Int64>? = nil
-        var rowLocal = false
         if g.indicesGlobal || g.indicesColumnMajor {
             let c = try g.convertBackwardIndices(indices, empty: empty, function: function)
             converted = c
             positions = UnsafePointer(c)
-        } else if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            rowLocal = try g.validateBackwardChannelsLast(indices: indices, empty: empty, threads: threads,
-                                                          function: function)
         } else {
             try g.validateBackward(indices: indices, empty: empty, threads: threads, function: function)
         }
         defer { if let converted { free(converted) } }
         func run<T: GradElement>(_: T.Type) {
             MaxPoolBackwardKernel.run(g, gradOutput.assumingMemoryBound(to: T.self), positions,
-                                      gradInput.assumingMemoryBound(to: T.self), empty: empty, rowLocal: rowLocal,
-                                      threads: threads)
+                                      gradInput.assumingMemoryBound(to: T.self), empty: empty, threads: threads)
         }
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: run(Float.self)
