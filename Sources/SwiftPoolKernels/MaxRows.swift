@@ -558,6 +558,8 @@ enum MaxRows {
     /// Channels-last run: lanes are channels. Blocks of four vectors keep four
     /// running maxima in registers over all taps; a channel count that is not a
     /// multiple of the lane count ends with an overlapping vector.
+    /// Without indices, fewer channels than lanes take one vector per pixel
+    /// while enough pixels follow in the run (the scalar loop ends the run).
     @inline(__always)
     static func channelsLast<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
@@ -596,6 +598,12 @@ enum MaxRows {
                     }
                     if c0 < C { channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), T.self, R.self) }
                 }
+            } else if indices == nil && (count &- 1 &- j) &* C >= lanes &- C {
+                // Fewer channels than lanes: one vector per pixel. Lanes past C hold
+                // the next pixels' channels at the same taps; their results spill
+                // into the next pixels' outputs, which this run rewrites later, and
+                // their loads stay inside the windows those pixels read.
+                channelBlock1(w, elementGrid, out, T.self, R.self)
             } else {
                 var c = 0
                 while c < C {
