@@ -303,7 +303,7 @@ static inline void ref_taps(const ref_axis *a, int64_t o, int64_t *lo, int64_t *
         for (int64_t k = 0; k < a->kernel; k++) {
             ref_i128 x = start + (ref_i128)k * a->dilation;
             if (x >= 0 && x < a->in) { if (l < 0) l = k; h = k + 1; }
-            if (x < a->in + a->pad_end) p++;
+            if (x < (ref_i128)a->in + a->pad_end) p++;
         }
         *lo = l < 0 ? 0 : l; *hi = l < 0 ? 0 : h; *padded = p;
         return;
