@@ -502,4 +502,55 @@ final class FastPathTests: XCTestCase {
             }
         }}}}}
     }
+
+    /// Every average is the correctly rounded division, as PyTorch's: no kernel may
+    /// multiply by a reciprocal (that differs in the last bit, and near underflow
+    /// by more). A 1x1 window with divisor_override d averages to (+0 + x) / d, so x
+    /// can be anything: random bit patterns (every exponent, subnormals), normal
+    /// values, ±0, ±inf, NaN, the extremes, and quotients near 2^-96 (2^-960), where
+    /// a reciprocal-and-fma quotient stops being exact, for divisors around powers
+    /// of two and far beyond, through each kernel path: padded planes, long rows,
+    /// channels-last.
+    func testAverageQuotientsAreCorrectlyRounded() {
+        var rng = SeededRNG(seed: testSeed(0xD1F1_0001))
+        let divisors = Array(1...40) + [47, 49, 63, 64, 65, 97, 127, 255, 1000, 4095, 65537, (1 << 24) + 1,
+                                        3_486_784_401, Int(Int64.max)]
+        let shapes: [(layout: swiftpool_layout, channels: Int, input: [Int])] = [
+            (SWIFTPOOL_LAYOUT_NCHW, 3, [5, 24]),     // padded planes (small plane, rows >= 8)
+            (SWIFTPOOL_LAYOUT_NCHW, 1, [3, 4500]),   // block kernels (plane beyond the padded copy)
+            (SWIFTPOOL_LAYOUT_NHWC, 37, [4, 9]),     // channels-last
+        ]
+        func check<T: BinaryFloatingPoint>(_: T.Type, dtype: swiftpool_dtype, bits randomBits: () -> T) {
+            for d in divisors {
+                let shape = shapes[d % shapes.count]
+                let desc = makeDesc(rank: 2, layout: shape.layout, channels: shape.channels, input: shape.input,
+                                    kernel: [1, 1], divisorOverride: d, dtype: dtype)
+                let count = shape.channels * shape.input[0] * shape.input[1]
+                let divisor = T(d)
+                let bound = T(sign: .plus, exponent: T.significandBitCount == 23 ? -96 : -960, significand: 1)
+                let tiny = bound * divisor
+                let specials: [T] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude,
+                                     -.greatestFiniteMagnitude, .leastNonzeroMagnitude, .leastNormalMagnitude,
+                                     -.leastNormalMagnitude, tiny, tiny.nextUp, tiny.nextDown, -tiny]
+                var input = [T]()
+                input.reserveCapacity(count)
+                while input.count < count {
+                    switch Int.random(in: 0..<8, using: &rng) {
+                    case 0: input.append(specials.randomElement(using: &rng)!)
+                    case 1, 2, 3: input.append(randomBits())
+                    default:
+                        // Mostly normal values, so most vectors hold no special lane.
+                        let e = Int.random(in: -60...60, using: &rng)
+                        input.append(T(sign: Bool.random(using: &rng) ? .minus : .plus, exponent: T.Exponent(e),
+                                       significand: 1 + T(Int.random(in: 0..<(1 << 20), using: &rng)) / T(1 << 20)))
+                    }
+                }
+                let want = input.map { ((0 as T) + $0) / divisor }
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), want, anyNaN: true),
+                             "divisor \(d) \(T.self) \(describe(desc))")
+            }
+        }
+        check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32) { Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)) }
+        check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64) { Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng)) }
+    }
 }
