@@ -27,6 +27,8 @@ protocol NarrowMaxElement {
     static func load(_ p: UnsafePointer<Self>) -> Raw
     /// p[0], p[2], ..., p[30]; reads p[0 ..< 32].
     static func loadEven(_ p: UnsafePointer<Self>) -> Raw
+    /// p[1], p[3], ..., p[31]; reads p[0 ..< 32] (the same loads as loadEven(p)).
+    static func loadOdd(_ p: UnsafePointer<Self>) -> Raw
     static func store(_ v: Raw, _ p: UnsafeMutablePointer<Self>)
     static func begin(_ v: Raw) -> State
     /// The fast step: exact unless a NaN was met (see `exact`).
@@ -95,6 +97,12 @@ extension UInt8: NarrowMaxElement {
                    v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
     }
     @inline(__always)
+    static func loadOdd(_ p: UnsafePointer<UInt8>) -> Raw {
+        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<UInt8>.self)
+        return Raw(v[1], v[3], v[5], v[7], v[9], v[11], v[13], v[15],
+                   v[17], v[19], v[21], v[23], v[25], v[27], v[29], v[31])
+    }
+    @inline(__always)
     static func store(_ v: Raw, _ p: UnsafeMutablePointer<UInt8>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Raw.self) }
     @inline(__always) static func begin(_ v: Raw) -> State { v }
     @inline(__always) static func step(_ s: inout State, _ v: Raw) { s.replace(with: v, where: v .> s) }
@@ -128,6 +136,12 @@ extension Int8: NarrowMaxElement {
         let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Int8>.self)
         return Raw(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
                    v[16], v[18], v[20], v[22], v[24], v[26], v[28], v[30])
+    }
+    @inline(__always)
+    static func loadOdd(_ p: UnsafePointer<Int8>) -> Raw {
+        let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Int8>.self)
+        return Raw(v[1], v[3], v[5], v[7], v[9], v[11], v[13], v[15],
+                   v[17], v[19], v[21], v[23], v[25], v[27], v[29], v[31])
     }
     @inline(__always)
     static func store(_ v: Raw, _ p: UnsafeMutablePointer<Int8>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Raw.self) }
@@ -170,6 +184,13 @@ extension Float16: NarrowMaxElement {
         let b = UnsafeRawPointer(p + 16).loadUnaligned(as: Raw.self)
         return Raw(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14],
                    b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14])
+    }
+    @inline(__always)
+    static func loadOdd(_ p: UnsafePointer<Float16>) -> Raw {
+        let a = UnsafeRawPointer(p).loadUnaligned(as: Raw.self)
+        let b = UnsafeRawPointer(p + 16).loadUnaligned(as: Raw.self)
+        return Raw(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15],
+                   b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15])
     }
     @inline(__always)
     static func store(_ v: Raw, _ p: UnsafeMutablePointer<Float16>) {
@@ -281,16 +302,23 @@ enum NarrowMaxRows {
     }
 
     /// One row of `count` outputs, windows `stride` positions apart. Stride 1 and 2
-    /// run 16 outputs per vector (the last vector overlaps the previous one; with
-    /// stride 2, whose loads read one element past their last tap, the last output is
-    /// scalar so that nothing past the row's last window is read).
+    /// run 16 outputs per vector (the last vector overlaps the previous one; at
+    /// stride 2, when the loads would read one element past their last tap, the last
+    /// output is scalar so that nothing past the row's last window is read).
     @inline(__always)
     static func channelsFirstRow<T: NarrowMaxElement, R: NarrowMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type
     ) {
-        let vectorEnd = stride == 1 ? count : stride == 2 ? count &- 1 : 0
+        // At stride 2, a tap row whose last offset is even is read by loadEven at that
+        // offset, one element past the last window's tap: the last output is then
+        // scalar. Rows all ending at odd offsets (2-wide windows on even-width rows)
+        // are read exactly, every output by vectors.
+        let lastW = (grid.countW &- 1) &* grid.stepW
+        let exactReads = lastW & 1 == 1 && (grid.countH == 1 || grid.stepH & 1 == 0)
+            && (grid.countD == 1 || grid.stepD & 1 == 0)
+        let vectorEnd = stride == 1 ? count : stride == 2 ? (exactReads ? count : count &- 1) : 0
         if indices == nil && vectorEnd >= lanes {
             var j = 0
             while j < vectorEnd {
@@ -300,7 +328,7 @@ enum NarrowMaxRows {
                 } else if T.wideStride2 {
                     vectorWide(src + 2 &* j0, grid, dst + j0, T.self, R.self)
                 } else {
-                    vector(src + 2 &* j0, grid, dst + j0, T.self, R.self, laneStride: 2, load: T.loadEven)
+                    vectorStride2(src + 2 &* j0, grid, dst + j0, T.self, R.self)
                 }
                 j = j0 &+ lanes
             }
@@ -323,6 +351,26 @@ enum NarrowMaxRows {
             T.store(T.value(s), out)
         } else {
             scalar(w, grid, 0..<lanes, laneStride, out, nil, 0, T.self, R.self)
+        }
+    }
+
+    /// 16 stride-2 outputs, as vectorWide in 16-bit lanes: tap offset `off` is
+    /// loadEven(w + off) (off even) or loadOdd(w + off - 1) (off odd). Loads only
+    /// at even offsets: with loadEven(w + 1) for odd taps, the compiler merged the
+    /// overlapping loads into 16 element loads and inserts per vector (float16
+    /// 2x2 stride-2 NCHW ran at a third of copy bandwidth).
+    @inline(__always)
+    static func vectorStride2<T: NarrowMaxElement, R: NarrowMaxRule>(
+        _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+    ) {
+        var s = T.begin(T.loadEven(w))
+        for off in TapOffsets(grid, skipFirst: true) {
+            T.step(&s, off & 1 == 0 ? T.loadEven(w + off) : T.loadOdd(w + (off &- 1)))
+        }
+        if T.exact(s) {
+            T.store(T.value(s), out)
+        } else {
+            scalar(w, grid, 0..<lanes, 2, out, nil, 0, T.self, R.self)
         }
     }
 

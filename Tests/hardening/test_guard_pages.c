@@ -447,6 +447,41 @@ int main(void) {
             problems++;
         }
     }
+    /* Stride-2 rows long enough for the narrow types' 16-lane vectors (and every
+     * family's wide rows): 2- and 3-wide windows, dilated too, on odd and even
+     * widths, the row's last window at the end of the buffer. Which outputs the
+     * vectors may take depends on whether a load would read one element past the
+     * last tap (NarrowMaxRows.channelsFirstRow). */
+    static const window stride2[] = {{2, 2, 0, 1, 0}, {2, 2, 0, 1, 1}, {3, 2, 1, 1, 0}, {2, 2, 0, 3, 0}, {3, 2, 0, 2, 1}};
+    for (int64_t width = 31; width <= 37; width++)
+    for (int64_t height = 1; height <= 3; height++)
+    for (size_t w = 0; w < sizeof stride2 / sizeof stride2[0]; w++)
+    for (size_t l = 0; l < 2; l++)
+    for (size_t t = 0; t < sizeof dtypes / sizeof dtypes[0]; t++)
+    for (size_t vi = 0; vi < 2; vi++) {
+        swiftpool_pool_desc d;
+        swiftpool_pool_desc_init(&d, 2);
+        d.dtype = dtypes[t];
+        d.layout = layouts[l];
+        d.batch = 1;
+        d.channels = 1 + (width + height) % 3;
+        d.ceil_mode = stride2[w].ceil_mode;
+        d.input_size[0] = height; d.input_size[1] = width;
+        d.kernel_size[0] = 1; d.stride[0] = 1; d.padding[0] = 0; d.dilation[0] = 1;
+        d.kernel_size[1] = stride2[w].kernel; d.stride[1] = stride2[w].stride;
+        d.padding[1] = stride2[w].padding; d.dilation[1] = stride2[w].dilation;
+        if (!model_valid(&d, variants[vi].op)) continue;
+        swiftpool_set_num_threads(1 + (int32_t)(problems % 2));
+        for (int at_end = 0; at_end <= 1; at_end++) {
+            snprintf(guard_context, sizeof guard_context, "%s stride-2 row layout=%s dtype=%s H=%lld W=%lld window {k%lld d%lld p%lld}%s %s",
+                     variants[vi].name, l ? "NHWC" : "NCHW", dtype_names[t], (long long)height, (long long)width,
+                     (long long)stride2[w].kernel, (long long)stride2[w].dilation, (long long)stride2[w].padding,
+                     stride2[w].ceil_mode ? " ceil" : "", at_end ? "buffers end at a guard page" : "buffers start after a guard page");
+            run(&d, &variants[vi], at_end);
+        }
+        problems++;
+    }
+
     /* The other operators, rank 2, every (channels, width) pair, both placements. */
     slot_a = guard_slot(1 << 17);
     slot_b = guard_slot(1 << 12);
