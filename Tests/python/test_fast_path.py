@@ -224,7 +224,9 @@ def test_arguments_that_are_not_cached_keep_their_behaviour_and_messages():
     x = np.random.default_rng(1).standard_normal((1, 2, 6, 6)).astype(np.float32)
     good = swiftpool.max_pool2d(x, 2)
     swiftpool.max_pool2d(x, 2)  # cached now
-    for kernel in (2.0, (2.0, 2), "2", None):
+    # Bools are not ints for torch.nn.functional (kernel_size=(True, 2) is a
+    # TypeError there), nor are 0/1 or numpy.bool_ bools for ceil_mode.
+    for kernel in (2.0, (2.0, 2), "2", None, (True, 2), [2, True], True):
         with pytest.raises(TypeError) as cached:
             swiftpool.max_pool2d(x, kernel)
         cache_of(swiftpool.max_pool2d).clear()
@@ -233,13 +235,16 @@ def test_arguments_that_are_not_cached_keep_their_behaviour_and_messages():
         assert str(cached.value) == str(uncached.value), kernel
     # Values equal to a cached key's but of other types: normalised like Python ints.
     swiftpool.max_pool2d(x, 2)
-    for kernel in (np.int64(2), (np.int32(2), 2), (True, 2), [2, True]):
+    for kernel in (np.int64(2), (np.int32(2), 2), [np.int64(2), 2]):
         want = swiftpool.max_pool2d(x, (2 if not isinstance(kernel, (tuple, list))
                                         else tuple(int(k) for k in kernel)))
         same(swiftpool.max_pool2d(x, kernel), want, repr(kernel))
-    same(swiftpool.max_pool2d(x, 2, ceil_mode=1), swiftpool.max_pool2d(x, 2, ceil_mode=True),
-         "ceil_mode=1")
-    same(swiftpool.max_pool2d(x, 2, ceil_mode=np.bool_(False)), good, "numpy bool")
+    for flag in (1, 0, np.bool_(False), None):
+        with pytest.raises(TypeError, match="ceil_mode"):
+            swiftpool.max_pool2d(x, 2, ceil_mode=flag)
+        with pytest.raises(TypeError, match="count_include_pad"):
+            swiftpool.avg_pool2d(x, 2, count_include_pad=flag)
+    same(swiftpool.max_pool2d(x, 2, ceil_mode=False), good, "ceil_mode=False")
     # Other bad arguments, after the same parameters were cached.
     with pytest.raises(ValueError, match="layout must be one of"):
         swiftpool.max_pool2d(x, 2, layout="nchw")

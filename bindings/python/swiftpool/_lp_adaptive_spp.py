@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _lib as _L
 from .functional import (LAYOUTS, SUPPORTED_DTYPES, _DESC_DEFAULTS, _DESC_PACK, _SLOT,
-                         _address, _asarray, _dtype_code, _ints, _nan_flag, _raise_c_error)
+                         _address, _asarray, _bool, _dtype_code, _index, _ints, _nan_flag,
+                         _raise_c_error)
 
 __all__ = [
     "lp_pool1d", "lp_pool2d", "lp_pool3d",
@@ -139,11 +140,20 @@ def _float(fname, name, value):
 
 
 def _output_size(fname, output_size, spatial):
-    """torch's output_size: an int or a tuple of ints and None (None: the input's size)."""
+    """torch's output_size: an int or a tuple of ints and None (None: the input's size).
+    Typed as torch does: a whole ``None`` is a TypeError, a sequence must have rank
+    items (a 1-tuple only in 1D), and (2D/3D, where torch takes any sequence) a 1-D
+    numpy array of ints is accepted; the items are checked by functional._index."""
     rank = len(spatial)
-    items = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
-    if len(items) == 1:
-        items = tuple(items) * rank
+    if output_size is None:
+        raise TypeError("%s: argument 'output_size' must be an int or a tuple of ints "
+                        "(None only as an item), not None" % fname)
+    if isinstance(output_size, (tuple, list)):
+        items = output_size
+    elif isinstance(output_size, np.ndarray) and output_size.ndim == 1 and rank > 1:
+        items = list(output_size)
+    else:
+        items = (output_size,) * rank
     if len(items) != rank:
         raise ValueError("%s: output_size must be an int or a tuple of %d ints (or None), got %r"
                          % (fname, rank, output_size))
@@ -152,11 +162,7 @@ def _output_size(fname, output_size, spatial):
         if item is None:
             out.append(size)
             continue
-        try:
-            out.append(operator.index(item))
-        except TypeError:
-            raise TypeError("%s: output_size must hold ints or None, got %r"
-                            % (fname, output_size)) from None
+        out.append(_index(fname, "output_size", output_size, item))
         if out[-1] < 0:
             # Checked here: numpy would fail first, allocating the output.
             raise ValueError("%s: output_size entries must be >= 0, got %r"
@@ -183,6 +189,7 @@ def _lp(t, norm_type, kernel, stride, ceil_mode):
 
 
 def _torch_lp(rank, fname, input, norm_type, kernel_size, stride, ceil_mode, layout):
+    _bool(fname, "ceil_mode", ceil_mode)
     t = _Tensor(fname, input, rank, layout, _AVERAGING)
     p = _float(fname, "norm_type", norm_type)
     ks = _ints(fname, "kernel_size", kernel_size, rank)
@@ -211,7 +218,8 @@ Args:
     norm_type: p, a non-zero number (+-inf allowed).
     kernel_size, stride: an int or a tuple of 1 or {rank} ints, per axis {axes};
         ``stride=None`` means kernel_size.
-    ceil_mode: round the output size up (PyTorch's rule).
+    ceil_mode: a bool (0/1, None, numpy.bool_: TypeError, as torch); round the
+        output size up (PyTorch's rule).
     layout (keyword-only): "NCHW" or "NHWC".
 
 Returns:
@@ -219,7 +227,8 @@ Returns:
     sizes of max/avg pooling with padding 0 (``swiftpool_pool_output_shape``).
 
 Raises:
-    TypeError: integer or unknown dtype; a non-number norm_type; non-int sizes.
+    TypeError: integer or unknown dtype; a non-number norm_type; non-int (or bool)
+        sizes; a non-bool ceil_mode.
     ValueError: wrong number of dimensions, unknown layout, wrong tuple length;
         ``SwiftPoolValueError`` (a ValueError) for every error the library reports
         (norm_type 0 or NaN, zero sizes, an output smaller than 1, ...), with
@@ -290,7 +299,8 @@ C: ``swiftpool_adaptive_max_pool_forward``.
 Args:
     input: {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or {hwc} with
         ``layout="NHWC"``; any supported dtype (integers too).
-    output_size: an int or a tuple of {rank} ints or None (None keeps that axis).
+    output_size: an int, or a tuple/list of {rank} items each an int or None (None
+        keeps that axis); numpy integers count as ints, bools and floats do not.
     return_indices: also return the int64 position of each maximum within its
         (n, c) plane, row-major over {axes}, for both layouts (as PyTorch).
     layout (keyword-only): "NCHW" or "NHWC".
@@ -304,7 +314,7 @@ Returns:
     output_size; with return_indices, ``(values, indices)``.
 
 Raises:
-    TypeError: unknown dtype, non-int output_size.
+    TypeError: unknown dtype, non-int output_size (a bool, float or None too).
     ValueError: wrong number of dimensions, unknown layout or ``nan``, wrong tuple
         length; ``SwiftPoolValueError`` for every error the library reports
         (output_size < 1, overflow, ...), carrying ``swiftpool_last_error_message()``.
@@ -328,7 +338,8 @@ C: ``swiftpool_adaptive_avg_pool_forward``.
 Args:
     input: {nchw} or unbatched {chw} with ``layout="NCHW"``; {nhwc} or {hwc} with
         ``layout="NHWC"``; a floating-point dtype.
-    output_size: an int or a tuple of {rank} ints or None (None keeps that axis).
+    output_size: an int, or a tuple/list of {rank} items each an int or None (None
+        keeps that axis); numpy integers count as ints, bools and floats do not.
     layout (keyword-only): "NCHW" or "NHWC".
 
 Returns:
@@ -336,7 +347,7 @@ Returns:
     output_size.
 
 Raises:
-    TypeError: integer or unknown dtype, non-int output_size.
+    TypeError: integer or unknown dtype, non-int output_size (a bool, float or None too).
     ValueError: wrong number of dimensions, unknown layout, wrong tuple length;
         ``SwiftPoolValueError`` for every error the library reports, carrying
         ``swiftpool_last_error_message()``.

@@ -11,14 +11,14 @@ copied, and results come back in the input's layout, batched like the input.
 """
 
 import ctypes
-import operator
 
 import numpy as np
 
 from . import _lib as _L
 from .functional import (LAYOUTS, SwiftPoolTypeError, _DESC_DEFAULTS, _DESC_PACK, _SLOT,  # noqa: F401
-                         _address, _asarray, _desc_from, _dtype_code, _nan_flag,
+                         _address, _asarray, _desc_from, _dtype_code, _index, _nan_flag,
                          _raise_c_error)
+from .functional import _ints as _torch_ints
 
 __all__ = [
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "max_unpool",
@@ -50,11 +50,7 @@ def _ints(fname, name, value, count):
     if len(items) != count:
         raise ValueError("%s: %s must be an int or a sequence of 1 or %d ints, got %r"
                          % (fname, name, count, value))
-    try:
-        out = [operator.index(i) for i in items]
-    except TypeError:
-        raise TypeError("%s: %s must be an int or a sequence of ints, got %r"
-                        % (fname, name, value)) from None
+    out = [_index(fname, name, value, i) for i in items]
     for i in out:
         if not -(1 << 63) <= i < (1 << 63):
             raise ValueError("%s: %s = %r does not fit in int64" % (fname, name, value))
@@ -298,7 +294,8 @@ def _fractional(rank, fname, input, kernel_size, output_size, output_ratio, retu
     if output_size is None and output_ratio is None:
         raise ValueError("%s requires specifying either an output_size or an output_ratio" % fname)
     arr, code, lay, batched, n, c, spatial = _tensor(fname, input, rank, layout, floats_only=True)
-    ks = _ints(fname, "kernel_size", kernel_size, rank)
+    # torch's int[N] parsing (no numpy arrays; a tuple of exactly rank ints).
+    ks = _torch_ints(fname, "kernel_size", kernel_size, rank, one=False)
     if output_size is None:
         ratios = list(output_ratio) if isinstance(output_ratio, (tuple, list)) else [output_ratio]
         if len(ratios) == 1:
@@ -311,7 +308,7 @@ def _fractional(rank, fname, input, kernel_size, output_size, output_ratio, retu
         except OverflowError:  # an infinite ratio
             raise ValueError("%s: output_ratio must be finite, got %r" % (fname, output_ratio)) from None
     else:
-        sizes = _ints(fname, "output_size", output_size, rank)
+        sizes = _torch_ints(fname, "output_size", output_size, rank, one=False)
     if rank == 3:
         # PyTorch's 3D check is strict (out + k - 1 < in); the library applies <=.
         for d, axis in enumerate(("time", "height", "width")):

@@ -225,8 +225,42 @@ def _raise_c_error(fname, status, dtype, op=None):
 # ---------------------------------------------------------------------------
 
 
-def _ints(fname, name, value, rank):
-    """int or 1-/rank-element tuple/list -> list of rank Python ints (like torch)."""
+def _type_name(value):
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__name__)
+
+
+def _bool(fname, name, value):
+    """A flag argument that torch.nn.functional types ``bool`` (ceil_mode,
+    count_include_pad): exactly True or False. Like torch, 0/1, None, numpy.bool_,
+    strings and tensors raise TypeError (no truthiness). The one shared check of
+    the package's flag arguments."""
+    if type(value) is not bool:
+        raise TypeError("%s: argument '%s' must be bool, not %s"
+                        % (fname, name, _type_name(value)))
+    return value
+
+
+def _index(fname, name, value, item):
+    """One integer of a size argument (``item``, from ``value`` as the caller passed
+    it) as a Python int, with torch's typing: ints, numpy integers and anything else
+    with ``__index__`` (0-d integer tensors) are accepted; bool / numpy.bool_
+    (which torch refuses for int arguments), floats, strings, None, arrays raise
+    TypeError. The one shared check of the package's integer arguments."""
+    if type(item) is bool or isinstance(item, np.bool_):
+        raise TypeError("%s: argument '%s' must be an int or a tuple of ints, not bool (got %r)"
+                        % (fname, name, value))
+    try:
+        return operator.index(item)
+    except TypeError:
+        raise TypeError("%s: argument '%s' must be an int or a tuple of ints, got %r (%s)"
+                        % (fname, name, value, _type_name(item))) from None
+
+
+def _ints(fname, name, value, rank, one=True):
+    """int or 1-/rank-element tuple/list -> list of rank Python ints (like torch's
+    ``int[N]`` arguments). ``one=False``: a tuple must have exactly rank items (as
+    torch's fractional_max_pool checks). Items are checked by _index."""
     if type(value) is int:
         if _INT64_MIN <= value <= _INT64_MAX:
             return [value] * rank
@@ -235,18 +269,14 @@ def _ints(fname, name, value, rank):
         items = value
     else:
         items = (value,)
-    if len(items) == 1:
+    if len(items) == 1 and (one or items is not value):
         items = tuple(items) * rank
     elif len(items) != rank:
-        raise ValueError("%s: %s must be an int or a tuple of 1 or %d ints, got %r"
-                         % (fname, name, rank, value))
+        raise ValueError("%s: %s must be an int or a tuple of %s%d ints, got %r"
+                         % (fname, name, "1 or " if one else "", rank, value))
     out = []
     for item in items:
-        try:
-            i = operator.index(item)
-        except TypeError:
-            raise TypeError("%s: %s must be an int or a tuple of ints, got %r (%s)"
-                            % (fname, name, value, type(item).__name__)) from None
+        i = _index(fname, name, value, item)
         if not _INT64_MIN <= i <= _INT64_MAX:
             raise ValueError("%s: %s = %r does not fit in int64" % (fname, name, value))
         out.append(i)
@@ -254,14 +284,20 @@ def _ints(fname, name, value, rank):
 
 
 def _divisor(fname, divisor_override):
-    """divisor_override as the descriptor's int64 field (0 = none)."""
+    """divisor_override as the descriptor's int64 field (0 = none). Typed as torch
+    types it (``int?``): None or an integer, not a bool or a float (TypeError);
+    0 is a ValueError (torch: RuntimeError "divisor must be not zero")."""
     if divisor_override is None:
         return 0
-    try:
-        div = operator.index(divisor_override)
-    except TypeError:
-        raise TypeError("%s: divisor_override must be None or an int, got %r"
-                        % (fname, divisor_override)) from None
+    bad = type(divisor_override) is bool or isinstance(divisor_override, np.bool_)
+    if not bad:
+        try:
+            div = operator.index(divisor_override)
+        except TypeError:
+            bad = True
+    if bad:
+        raise TypeError("%s: divisor_override must be None or an int, got %r (%s)"
+                        % (fname, divisor_override, _type_name(divisor_override)))
     if div == 0:
         raise ValueError("%s: divisor_override must be non-zero (None means no "
                          "override), got 0" % fname)
@@ -571,6 +607,9 @@ def _pool(op, rank, fname, input, kernel_size, stride, padding, dilation, ceil_m
     else:
         dl = _ints(fname, "dilation", dilation, rank)
     div = _divisor(fname, divisor_override)
+    _bool(fname, "ceil_mode", ceil_mode)
+    if op == _AVG:
+        _bool(fname, "count_include_pad", count_include_pad)
 
     # -- descriptor and output shape (the library validates every parameter) -----------
     v = _DESC_DEFAULTS[:]
@@ -690,9 +729,13 @@ Args:
     kernel_size, stride, padding, dilation: an int or a tuple of 1 or {rank} ints,
         per spatial axis {axes}. ``stride=None`` (or ``()``) means kernel_size.
         Padding is implicit on both sides and at most half the kernel size.
-    ceil_mode: round the output size up; a last window that would start in the
-        right padding is dropped (PyTorch's rule).
-    return_indices: also return the int64 index of each maximum.
+    kernel_size, stride, padding, dilation take ints as torch does: Python ints,
+        numpy integers, 0-d integer tensors; not bools or floats (TypeError).
+    ceil_mode: a bool (as torch: 0/1, None, numpy.bool_ raise TypeError); round
+        the output size up; a last window that would start in the right padding
+        is dropped (PyTorch's rule).
+    return_indices: also return the int64 index of each maximum (read by truth
+        value, as torch's max_pool{rank}d does).
     layout (keyword-only): "NCHW" (channels first) or "NHWC" (channels last).
     out (keyword-only): the values array to write (and return), or with
         ``return_indices=True`` a ``(values, indices)`` pair, either may be None.{out_common}
@@ -726,9 +769,10 @@ Args:
     kernel_size, stride, padding: an int or a tuple of 1 or {rank} ints, per
         spatial axis {axes}. ``stride=None`` (or ``()``) means kernel_size.
         Padding is implicit on both sides and at most half the kernel size.
-    ceil_mode: round the output size up; a last window that would start in the
-        right padding is dropped (PyTorch's rule).
-    count_include_pad: count the padding in the divisor.{divisor_arg}
+    ceil_mode: a bool (as torch: 0/1, None, numpy.bool_ raise TypeError); round
+        the output size up; a last window that would start in the right padding
+        is dropped (PyTorch's rule).
+    count_include_pad: a bool (same rule); count the padding in the divisor.{divisor_arg}
     layout (keyword-only): "NCHW" (channels first) or "NHWC" (channels last).
     out (keyword-only): the array to write (and return).{out_common}
 
@@ -758,7 +802,8 @@ _RAISES = """
 Raises:
     TypeError: the input's dtype is not supported (the message names it and the
         supported ones; a ``SwiftPoolTypeError`` with the library's message when
-        the library knows the dtype); a non-integer {int_args}; ``out`` not an
+        the library knows the dtype); a non-integer (or bool) {int_args}; a
+        {bool_args} that is not a bool (as torch.nn.functional); ``out`` not an
         ndarray, of the wrong dtype, or a pair without ``return_indices``.
     ValueError: wrong number of input dimensions; unknown ``layout``{nan_arg}; a tuple
         argument of the wrong length or a value outside int64{div_zero}; ``out`` of
@@ -778,7 +823,7 @@ def _doc(op, rank):
                   **_SHAPES[rank])
     if op == _MAX:
         raises = _RAISES.format(int_args="kernel_size/stride/padding/dilation", div_zero="",
-                                nan_arg=" or ``nan``")
+                                nan_arg=" or ``nan``", bool_args="ceil_mode")
         return _MAX_DOC.format(raises=raises, **common)
     if rank == 1:
         divisor_rule, divisor_arg, div_zero = "", "", ""
@@ -786,10 +831,12 @@ def _doc(op, rank):
     else:
         divisor_rule = "``divisor_override`` when given, else "
         divisor_arg = ("\n    divisor_override: None, or a positive int used as every "
-                       "window's divisor.")
+                       "window's divisor\n        (not a bool or float: TypeError; torch's "
+                       "negative divisors: ValueError).")
         div_zero = ", ``divisor_override=0``"
         int_args = "kernel_size/stride/padding/divisor_override"
-    raises = _RAISES.format(int_args=int_args, div_zero=div_zero, nan_arg="")
+    raises = _RAISES.format(int_args=int_args, div_zero=div_zero, nan_arg="",
+                            bool_args="ceil_mode/count_include_pad")
     return _AVG_DOC.format(raises=raises, divisor_rule=divisor_rule, divisor_arg=divisor_arg,
                            **common)
 
