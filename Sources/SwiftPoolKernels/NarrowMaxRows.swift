@@ -354,6 +354,36 @@ enum NarrowMaxRows {
         }
     }
 
+    /// Every stride-2 tap of a vector's windows after the first (the even lanes at
+    /// offset 0, which the caller begins with), in scan order: tap offset off is
+    /// tap(false, off), the even lanes of a load at off (off even), or tap(true,
+    /// off - 1), the odd lanes of a load at off - 1 (off odd). 2- and 3-wide
+    /// undilated rows are unrolled, so that a row's even and odd taps share their
+    /// loads (a loop over the taps loaded and branched per tap).
+    @inline(__always)
+    static func laterStride2Taps(_ grid: TapGrid, _ tap: (_ odd: Bool, _ p: Int) -> Void) {
+        if grid.stepW == 1 && (grid.countW == 2 || grid.countW == 3) {
+            let three = grid.countW == 3
+            tap(true, 0)
+            if three { tap(false, 2) }
+            for b in LaterRows(grid) {
+                if b & 1 == 0 {
+                    tap(false, b)
+                    tap(true, b)
+                    if three { tap(false, b &+ 2) }
+                } else {
+                    tap(true, b &- 1)
+                    tap(false, b &+ 1)
+                    if three { tap(true, b &+ 1) }
+                }
+            }
+            return
+        }
+        for off in TapOffsets(grid, skipFirst: true) {
+            if off & 1 == 0 { tap(false, off) } else { tap(true, off &- 1) }
+        }
+    }
+
     /// 16 stride-2 outputs, as vectorWide in 16-bit lanes: tap offset `off` is
     /// loadEven(w + off) (off even) or loadOdd(w + off - 1) (off odd). Loads only
     /// at even offsets: with loadEven(w + 1) for odd taps, the compiler merged the
@@ -363,6 +393,8 @@ enum NarrowMaxRows {
     static func vectorStride2<T: NarrowMaxElement, R: NarrowMaxRule>(
         _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
+        // A plain loop over the taps: unrolled rows (laterStride2Taps) measured 1.2x
+        // (2x2) to 1.3x (3x3) slower here, as the compiler merged the loads again.
         var s = T.begin(T.loadEven(w))
         for off in TapOffsets(grid, skipFirst: true) {
             T.step(&s, off & 1 == 0 ? T.loadEven(w + off) : T.loadOdd(w + (off &- 1)))
@@ -382,9 +414,7 @@ enum NarrowMaxRows {
         _ w: UnsafePointer<T>, _ grid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         var s = T.beginWide(T.loadEvenWide(w))
-        for off in TapOffsets(grid, skipFirst: true) {
-            T.stepWide(&s, off & 1 == 0 ? T.loadEvenWide(w + off) : T.loadOddWide(w + (off &- 1)))
-        }
+        laterStride2Taps(grid) { odd, p in T.stepWide(&s, odd ? T.loadOddWide(w + p) : T.loadEvenWide(w + p)) }
         if T.exactWide(s) {
             T.storeWide(s, out)
         } else {
