@@ -31,7 +31,7 @@ export PYTHONPATH := $(abspath bindings/python)$(if $(PYTHONPATH),:$(PYTHONPATH)
 
 .PHONY: all lib deps demo demo-c demo-python test test-swift test-c test-python check-isa bench bench-deps clean \
         test-hardening test-asan test-tsan test-valgrind test-swift-asan test-swift-tsan \
-        fuzz fuzz-smoke test-extended deps-extended
+        fuzz fuzz-smoke test-extended deps-extended deps-demo
 
 all: lib
 lib: $(LIB)
@@ -46,6 +46,8 @@ $(LIB): $(SOURCES)
 
 deps:
 	@scripts/install-deps.sh
+deps-demo:
+	@scripts/install-deps.sh --demo
 
 # ---- demo -------------------------------------------------------------------
 $(BINDIR)/swiftpool_demo: bindings/c/swiftpool_demo.c include/swiftpool.h $(LIB)
@@ -53,7 +55,7 @@ $(BINDIR)/swiftpool_demo: bindings/c/swiftpool_demo.c include/swiftpool.h $(LIB)
 	$(CC) -std=c99 -O2 $(WARN) -Iinclude -I/usr/include/stb $< -o $@ \
 	    -L$(LIBDIR) -lswiftpool -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
-demo: deps demo-c demo-python
+demo: deps-demo demo-c demo-python
 demo-c: $(BINDIR)/swiftpool_demo
 	@mkdir -p $(OUTDIR)
 	$(BINDIR)/swiftpool_demo $(DEMO_IMAGE) $(OUTDIR)

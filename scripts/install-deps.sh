@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `make demo`, `make test` and `make bench` need on a fresh Debian
-# machine (Debian and PyPI packages only). Idempotent and quick when all is present.
+# Installs what `make demo` (--demo), `make test` and `make bench` (--bench) need on
+# a fresh Debian machine (Debian and PyPI packages only). Idempotent and quick when
+# all is present.
 set -euo pipefail
 
 APT_PACKAGES=(libstb-dev)
@@ -18,6 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 pip_install() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "Running pip as the 'root'" || true; }
+
+# `make demo` (`install-deps.sh --demo`): numpy (the binding) and Pillow (the Python
+# example reads the photo) only; the test and comparison packages are not needed.
+if [ "${1:-}" = "--demo" ]; then
+    "$PY" -c "import numpy, PIL" 2>/dev/null || pip_install numpy pillow
+    exit 0
+fi
 
 # Python: numpy (binding), pytest and hypothesis (tests), Pillow (the Python example reads the photo).
 "$PY" -c "import numpy, pytest, PIL, hypothesis" 2>/dev/null || pip_install numpy pytest pillow hypothesis
