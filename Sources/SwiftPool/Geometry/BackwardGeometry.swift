@@ -7,27 +7,32 @@ import Glibc
 import Darwin
 #endif
 import CSwiftPool
+import SwiftPoolKernelABI
 
 /// Per-axis masks of the forward outputs whose window lies wholly in the padding
 /// (possible only with dilation): such an output depends on no input element, so
 /// the backward drops its gradient and ignores its index.
+///
+/// The windows are recomputed from the axes on each query rather than kept in
+/// per-axis [Bool] masks: building those allocated on every dilated backward call.
+/// Queries happen only when some window is empty (rare: dilation and padding).
 struct EmptyWindows {
-    var d: [Bool], h: [Bool], w: [Bool]
+    var d: AxisGeometry, h: AxisGeometry, w: AxisGeometry
 
     /// nil when no window of `g` is empty (the common case: no per-output test).
     init?(_ g: PoolGeometry) {
-        func mask(_ a: AxisGeometry) -> [Bool] { (0..<a.outputSize).map { a.window($0).isEmpty } }
         let (ad, ah, aw) = g.axes
-        // Only dilation can empty a window; skip building masks of huge axes otherwise.
+        // Only dilation can empty a window; skip scanning huge axes otherwise.
         guard ad.dilation > 1 || ah.dilation > 1 || aw.dilation > 1 else { return nil }
-        d = mask(ad); h = mask(ah); w = mask(aw)
-        guard d.contains(true) || h.contains(true) || w.contains(true) else { return nil }
+        func anyEmpty(_ a: AxisGeometry) -> Bool { (0..<a.outputSize).contains { a.window($0).isEmpty } }
+        guard anyEmpty(ad) || anyEmpty(ah) || anyEmpty(aw) else { return nil }
+        d = ad; h = ah; w = aw
     }
 
     /// Whether output position o (flattened (od*OH + oh)*OW + ow) has an empty window.
     @inline(__always) func isEmpty(_ o: Int) -> Bool {
-        let ow = o % w.count, rest = o / w.count
-        return w[ow] || h[rest % h.count] || d[rest / h.count]
+        let ow = o % w.outputSize, rest = o / w.outputSize
+        return w.window(ow).isEmpty || h.window(rest % h.outputSize).isEmpty || d.window(rest / h.outputSize).isEmpty
     }
 }
 
@@ -58,7 +63,7 @@ extension PoolGeometry {
         guard count > 0 else { return }
         let block = 1 << 14
         let blocks = (count &+ block &- 1) / block
-        let worst: UInt64 = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blocks) { maxima in
+        let worst: UInt64 = withStackScratch(of: UInt64.self, capacity: blocks) { maxima in
             let maxima = maxima.baseAddress!
             Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
                 for b in range {
