@@ -95,7 +95,7 @@ static long stop_counting(void) {
 
 /* ---- harness ------------------------------------------------------------- */
 
-static int failures, checks, threads_now;
+static int failures, checks, known, threads_now;
 static int report_only; /* SWIFTPOOL_NOALLOC_REPORT=1: list every allocating call, exit 0 */
 
 /* Warm up, then count one call; `expect` is the status both calls must return. */
@@ -117,6 +117,33 @@ static int report_only; /* SWIFTPOOL_NOALLOC_REPORT=1: list every allocating cal
         } else if (n_ != 0) {                                                                          \
             fprintf(stderr, "ALLOC [%d threads] %s: %ld allocation(s)\n", threads_now, label, n_);      \
             failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+/* A call whose allocation is documented, not a defect (reported, not failed):
+ * error messages (built as Swift strings), and scratch proportional to the problem
+ * above the stack limits (the header's OUT_OF_MEMORY cases). Still checked:
+ * the status, and that it frees all it allocates. */
+#define CHECK_KNOWN(expect, label, why, call)                                                          \
+    do {                                                                                               \
+        int32_t rc0_ = (call);                                                                         \
+        start_counting();                                                                              \
+        int32_t rc1_ = (call);                                                                         \
+        long n_ = stop_counting();                                                                     \
+        long f_ = __atomic_load_n(&free_calls, __ATOMIC_SEQ_CST);                                     \
+        checks++;                                                                                      \
+        if (rc0_ != (expect) || rc1_ != (expect)) {                                                    \
+            fprintf(stderr, "FAIL [%d threads] %s: status %d / %d, expected %d (%s)\n", threads_now,    \
+                    label, rc0_, rc1_, (expect), swiftpool_last_error_message());                      \
+            failures++;                                                                                \
+        } else if (n_ != f_) {                                                                         \
+            fprintf(stderr, "FAIL [%d threads] %s: %ld allocation(s) but %ld free(s)\n", threads_now,   \
+                    label, n_, f_);                                                                    \
+            failures++;                                                                                \
+        } else if (n_ != 0) {                                                                          \
+            if (known++ < 8 || report_only)                                                            \
+                fprintf(stderr, "known [%d threads] %s: %ld allocation(s) (%s)\n", threads_now, label,  \
+                        n_, why);                                                                      \
         }                                                                                              \
     } while (0)
 
@@ -309,27 +336,38 @@ static void global_adaptive(void) {
 static void pyramid(void) {
     char label[160];
     int64_t levels[8] = {1, 1, 2, 2, 4, 4, 3, 5};
-    int64_t sizes[2 * BATCH] = {64, 64, 50, 33};
+    int64_t sizes[2 * BATCH] = {64, 64, 50, 33}; /* per side below */
     int64_t len = 0;
     CHECK(SWIFTPOOL_OK, "spatial_pyramid_pool_output_length",
           swiftpool_spatial_pyramid_pool_output_length(CHANNELS, levels, 4, &len));
+    for (int side = 64; side >= 16; side -= 48)
     for (int layout = 1; layout <= 2; layout++)
         for (int dtype = 1; dtype <= 3; dtype++) {
             fill_input(dtype);
             swiftpool_pool_desc d;
             desc_for(&d, 2, layout, dtype);
+            d.input_size[0] = d.input_size[1] = side;
+            sizes[0] = sizes[1] = side;
+            sizes[2] = side - 14;
+            sizes[3] = side / 2 + 1;
             for (int mode = 1; mode <= 2; mode++)
                 for (int bins = 1; bins <= 2; bins++)
                     for (int with_sizes = 0; with_sizes <= 1; with_sizes++) {
                         /* SPP-net bins need L mod n in {0, 1}: 64 x 64 with levels 1, 2, 4 */
                         int nl = bins == 2 ? 3 : 4;
                         if (bins == 2 && with_sizes) continue;
-                        snprintf(label, sizeof label, "spatial_pyramid_pool_forward %s %s %s %s%s", layout_name[layout],
-                                 dtype_name[dtype], mode == 1 ? "max" : "avg", bins == 1 ? "adaptive" : "sppnet",
-                                 with_sizes ? " sizes" : "");
-                        CHECK(SWIFTPOOL_OK, label,
-                              swiftpool_spatial_pyramid_pool_forward(&d, levels, nl, mode, bins, with_sizes ? sizes : NULL,
-                                                                     with_sizes ? 2 * BATCH : 0, x, ELEMS, y, BIG));
+                        snprintf(label, sizeof label, "spatial_pyramid_pool_forward %dx%d %s %s %s %s%s", side, side,
+                                 layout_name[layout], dtype_name[dtype], mode == 1 ? "max" : "avg",
+                                 bins == 1 ? "adaptive" : "sppnet", with_sizes ? " sizes" : "");
+#define SPP_CALL swiftpool_spatial_pyramid_pool_forward(&d, levels, nl, mode, bins, with_sizes ? sizes : NULL, \
+                                                        with_sizes ? 2 * BATCH : 0, x, ELEMS, y, BIG)
+                        /* NCHW copies up to 16 planes into a channels-last tile; above 64 KiB
+                         * of scratch it is one heap block (the header's OUT_OF_MEMORY case). */
+                        if (layout == SWIFTPOOL_LAYOUT_NCHW && side * side * 16 * dtype_size[dtype] > 64 * 1024)
+                            CHECK_KNOWN(SWIFTPOOL_OK, label, "NCHW tile scratch above 64 KiB: one heap block", SPP_CALL);
+                        else
+                            CHECK(SWIFTPOOL_OK, label, SPP_CALL);
+#undef SPP_CALL
                     }
         }
 }
@@ -408,21 +446,24 @@ static void fractional_roi(void) {
         }
 }
 
-/* Error paths, after a warm-up error on this thread (CHECK's first call). */
+/* Error paths, after a warm-up error on this thread (the first call of each check).
+ * Their messages are Swift strings built by interpolation, so they allocate: reported
+ * as known, and checked to free what they allocate. */
+#define ERROR_MESSAGE "the error message is built as a Swift string"
 static void errors(void) {
     swiftpool_pool_desc d;
     desc_for(&d, 2, SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_DTYPE_FLOAT32);
     d.kernel_size[0] = d.kernel_size[1] = 2;
     d.stride[1] = 0;
-    CHECK(SWIFTPOOL_ERROR_INVALID_ARGUMENT, "error: max_pool_forward stride 0",
+    CHECK_KNOWN(SWIFTPOOL_ERROR_INVALID_ARGUMENT, "error: max_pool_forward stride 0", ERROR_MESSAGE,
           swiftpool_max_pool_forward(&d, x, ELEMS, y, BIG, NULL, 0));
     d.stride[1] = 1;
-    CHECK(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, "error: avg_pool_forward output_len 1",
+    CHECK_KNOWN(SWIFTPOOL_ERROR_BUFFER_TOO_SMALL, "error: avg_pool_forward output_len 1", ERROR_MESSAGE,
           swiftpool_avg_pool_forward(&d, x, ELEMS, y, 1));
-    CHECK(SWIFTPOOL_ERROR_NULL_POINTER, "error: max_pool_forward input NULL",
+    CHECK_KNOWN(SWIFTPOOL_ERROR_NULL_POINTER, "error: max_pool_forward input NULL", ERROR_MESSAGE,
           swiftpool_max_pool_forward(&d, NULL, ELEMS, y, BIG, NULL, 0));
     int64_t os[2] = {0, 3};
-    CHECK(SWIFTPOOL_ERROR_INVALID_ARGUMENT, "error: adaptive_avg_pool_forward output_size 0",
+    CHECK_KNOWN(SWIFTPOOL_ERROR_INVALID_ARGUMENT, "error: adaptive_avg_pool_forward output_size 0", ERROR_MESSAGE,
           swiftpool_adaptive_avg_pool_forward(&d, os, x, ELEMS, y, BIG));
 }
 
@@ -471,7 +512,7 @@ int main(void) {
         errors();
     }
     swiftpool_set_num_threads(0);
-    printf("test_no_alloc: %d calls checked (1 and 2 threads), %d allocating or failing%s\n", checks, failures,
-           report_only ? " (report only)" : "");
+    printf("test_no_alloc: %d calls checked (1 and 2 threads), %d allocating or failing, %d with documented "
+           "allocations (error messages, large scratch)%s\n", checks, failures, known, report_only ? " (report only)" : "");
     return failures && !report_only ? 1 : 0;
 }
