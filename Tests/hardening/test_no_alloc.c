@@ -12,8 +12,10 @@
  * (first-use initialisation: the worker pool, the ISA choice, the thread-count
  * key may allocate once per process), then again with counting on: that second
  * call must allocate nothing, at 1 and at 2 threads (inputs large enough to be
- * split over the workers). The same for error paths after a warm-up error on the
- * thread (its first error allocates the thread's message buffer, once).
+ * split over the workers). Calls whose allocation is documented (CHECK_KNOWN:
+ * error paths, whose messages are Swift strings, after a warm-up error on the
+ * thread; scratch proportional to the problem beyond the stack limits) are
+ * reported, and must free all they allocate.
  *
  * SWIFTPOOL_NOALLOC_TRACE=TEXT prints a backtrace of every counted allocation of the
  * calls whose label contains TEXT ("" for all); SWIFTPOOL_NOALLOC_REPORT=1 lists the
