@@ -140,7 +140,11 @@ struct AdaptiveGeometry {
     /// For tests: `outputSize` as an array.
     init(_ desc: swiftpool_pool_desc, outputSize: [Int64], op: AdaptiveOperator) throws(PoolError) {
         guard outputSize.count <= 3 else {
-            throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL, message: "\(op.rawValue): \(outputSize.count) output sizes")
+            // The same checks and message as the main initializer's.
+            let tensor = try PoolTensorFields(desc, name: op.rawValue, allowedFlags: op.allowedFlags,
+                                              floatingPoint: op == .average)
+            throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL,
+                            message: "\(op.rawValue): \(outputSize.count) output sizes for rank \(tensor.spatialRank)")
         }
         try self.init(desc, outputSize: SmallInts(outputSize), op: op)
     }
