@@ -3,7 +3,7 @@
 #   make demo       build + run the C demo and the Python example on data/astronaut.png
 #   make test       every test: Swift (XCTest), C and C++ API tests, Python (pytest),
 #                   each with every kernel family (SWIFTPOOL_MAX_ISA=baseline and the default),
-#                   hardening (guard pages, threads, fork, limits, leaks), ASan+UBSan
+#                   hardening (guard pages, threads, fork, limits, leaks, no heap allocation per call), ASan+UBSan
 #                   builds of the C tests and demo, a seeded 150,000-execution fuzz run (docs/reliability.md)
 #   make test-extended   sanitizer runs of the Swift tests (ASan, TSan), valgrind,
 #                   the full guard-page grid and a 10 min fuzz run
@@ -124,7 +124,7 @@ TSAN_DIR     := $(BUILD)/tsan
 ASAN_LIB     := $(ASAN_DIR)/lib/libswiftpool.so
 TSAN_LIB     := $(TSAN_DIR)/lib/libswiftpool.so
 HARDEN_DEPS  := Tests/hardening/ref_pool.h Tests/hardening/ref_ops.h Tests/hardening/guard.h include/swiftpool.h
-HARDEN_TESTS := test_guard_pages test_concurrency test_fork test_limits test_leaks
+HARDEN_TESTS := test_guard_pages test_concurrency test_fork test_limits test_leaks test_no_alloc
 SAN_LINK     = -fuse-ld=lld -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(SWIFT_RT) -lm
 # Sanitizer runtime settings: fail on the first report; the Swift runtime's own
 # crash handler would hide the sanitizer's report, so it is off.
@@ -189,6 +189,7 @@ test-hardening: $(addprefix $(BINDIR)/,$(HARDEN_TESTS))
 	$(BINDIR)/test_fork
 	$(BINDIR)/test_limits
 	$(BINDIR)/test_leaks
+	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_no_alloc &&) true
 
 # C API tests (C and C++), the demo and the hardening tests under ASan + UBSan,
 # with LeakSanitizer at exit. (Guard pages need no sanitizer: plain build above.)

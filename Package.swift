@@ -46,13 +46,14 @@ let package = Package(
         // SwiftPoolKernelsAVX2 holds symbolic links to the same files, compiled for
         // Haswell. Separate modules give every specialisation a module-qualified
         // symbol, so the linker cannot merge one family's code into the other's.
-        .target(name: "SwiftPoolKernelABI", path: "Sources/SwiftPoolKernelABI", swiftSettings: kernelSettings),
+        .target(name: "SwiftPoolKernelABI", dependencies: ["_SwiftPoolCPU"], path: "Sources/SwiftPoolKernelABI",
+                swiftSettings: kernelSettings),
         .target(name: "SwiftPoolKernels", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
                 path: "Sources/SwiftPoolKernels", swiftSettings: kernelFamilySettings),
         .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
                 path: "Sources/SwiftPoolKernelsAVX2", swiftSettings: avx2Settings),
-        // CPU feature detection (__builtin_cpu_supports) and a prefetch hint, in C;
-        // internal, not exported.
+        // CPU feature detection (__builtin_cpu_supports), a prefetch hint and stack
+        // scratch buffers, in C; internal, not exported.
         .target(name: "_SwiftPoolCPU", path: "Sources/_SwiftPoolCPU"),
 
         // MARK: - Core: Geometry (validation, shapes) -> Reference -> Kernels -> CABI.

@@ -357,8 +357,8 @@ SWIFTPOOL_API int32_t swiftpool_avg_pool_forward(const swiftpool_pool_desc *desc
  * size (8 for indices); grad_input overlapping grad_output or indices);
  * INVALID_SHAPE; OVERFLOW; BUFFER_TOO_SMALL (grad_output_len, indices_len,
  * grad_input_len); UNSUPPORTED (dtype unknown or integer, layout, rank, auto_pad,
- * struct_size, unknown flags); OUT_OF_MEMORY (scratch for converting the indices,
- * 8 bytes per output element, with the INDICES_* flags only).
+ * struct_size, unknown flags). (The INDICES_* conventions are converted as the
+ * indices are read: no scratch, so no OUT_OF_MEMORY.)
  */
 SWIFTPOOL_API int32_t swiftpool_max_pool_backward(const swiftpool_pool_desc *desc,
                                                   const void *grad_output, int64_t grad_output_len,

@@ -161,7 +161,7 @@ enum AvgRows {
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
                                   stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
         if C >= wideChannels && C <= maxAccumulators && grid.countD &* grid.countH &* grid.countW >= 16 {
-            withUnsafeTemporaryAllocation(of: T.self, capacity: C) { buffer in
+            withStackScratch(of: T.self, capacity: C) { buffer in
                 var j = 0
                 while j < count {
                     tapsOuter(src + j &* stride &* C, elementGrid, C, divisor, dst + j &* C, buffer.baseAddress!)
@@ -332,7 +332,7 @@ enum AvgRows {
     ) {
         let PW = p.scratchWidth, size = p.scratchRows &* PW
         // One temporary per call (a range of planes), on the stack when it fits.
-        withUnsafeTemporaryAllocation(of: T.self, capacity: size &+ T.lanes) { buffer in
+        withStackScratch(of: T.self, capacity: size &+ T.lanes) { buffer in
             let scratch = buffer.baseAddress!, tail = scratch + size
             scratch.initialize(repeating: 0, count: size &+ T.lanes)
             let grid = TapGrid(countD: 1, countH: p.kernelH, countW: p.kernelW, stepD: 0,

@@ -122,7 +122,7 @@ enum MaxRows {
             && shareVectors >= 1
         let chunkVectors = share ? shareVectors : scratchElements / lanes / slices
         // Uninitialised: every scratch vector is written before it is read.
-        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchElements) { buffer in
+        withStackScratch(of: T.self, capacity: scratchElements) { buffer in
             let scratch = buffer.baseAddress!
             var v0 = 0
             while v0 < vectorsPerRow {

@@ -32,11 +32,14 @@ enum ErrorState {
 
     static func set(_ message: String) {
         guard let buffer = buffer() else { return }
-        var utf8 = Array(message.utf8.prefix(capacity - 1))
-        utf8.append(0)
-        utf8.withUnsafeBytes { bytes in
-            _ = memcpy(buffer, bytes.baseAddress!, bytes.count)
+        // Byte by byte into the thread's buffer, cut at capacity - 1 (no copy array).
+        var count = 0
+        for byte in message.utf8 {
+            if count == capacity - 1 { break }
+            buffer[count] = CChar(bitPattern: byte)
+            count += 1
         }
+        buffer[count] = 0
     }
 
     static func clear() {

@@ -3,6 +3,7 @@
 // layer only checks pointers and capacities, copies the caller's small arrays,
 // and maps PoolError to a status and message; the Geometry types validate the rest.
 import CSwiftPool
+import SwiftPoolKernelABI
 
 // MARK: - Plumbing (file-private, mirrors Exports.swift)
 
@@ -91,7 +92,7 @@ private func adaptiveGeometry(_ desc: UnsafePointer<swiftpool_pool_desc>?, _ out
     let d = try loadDesc(desc, function)
     guard let outputSize else { throw .null("\(function): output_size is NULL") }
     let rank = (1...3).contains(d.spatial_rank) ? Int(d.spatial_rank) : 0
-    let sizes = (0..<rank).map { outputSize[$0] }
+    let sizes = SmallInts(outputSize, count: rank)
     if rank == 0 { _ = try PoolTensorFields(d, name: op.rawValue, allowedFlags: op.allowedFlags, floatingPoint: op == .average) }
     return try AdaptiveGeometry(d, outputSize: sizes, op: op)
 }
@@ -136,12 +137,32 @@ public func swiftpool_adaptive_avg_pool_forward(_ desc: UnsafePointer<swiftpool_
 
 // MARK: - Spatial pyramid pooling
 
-/// The caller's levels: num_levels (h, w) pairs.
-private func readLevels(_ levels: UnsafePointer<Int64>?, _ numLevels: Int64, _ function: String) throws(PoolError) -> [Int64] {
+/// Runs `body` with a copy of `count` entries of a caller's int64 list (a copy, so
+/// that validated values cannot change under the kernels). The copy lives on the
+/// stack unless it exceeds stackScratchLimit (thousands of levels or samples): no
+/// allocation in the call path.
+private func withCopy(_ source: UnsafePointer<Int64>, count: Int,
+                      _ body: (Int64Pairs) throws(PoolError) -> Void) throws(PoolError) {
+    let result: Result<Void, PoolError> = withStackScratch(of: Int64.self, capacity: Swift.max(count, 1)) { buffer in
+        let base = buffer.baseAddress!
+        for i in 0..<count { base[i] = source[i] }
+        do throws(PoolError) {
+            try body(Int64Pairs(UnsafePointer(base), pairs: count / 2))
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+    try result.get()
+}
+
+/// Runs `body` with the caller's levels: num_levels (h, w) pairs, copied.
+private func withLevels(_ levels: UnsafePointer<Int64>?, _ numLevels: Int64, _ function: String,
+                        _ body: (Int64Pairs) throws(PoolError) -> Void) throws(PoolError) {
     guard let levels else { throw .null("\(function): levels is NULL") }
     guard numLevels >= 1 else { throw .invalid("\(function): num_levels is \(numLevels), must be >= 1") }
     guard numLevels <= Int64.max / 2 else { throw .overflow("\(function): num_levels \(numLevels) x 2 overflows int64") }
-    return (0..<Int(numLevels * 2)).map { levels[$0] }
+    try withCopy(levels, count: Int(numLevels * 2), body)
 }
 
 @c @implementation
@@ -151,9 +172,10 @@ public func swiftpool_spatial_pyramid_pool_output_length(_ channels: Int64, _ le
     let function = "swiftpool_spatial_pyramid_pool_output_length"
     return call(function, prefix: PyramidGeometry.name) { () throws(PoolError) in
         guard let length else { throw .null("\(function): length is NULL") }
-        let flat = try readLevels(levels, num_levels, function)
-        let parsed = try PyramidGeometry.levels(flat, name: function)
-        length.pointee = Int64(try PyramidGeometry.layout(channels: Int(channels), levels: parsed, name: function).length)
+        try withLevels(levels, num_levels, function) { (flat) throws(PoolError) in
+            let parsed = try PyramidGeometry.levels(flat, name: function)
+            length.pointee = Int64(try PyramidGeometry.layout(channels: Int(channels), levels: parsed, name: function))
+        }
     }
 }
 
@@ -167,8 +189,14 @@ public func swiftpool_spatial_pyramid_pool_forward(_ desc: UnsafePointer<swiftpo
     let function = "swiftpool_spatial_pyramid_pool_forward"
     return call(function, prefix: PyramidGeometry.name) { () throws(PoolError) in
         let d = try loadDesc(desc, function)
-        let flat = try readLevels(levels, num_levels, function)
-        var sampleSizes: [Int64]? = nil
+        try withLevels(levels, num_levels, function) { (flat) throws(PoolError) in
+        func run(_ sampleSizes: Int64Pairs?) throws(PoolError) {
+            let g = try PyramidGeometry(d, levels: flat, mode: mode, bins: bins, sizes: sampleSizes)
+            let (src, dst) = try tensors(input, input_len, inputElements: g.inputElements,
+                                         output, output_len, outputElements: g.outputElements,
+                                         elementSize: g.tensor.elementSize, function)
+            try LpAdaptiveSppDispatch.pyramid(g, input: src, output: dst)
+        }
         if let sizes {
             // Read 2N sizes only once N is known to be backed by a real input buffer
             // (the tensor fields are validated again, with the mode's flags, below).
@@ -183,12 +211,12 @@ public func swiftpool_spatial_pyramid_pool_forward(_ desc: UnsafePointer<swiftpo
             guard sizes_len >= needed else {
                 throw .tooSmall("\(function): sizes_len is \(sizes_len) entries, batch \(d.batch) needs \(needed) ((h, w) per sample)")
             }
-            sampleSizes = (0..<Int(needed)).map { sizes[$0] }
+            // A closure literal, not `run` itself: a local function passed as a value
+            // is converted to an escaping closure (an allocation).
+            try withCopy(sizes, count: Int(needed)) { (pairs) throws(PoolError) in try run(pairs) }
+        } else {
+            try run(nil)
         }
-        let g = try PyramidGeometry(d, levels: flat, mode: mode, bins: bins, sizes: sampleSizes)
-        let (src, dst) = try tensors(input, input_len, inputElements: g.inputElements,
-                                     output, output_len, outputElements: g.outputElements,
-                                     elementSize: g.tensor.elementSize, function)
-        try LpAdaptiveSppDispatch.pyramid(g, input: src, output: dst)
+        }
     }
 }

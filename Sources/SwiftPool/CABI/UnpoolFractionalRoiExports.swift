@@ -15,9 +15,9 @@ private func loadDesc(_ desc: UnsafePointer<swiftpool_pool_desc>?, function: Str
     return desc.pointee
 }
 
-/// `count` entries of a caller's int64 array.
-private func loadSizes(_ sizes: UnsafePointer<Int64>, count: Int) -> [Int] {
-    (0..<count).map { Int(sizes[$0]) }
+/// `count` (at most 3) entries of a caller's int64 array, copied inline (no allocation).
+private func loadSizes(_ sizes: UnsafePointer<Int64>, count: Int) -> SmallInts {
+    SmallInts(sizes, count: count)
 }
 
 private func unpoolGeometry(_ desc: UnsafePointer<swiftpool_pool_desc>?, _ outputSize: UnsafePointer<Int64>?,
@@ -94,15 +94,22 @@ public func swiftpool_fractional_max_pool_forward(_ desc: UnsafePointer<swiftpoo
                                   name: "input", lengthName: "input_len", function: function)
         let dst = try checkBuffer(output, output_len, needed: g.outputElements, alignment: size,
                                   name: "output", lengthName: "output_len", function: function)
-        var written = [(dst, g.outputElements * size, "output")]
+        // Every written buffer against every other buffer, in the order the arrays of
+        // an earlier version checked them (output first, then indices).
+        let output = (dst, g.outputElements * size, "output"), inputRange = (src, g.inputElements * size, "input")
+        var indicesRange: (UnsafeRawPointer, Int, String)? = nil
         if let indices {
             let idx = try checkBuffer(indices, indices_len, needed: g.outputElements, alignment: 8,
                                       name: "indices", lengthName: "indices_len", function: function)
-            written.append((idx, g.outputElements * 8, "indices"))
+            indicesRange = (idx, g.outputElements * 8, "indices")
         }
-        let read = [(src, g.inputElements * size, "input")] + (sampleRange.map { [$0] } ?? [])
-        for w in written {
-            for r in read + written where r.2 != w.2 { try checkDisjoint(w, r, function: function) }
+        try checkDisjoint(output, inputRange, function: function)
+        if let sampleRange { try checkDisjoint(output, sampleRange, function: function) }
+        if let indicesRange {
+            try checkDisjoint(output, indicesRange, function: function)
+            try checkDisjoint(indicesRange, inputRange, function: function)
+            if let sampleRange { try checkDisjoint(indicesRange, sampleRange, function: function) }
+            try checkDisjoint(indicesRange, output, function: function)
         }
         try UnpoolFractionalRoiDispatch.fractionalMaxPool(g, samples: samples, seed: seed, input: src,
                                                           output: UnsafeMutableRawPointer(mutating: dst),
@@ -130,15 +137,23 @@ public func swiftpool_roi_max_pool_forward(_ desc: UnsafePointer<swiftpool_pool_
                                   name: "input", lengthName: "input_len", function: function)
         let dst = try checkBuffer(output, output_len, needed: g.outputElements, alignment: size,
                                   name: "output", lengthName: "output_len", function: function)
-        var written = [(dst, g.outputElements * size, "output")]
+        // Every written buffer against every other buffer, in the order the arrays of
+        // an earlier version checked them (output first, then argmax).
+        let output = (dst, g.outputElements * size, "output"), inputRange = (src, g.inputElements * size, "input")
+        let boxRange = (box, g.boxElements * size, "boxes")
+        var argmaxRange: (UnsafeRawPointer, Int, String)? = nil
         if let argmax {
             let idx = try checkBuffer(argmax, argmax_len, needed: g.outputElements, alignment: 8,
                                       name: "argmax", lengthName: "argmax_len", function: function)
-            written.append((idx, g.outputElements * 8, "argmax"))
+            argmaxRange = (idx, g.outputElements * 8, "argmax")
         }
-        let read = [(src, g.inputElements * size, "input"), (box, g.boxElements * size, "boxes")]
-        for w in written {
-            for r in read + written where r.2 != w.2 { try checkDisjoint(w, r, function: function) }
+        try checkDisjoint(output, inputRange, function: function)
+        try checkDisjoint(output, boxRange, function: function)
+        if let argmaxRange {
+            try checkDisjoint(output, argmaxRange, function: function)
+            try checkDisjoint(argmaxRange, inputRange, function: function)
+            try checkDisjoint(argmaxRange, boxRange, function: function)
+            try checkDisjoint(argmaxRange, output, function: function)
         }
         try UnpoolFractionalRoiDispatch.roiMaxPool(g, boxes: box, spatialScale: spatial_scale, input: src,
                                                    output: UnsafeMutableRawPointer(mutating: dst),

@@ -15,7 +15,7 @@ struct PoolTensorFields {
     var batch: Int
     var channels: Int
     /// Input sizes, outermost first, `spatialRank` entries.
-    var inputSizes: [Int]
+    var inputSizes: SmallInts
     var flags: UInt32
 
     var inputElements: Int { batch * channels * inputSizes.reduce(1, *) }
@@ -49,16 +49,15 @@ struct PoolTensorFields {
         guard desc.batch >= 0 else { throw .invalid("\(name): batch is \(desc.batch), must be >= 0") }
         guard desc.channels >= 1 else { throw .invalid("\(name): channels is \(desc.channels), must be >= 1") }
         let rank = Int(desc.spatial_rank)
-        let names = Array(["D", "H", "W"].suffix(rank))
-        let all = [desc.input_size.0, desc.input_size.1, desc.input_size.2]
-        var sizes: [Int] = []
+        var sizes = SmallInts()
         for i in 0..<rank {
-            guard all[i] >= 1 else {
-                throw .invalid("\(name): axis \(i) (\(names[i])): input_size is \(all[i]), must be >= 1")
+            let size = tupleElement(desc.input_size, i)
+            guard size >= 1 else {
+                throw .invalid("\(name): axis \(i) (\(TensorGeometry.axisName(i, rank: rank))): input_size is \(size), must be >= 1")
             }
-            sizes.append(Int(all[i]))
+            sizes.append(size)
         }
-        try PoolTensorFields.checkedProduct(sizes + [Int(desc.channels), Int(desc.batch), elementSize],
+        try PoolTensorFields.checkedProduct(sizes + SmallInts(Int(desc.channels), Int(desc.batch), elementSize),
                            "\(name): input size batch \(desc.batch) x channels \(desc.channels) x spatial \(sizes) x \(elementSize) bytes overflows int64")
         self.spatialRank = rank
         self.layout = layout
@@ -75,7 +74,7 @@ extension PoolTensorFields {
     /// The product of `factors` (all >= 0), or an OVERFLOW error with `message`.
     /// Factors multiply in order, so sizes listed before a zero batch are still checked.
     @discardableResult
-    static func checkedProduct(_ factors: [Int], _ message: @autoclosure () -> String) throws(PoolError) -> Int {
+    static func checkedProduct(_ factors: SmallInts, _ message: @autoclosure () -> String) throws(PoolError) -> Int {
         var product = 1
         for factor in factors {
             let (next, overflow) = product.multipliedReportingOverflow(by: factor)
@@ -103,11 +102,11 @@ struct AdaptiveAxis: Equatable {
     }
 
     /// Checks that the bin arithmetic of `bin(_:)` cannot overflow.
-    static func validated(input: Int, output: Int, name: String) throws(PoolError) -> AdaptiveAxis {
+    static func validated(input: Int, output: Int, name: @autoclosure () -> String) throws(PoolError) -> AdaptiveAxis {
         let (product, o1) = input.multipliedReportingOverflow(by: output)
         let (_, o2) = product.addingReportingOverflow(output)
         guard !(o1 || o2) else {
-            throw .overflow("\(name): output_size \(output) x input_size \(input) overflows int64")
+            throw .overflow("\(name()): output_size \(output) x input_size \(input) overflows int64")
         }
         return AdaptiveAxis(inputSize: input, outputSize: output)
     }
@@ -138,27 +137,45 @@ struct AdaptiveGeometry {
     var inputElements: Int { batch * channels * inputPlane }
     var outputElements: Int { batch * channels * outputPlane }
 
+    /// For tests: `outputSize` as an array.
+    init(_ desc: swiftpool_pool_desc, outputSize: [Int64], op: AdaptiveOperator) throws(PoolError) {
+        guard outputSize.count <= 3 else {
+            // The same checks and message as the main initializer's.
+            let tensor = try PoolTensorFields(desc, name: op.rawValue, allowedFlags: op.allowedFlags,
+                                              floatingPoint: op == .average)
+            throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL,
+                            message: "\(op.rawValue): \(outputSize.count) output sizes for rank \(tensor.spatialRank)")
+        }
+        try self.init(desc, outputSize: SmallInts(outputSize), op: op)
+    }
+
     /// `outputSize` holds the caller's spatial_rank output sizes (outermost first);
     /// the C layer reads them only once the rank is known to be 1...3.
-    init(_ desc: swiftpool_pool_desc, outputSize: [Int64], op: AdaptiveOperator) throws(PoolError) {
+    init(_ desc: swiftpool_pool_desc, outputSize: SmallInts, op: AdaptiveOperator) throws(PoolError) {
         let name = op.rawValue
         let tensor = try PoolTensorFields(desc, name: name, allowedFlags: op.allowedFlags, floatingPoint: op == .average)
         let rank = tensor.spatialRank
         guard outputSize.count == rank else {
             throw PoolError(status: SWIFTPOOL_ERROR_INTERNAL, message: "\(name): \(outputSize.count) output sizes for rank \(rank)")
         }
-        let names = Array(["D", "H", "W"].suffix(rank))
-        var built: [AdaptiveAxis] = []
+        // Messages are built only on the error path (validation must not allocate).
+        func axis(_ i: Int) -> String { "\(name): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))" }
+        var built = (AdaptiveAxis.unit, AdaptiveAxis.unit, AdaptiveAxis.unit)
+        var outputs = SmallInts()
         for i in 0..<rank {
-            let axis = "\(name): axis \(i) (\(names[i]))"
-            guard outputSize[i] >= 1 else { throw .invalid("\(axis): output_size is \(outputSize[i]), must be >= 1") }
-            built.append(try AdaptiveAxis.validated(input: tensor.inputSizes[i], output: Int(outputSize[i]), name: axis))
+            guard outputSize[i] >= 1 else { throw .invalid("\(axis(i)): output_size is \(outputSize[i]), must be >= 1") }
+            let a = try AdaptiveAxis.validated(input: tensor.inputSizes[i], output: outputSize[i], name: axis(i))
+            outputs.append(a.outputSize)
+            // Axis i of a rank-r problem is axis 3 - r + i of the lifted (D, H, W) problem.
+            switch 3 - rank + i {
+            case 0: built.0 = a
+            case 1: built.1 = a
+            default: built.2 = a
+            }
         }
-        let outputs = built.map(\.outputSize)
-        try PoolTensorFields.checkedProduct(outputs + [tensor.channels, tensor.batch, tensor.elementSize],
+        try PoolTensorFields.checkedProduct(outputs + SmallInts(tensor.channels, tensor.batch, tensor.elementSize),
                            "\(name): output size batch \(tensor.batch) x channels \(tensor.channels) x spatial \(outputs) x \(tensor.elementSize) bytes overflows int64")
-        while built.count < 3 { built.insert(.unit, at: 0) }
         self.tensor = tensor
-        self.axes = (built[0], built[1], built[2])
+        self.axes = built
     }
 }

@@ -7,27 +7,32 @@ import Glibc
 import Darwin
 #endif
 import CSwiftPool
+import SwiftPoolKernelABI
 
 /// Per-axis masks of the forward outputs whose window lies wholly in the padding
 /// (possible only with dilation): such an output depends on no input element, so
 /// the backward drops its gradient and ignores its index.
+///
+/// The windows are recomputed from the axes on each query rather than kept in
+/// per-axis [Bool] masks: building those allocated on every dilated backward call.
+/// Queries happen only when some window is empty (rare: dilation and padding).
 struct EmptyWindows {
-    var d: [Bool], h: [Bool], w: [Bool]
+    var d: AxisGeometry, h: AxisGeometry, w: AxisGeometry
 
     /// nil when no window of `g` is empty (the common case: no per-output test).
     init?(_ g: PoolGeometry) {
-        func mask(_ a: AxisGeometry) -> [Bool] { (0..<a.outputSize).map { a.window($0).isEmpty } }
         let (ad, ah, aw) = g.axes
-        // Only dilation can empty a window; skip building masks of huge axes otherwise.
+        // Only dilation can empty a window; skip scanning huge axes otherwise.
         guard ad.dilation > 1 || ah.dilation > 1 || aw.dilation > 1 else { return nil }
-        d = mask(ad); h = mask(ah); w = mask(aw)
-        guard d.contains(true) || h.contains(true) || w.contains(true) else { return nil }
+        func anyEmpty(_ a: AxisGeometry) -> Bool { (0..<a.outputSize).contains { a.window($0).isEmpty } }
+        guard anyEmpty(ad) || anyEmpty(ah) || anyEmpty(aw) else { return nil }
+        d = ad; h = ah; w = aw
     }
 
     /// Whether output position o (flattened (od*OH + oh)*OW + ow) has an empty window.
     @inline(__always) func isEmpty(_ o: Int) -> Bool {
-        let ow = o % w.count, rest = o / w.count
-        return w[ow] || h[rest % h.count] || d[rest / h.count]
+        let ow = o % w.outputSize, rest = o / w.outputSize
+        return w.window(ow).isEmpty || h.window(rest % h.outputSize).isEmpty || d.window(rest / h.outputSize).isEmpty
     }
 }
 
@@ -58,7 +63,7 @@ extension PoolGeometry {
         guard count > 0 else { return }
         let block = 1 << 14
         let blocks = (count &+ block &- 1) / block
-        let worst: UInt64 = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blocks) { maxima in
+        let worst: UInt64 = withStackScratch(of: UInt64.self, capacity: blocks) { maxima in
             let maxima = maxima.baseAddress!
             Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
                 for b in range {
@@ -91,22 +96,17 @@ extension PoolGeometry {
         }
     }
 
-    /// Converts indices written with SWIFTPOOL_FLAG_INDICES_GLOBAL / _COLUMN_MAJOR into
-    /// per-plane row-major positions in a malloc'd buffer (the caller frees it),
-    /// checking each one; empty windows' indices are ignored (stored as 0).
-    func convertBackwardIndices(_ indices: UnsafePointer<Int64>, empty: EmptyWindows?,
-                                function: String) throws(PoolError) -> UnsafeMutablePointer<Int64> {
+    /// Checks indices written with SWIFTPOOL_FLAG_INDICES_GLOBAL / _COLUMN_MAJOR before
+    /// anything is written: each must name an element of its own (n, c) plane; empty
+    /// windows' indices are ignored. The kernel converts them as it reads them
+    /// (ConvertedIndices), so no converted copy is made.
+    func validateConvertedBackwardIndices(_ indices: UnsafePointer<Int64>, empty: EmptyWindows?,
+                                          function: String) throws(PoolError) {
         let count = outputElements
-        guard let raw = malloc(Swift.max(count, 1) &* 8) else {
-            throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,
-                            message: "\(function): no memory to convert the indices (\(count) x 8 bytes)")
-        }
-        let out = raw.bindMemory(to: Int64.self, capacity: Swift.max(count, 1))
         let plane = inputPlane
-        let D = axes.0.inputSize, H = axes.1.inputSize, W = axes.2.inputSize
         for q in 0..<count {
             let (n, c, o) = outputCoordinates(q)
-            if let empty, empty.isEmpty(o) { out[q] = 0; continue }
+            if let empty, empty.isEmpty(o) { continue }
             let value = indices[q]
             var p = Int(value)
             let base = (n * channels + c) * plane
@@ -115,17 +115,49 @@ extension PoolGeometry {
                 p = overflow ? -1 : local
             }
             guard p >= 0 && p < plane else {
-                free(raw)
                 let range = indicesGlobal ? "[\(base), \(base + plane)) of its (n, c) plane" : "[0, \(plane))"
                 throw .invalid("\(function): indices[\(q)] (\(describe(outputElement: q))) is \(value), outside the input plane's valid range \(range)")
             }
-            if indicesColumnMajor {
-                // p = (w*H + h)*D + d
-                let d = p % D, h = (p / D) % H, w = p / (D * H)
-                p = (d * H + h) * W + w
-            }
-            out[q] = Int64(p)
         }
-        return out
+    }
+}
+
+/// How the backward kernel reads an index: as the per-plane row-major position it
+/// is (PyTorch), or converted from ONNX's conventions. Only validated indices of
+/// non-empty windows are read.
+protocol BackwardIndexMap {
+    /// The per-plane row-major position of `value`, an index of (n, c) plane `plane`
+    /// (n * C + c).
+    func position(_ value: Int64, plane: Int) -> Int
+}
+
+/// PyTorch's indices: already per-plane row-major positions.
+struct PlaneIndices: BackwardIndexMap {
+    @inline(__always) func position(_ value: Int64, plane: Int) -> Int { Int(truncatingIfNeeded: value) }
+}
+
+/// SWIFTPOOL_FLAG_INDICES_GLOBAL ((n*C + c) * plane + position) and/or
+/// SWIFTPOOL_FLAG_INDICES_COLUMN_MAJOR (position (w*H + h)*D + d), as
+/// validateConvertedBackwardIndices accepted them.
+struct ConvertedIndices: BackwardIndexMap {
+    var global: Bool, columnMajor: Bool
+    var inputPlane: Int, D: Int, H: Int, W: Int
+
+    init(_ g: PoolGeometry) {
+        global = g.indicesGlobal
+        columnMajor = g.indicesColumnMajor
+        inputPlane = g.inputPlane
+        (D, H, W) = (g.axes.0.inputSize, g.axes.1.inputSize, g.axes.2.inputSize)
+    }
+
+    @inline(__always) func position(_ value: Int64, plane: Int) -> Int {
+        var p = Int(truncatingIfNeeded: value)
+        if global { p &-= plane &* inputPlane }
+        if columnMajor {
+            // p = (w*H + h)*D + d
+            let d = p % D, h = (p / D) % H, w = p / (D &* H)
+            p = (d &* H &+ h) &* W &+ w
+        }
+        return p
     }
 }

@@ -20,13 +20,20 @@ struct FractionalGeometry {
     /// Samples per (n, c) plane, and in all.
     var sampleCount: Int { planes * rank }
 
+    /// For tests: the output size as an array.
     init(_ desc: swiftpool_pool_desc, outputSize requested: [Int], function: String) throws(PoolError) {
+        try self.init(desc, outputSize: SmallInts(requested.prefix(3)), function: function)
+    }
+
+    init(_ desc: swiftpool_pool_desc, outputSize requested: SmallInts, function: String) throws(PoolError) {
         let t = try TensorGeometry(desc, function: function, ranks: 2...3,
                                    allowedFlags: UInt32(SWIFTPOOL_FLAG_NAN_IGNORE), floatOnly: true)
         let rank = t.spatialRank
-        let kernels = Array([Int(desc.kernel_size.0), Int(desc.kernel_size.1), Int(desc.kernel_size.2)].prefix(rank))
+        var kernels = SmallInts()
+        for i in 0..<rank { kernels.append(tupleElement(desc.kernel_size, i)) }
         for i in 0..<rank {
-            let axis = "\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))"
+            // Built only on the error path (validation must not allocate).
+            var axis: String { "\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))" }
             guard kernels[i] >= 1 else { throw .invalid("\(axis): kernel_size is \(kernels[i]), must be >= 1") }
             guard requested[i] >= 1 else { throw .invalid("\(axis): output_size is \(requested[i]), must be >= 1") }
             // out + k - 1 <= in, written so that it cannot overflow (all terms >= 1).
@@ -34,9 +41,9 @@ struct FractionalGeometry {
                 throw .shape("\(axis): output_size \(requested[i]) + kernel_size \(kernels[i]) - 1 exceeds input_size \(t.sizes[i]) (PyTorch: pool size too large relative to input)")
             }
         }
-        _ = try TensorGeometry.elements([t.batch, t.channels] + requested, elementSize: t.elementSize,
+        _ = try TensorGeometry.elements(SmallInts(t.batch, t.channels) + requested, elementSize: t.elementSize,
                                         what: "output", function: function)
-        _ = try TensorGeometry.elements([t.batch, t.channels, rank], elementSize: t.elementSize,
+        _ = try TensorGeometry.elements(SmallInts(t.batch, t.channels, rank), elementSize: t.elementSize,
                                         what: "samples", function: function)
         self.tensor = t
         self.inputSize = TensorGeometry.lift(t.sizes)
@@ -54,11 +61,11 @@ struct FractionalGeometry {
 
     /// Every sample finite and in [0, 1); the message names the first bad one.
     func validate<T: BinaryFloatingPoint>(samples: UnsafeBufferPointer<T>, function: String) throws(PoolError) {
-        let names = rank == 2 ? ["W", "H"] : ["D", "H", "W"]
         for j in 0..<sampleCount {
             let u = samples[j]
             if u >= 0 && u < 1 { continue }      // false for NaN
             let plane = j / rank
+            let names = rank == 2 ? ["W", "H"] : ["D", "H", "W"]
             throw .invalid("\(function): samples[\(j)] (n \(plane / tensor.channels), c \(plane % tensor.channels), axis \(names[j % rank])) is \(u), must be finite and in [0, 1)")
         }
     }

@@ -38,22 +38,21 @@ struct LpPoolGeometry {
             kind = .onnxSum
         } else {
             // torch.nn.functional.lp_pool{1,2,3}d take no padding, dilation or auto_pad.
+            // Messages are built only on the error path (validation must not allocate).
             let rank = Int(desc.spatial_rank)
-            let names = Array(["D", "H", "W"].suffix(rank))
-            let padding = [desc.padding.0, desc.padding.1, desc.padding.2]
-            let paddingEnd = [desc.padding_end.0, desc.padding_end.1, desc.padding_end.2]
-            let dilation = [desc.dilation.0, desc.dilation.1, desc.dilation.2]
-            let hint = "PyTorch's lp_pool has none (set SWIFTPOOL_FLAG_LP_ONNX for ONNX LpPool)"
+            let hint: StaticString = "PyTorch's lp_pool has none (set SWIFTPOOL_FLAG_LP_ONNX for ONNX LpPool)"
             guard desc.auto_pad == Int32(SWIFTPOOL_AUTO_PAD_NOTSET.rawValue) else {
                 throw .invalid("\(name): auto_pad is \(desc.auto_pad), must be 0 (NOTSET): \(hint)")
             }
             for i in 0..<rank {
-                let axis = "\(name): axis \(i) (\(names[i]))"
-                guard padding[i] == 0 else { throw .invalid("\(axis): padding is \(padding[i]), must be 0: \(hint)") }
-                guard paddingEnd[i] == 0 || paddingEnd[i] == -1 else {
-                    throw .invalid("\(axis): padding_end is \(paddingEnd[i]), must be -1 or 0: \(hint)")
+                func axis() -> String { "\(name): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))" }
+                let padding = tupleElement(desc.padding, i), paddingEnd = tupleElement(desc.padding_end, i)
+                let dilation = tupleElement(desc.dilation, i)
+                guard padding == 0 else { throw .invalid("\(axis()): padding is \(padding), must be 0: \(hint)") }
+                guard paddingEnd == 0 || paddingEnd == -1 else {
+                    throw .invalid("\(axis()): padding_end is \(paddingEnd), must be -1 or 0: \(hint)")
                 }
-                guard dilation[i] == 1 else { throw .invalid("\(axis): dilation is \(dilation[i]), must be 1: \(hint)") }
+                guard dilation == 1 else { throw .invalid("\(axis()): dilation is \(dilation), must be 1: \(hint)") }
             }
             kind = normType == .infinity ? .torchMaxAbs : normType == -.infinity ? .torchMinAbs : .torchSum
             // kernelCount scales every window: a product past Int would wrap.

@@ -118,9 +118,8 @@ struct PoolGeometry {
     var outputElements: Int { batch * channels * outputPlane }
 
     /// Output spatial sizes, outermost first, `spatialRank` entries.
-    var outputSizes: [Int] {
-        let all = [axes.0.outputSize, axes.1.outputSize, axes.2.outputSize]
-        return Array(all.suffix(spatialRank))
+    var outputSizes: SmallInts {
+        SmallInts(axes.0.outputSize, axes.1.outputSize, axes.2.outputSize).suffix(spatialRank)
     }
 
     /// Bytes per element of each supported dtype.
@@ -221,7 +220,7 @@ struct PoolGeometry {
         let rank = Int(desc.spatial_rank)
         // Messages are built only on the error path: validation runs on every call
         // and must stay allocation-free (a tiny pooling call costs well under 1 us).
-        func axis(_ i: Int) -> String { "\(name): axis \(i) (\(["D", "H", "W"][3 - rank + i]))" }
+        func axis(_ i: Int) -> String { "\(name): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))" }
         var built = (AxisGeometry.unit, AxisGeometry.unit, AxisGeometry.unit)
         for i in 0..<rank {
             // Fixed-size C arrays arrive as tuples.
@@ -316,7 +315,8 @@ struct PoolGeometry {
 
         // Element and byte counts of both tensors must fit in Int64; the plane sizes
         // alone too (indices are per-plane even when batch is 0).
-        for output in [false, true] {
+        for pass in 0..<2 {
+            let output = pass == 1
             var overflow = false
             func mul(_ a: Int, _ b: Int) -> Int {
                 let (p, o) = a.multipliedReportingOverflow(by: b)

@@ -17,14 +17,19 @@ struct RoiGeometry {
     var outputElements: Int { numBoxes * tensor.channels * outputPlane }
     var boxElements: Int { numBoxes * 5 }
 
+    /// For tests: the output size as an array.
     init(_ desc: swiftpool_pool_desc, numBoxes: Int, outputSize: [Int], function: String) throws(PoolError) {
+        try self.init(desc, numBoxes: numBoxes, outputSize: SmallInts(outputSize.prefix(2)), function: function)
+    }
+
+    init(_ desc: swiftpool_pool_desc, numBoxes: Int, outputSize: SmallInts, function: String) throws(PoolError) {
         let t = try TensorGeometry(desc, function: function, ranks: 2...2, allowedFlags: 0, floatOnly: true)
         guard numBoxes >= 0 else { throw .invalid("\(function): num_boxes is \(numBoxes), must be >= 0") }
         guard outputSize[0] >= 1 else { throw .invalid("\(function): output_size[0] (pooled_height) is \(outputSize[0]), must be >= 1") }
         guard outputSize[1] >= 1 else { throw .invalid("\(function): output_size[1] (pooled_width) is \(outputSize[1]), must be >= 1") }
-        _ = try TensorGeometry.elements([numBoxes, t.channels] + outputSize, elementSize: t.elementSize,
+        _ = try TensorGeometry.elements(SmallInts(numBoxes, t.channels) + outputSize, elementSize: t.elementSize,
                                         what: "output", function: function)
-        _ = try TensorGeometry.elements([numBoxes, 5], elementSize: t.elementSize, what: "boxes", function: function)
+        _ = try TensorGeometry.elements(SmallInts(numBoxes, 5), elementSize: t.elementSize, what: "boxes", function: function)
         self.tensor = t
         self.height = t.sizes[0]
         self.width = t.sizes[1]
@@ -80,16 +85,20 @@ struct RoiGeometry {
         guard b >= 0 && b < 0x1p62 && Int(b) < tensor.batch else {
             return .failure(.invalid("\(place()).batch_index is \(v.0), must be in [0, \(tensor.batch)) (batch)"))
         }
-        var corners: [Int] = []
-        for (name, x) in [("x1", v.1), ("y1", v.2), ("x2", v.3), ("y2", v.4)] {
+        // The four corners in order, without an array (this runs per box, twice per call).
+        func corner(_ name: StaticString, _ x: T) -> Result<Int, PoolError> {
             guard x.isFinite else { return .failure(.invalid("\(place()).\(name) is \(x), must be finite")) }
             let r = (x * scale).rounded(.toNearestOrAwayFromZero)
             guard r >= -0x1p31 && r < 0x1p31 else {
                 return .failure(.invalid("\(place()).\(name) is \(x); scaled by \(scale) and rounded it is \(r), outside int32 (torchvision's coordinate type)"))
             }
-            corners.append(Int(r))
+            return .success(Int(r))
         }
-        let (x1, y1, x2, y2) = (corners[0], corners[1], corners[2], corners[3])
+        let x1: Int, y1: Int, x2: Int, y2: Int
+        switch corner("x1", v.1) { case .success(let c): x1 = c; case .failure(let e): return .failure(e) }
+        switch corner("y1", v.2) { case .success(let c): y1 = c; case .failure(let e): return .failure(e) }
+        switch corner("x2", v.3) { case .success(let c): x2 = c; case .failure(let e): return .failure(e) }
+        switch corner("y2", v.4) { case .success(let c): y2 = c; case .failure(let e): return .failure(e) }
         let roiWidth = Swift.max(x2 - x1 + 1, 1), roiHeight = Swift.max(y2 - y1 + 1, 1)
         return .success(Box(batch: Int(b),
                             rows: RoiGeometry.bins(roiHeight, pooledHeight, offset: y1, limit: height, as: T.self),

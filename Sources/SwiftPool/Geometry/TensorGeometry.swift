@@ -4,6 +4,67 @@
 // parameters are validated in UnpoolGeometry, FractionalGeometry and RoiGeometry.
 import CSwiftPool
 
+/// Up to six Ints stored inline: spatial sizes (at most 3), or a tensor's
+/// dimensions with its element size. Validation runs on every call and must not
+/// allocate, so it uses this instead of small [Int] arrays. `description` reads
+/// as an Array's ("[2, 3]"), which messages print.
+struct SmallInts: RandomAccessCollection, CustomStringConvertible {
+    static let capacity = 6
+    private var storage: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+
+    init() {}
+    init(_ a: Int) { append(a) }
+    init(_ a: Int, _ b: Int) { append(a); append(b) }
+    init(_ a: Int, _ b: Int, _ c: Int) { append(a); append(b); append(c) }
+    /// The first `count` entries of a C int64 array (count <= 3).
+    init(_ values: UnsafePointer<Int64>, count: Int) {
+        for i in 0..<count { append(Int(values[i])) }
+    }
+    /// For tests and other non-hot callers.
+    init<S: Sequence>(_ values: S) where S.Element: BinaryInteger {
+        for v in values { append(Int(v)) }
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(i: Int) -> Int {
+        get {
+            precondition(i >= 0 && i < count, "SmallInts index out of range")
+            return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i &* MemoryLayout<Int>.stride, as: Int.self) }
+        }
+        set {
+            precondition(i >= 0 && i < count, "SmallInts index out of range")
+            withUnsafeMutableBytes(of: &storage) {
+                $0.storeBytes(of: newValue, toByteOffset: i &* MemoryLayout<Int>.stride, as: Int.self)
+            }
+        }
+    }
+
+    mutating func append(_ value: Int) {
+        precondition(count < SmallInts.capacity, "SmallInts holds at most 6 entries")
+        count &+= 1
+        self[count &- 1] = value
+    }
+
+    static func + (a: SmallInts, b: SmallInts) -> SmallInts {
+        var r = a
+        for v in b { r.append(v) }
+        return r
+    }
+
+    /// The last `n` entries.
+    func suffix(_ n: Int) -> SmallInts {
+        var r = SmallInts()
+        for i in Swift.max(0, count &- n)..<count { r.append(self[i]) }
+        return r
+    }
+
+    /// Built only for messages.
+    var description: String { Array(self).description }
+}
+
 /// A validated input tensor description, spatial sizes lifted to (D, H, W).
 struct TensorGeometry {
     var spatialRank: Int
@@ -13,7 +74,7 @@ struct TensorGeometry {
     var batch: Int
     var channels: Int
     /// Spatial sizes, outermost first, `spatialRank` entries (not lifted).
-    var sizes: [Int]
+    var sizes: SmallInts
     var flags: UInt32
 
     var channelsLast: Bool { layout == SWIFTPOOL_LAYOUT_NHWC }
@@ -49,10 +110,13 @@ struct TensorGeometry {
         guard desc.batch >= 0 else { throw .invalid("\(function): batch is \(desc.batch), must be >= 0") }
         guard desc.channels >= 1 else { throw .invalid("\(function): channels is \(desc.channels), must be >= 1") }
         let rank = Int(desc.spatial_rank)
-        let all = [Int(desc.input_size.0), Int(desc.input_size.1), Int(desc.input_size.2)]
-        let sizes = Array(all.prefix(rank))
-        for (i, size) in sizes.enumerated() where size < 1 {
-            throw .invalid("\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank))): input_size is \(size), must be >= 1")
+        var sizes = SmallInts()
+        for i in 0..<rank {
+            let size = tupleElement(desc.input_size, i)
+            guard size >= 1 else {
+                throw .invalid("\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank))): input_size is \(size), must be >= 1")
+            }
+            sizes.append(size)
         }
         self.spatialRank = rank
         self.layout = layout
@@ -62,21 +126,32 @@ struct TensorGeometry {
         self.channels = Int(desc.channels)
         self.sizes = sizes
         self.flags = desc.flags
-        _ = try TensorGeometry.elements([batch, channels] + sizes, elementSize: elementSize,
+        _ = try TensorGeometry.elements(SmallInts(batch, channels) + sizes, elementSize: elementSize,
                                         what: "input", function: function)
     }
 
     /// "D", "H" or "W" for axis `i` of a rank-`rank` problem.
-    static func axisName(_ i: Int, rank: Int) -> String { ["D", "H", "W"].suffix(rank)[3 - rank + i] }
+    static func axisName(_ i: Int, rank: Int) -> String {
+        switch 3 - rank + i { case 0: return "D"; case 1: return "H"; default: return "W" }
+    }
 
     /// The element count of a tensor with these dimensions; throws OVERFLOW when the
     /// count, or its size in bytes, does not fit in Int64. Every factor is >= 0. The
     /// leading dimension (batch, num_boxes) multiplies last: with 0 of them the rest
     /// (planes, which kernels and index math still compute) must fit on its own.
-    static func elements(_ dims: [Int], elementSize: Int, what: String, function: String) throws(PoolError) -> Int {
+    static func elements(_ dims: SmallInts, elementSize: Int, what: String, function: String) throws(PoolError) -> Int {
         var count = 1
-        for factor in dims.dropFirst() + [elementSize] + dims.prefix(1) {
+        // dims[1...], elementSize, dims[0]
+        for k in 1..<(dims.count &+ 1) {
+            let factor = k < dims.count ? dims[k] : elementSize
             let (product, overflow) = count.multipliedReportingOverflow(by: factor)
+            guard !overflow else {
+                throw .overflow("\(function): \(what) size \(dims) x \(elementSize) bytes overflows int64")
+            }
+            count = product
+        }
+        if dims.count > 0 {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dims[0])
             guard !overflow else {
                 throw .overflow("\(function): \(what) size \(dims) x \(elementSize) bytes overflows int64")
             }
@@ -86,8 +161,9 @@ struct TensorGeometry {
     }
 
     /// Pads a spatial list to three axes with leading `fill` entries.
-    static func lift(_ values: [Int], fill: Int = 1) -> (Int, Int, Int) {
-        let v = Array(repeating: fill, count: 3 - values.count) + values
-        return (v[0], v[1], v[2])
+    static func lift(_ values: SmallInts, fill: Int = 1) -> (Int, Int, Int) {
+        let n = values.count
+        func at(_ axis: Int) -> Int { axis < 3 - n ? fill : values[axis - (3 - n)] }
+        return (at(0), at(1), at(2))
     }
 }

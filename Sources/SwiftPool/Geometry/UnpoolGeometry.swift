@@ -16,11 +16,16 @@ struct UnpoolGeometry {
     var inputElements: Int { planes * inputPlane }
     var outputElements: Int { planes * outputPlane }
     /// Output spatial sizes, outermost first, `spatialRank` entries.
-    var outputSizes: [Int] { Array([outputSize.0, outputSize.1, outputSize.2].suffix(tensor.spatialRank)) }
+    var outputSizes: SmallInts { SmallInts(outputSize.0, outputSize.1, outputSize.2).suffix(tensor.spatialRank) }
 
     /// Validates `desc` (the pooled tensor and the pooling it undoes) and the requested
     /// output size (nil: the default of PyTorch and ONNX).
+    /// For tests: the requested size as an array.
     init(_ desc: swiftpool_pool_desc, outputSize requested: [Int]?, function: String) throws(PoolError) {
+        try self.init(desc, outputSize: requested.map { SmallInts($0.prefix(3)) }, function: function)
+    }
+
+    init(_ desc: swiftpool_pool_desc, outputSize requested: SmallInts?, function: String) throws(PoolError) {
         let t = try TensorGeometry(desc, function: function, ranks: 1...3,
                                    allowedFlags: UInt32(SWIFTPOOL_FLAG_INDICES_GLOBAL), floatOnly: false)
         let rank = t.spatialRank
@@ -30,23 +35,23 @@ struct UnpoolGeometry {
         guard desc.auto_pad == Int32(bitPattern: SWIFTPOOL_AUTO_PAD_NOTSET.rawValue) else {
             throw .invalid("\(function): auto_pad is \(desc.auto_pad), must be 0 (NOTSET): ONNX MaxUnpool has no auto_pad")
         }
-        func array(_ t: (Int64, Int64, Int64)) -> [Int] { Array([Int(t.0), Int(t.1), Int(t.2)].prefix(rank)) }
-        let kernels = array(desc.kernel_size), strides = array(desc.stride), paddings = array(desc.padding)
-        let paddingEnds = array(desc.padding_end), dilations = array(desc.dilation)
-        var outputs: [Int] = []
+        var outputs = SmallInts()
         for i in 0..<rank {
-            let axis = "\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))"
-            let input = t.sizes[i], kernel = kernels[i], stride = strides[i], padding = paddings[i]
+            // Built only on the error path (validation must not allocate).
+            var axis: String { "\(function): axis \(i) (\(TensorGeometry.axisName(i, rank: rank)))" }
+            let input = t.sizes[i], kernel = tupleElement(desc.kernel_size, i), stride = tupleElement(desc.stride, i)
+            let padding = tupleElement(desc.padding, i)
+            let dilation = tupleElement(desc.dilation, i), requestedEnd = tupleElement(desc.padding_end, i)
             guard kernel >= 1 else { throw .invalid("\(axis): kernel_size is \(kernel), must be >= 1") }
             guard stride >= 1 else { throw .invalid("\(axis): stride is \(stride), must be >= 1") }
-            guard dilations[i] == 1 else {
-                throw .invalid("\(axis): dilation is \(dilations[i]), must be 1 (unpooling has no dilation)")
+            guard dilation == 1 else {
+                throw .invalid("\(axis): dilation is \(dilation), must be 1 (unpooling has no dilation)")
             }
             guard padding >= 0 else { throw .invalid("\(axis): padding is \(padding), must be >= 0") }
-            guard paddingEnds[i] >= -1 else {
-                throw .invalid("\(axis): padding_end is \(paddingEnds[i]), must be >= 0 (or -1 for the same as padding)")
+            guard requestedEnd >= -1 else {
+                throw .invalid("\(axis): padding_end is \(requestedEnd), must be >= 0 (or -1 for the same as padding)")
             }
-            let paddingEnd = paddingEnds[i] == -1 ? padding : paddingEnds[i]
+            let paddingEnd = requestedEnd == -1 ? padding : requestedEnd
             if let requested {
                 guard requested[i] >= 1 else { throw .invalid("\(axis): output_size is \(requested[i]), must be >= 1") }
                 outputs.append(requested[i])
@@ -69,7 +74,7 @@ struct UnpoolGeometry {
             }
             outputs.append(out)
         }
-        _ = try TensorGeometry.elements([t.batch, t.channels] + outputs, elementSize: t.elementSize,
+        _ = try TensorGeometry.elements(SmallInts(t.batch, t.channels) + outputs, elementSize: t.elementSize,
                                         what: "output", function: function)
         self.tensor = t
         self.inputSize = TensorGeometry.lift(t.sizes)

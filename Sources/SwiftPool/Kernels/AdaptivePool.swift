@@ -187,7 +187,7 @@ enum AdaptiveAvgKernel {
         // Work per plane: every bin's elements (bins overlap by at most one element
         // per axis, so about the plane plus the output).
         Parallel.forEachRange(units: planes, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
-          withUnsafeTemporaryAllocation(of: Int.self, capacity: listLimit) { list in
+          withStackScratch(of: Int.self, capacity: listLimit) { list in
             let offsets = list.baseAddress!
             var tile = range.lowerBound
             while tile < range.upperBound {
@@ -294,7 +294,7 @@ enum AdaptiveAvgKernel {
         let outPlane = g.outputPlane
         let block = Swift.min(C, 512)
         forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { acc in
+            withStackScratch(of: Double.self, capacity: block) { acc in
                 let src = input + n &* g.inputPlane &* C
                 let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
                 let count = Double((bd.end &- bd.begin) &* (bh.end &- bh.begin) &* (bw.end &- bw.begin))
@@ -429,7 +429,7 @@ enum AdaptiveTorchAvg {
         let whole = inPlane <= tileFloats / 8
         guard whole || maxDepth &* maxRows &* W <= tileFloats / 8 else { return false }
         let kernel = ISA.kernels.floatAdaptivePlanes
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 &* (OD &+ OH &+ OW)) { table in
+        withStackScratch(of: Int.self, capacity: 2 &* (OD &+ OH &+ OW)) { table in
             let bins = table.baseAddress!
             var k = 0
             for (axis, n) in [(ad, OD), (ah, OH), (aw, OW)] {
@@ -441,7 +441,7 @@ enum AdaptiveTorchAvg {
                 }
             }
             Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: tileFloats) { tile in
+                withStackScratch(of: Float.self, capacity: tileFloats) { tile in
                     let p = AdaptivePlanes(planes: range.count, D: D, H: H, W: W, OD: OD, OH: OH, OW: OW,
                                            bins: UnsafePointer(bins), tile: tile.baseAddress!, wholePlane: whole)
                     kernel(input + range.lowerBound &* inPlane, p, output + range.lowerBound &* outPlane)
@@ -473,7 +473,7 @@ enum AdaptiveTorchAvg {
         let roundEach = roundsEach(g, T.self)
         let block = Swift.min(C, 512)
         AdaptiveAvgKernel.forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
-            withUnsafeTemporaryAllocation(of: T.PoolSum.self, capacity: block) { acc in
+            withStackScratch(of: T.PoolSum.self, capacity: block) { acc in
                 let src = input + n &* inImage
                 let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
                 let dst = output + (n &* outPlane &+ q) &* C

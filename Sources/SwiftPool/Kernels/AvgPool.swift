@@ -97,7 +97,7 @@ enum AvgPoolKernel {
         let (size, overflow) = rows.multipliedReportingOverflow(by: width)
         guard !overflow, size <= paddedPlaneBytes / MemoryLayout<T>.stride, OH * wide <= size else { return false }
         let wd = ad.window(0)
-        return withUnsafeTemporaryAllocation(of: T.self, capacity: OH * wide) { buffer in
+        return withStackScratch(of: T.self, capacity: OH * wide) { buffer in
             let divisors = buffer.baseAddress!
             divisors.initialize(repeating: T(poolSum: 1), count: OH * wide)
             for oh in 0..<OH {

@@ -7,6 +7,7 @@
 // grad_input element belongs to one (n, c) plane and one chunk, so results are
 // bitwise identical for every thread count and equal between the layouts.
 import CSwiftPool
+import SwiftPoolKernelABI
 
 enum AvgPoolBackwardKernel {
     static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
@@ -75,7 +76,7 @@ enum AvgPoolBackwardKernel {
         let (width, blockCount) = MaxPoolBackwardKernel.channelBlocks(g, threads: threads)
         let work = PoolGeometry.work(PoolGeometry.work(outPlane, g.tapsPerWindow), width)
         Parallel.forEachRange(units: N &* blockCount, unitWork: work, threads: threads) { range in
-            withUnsafeTemporaryAllocation(of: T.self, capacity: width) { scratch in
+            withStackScratch(of: T.self, capacity: width) { scratch in
                 let deltas = scratch.baseAddress!
                 for unit in range {
                     let n = unit / blockCount, c0 = (unit % blockCount) &* width

@@ -9,24 +9,44 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SwiftPoolKernelABI
 
 enum FractionalMaxPoolKernel {
-    /// `sample(j)` is entry j of the (N, C, rank) samples tensor. Returns false, having
-    /// written nothing, when the window-start scratch (OD + OH + OW integers) cannot be
-    /// allocated: malloc, not a Swift allocation, which would abort the host instead.
+    /// `sample(j)` is entry j of the (N, C, rank) samples tensor. The window-start
+    /// scratch (OD + OH + OW integers) is on the stack up to stackScratchLimit (no
+    /// allocation per call); a larger one is malloc'd. Returns false, having written
+    /// nothing, when that fails: malloc, not a Swift allocation, which would abort the
+    /// host instead.
     static func run<T: PoolElement & BinaryFloatingPoint, R: MaxRule>(
         _ g: FractionalGeometry, rule _: R.Type, sample: (Int) -> T, _ input: UnsafePointer<T>,
         _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?
     ) -> Bool {
+        let (OD, OH, OW) = g.outputSize
+        let (bytes, overflow) = (OD + OH + OW).multipliedReportingOverflow(by: MemoryLayout<Int>.stride)
+        guard !overflow else { return false }
+        if bytes <= stackScratchLimit {
+            withStackScratch(of: Int.self, capacity: OD + OH + OW) { starts in
+                run(g, rule: R.self, sample: sample, input, output, indices, starts: starts.baseAddress!)
+            }
+            return true
+        }
+        guard let raw = malloc(bytes) else { return false }
+        defer { free(raw) }
+        run(g, rule: R.self, sample: sample, input, output, indices, starts: raw.assumingMemoryBound(to: Int.self))
+        return true
+    }
+
+    /// The kernel proper, with OD + OH + OW integers of scratch at `starts`.
+    private static func run<T: PoolElement & BinaryFloatingPoint, R: MaxRule>(
+        _ g: FractionalGeometry, rule _: R.Type, sample: (Int) -> T, _ input: UnsafePointer<T>,
+        _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, starts: UnsafeMutablePointer<Int>
+    ) {
         let (ID, IH, IW) = g.inputSize, (KD, KH, KW) = g.kernel, (OD, OH, OW) = g.outputSize
         let C = g.tensor.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
         let last = g.tensor.channelsLast
         let step = last ? C : 1
-        let (bytes, overflow) = (OD + OH + OW).multipliedReportingOverflow(by: MemoryLayout<Int>.stride)
-        guard !overflow, let raw = malloc(bytes) else { return false }
-        defer { free(raw) }
         do {
-            let startD = raw.assumingMemoryBound(to: Int.self)
+            let startD = starts
             let startH = startD + OD, startW = startH + OH
             for plane in 0..<g.planes {
                 let n = plane / C, c = plane % C
@@ -68,6 +88,5 @@ enum FractionalMaxPoolKernel {
                 }
             }
         }
-        return true
     }
 }

@@ -7,6 +7,7 @@ import Glibc
 import Darwin
 #endif
 import CSwiftPool
+import SwiftPoolKernelABI
 
 /// How LP pooling folds a window's elements (as Double) and finishes the result.
 /// Each conformance compiles to its own inner loop; the common norms get exact
@@ -153,7 +154,7 @@ enum LpPoolKernel {
         let (ad, ah, aw) = g.axes
         let C = g.channels, H = ah.inputSize, W = aw.inputSize, kernelCount = lp.kernelCount
         let block = Swift.min(C, 512)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { acc in
+        withStackScratch(of: Double.self, capacity: block) { acc in
             var q = 0
             for n in 0..<g.batch {
                 let src = input + n &* g.inputPlane &* C

@@ -81,20 +81,23 @@ enum MaxPoolBackwardKernel {
         }
     }
 
-    static func run<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>,
-                                    _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int) {
+    static func run<T: GradElement, M: BackwardIndexMap>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
+                                                         _ indices: UnsafePointer<Int64>, map: M,
+                                                         _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?,
+                                                         threads: Int) {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
-            channelsLast(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
+            channelsLast(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
         } else {
-            channelsFirst(g, gradOutput, indices, gradInput, empty: empty, threads: threads)
+            channelsFirst(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
         }
     }
 
     /// Channels-first: one (n, c) plane per unit; its grad_input plane is zeroed
     /// (still in cache for the scatter), then the plane's outputs are scattered.
-    static func channelsFirst<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
-                                              _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
-                                              empty: EmptyWindows?, threads: Int) {
+    static func channelsFirst<T: GradElement, M: BackwardIndexMap>(
+        _ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, map: M,
+        _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int
+    ) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads) { range in
             for plane in range {
@@ -103,12 +106,12 @@ enum MaxPoolBackwardKernel {
                 let go = gradOutput + plane &* outPlane, ix = indices + plane &* outPlane
                 if let empty {
                     for o in 0..<outPlane where !empty.isEmpty(o) {
-                        let p = Int(truncatingIfNeeded: ix[o])
+                        let p = map.position(ix[o], plane: plane)
                         gi[p] = T.gradAdd(gi[p], go[o])
                     }
                 } else {
                     for o in 0..<outPlane {
-                        let p = Int(truncatingIfNeeded: ix[o])
+                        let p = map.position(ix[o], plane: plane)
                         gi[p] = T.gradAdd(gi[p], go[o])
                     }
                 }
@@ -118,9 +121,10 @@ enum MaxPoolBackwardKernel {
 
     /// Channels-last: units are (image, channel block); a block zeroes its channels
     /// of the image's grad_input, then scatters its channels of every output position.
-    static func channelsLast<T: GradElement>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
-                                             _ indices: UnsafePointer<Int64>, _ gradInput: UnsafeMutablePointer<T>,
-                                             empty: EmptyWindows?, threads: Int) {
+    static func channelsLast<T: GradElement, M: BackwardIndexMap>(
+        _ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, map: M,
+        _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int
+    ) {
         let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
         let (width, blockCount) = channelBlocks(g, threads: threads)
         Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
@@ -134,7 +138,7 @@ enum MaxPoolBackwardKernel {
                     if let empty, empty.isEmpty(o) { continue }
                     let row = o &* C
                     for c in c0..<c1 {
-                        let p = Int(truncatingIfNeeded: ix[row &+ c]) &* C &+ c
+                        let p = map.position(ix[row &+ c], plane: n &* C &+ c) &* C &+ c
                         gi[p] = T.gradAdd(gi[p], go[row &+ c])
                     }
                 }
@@ -151,19 +155,21 @@ enum PoolBackwardDispatch {
         let threads = ThreadSettings.current
         guard g.batch > 0 else { return }
         let empty = EmptyWindows(g)
-        var positions = indices
-        var converted: UnsafeMutablePointer<Int64>? = nil
-        if g.indicesGlobal || g.indicesColumnMajor {
-            let c = try g.convertBackwardIndices(indices, empty: empty, function: function)
-            converted = c
-            positions = UnsafePointer(c)
+        // ONNX index conventions are checked here and converted by the kernel as it
+        // reads them (no scratch copy of the converted indices: no allocation).
+        let onnx = g.indicesGlobal || g.indicesColumnMajor
+        if onnx {
+            try g.validateConvertedBackwardIndices(indices, empty: empty, function: function)
         } else {
             try g.validateBackward(indices: indices, empty: empty, threads: threads, function: function)
         }
-        defer { if let converted { free(converted) } }
         func run<T: GradElement>(_: T.Type) {
-            MaxPoolBackwardKernel.run(g, gradOutput.assumingMemoryBound(to: T.self), positions,
-                                      gradInput.assumingMemoryBound(to: T.self), empty: empty, threads: threads)
+            let go = gradOutput.assumingMemoryBound(to: T.self), gi = gradInput.assumingMemoryBound(to: T.self)
+            if onnx {
+                MaxPoolBackwardKernel.run(g, go, indices, map: ConvertedIndices(g), gi, empty: empty, threads: threads)
+            } else {
+                MaxPoolBackwardKernel.run(g, go, indices, map: PlaneIndices(), gi, empty: empty, threads: threads)
+            }
         }
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: run(Float.self)

@@ -198,18 +198,11 @@ enum PyramidPoolKernel {
         return 6 &* g.levels.count &+ 3 &* ranges &+ (h &+ 1) &+ (w &+ 1) &+ 6
     }
 
-    /// Tables of up to this many entries are built on the stack; larger ones
-    /// (thousands of bins) in one array.
-    static let stackTableLimit = 8192
-
+    /// Tables of up to stackScratchLimit bytes (16,384 entries) are built on the
+    /// stack; larger ones (thousands of bins) on the heap (withStackScratch).
     @inline(__always)
     static func withTableBuffer(_ capacity: Int, _ body: (UnsafeMutableBufferPointer<Int>) -> Void) {
-        if capacity <= stackTableLimit {
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity) { body($0) }
-            return
-        }
-        var array = [Int](repeating: 0, count: capacity)
-        array.withUnsafeMutableBufferPointer { body($0) }
+        withStackScratch(of: Int.self, capacity: capacity) { body($0) }
     }
 
     /// Largest plane (elements) of the float32 channels-first max kernel: its tile
@@ -236,18 +229,20 @@ enum PyramidPoolKernel {
         guard binCount <= floatMaxBinLimit else { return false }
         let kernel = nanIgnore ? ISA.kernels.floatPyramidMax.1 : ISA.kernels.floatPyramidMax.0
         let length = g.length
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 6 &* binCount) { table in
+        withStackScratch(of: Int.self, capacity: 6 &* binCount) { table in
             let t = table.baseAddress!
             var k = 0
+            var levelOffset = 0   // start of level l in a sample's vector
             for l in 0..<g.levels.count {
                 let level = g.levels[l]
                 let plane = level.rows &* level.columns
+                defer { levelOffset &+= g.levelSize(l) }
                 for i in 0..<level.rows {
                     let rb = PyramidGeometry.bin(i, of: level.rows, length: H, rule: g.bins)
                     for j in 0..<level.columns {
                         let cb = PyramidGeometry.bin(j, of: level.columns, length: W, rule: g.bins)
                         t[k] = rb.begin; t[k &+ 1] = rb.end; t[k &+ 2] = cb.begin; t[k &+ 3] = cb.end
-                        t[k &+ 4] = g.levelOffsets[l] &+ i &* level.columns &+ j
+                        t[k &+ 4] = levelOffset &+ i &* level.columns &+ j
                         t[k &+ 5] = plane
                         k &+= 6
                     }
@@ -255,7 +250,7 @@ enum PyramidPoolKernel {
             }
             let groups = (C &+ 7) / 8
             Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* 8 &* 2, threads: threads) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: H &* W &* 8) { tile in
+                withStackScratch(of: Float.self, capacity: H &* W &* 8) { tile in
                     for u in range {
                         let n = u / groups, c0 = (u &- n &* groups) &* 8
                         let p = PyramidPlanes(planes: Swift.min(8, C &- c0), channelBase: c0, H: H, W: W,
@@ -283,8 +278,8 @@ enum PyramidPoolKernel {
             body(acc, acc + cells, t)
             return
         }
-        withUnsafeTemporaryAllocation(of: Red.Accumulator.self, capacity: Swift.max(cells &+ bins, 1)) { acc in
-            withUnsafeTemporaryAllocation(of: Red.Element.self, capacity: Swift.max(tile, 1)) { t in
+        withStackScratch(of: Red.Accumulator.self, capacity: Swift.max(cells &+ bins, 1)) { acc in
+            withStackScratch(of: Red.Element.self, capacity: Swift.max(tile, 1)) { t in
                 body(acc.baseAddress!, acc.baseAddress! + cells, t.baseAddress!)
             }
         }
@@ -412,12 +407,14 @@ enum PyramidPoolKernel {
         }
         var totalBins = 0
         var k = 6 &* g.levels.count
+        var levelOffset = 0   // start of level l in a sample's vector
         for l in 0..<g.levels.count {
             let level = g.levels[l]
             t[6 &* l] = level.rows
             t[6 &* l &+ 1] = level.columns
             t[6 &* l &+ 4] = totalBins
-            t[6 &* l &+ 5] = g.levelOffsets[l]
+            t[6 &* l &+ 5] = levelOffset
+            levelOffset &+= g.levelSize(l)
             totalBins &+= level.rows &* level.columns
             t[6 &* l &+ 2] = k
             for i in 0..<level.rows {

@@ -51,15 +51,18 @@ enum UnpoolFractionalRoiDispatch {
         if let given {
             try g.validate(samples: UnsafeBufferPointer(start: given, count: g.sampleCount), function: function)
         }
-        let sample: (Int) -> T = { j in
-            given?[j] ?? FractionalSampleGenerator.sample(seed: seed, index: j, as: T.self)
-        }
         // No planes (batch 0): nothing to write, and the output sizes alone may be
         // huge (no buffer backs them), so no scratch for them either.
         guard g.planes > 0 else { return }
+        // The sample closure is written at each call: a closure stored in a local
+        // constant is escaping, and its captures would be boxed on the heap per call.
         let done = g.nanIgnore
-            ? FractionalMaxPoolKernel.run(g, rule: IgnoreNaN.self, sample: sample, src, dst, indices)
-            : FractionalMaxPoolKernel.run(g, rule: PropagateNaN.self, sample: sample, src, dst, indices)
+            ? FractionalMaxPoolKernel.run(g, rule: IgnoreNaN.self, sample: { j in
+                given?[j] ?? FractionalSampleGenerator.sample(seed: seed, index: j, as: T.self)
+            }, src, dst, indices)
+            : FractionalMaxPoolKernel.run(g, rule: PropagateNaN.self, sample: { j in
+                given?[j] ?? FractionalSampleGenerator.sample(seed: seed, index: j, as: T.self)
+            }, src, dst, indices)
         guard done else {
             let (od, oh, ow) = g.outputSize
             throw PoolError(status: SWIFTPOOL_ERROR_OUT_OF_MEMORY,

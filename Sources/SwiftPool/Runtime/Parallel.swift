@@ -9,14 +9,16 @@
 // exactly one chunk with the same code whichever thread runs it, so results are
 // bitwise identical for every thread count.
 //
-// The call path allocates nothing: the loop body stays on the caller's stack and a
-// job slot is preallocated.
+// The call path allocates nothing: the loop body stays on the caller's stack (its
+// words are handed to the workers, see JobBody) and a job slot is preallocated.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import Synchronization
+import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 enum Parallel {
     /// Work (in element-taps) below which a call stays on the calling thread: waking
@@ -55,13 +57,20 @@ enum Parallel {
     }
 }
 
+/// A loop body as stored in a JobSlot: the words (function, context) of the
+/// caller's non-escaping `(Int) -> Void`, valid while WorkerPool.run is on the
+/// stack, called through spcpu_call_int_closure. Storing the closure itself for
+/// other threads needs withoutActuallyEscaping, whose escaping wrapper is a heap
+/// allocation on every call (see SwiftPoolKernelABI/StackScratch.swift).
+typealias JobBody = spcpu_closure_words
+
 /// A parallel loop in flight: its body and the next chunk to claim.
 final class JobSlot: @unchecked Sendable {
     /// Next chunk index to run; claimed with an atomic increment.
     let next = Atomic<Int>(0)
     // The fields below are guarded by the pool's lock.
     var chunks = 0
-    /// The loop body, a `(Int) -> Void` on the calling thread's stack.
+    /// The loop body, a JobBody on the calling thread's stack.
     var body: UnsafeRawPointer?
     /// Helpers that may still join, and helpers running chunks now.
     var openSeats = 0
@@ -121,13 +130,15 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs body(0..<chunks) on the calling thread plus up to `helpers` idle workers;
     /// returns when every chunk has finished.
     func run(chunks: Int, helpers: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { escapable in
-            var function = escapable
+        do {
+            // The body's words, not the closure: storing a closure value for other
+            // threads needs an escaping closure, a heap allocation per call.
+            var function = _intClosureWords(body)
             withUnsafeMutablePointer(to: &function) { functionPointer in
                 pthread_mutex_lock(lock)
                 guard let slot = slots.first(where: { !$0.busy }) else {
                     pthread_mutex_unlock(lock)
-                    for c in 0..<chunks { escapable(c) }
+                    for c in 0..<chunks { body(c) }
                     return
                 }
                 slot.busy = true
@@ -142,7 +153,7 @@ final class WorkerPool: @unchecked Sendable {
                 if helpers == 1 { pthread_cond_signal(wake) } else { pthread_cond_broadcast(wake) }
                 pthread_mutex_unlock(lock)
 
-                WorkerPool.drain(slot, escapable)
+                WorkerPool.drain(slot, functionPointer)
 
                 // Every chunk is claimed: close the job, then wait for helpers still running one.
                 pthread_mutex_lock(lock)
@@ -158,12 +169,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private static func drain(_ slot: JobSlot, _ body: (Int) -> Void) {
+    /// Runs chunks until none is left.
+    private static func drain(_ slot: JobSlot, _ body: UnsafePointer<JobBody>) {
         let chunks = slot.chunks
+        let words = body.pointee
         while true {
             let chunk = slot.next.wrappingAdd(1, ordering: .relaxed).oldValue
             if chunk >= chunks { return }
-            body(chunk)
+            spcpu_call_int_closure(words, chunk)
         }
     }
 
@@ -193,9 +206,9 @@ final class WorkerPool: @unchecked Sendable {
                 slot.offered = false
                 offeredCount &-= 1
             }
-            let body = slot.body!.assumingMemoryBound(to: ((Int) -> Void).self)
+            let body = slot.body!.assumingMemoryBound(to: JobBody.self)
             pthread_mutex_unlock(lock)
-            WorkerPool.drain(slot, body.pointee)
+            WorkerPool.drain(slot, UnsafePointer(body))
             pthread_mutex_lock(lock)
             slot.inside &-= 1
             if slot.inside == 0 { pthread_cond_broadcast(left) }

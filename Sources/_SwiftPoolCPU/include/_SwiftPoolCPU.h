@@ -1,7 +1,8 @@
 /*
  * _SwiftPoolCPU — internal helper of libswiftpool (not part of the public ABI):
  * CPU feature detection for the run-time kernel dispatch (Runtime/ISA.swift),
- * and a cache prefetch hint for the kernel drivers.
+ * a cache prefetch hint for the kernel drivers, and stack scratch buffers
+ * (SwiftPoolKernelABI/StackScratch.swift).
  * The names do not start with "swiftpool_", so the library's version script
  * keeps them local.
  */
@@ -15,5 +16,29 @@ int spcpu_has_avx2_fma(void);
 static inline void spcpu_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
+
+/* Calls body(context, buffer) with `bytes` bytes of uninitialised scratch, 64-byte
+ * aligned, in this function's stack frame (a variable-length array): no heap
+ * allocation. Callers bound `bytes` (StackScratch.swift: 128 KiB). */
+#include <stddef.h>
+void spcpu_with_stack_buffer(size_t bytes, void *context, void (*body)(void *context, void *buffer));
+
+/* A Swift closure's two words: its function and its context. */
+typedef struct spcpu_closure_words {
+    void *function;
+    void *context;
+} spcpu_closure_words;
+
+/* Swift passes a closure argument as its two words, and calls a closure by passing
+ * its context in the swiftself register. These let Swift hand a caller's
+ * non-escaping closure to another frame or thread as plain data (no
+ * withoutActuallyEscaping, whose escaping wrapper is a heap allocation per call):
+ * spcpu_closure_words is declared in Swift (@_silgen_name) as taking the closure;
+ * spcpu_call_* call one from its words. Used only while the closure's frame is live. */
+#if defined(__clang__)
+spcpu_closure_words spcpu_closure_words_of(void *function, void *context) __attribute__((swiftcall));
+#endif
+void spcpu_call_pointer_closure(spcpu_closure_words words, void *argument);
+void spcpu_call_int_closure(spcpu_closure_words words, long argument);
 
 #endif
