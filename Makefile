@@ -124,7 +124,7 @@ TSAN_DIR     := $(BUILD)/tsan
 ASAN_LIB     := $(ASAN_DIR)/lib/libswiftpool.so
 TSAN_LIB     := $(TSAN_DIR)/lib/libswiftpool.so
 HARDEN_DEPS  := Tests/hardening/ref_pool.h Tests/hardening/ref_ops.h Tests/hardening/guard.h include/swiftpool.h
-HARDEN_TESTS := test_guard_pages test_concurrency test_fork test_limits test_leaks test_no_alloc
+HARDEN_TESTS := test_guard_pages test_concurrency test_fork test_limits test_leaks test_no_alloc test_small_stack
 SAN_LINK     = -fuse-ld=lld -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(SWIFT_RT) -lm
 # Sanitizer runtime settings: fail on the first report; the Swift runtime's own
 # crash handler would hide the sanitizer's report, so it is off.
@@ -190,6 +190,7 @@ test-hardening: $(addprefix $(BINDIR)/,$(HARDEN_TESTS))
 	$(BINDIR)/test_limits
 	$(BINDIR)/test_leaks
 	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(BINDIR)/test_no_alloc &&) true
+	$(BINDIR)/test_small_stack
 
 # C API tests (C and C++), the demo and the hardening tests under ASan + UBSan,
 # with LeakSanitizer at exit. (Guard pages need no sanitizer: plain build above.)

@@ -1,9 +1,12 @@
 /* CPU feature detection: GCC/Clang's __builtin_cpu_supports reads CPUID once
  * (and checks that the OS saves YMM state via XGETBV), which is what the AVX2
  * kernels need. Other architectures have no AVX2 family. */
+#define _GNU_SOURCE /* pthread_getattr_np */
 #include "_SwiftPoolCPU.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int spcpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -14,11 +17,46 @@ int spcpu_has_avx2_fma(void) {
 #endif
 }
 
-/* Scratch in this frame: a VLA (never of length 0), aligned by hand to 64 bytes. */
+/* The lowest address of the calling thread's stack (0: unknown), looked up once per
+ * thread: pthread_getattr_np reads /proc for the main thread. */
+static __thread uintptr_t stack_low;
+static __thread int stack_known;
+
+static uintptr_t thread_stack_low(void) {
+    if (!stack_known) {
+        stack_known = 1;
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            void *addr;
+            size_t size;
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0) stack_low = (uintptr_t)addr;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return stack_low;
+}
+
+/* Stack left below the buffer for everything the body calls. */
+#define STACK_MARGIN (64 * 1024)
+
+/* Scratch in this frame: a VLA (never of length 0), aligned by hand to 64 bytes,
+ * when the thread's stack has room for it and STACK_MARGIN more; else (a host
+ * thread with a small stack, or an unknown one) on the heap, so that a large
+ * request cannot overflow a host's stack. A failed heap allocation aborts, as
+ * Swift's own allocation failure traps (only reachable on such a thread). */
 void spcpu_with_stack_buffer(size_t bytes, void *context, void (*body)(void *context, void *buffer)) {
-    unsigned char raw[bytes + 64];
-    void *aligned = (void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    body(context, aligned);
+    uintptr_t low = thread_stack_low();
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (low != 0 && here > low && here - low > bytes + 64 + STACK_MARGIN) {
+        unsigned char raw[bytes + 64];
+        void *aligned = (void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+        body(context, aligned);
+        return;
+    }
+    void *heap = NULL;
+    if (posix_memalign(&heap, 64, bytes ? bytes : 1) != 0 || heap == NULL) abort();
+    body(context, heap);
+    free(heap);
 }
 
 /* ---- Swift closures as data (see the header) ---- */
