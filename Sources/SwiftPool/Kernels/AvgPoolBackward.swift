@@ -47,23 +47,33 @@ enum AvgPoolBackwardKernel {
         let H = ah.inputSize, W = aw.inputSize
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let work = PoolGeometry.work(outPlane, g.tapsPerWindow)
+        // Planes in groups whose gradient planes stay in L2 together: each window and
+        // divisor is derived once per group, not once per plane. Every plane still
+        // adds its outputs' gradients in scan order, so results do not change.
+        let group = Swift.max(1, Swift.min(8, (256 * 1024) / Swift.max(1, inPlane &* MemoryLayout<T>.stride)))
         Parallel.forEachRange(units: g.batch &* g.channels, unitWork: work, threads: threads) { range in
-            for plane in range {
-                let gi = gradInput + plane &* inPlane, go = gradOutput + plane &* outPlane
-                gi.update(repeating: T.gradZero, count: inPlane)
+            var first = range.lowerBound
+            while first < range.upperBound {
+                let planes = Swift.min(group, range.upperBound &- first)
+                let gi0 = gradInput + first &* inPlane, go0 = gradOutput + first &* outPlane
+                gi0.update(repeating: T.gradZero, count: planes &* inPlane)
                 forEachWindow(g) { o, divisor, d, h, w in
-                    let delta = T.gradDivide(go[o], divisor)
-                    for kd in d.tapBegin..<d.tapEnd {
-                        let id = d.start &+ kd &* ad.dilation
-                        for kh in h.tapBegin..<h.tapEnd {
-                            let row = gi + ((id &* H &+ h.start &+ kh &* ah.dilation) &* W &+ w.start)
-                            for kw in w.tapBegin..<w.tapEnd {
-                                let p = kw &* aw.dilation
-                                row[p] = T.gradAdd(row[p], delta)
+                    for q in 0..<planes {
+                        let gi = gi0 + q &* inPlane
+                        let delta = T.gradDivide(go0[q &* outPlane &+ o], divisor)
+                        for kd in d.tapBegin..<d.tapEnd {
+                            let id = d.start &+ kd &* ad.dilation
+                            for kh in h.tapBegin..<h.tapEnd {
+                                let row = gi + ((id &* H &+ h.start &+ kh &* ah.dilation) &* W &+ w.start)
+                                for kw in w.tapBegin..<w.tapEnd {
+                                    let p = kw &* aw.dilation
+                                    row[p] = T.gradAdd(row[p], delta)
+                                }
                             }
                         }
                     }
                 }
+                first &+= planes
             }
         }
     }
