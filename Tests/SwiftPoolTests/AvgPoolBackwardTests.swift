@@ -55,6 +55,40 @@ final class AvgPoolBackwardTests: XCTestCase {
         }
     }
 
+    /// The stride-1 float32 gather (AvgPoolBackwardKernel.channelsFirstUnitStride)
+    /// against the reference on its own shapes: rows of 8 to 70 (vector tails), 1D
+    /// and 2D, kernels 1 to 5, PyTorch and ONNX (asymmetric) padding, ceil_mode,
+    /// count_include_pad, divisor_override, NaN/inf/-0 gradients, 1 and 3 threads.
+    func testUnitStrideGatherMatchesReference() {
+        var rng = SeededRNG(seed: testSeed(0xAB_0010))
+        for trial in 0..<300 {
+            let rank = trial % 4 == 0 ? 1 : 2
+            let k = (0..<rank).map { _ in Int.random(in: 1...5, using: &rng) }
+            let w = Int.random(in: 8...70, using: &rng), h = Int.random(in: 1...9, using: &rng)
+            let input = rank == 1 ? [w] : [h, w]
+            let padding = k.map { Int.random(in: 0...($0 / 2), using: &rng) }
+            let onnx = trial % 3 == 1
+            let paddingEnd = onnx ? k.map { Int.random(in: 0...($0 - 1), using: &rng) } : nil
+            let desc = makeDesc(rank: rank, batch: Int.random(in: 1...2, using: &rng),
+                                channels: Int.random(in: 1...5, using: &rng), input: input, kernel: k,
+                                stride: Array(repeating: 1, count: rank), padding: padding,
+                                ceilMode: Bool.random(using: &rng), countIncludePad: Bool.random(using: &rng),
+                                divisorOverride: trial % 5 == 0 ? Int.random(in: 1...7, using: &rng) : 0,
+                                paddingEnd: paddingEnd)
+            guard let g = try? PoolGeometry(desc, op: .average) else { continue }
+            XCTAssertTrue(AvgPoolBackwardKernel.unitStrideRows(g), describe(desc))
+            var grads = randomGrads(g.outputElements, &rng, special: trial % 2 == 0)
+            if trial % 7 == 3 { for i in grads.indices where i % 3 == 0 { grads[i] = -0.0 } }
+            let want = ReferenceBackward.avgPool(g, gradOutput: grads)
+            for threads: Int32 in [1, 3] {
+                let (rc, got) = runAvgBackward(desc, grads, inputElements: g.inputElements, threads: threads)
+                XCTAssertEqual(rc, statusOK, "\(lastAvgBackwardMessage) \(describe(desc))")
+                XCTAssertEqual(canonicalBits(got), canonicalBits(want), "trial \(trial) threads \(threads): \(describe(desc))")
+                if canonicalBits(got) != canonicalBits(want) { return }
+            }
+        }
+    }
+
     func testMatchesReferenceEveryDtype() {
         check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0xAB_0001), trials: 400) { $0 }
         check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xAB_0002), trials: 200) { Double($0) }

@@ -14,8 +14,89 @@ enum AvgPoolBackwardKernel {
                                     _ gradInput: UnsafeMutablePointer<T>, threads: Int) {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
             channelsLast(g, gradOutput, gradInput, threads: threads)
+        } else if T.self == Float.self, unitStrideRows(g) {
+            channelsFirstUnitStride(g, UnsafeRawPointer(gradOutput).assumingMemoryBound(to: Float.self),
+                                    UnsafeMutableRawPointer(gradInput).assumingMemoryBound(to: Float.self),
+                                    threads: threads)
         } else {
             channelsFirst(g, gradOutput, gradInput, threads: threads)
+        }
+    }
+
+    /// Whether channelsFirstUnitStride takes the problem: 1D/2D, stride 1 and no
+    /// dilation on every axis, rows of at least a vector, and a padded delta plane
+    /// that fits the stack scratch (no heap allocation).
+    static func unitStrideRows(_ g: PoolGeometry) -> Bool {
+        let (ad, ah, aw) = g.axes
+        guard ad == .unit && ah.stride == 1 && aw.stride == 1 && ah.dilation == 1 && aw.dilation == 1
+            && aw.inputSize >= 8 else { return false }
+        let (size, overflow) = ah.outputSize.multipliedReportingOverflow(by: unitStrideRowWidth(aw))
+        return !overflow && size <= stackScratchLimit / MemoryLayout<Float>.stride
+    }
+
+    /// Elements of a padded delta row: kernel zeros, the row's deltas, kernel + 8 zeros.
+    static func unitStrideRowWidth(_ aw: AxisGeometry) -> Int { aw.outputSize &+ 2 &* aw.kernel &+ 8 }
+
+    /// Channels-first float32 at stride 1 (the Inception-style 3x3 stride-1 pool), as
+    /// a gather: input (h, w) receives the deltas of the outputs whose windows cover
+    /// it, in scan order, which at stride 1 are output rows oh with
+    /// window(oh).start <= h < window(oh).start + kernel (ascending), and in each the
+    /// outputs ow = w + left - kernel + 1 ... w + left, left = padding (ascending):
+    /// the same additions in the same order as the scatter, so bitwise equal. Eight
+    /// inputs of a row at a time: each lane reads its own outputs from a delta row
+    /// copied with kernel zeros on both sides (an extra +0 changes no sum: the sum
+    /// starts at +0 and so is never -0). Each delta is grad_output / divisor, as
+    /// the scatter computes it.
+    static func channelsFirstUnitStride(_ g: PoolGeometry, _ gradOutput: UnsafePointer<Float>,
+                                        _ gradInput: UnsafeMutablePointer<Float>, threads: Int) {
+        let (_, ah, aw) = g.axes
+        let H = ah.inputSize, W = aw.inputSize, OH = ah.outputSize, OW = aw.outputSize
+        let kh = ah.kernel, kw = aw.kernel
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        let rowWidth = unitStrideRowWidth(aw)
+        let work = PoolGeometry.work(outPlane, g.tapsPerWindow)
+        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: work, threads: threads) { range in
+            withStackScratch(of: Float.self, capacity: OH &* rowWidth) { buffer in
+                let rows = buffer.baseAddress!
+                for plane in range {
+                    let go = gradOutput + plane &* outPlane, gi = gradInput + plane &* inPlane
+                    // Deltas, in the scatter's arithmetic (windows with no real tap: 0).
+                    rows.update(repeating: 0, count: OH &* rowWidth)
+                    forEachWindow(g) { o, divisor, _, _, _ in
+                        let oh = o / OW, ow = o &- oh &* OW
+                        rows[oh &* rowWidth &+ kw &+ ow] = Float.gradDivide(go[o], divisor)
+                    }
+                    for h in 0..<H {
+                        // Output rows covering input row h, ascending.
+                        var first = OH, last = -1
+                        for oh in Swift.max(0, h &- kh &+ 1 &+ ah.padding)..<Swift.min(OH, h &+ 1 &+ ah.padding) {
+                            let start = ah.window(oh).start
+                            if start <= h && h < start &+ kh { first = Swift.min(first, oh); last = oh }
+                        }
+                        let out = gi + h &* W
+                        // Lane w's first output is ow = w + padding - kw + 1: row position
+                        // kw + ow = w + padding + 1 in the padded row.
+                        let base = aw.padding &+ 1
+                        var j = 0
+                        while j < W {
+                            let j0 = Swift.min(j, W &- 8)
+                            var sum = SIMD8<Float>()
+                            var oh = first
+                            while oh <= last {
+                                let row = UnsafeRawPointer(rows + (oh &* rowWidth &+ base &+ j0))
+                                var t = 0
+                                while t < kw {
+                                    sum += row.loadUnaligned(fromByteOffset: t &* 4, as: SIMD8<Float>.self)
+                                    t &+= 1
+                                }
+                                oh &+= 1
+                            }
+                            UnsafeMutableRawPointer(out + j0).storeBytes(of: sum, as: SIMD8<Float>.self)
+                            j = j0 &+ 8
+                        }
+                    }
+                }
+            }
         }
     }
 
