@@ -212,6 +212,7 @@ struct window {
 static const struct window windows[] = {
     {"k2s2", 2, 2, 0, 1, 0},
     {"k3s2p1", 3, 2, 1, 1, 0},
+    {"k3s1p1", 3, 1, 1, 1, 0}, /* float32 only: the stride-1 average backward gather */
     {"k3s1p1d2ceil", 3, 1, 1, 2, 1},
 };
 #define NWINDOWS (int)(sizeof windows / sizeof windows[0])

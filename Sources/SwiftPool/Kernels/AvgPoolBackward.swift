@@ -30,7 +30,12 @@ enum AvgPoolBackwardKernel {
         let (ad, ah, aw) = g.axes
         guard ad == .unit && ah.stride == 1 && aw.stride == 1 && ah.dilation == 1 && aw.dilation == 1
             && aw.inputSize >= 8 else { return false }
-        let (size, overflow) = ah.outputSize.multipliedReportingOverflow(by: unitStrideRowWidth(aw))
+        // Every window has a real tap (windows are monotone: the first and the last
+        // decide), so every output has a divisor.
+        guard !ah.window(0).isEmpty, !ah.window(ah.outputSize &- 1).isEmpty,
+              !aw.window(0).isEmpty, !aw.window(aw.outputSize &- 1).isEmpty else { return false }
+        // The padded delta rows and a divisor plane laid out the same way.
+        let (size, overflow) = ah.outputSize.multipliedReportingOverflow(by: 2 &* unitStrideRowWidth(aw))
         return !overflow && size <= stackScratchLimit / MemoryLayout<Float>.stride
     }
 
@@ -56,15 +61,29 @@ enum AvgPoolBackwardKernel {
         let rowWidth = unitStrideRowWidth(aw)
         let work = PoolGeometry.work(outPlane, g.tapsPerWindow)
         Parallel.forEachRange(units: g.batch &* g.channels, unitWork: work, threads: threads) { range in
-            withStackScratch(of: Float.self, capacity: OH &* rowWidth) { buffer in
-                let rows = buffer.baseAddress!
+            withStackScratch(of: Float.self, capacity: 2 &* OH &* rowWidth) { buffer in
+                let rows = buffer.baseAddress!, divisors = rows + OH &* rowWidth
+                rows.update(repeating: 0, count: OH &* rowWidth)
+                // Each output's divisor, once per range of planes, as a Float (what
+                // gradDivide divides by), at its delta's place in the padded rows.
+                forEachWindow(g) { o, divisor, _, _, _ in
+                    let oh = o / OW, ow = o &- oh &* OW
+                    divisors[oh &* rowWidth &+ kw &+ ow] = Float(divisor)
+                }
                 for plane in range {
                     let go = gradOutput + plane &* outPlane, gi = gradInput + plane &* inPlane
-                    // Deltas, in the scatter's arithmetic (windows with no real tap: 0).
-                    rows.update(repeating: 0, count: OH &* rowWidth)
-                    forEachWindow(g) { o, divisor, _, _, _ in
-                        let oh = o / OW, ow = o &- oh &* OW
-                        rows[oh &* rowWidth &+ kw &+ ow] = Float.gradDivide(go[o], divisor)
+                    // Deltas, grad_output / divisor as in the scatter (a vector division
+                    // rounds each lane as the scalar one does).
+                    for oh in 0..<OH {
+                        let src = go + oh &* OW, at = oh &* rowWidth &+ kw
+                        var ow = 0
+                        while ow &+ 8 <= OW {
+                            let q = UnsafeRawPointer(src + ow).loadUnaligned(as: SIMD8<Float>.self)
+                                / UnsafeRawPointer(divisors + (at &+ ow)).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(rows + (at &+ ow)).storeBytes(of: q, as: SIMD8<Float>.self)
+                            ow &+= 8
+                        }
+                        while ow < OW { rows[at &+ ow] = src[ow] / divisors[at &+ ow]; ow &+= 1 }
                     }
                     for h in 0..<H {
                         // Output rows covering input row h, ascending.
