@@ -157,6 +157,12 @@ public typealias BinAverageWideChannelsLast = (_ src: UnsafePointer<Float>, _ de
                                                _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
                                                _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
 
+/// Global average pooling of `planes` consecutive channels-first float32 planes of
+/// `elements` elements each: dst[p] = Float(sum / count), each plane summed in
+/// memory (scan) order in Double, as BinAverageWideChannelsLast does per channel.
+public typealias GlobalAveragePlanes = (_ src: UnsafePointer<Float>, _ planes: Int, _ elements: Int,
+                                        _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+
 /// Channels-first float32 adaptive average pooling of consecutive planes, in the
 /// arithmetic of BinAverageChannelsLast: planes are copied `lanes` at a time into
 /// a channels-last tile (the whole plane when `wholePlane`, else the slab of D/H
@@ -229,6 +235,7 @@ public struct KernelTable {
     public var floatBinAverage: BinAverageChannelsLast
     public var floatAdaptivePlanes: AdaptiveAvgPlanes
     public var floatGlobalAverage: BinAverageWideChannelsLast
+    public var floatGlobalAveragePlanes: GlobalAveragePlanes
     /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
     public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
 
@@ -238,6 +245,7 @@ public struct KernelTable {
                 floatBinAverage: @escaping BinAverageChannelsLast,
                 floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
                 floatGlobalAverage: @escaping BinAverageWideChannelsLast,
+                floatGlobalAveragePlanes: @escaping GlobalAveragePlanes,
                 floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
         self.float = float
         self.double = double
@@ -247,6 +255,7 @@ public struct KernelTable {
         self.floatBinAverage = floatBinAverage
         self.floatAdaptivePlanes = floatAdaptivePlanes
         self.floatGlobalAverage = floatGlobalAverage
+        self.floatGlobalAveragePlanes = floatGlobalAveragePlanes
         self.floatPyramidMax = floatPyramidMax
     }
 }

@@ -2,7 +2,8 @@
 // ONNX GlobalAveragePool): every channel sums the image's pixels in scan order in
 // Double, then divides by `count` and rounds once, exactly as the reference does.
 // 16 channels at a time in two SIMD8<Double> sums held in registers, an 8-channel
-// step and a scalar tail.
+// step and a scalar tail. Channels-first planes: 8 planes at a time, transposed
+// 4x4 in registers so each SIMD lane carries one plane's chain in scan order.
 import SwiftPoolKernelABI
 
 enum BinAverageWide {
@@ -71,6 +72,64 @@ enum BinAverageWide {
             }
             dst[c0] = Float(a / count)
             c0 &+= 1
+        }
+    }
+
+    @inline(__always)
+    static func widen(_ v: SIMD4<Float>) -> SIMD4<Double> {
+        SIMD4<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]))
+    }
+
+    @inline(__always)
+    static func narrow(_ v: SIMD4<Double>) -> SIMD4<Float> {
+        SIMD4<Float>(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]))
+    }
+
+    /// `planes` consecutive planes of `elements` floats from src; dst[p] gets plane
+    /// p's scan-order Double sum divided by `count`, rounded once to Float.
+    @inline(never)
+    static func channelsFirst(_ src: UnsafePointer<Float>, _ planes: Int, _ elements: Int, _ count: Double,
+                              _ dst: UnsafeMutablePointer<Float>) {
+        let E = elements
+        let divisor = SIMD4<Double>(repeating: count)
+        var p = 0
+        while p &+ 8 <= planes {
+            let q0 = src + p &* E, q1 = q0 + E, q2 = q1 + E, q3 = q2 + E
+            let q4 = q3 + E, q5 = q4 + E, q6 = q5 + E, q7 = q6 + E
+            // Lane k of lo / hi: plane k / k + 4 of the group.
+            var lo = SIMD4<Double>(), hi = SIMD4<Double>()
+            var i = 0
+            while i &+ 4 <= E {
+                let a = BinAverage.transpose4(UnsafeRawPointer(q0 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q1 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q2 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q3 + i).loadUnaligned(as: SIMD4<Float>.self))
+                let b = BinAverage.transpose4(UnsafeRawPointer(q4 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q5 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q6 + i).loadUnaligned(as: SIMD4<Float>.self),
+                                              UnsafeRawPointer(q7 + i).loadUnaligned(as: SIMD4<Float>.self))
+                lo += widen(a.0); hi += widen(b.0)
+                lo += widen(a.1); hi += widen(b.1)
+                lo += widen(a.2); hi += widen(b.2)
+                lo += widen(a.3); hi += widen(b.3)
+                i &+= 4
+            }
+            while i < E {
+                lo += SIMD4<Double>(Double(q0[i]), Double(q1[i]), Double(q2[i]), Double(q3[i]))
+                hi += SIMD4<Double>(Double(q4[i]), Double(q5[i]), Double(q6[i]), Double(q7[i]))
+                i &+= 1
+            }
+            let out = UnsafeMutableRawPointer(dst + p)
+            out.storeBytes(of: narrow(lo / divisor), as: SIMD4<Float>.self)
+            out.storeBytes(of: narrow(hi / divisor), toByteOffset: 16, as: SIMD4<Float>.self)
+            p &+= 8
+        }
+        while p < planes {
+            let q = src + p &* E
+            var a = 0.0
+            for i in 0..<E { a += Double(q[i]) }
+            dst[p] = Float(a / count)
+            p &+= 1
         }
     }
 }

@@ -184,6 +184,17 @@ enum AdaptiveAvgKernel {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let H = ah.inputSize, W = aw.inputSize, slice = H &* W
         let planes = g.batch &* g.channels
+        if T.self == Float.self {
+            // The family's kernel: 8 planes per SIMD step, the same scan-order Double chains.
+            let kernel = ISA.kernels.floatGlobalAveragePlanes
+            let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+            let count = Double(inPlane)
+            Parallel.forEachRange(units: planes, unitWork: inPlane &+ 4, threads: threads) { range in
+                kernel(x + range.lowerBound &* inPlane, range.count, inPlane, count, y + range.lowerBound)
+            }
+            return
+        }
         // Work per plane: every bin's elements (bins overlap by at most one element
         // per axis, so about the plane plus the output).
         Parallel.forEachRange(units: planes, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
