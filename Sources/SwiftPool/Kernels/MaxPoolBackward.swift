@@ -119,28 +119,42 @@ enum MaxPoolBackwardKernel {
         }
     }
 
-    /// Channels-last: units are (image, channel block); a block zeroes its channels
-    /// of the image's grad_input, then scatters its channels of every output position.
+    /// Channels-last: units are (image, channel block). A channels-last image is
+    /// usually too large for the cache, so its grad_input is not zeroed up front:
+    /// a frontier runs ahead of the scatter, zeroing positions (a row of the
+    /// innermost axis at a time) just before the first index that reaches them,
+    /// and the rest at the end. Each element is zeroed before its first addition
+    /// whatever the indices, and the additions keep output scan order.
     static func channelsLast<T: GradElement, M: BackwardIndexMap>(
         _ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, map: M,
         _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int
     ) {
         let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
+        let chunk = Swift.max(1, g.axes.2.inputSize)
         let (width, blockCount) = channelBlocks(g, threads: threads)
         Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
             for unit in range {
                 let n = unit / blockCount, c0 = (unit % blockCount) &* width
                 let c1 = Swift.min(C, c0 &+ width)
                 let gi = gradInput + n &* inPlane &* C
-                zeroChannels(gi, positions: inPlane, C: C, c0: c0, c1: c1)
+                var zeroed = 0   // positions [0, zeroed) hold +0 or sums (channels c0..<c1)
                 let go = gradOutput + n &* outPlane &* C, ix = indices + n &* outPlane &* C
                 for o in 0..<outPlane {
                     if let empty, empty.isEmpty(o) { continue }
                     let row = o &* C
                     for c in c0..<c1 {
-                        let p = map.position(ix[row &+ c], plane: n &* C &+ c) &* C &+ c
+                        let q = map.position(ix[row &+ c], plane: n &* C &+ c)
+                        if q >= zeroed {
+                            let upTo = Swift.min(inPlane, Swift.max(q &+ 1, zeroed &+ chunk))
+                            zeroChannels(gi + zeroed &* C, positions: upTo &- zeroed, C: C, c0: c0, c1: c1)
+                            zeroed = upTo
+                        }
+                        let p = q &* C &+ c
                         gi[p] = T.gradAdd(gi[p], go[row &+ c])
                     }
+                }
+                if zeroed < inPlane {
+                    zeroChannels(gi + zeroed &* C, positions: inPlane &- zeroed, C: C, c0: c0, c1: c1)
                 }
             }
         }
