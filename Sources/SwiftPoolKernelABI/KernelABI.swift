@@ -178,16 +178,21 @@ public struct AdaptivePlanes {
     /// bin slab (depth x rows x W) times 8.
     public var tile: UnsafeMutablePointer<Float>
     public var wholePlane: Bool
+    /// Scratch of OD*OH*OW*8 floats (32-byte aligned), or nil: with it, a group's
+    /// outputs are gathered lane-interleaved and written out per plane in 4-wide
+    /// transposes instead of element by element.
+    public var outTile: UnsafeMutablePointer<Float>?
 
     @inlinable
     public init(planes: Int, D: Int, H: Int, W: Int, OD: Int, OH: Int, OW: Int, bins: UnsafePointer<Int>,
-                tile: UnsafeMutablePointer<Float>, wholePlane: Bool) {
+                tile: UnsafeMutablePointer<Float>, wholePlane: Bool, outTile: UnsafeMutablePointer<Float>? = nil) {
         self.planes = planes
         self.D = D; self.H = H; self.W = W
         self.OD = OD; self.OH = OH; self.OW = OW
         self.bins = bins
         self.tile = tile
         self.wholePlane = wholePlane
+        self.outTile = outTile
     }
 }
 

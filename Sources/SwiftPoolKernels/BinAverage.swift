@@ -174,6 +174,56 @@ enum BinAverage {
         }
     }
 
+    /// As sum4, for two bins.
+    @inline(__always)
+    static func sum2(_ base: UnsafeMutableRawPointer, _ o0: Int, _ o1: Int, _ width: Int,
+                     _ depth: Int, _ rows: Int, _ sliceBytes: Int, _ rowBytes: Int,
+                     _ s0: inout SIMD8<Float>, _ s1: inout SIMD8<Float>) {
+        var slice = base
+        for _ in 0..<depth {
+            var row = slice
+            for _ in 0..<rows {
+                for k in 0..<width {
+                    s0 += row.loadUnaligned(fromByteOffset: o0 &+ k &* 32, as: SIMD8<Float>.self)
+                    s1 += row.loadUnaligned(fromByteOffset: o1 &+ k &* 32, as: SIMD8<Float>.self)
+                }
+                row += rowBytes
+            }
+            slice += sliceBytes
+        }
+    }
+
+    /// The output tile (`count` outputs, lane k of slot q: plane k's output q) to
+    /// `lanes` planes `count` floats apart from `out`: blocks of 4 outputs as 4x4
+    /// transposes, then single outputs.
+    @inline(__always)
+    static func storePlanes(_ tile: UnsafeMutableRawPointer, _ count: Int, _ lanes: Int,
+                            _ out: UnsafeMutablePointer<Float>) {
+        var q = 0
+        while q &+ 4 <= count {
+            let t = tile + q &* 32
+            for half in 0..<2 where half &* 4 < lanes {
+                let h = half &* 16
+                let r = transpose4(t.loadUnaligned(fromByteOffset: h, as: SIMD4<Float>.self),
+                                   t.loadUnaligned(fromByteOffset: h &+ 32, as: SIMD4<Float>.self),
+                                   t.loadUnaligned(fromByteOffset: h &+ 64, as: SIMD4<Float>.self),
+                                   t.loadUnaligned(fromByteOffset: h &+ 96, as: SIMD4<Float>.self))
+                let first = out + (half &* 4 &* count &+ q)
+                let n = lanes &- half &* 4
+                UnsafeMutableRawPointer(first).storeBytes(of: r.0, as: SIMD4<Float>.self)
+                if n > 1 { UnsafeMutableRawPointer(first + count).storeBytes(of: r.1, as: SIMD4<Float>.self) }
+                if n > 2 { UnsafeMutableRawPointer(first + 2 &* count).storeBytes(of: r.2, as: SIMD4<Float>.self) }
+                if n > 3 { UnsafeMutableRawPointer(first + 3 &* count).storeBytes(of: r.3, as: SIMD4<Float>.self) }
+            }
+            q &+= 4
+        }
+        while q < count {
+            let v = tile.loadUnaligned(fromByteOffset: q &* 32, as: SIMD8<Float>.self)
+            store(v, out + q, lanes, count)
+            q &+= 1
+        }
+    }
+
     /// Lane k of v to out[k * stride], k < lanes.
     @inline(__always)
     static func store(_ v: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, _ lanes: Int, _ stride: Int) {
@@ -192,6 +242,7 @@ enum BinAverage {
         let plane = p.D &* H &* W, outPlane = OD &* OH &* OW
         let binsD = p.bins, binsH = p.bins + 2 &* OD, binsW = binsH + 2 &* OH
         let tile = UnsafeMutableRawPointer(p.tile)
+        let outTile = p.outTile.map { UnsafeMutableRawPointer($0) }
         let whole = p.wholePlane
         var p0 = 0
         while p0 < p.planes {
@@ -222,9 +273,11 @@ enum BinAverage {
                         sliceSlots = rows &* W
                     }
                     // Four bins of the row at a time: independent add and divide chains
-                    // overlap (a group past the end repeats the last bin, not stored).
+                    // overlap. A last group of one or two bins sums only those; of three,
+                    // it repeats the last bin (computed, not stored).
                     var ow = 0
                     while ow < OW {
+                        let count = Swift.min(4, OW &- ow)
                         let j1 = Swift.min(ow &+ 1, OW &- 1), j2 = Swift.min(ow &+ 2, OW &- 1)
                         let j3 = Swift.min(ow &+ 3, OW &- 1)
                         let b0 = binsW[2 &* ow], e0 = binsW[2 &* ow &+ 1], b1 = binsW[2 &* j1], e1 = binsW[2 &* j1 &+ 1]
@@ -232,14 +285,23 @@ enum BinAverage {
                         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
                         let base = tile + slotBase &* 32
                         let k0 = e0 &- b0
-                        if k0 == e1 &- b1 && k0 == e2 &- b2 && k0 == e3 &- b3 && k0 <= 4 {
+                        let depth = d1 &- d0
+                        if count <= 2 && k0 == e1 &- b1 && k0 <= 4 {
+                            let o0 = b0 &* 32, o1 = b1 &* 32
+                            switch k0 {
+                            case 1: sum2(base, o0, o1, 1, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
+                            case 2: sum2(base, o0, o1, 2, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
+                            case 3: sum2(base, o0, o1, 3, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
+                            default: sum2(base, o0, o1, 4, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
+                            }
+                        } else if k0 == e1 &- b1 && k0 == e2 &- b2 && k0 == e3 &- b3 && k0 <= 4 {
                             // Equal short widths (the common case): a branch-free row body.
                             let o0 = b0 &* 32, o1 = b1 &* 32, o2 = b2 &* 32, o3 = b3 &* 32
                             switch k0 {
-                            case 1: sum4(base, o0, o1, o2, o3, 1, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
-                            case 2: sum4(base, o0, o1, o2, o3, 2, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
-                            case 3: sum4(base, o0, o1, o2, o3, 3, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
-                            default: sum4(base, o0, o1, o2, o3, 4, d1 &- d0, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 1: sum4(base, o0, o1, o2, o3, 1, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 2: sum4(base, o0, o1, o2, o3, 2, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            case 3: sum4(base, o0, o1, o2, o3, 3, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
+                            default: sum4(base, o0, o1, o2, o3, 4, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3)
                             }
                         } else {
                             var slice = base
@@ -259,22 +321,29 @@ enum BinAverage {
                                 slice += sliceSlots &* 32
                             }
                         }
-                        let depth = d1 &- d0
                         s0 = mean(s0, depth, rows, e0 &- b0)
-                        s1 = mean(s1, depth, rows, e1 &- b1)
-                        s2 = mean(s2, depth, rows, e2 &- b2)
-                        s3 = mean(s3, depth, rows, e3 &- b3)
-                        let out = out0 + q
-                        let count = Swift.min(4, OW &- ow)
-                        store(s0, out, lanes, outPlane)
-                        if count > 1 { store(s1, out + 1, lanes, outPlane) }
-                        if count > 2 { store(s2, out + 2, lanes, outPlane) }
-                        if count > 3 { store(s3, out + 3, lanes, outPlane) }
+                        if count > 1 { s1 = mean(s1, depth, rows, e1 &- b1) }
+                        if count > 2 { s2 = mean(s2, depth, rows, e2 &- b2) }
+                        if count > 3 { s3 = mean(s3, depth, rows, e3 &- b3) }
+                        if let outTile {
+                            let t = outTile + q &* 32
+                            t.storeBytes(of: s0, as: SIMD8<Float>.self)
+                            if count > 1 { t.storeBytes(of: s1, toByteOffset: 32, as: SIMD8<Float>.self) }
+                            if count > 2 { t.storeBytes(of: s2, toByteOffset: 64, as: SIMD8<Float>.self) }
+                            if count > 3 { t.storeBytes(of: s3, toByteOffset: 96, as: SIMD8<Float>.self) }
+                        } else {
+                            let out = out0 + q
+                            store(s0, out, lanes, outPlane)
+                            if count > 1 { store(s1, out + 1, lanes, outPlane) }
+                            if count > 2 { store(s2, out + 2, lanes, outPlane) }
+                            if count > 3 { store(s3, out + 3, lanes, outPlane) }
+                        }
                         q &+= count
                         ow &+= 4
                     }
                 }
             }
+            if let outTile { storePlanes(outTile, outPlane, lanes, out0) }
             p0 &+= 8
         }
     }

@@ -165,6 +165,9 @@ final class NarrowAndBinKernelTests: XCTestCase {
         var rng = SeededRNG(seed: testSeed(0x4A11_0011))
         let cases: [(n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int)] = [
             (2, 256, 13, 13, 6, 6), (3, 37, 17, 11, 5, 4), (1, 5, 7, 7, 3, 3), (2, 300, 9, 9, 4, 2), (1, 9, 40, 40, 3, 7),
+            // Rows ending in groups of 1, 2 and 3 bins; planes with more outputs than the
+            // float kernel's output tile holds (stored lane by lane).
+            (2, 13, 21, 19, 4, 5), (1, 11, 40, 40, 20, 17), (3, 6, 23, 29, 17, 18),
             // Global (1x1 output): channels-first planes 8 at a time, a tail of planes,
             // plane sizes below, at and off a multiple of 4, and a plane of one element.
             (4, 67, 7, 7, 1, 1), (2, 9, 3, 5, 1, 1), (1, 16, 1, 1, 1, 1), (3, 40, 33, 31, 1, 1), (5, 3, 2, 2, 1, 1),

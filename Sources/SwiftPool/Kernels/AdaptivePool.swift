@@ -422,6 +422,8 @@ enum AdaptiveTorchAvg {
 
     /// Largest channels-last tile of the float channels-first kernel, in floats.
     static let tileFloats = 16 * 1024
+    /// Its output tile (8 planes' outputs, transposed out per plane), in floats.
+    static let outTileFloats = 2048
     /// Largest bin table (outputs along all three axes) it takes.
     static let binTableLimit = 4096
 
@@ -452,9 +454,11 @@ enum AdaptiveTorchAvg {
                 }
             }
             Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane &* 4, threads: threads) { range in
-                withStackScratch(of: Float.self, capacity: tileFloats) { tile in
+                withStackScratch(of: Float.self, capacity: tileFloats &+ outTileFloats) { tile in
+                    let t = tile.baseAddress!
                     let p = AdaptivePlanes(planes: range.count, D: D, H: H, W: W, OD: OD, OH: OH, OW: OW,
-                                           bins: UnsafePointer(bins), tile: tile.baseAddress!, wholePlane: whole)
+                                           bins: UnsafePointer(bins), tile: t, wholePlane: whole,
+                                           outTile: outPlane &* 8 <= outTileFloats ? t + tileFloats : nil)
                     kernel(input + range.lowerBound &* inPlane, p, output + range.lowerBound &* outPlane)
                 }
             }
