@@ -206,23 +206,31 @@ public struct PyramidPlanes {
     public var planes: Int
     public var channelBase: Int
     public var H: Int, W: Int
-    /// Per bin of every level, 6 entries: row begin, row end, column begin, column
-    /// end (PyramidGeometry's bins; kernels never derive them), the output offset
-    /// of channel 0's value and the distance between channels (the level's bins).
+    /// Per bin, `entries` entries: row begin, row end, column begin, column end
+    /// (PyramidGeometry's bins; kernels never derive them), the output offset of
+    /// channel 0's value, the distance between channels (its level's bins); then
+    /// a cover by earlier bins or -1: the first covering bin's index, the covering
+    /// rows and columns of bins, and the distance between covering rows (bins).
+    /// A level's bins are consecutive, in output order.
     public var bins: UnsafePointer<Int>
     public var binCount: Int
     /// Scratch of H * W * 8 floats.
     public var tile: UnsafeMutablePointer<Float>
+    /// Scratch of binCount * 8 floats (32-byte aligned): every bin's 8 lanes.
+    public var results: UnsafeMutablePointer<Float>
+
+    public static let entries = 10
 
     @inlinable
     public init(planes: Int, channelBase: Int, H: Int, W: Int, bins: UnsafePointer<Int>, binCount: Int,
-                tile: UnsafeMutablePointer<Float>) {
+                tile: UnsafeMutablePointer<Float>, results: UnsafeMutablePointer<Float>) {
         self.planes = planes
         self.channelBase = channelBase
         self.H = H; self.W = W
         self.bins = bins
         self.binCount = binCount
         self.tile = tile
+        self.results = results
     }
 }
 

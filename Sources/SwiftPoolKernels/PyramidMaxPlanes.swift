@@ -3,7 +3,10 @@
 // transposes), then every bin of every level takes its maximum across the 8
 // planes in SIMD. Max is exact under any grouping, so each bin runs two
 // independent chains (even and odd rows) that overlap their latencies and merge
-// at the end; which NaN payload a bin reports is unspecified (header).
+// at the end; which NaN payload a bin reports is unspecified (header). Without
+// NaN, a bin whose table entry names a cover by finer bins (computed first) is
+// the max of their results. Every bin's 8 lanes go to a results tile, written
+// out per level and plane in 4x4 transposes.
 import SwiftPoolKernelABI
 
 /// A NaN rule on 8 float lanes. The kernel keeps, per chain, the maximum of the
@@ -39,6 +42,8 @@ enum PyramidMaxPlanesKernel {
         let W = p.W, plane = p.H &* W
         let tile = UnsafeMutableRawPointer(p.tile)
         let rowBytes = W &* 32
+        let results = UnsafeMutableRawPointer(p.results)
+        let entries = PyramidPlanes.entries
         var p0 = 0
         while p0 < p.planes {
             let lanes = Swift.min(8, p.planes &- p0)
@@ -51,7 +56,20 @@ enum PyramidMaxPlanesKernel {
                 // No NaN in these planes (the usual case): both rules are the plain
                 // maximum, one vmaxps per tap.
                 for b in 0..<p.binCount {
-                    let e = p.bins + 6 &* b
+                    let e = p.bins + entries &* b
+                    if e[6] >= 0 {
+                        var m = SIMD8<Float>(repeating: -.infinity)
+                        var r = results + e[6] &* 32
+                        for _ in 0..<e[7] {
+                            for c in 0..<e[8] {
+                                let v = r.loadUnaligned(fromByteOffset: c &* 32, as: SIMD8<Float>.self)
+                                m = m.replacing(with: v, where: v .> m)
+                            }
+                            r += e[9] &* 32
+                        }
+                        results.storeBytes(of: m, toByteOffset: b &* 32, as: SIMD8<Float>.self)
+                        continue
+                    }
                     let h0 = e[0], h1 = e[1], w0 = e[2], w1 = e[3]
                     // Four chains (rows mod 4) hide vmaxps latency.
                     var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
@@ -93,13 +111,15 @@ enum PyramidMaxPlanesKernel {
                     }
                     m0 = m0.replacing(with: m1, where: m1 .> m0)
                     m2 = m2.replacing(with: m3, where: m3 .> m2)
-                    BinAverage.store(m0.replacing(with: m2, where: m2 .> m0), dst + (e[4] &+ channel &* e[5]), lanes, e[5])
+                    results.storeBytes(of: m0.replacing(with: m2, where: m2 .> m0), toByteOffset: b &* 32,
+                                       as: SIMD8<Float>.self)
                 }
+                storeLevels(results, p, channel, lanes, dst)
                 p0 &+= 8
                 continue
             }
             for b in 0..<p.binCount {
-                let e = p.bins + 6 &* b
+                let e = p.bins + entries &* b
                 let h0 = e[0], h1 = e[1], w0 = e[2], w1 = e[3]
                 // Two chains (even and odd rows): m, nan, seen each.
                 let lowest = SIMD8<Float>(repeating: -.infinity), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
@@ -135,9 +155,24 @@ enum PyramidMaxPlanesKernel {
                 let m = m0.replacing(with: m1, where: m1 .> m0)
                 let n = n0.replacing(with: n1, where: n1 .!= n1)
                 let seen = s0.replacing(with: s1, where: s1 .> s0)
-                BinAverage.store(R.finish(m, n, seen), dst + (e[4] &+ channel &* e[5]), lanes, e[5])
+                results.storeBytes(of: R.finish(m, n, seen), toByteOffset: b &* 32, as: SIMD8<Float>.self)
             }
+            storeLevels(results, p, channel, lanes, dst)
             p0 &+= 8
+        }
+    }
+
+    /// Each level's bins (consecutive in the table) from the results tile to the
+    /// output: channel `channel + k`'s values of a level are consecutive.
+    @inline(__always)
+    static func storeLevels(_ results: UnsafeMutableRawPointer, _ p: PyramidPlanes, _ channel: Int, _ lanes: Int,
+                            _ dst: UnsafeMutablePointer<Float>) {
+        var b = 0
+        while b < p.binCount {
+            let e = p.bins + PyramidPlanes.entries &* b
+            let count = e[5]
+            BinAverage.storePlanes(results + b &* 32, count, lanes, dst + (e[4] &+ channel &* count))
+            b &+= count
         }
     }
 }

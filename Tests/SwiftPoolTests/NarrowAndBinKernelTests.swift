@@ -227,4 +227,43 @@ final class NarrowAndBinKernelTests: XCTestCase {
             }
         }
     }
+
+    /// The float32 NCHW max kernel computes a coarse bin from finer bins that cover
+    /// it exactly (levels reordered finest first). Level orders, covers that do
+    /// and do not exist, both bin rules; planes without NaN (where covers are
+    /// used) and with NaN/inf.
+    func testPyramidCoversMatchReference() throws {
+        var rng = SeededRNG(seed: testSeed(0x4A11_0013))
+        let cases: [(n: Int, c: Int, h: Int, w: Int, levels: [(Int, Int)])] = [
+            (2, 20, 13, 13, [(1, 1), (2, 2), (4, 4)]), (1, 9, 13, 17, [(3, 3), (6, 6), (1, 2), (2, 4)]),
+            (2, 11, 10, 10, [(5, 5), (2, 2), (1, 1), (10, 10)]), (1, 16, 12, 12, [(4, 4), (3, 3), (2, 2), (6, 6), (1, 1)]),
+            (3, 5, 3, 5, [(1, 1), (4, 4), (2, 2)]), (1, 8, 16, 16, [(8, 8), (4, 4), (2, 2), (1, 1), (16, 16)]),
+        ]
+        for (i, t) in cases.enumerated() {
+            for rule in [SWIFTPOOL_SPP_BINS_ADAPTIVE, SWIFTPOOL_SPP_BINS_SPPNET] {
+                for special in [false, true] {
+                    for nanIgnore in [false, true] {
+                        let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: t.n, channels: t.c,
+                                            input: [t.h, t.w], kernel: [1, 1],
+                                            flags: nanIgnore ? UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) : 0)
+                        guard let g = try? PyramidGeometry(desc, levels: t.levels.flatMap { [Int64($0.0), Int64($0.1)] },
+                                                           mode: Int32(SWIFTPOOL_SPP_MAX.rawValue),
+                                                           bins: Int32(rule.rawValue), sizes: nil) else {
+                            continue   // the SPP-net rule cannot divide every size
+                        }
+                        let input = randomValues(g.inputElements, &rng, special: special, as: Float.self)
+                        let want = ReferenceLpAdaptiveSpp.pyramidPool(g, input)
+                        for threads in NarrowAndBinKernelTests.threadCounts {
+                            XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                            let (rc, got) = callPyramid(desc, levels: t.levels, mode: SWIFTPOOL_SPP_MAX, bins: rule,
+                                                        sizes: nil, input)
+                            XCTAssertEqual(rc, statusOK)
+                            let context = "case \(i) rule \(rule.rawValue) special \(special) ignore \(nanIgnore) threads \(threads)"
+                            if !assertAllClose(got, want, ulps: 0, scale: 0, context) { return }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

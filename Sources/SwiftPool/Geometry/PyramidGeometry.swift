@@ -116,6 +116,26 @@ struct PyramidGeometry {
         }
     }
 
+    /// Bins first...last of a level of `count` bins whose union is exactly the
+    /// range [begin, end) (consecutive bins overlap or touch), or nil. A coarser
+    /// level's max bin is then the max of those finer bins' maxima.
+    static func cover(_ begin: Int, _ end: Int, of count: Int, length: Int,
+                      rule: PyramidBins) -> (first: Int, last: Int)? {
+        var i = 0
+        while i < count && bin(i, of: count, length: length, rule: rule).begin < begin { i &+= 1 }
+        guard i < count, bin(i, of: count, length: length, rule: rule).begin == begin else { return nil }
+        let first = i
+        var reach = bin(i, of: count, length: length, rule: rule).end
+        while reach < end {
+            i &+= 1
+            guard i < count else { return nil }
+            let b = bin(i, of: count, length: length, rule: rule)
+            guard b.begin <= reach else { return nil }
+            reach = b.end
+        }
+        return reach == end ? (first, i) : nil
+    }
+
     /// Levels from the caller's (h, w) pairs, validated.
     static func levels(_ pairs: Int64Pairs, name: String) throws(PoolError) -> PyramidLevels {
         guard pairs.entries > 0 else { throw .invalid("\(name): num_levels is 0, must be >= 1") }

@@ -229,14 +229,32 @@ enum PyramidPoolKernel {
         guard binCount <= floatMaxBinLimit else { return false }
         let kernel = nanIgnore ? ISA.kernels.floatPyramidMax.1 : ISA.kernels.floatPyramidMax.0
         let length = g.length
-        withStackScratch(of: Int.self, capacity: 6 &* binCount) { table in
+        let levelCount = g.levels.count
+        withStackScratch(of: Int.self, capacity: PyramidPlanes.entries &* binCount &+ 2 &* levelCount) { table in
             let t = table.baseAddress!
+            // Levels in order of decreasing bin count (stable): a coarse level's bins
+            // can then be the max of finer bins already computed (composition).
+            // placed[k]: the level at table position k; start[k]: its first bin.
+            let placed = t + PyramidPlanes.entries &* binCount, start = placed + levelCount
+            for l in 0..<levelCount { placed[l] = l }
+            for a in 1..<Swift.max(levelCount, 1) {
+                let l = placed[a], size = g.levels[l].rows &* g.levels[l].columns
+                var b = a
+                while b > 0 && g.levels[placed[b &- 1]].rows &* g.levels[placed[b &- 1]].columns < size {
+                    placed[b] = placed[b &- 1]
+                    b &-= 1
+                }
+                placed[b] = l
+            }
             var k = 0
-            var levelOffset = 0   // start of level l in a sample's vector
-            for l in 0..<g.levels.count {
+            var bin = 0
+            for position in 0..<levelCount {
+                let l = placed[position]
                 let level = g.levels[l]
                 let plane = level.rows &* level.columns
-                defer { levelOffset &+= g.levelSize(l) }
+                var levelOffset = 0   // start of level l in a sample's vector
+                for e in 0..<l { levelOffset &+= g.levelSize(e) }
+                start[position] = bin
                 for i in 0..<level.rows {
                     let rb = PyramidGeometry.bin(i, of: level.rows, length: H, rule: g.bins)
                     for j in 0..<level.columns {
@@ -244,17 +262,36 @@ enum PyramidPoolKernel {
                         t[k] = rb.begin; t[k &+ 1] = rb.end; t[k &+ 2] = cb.begin; t[k &+ 3] = cb.end
                         t[k &+ 4] = levelOffset &+ i &* level.columns &+ j
                         t[k &+ 5] = plane
-                        k &+= 6
+                        // The cheapest cover by a recent finer level's bins, if cheaper than the taps.
+                        var best = (rb.end &- rb.begin) &* (cb.end &- cb.begin)
+                        t[k &+ 6] = -1; t[k &+ 7] = 0; t[k &+ 8] = 0; t[k &+ 9] = 0
+                        for f in Swift.max(0, position &- 4)..<position {
+                            let fine = g.levels[placed[f]]
+                            guard let r = PyramidGeometry.cover(rb.begin, rb.end, of: fine.rows, length: H, rule: g.bins),
+                                  let c = PyramidGeometry.cover(cb.begin, cb.end, of: fine.columns, length: W, rule: g.bins)
+                            else { continue }
+                            let cost = (r.last &- r.first &+ 1) &* (c.last &- c.first &+ 1)
+                            if cost < best {
+                                best = cost
+                                t[k &+ 6] = start[f] &+ r.first &* fine.columns &+ c.first
+                                t[k &+ 7] = r.last &- r.first &+ 1
+                                t[k &+ 8] = c.last &- c.first &+ 1
+                                t[k &+ 9] = fine.columns
+                            }
+                        }
+                        k &+= PyramidPlanes.entries
+                        bin &+= 1
                     }
                 }
             }
             let groups = (C &+ 7) / 8
             Parallel.forEachRange(units: g.batch &* groups, unitWork: H &* W &* 8 &* 2, threads: threads) { range in
-                withStackScratch(of: Float.self, capacity: H &* W &* 8) { tile in
+                withStackScratch(of: Float.self, capacity: (H &* W &+ binCount) &* 8) { tile in
                     for u in range {
                         let n = u / groups, c0 = (u &- n &* groups) &* 8
                         let p = PyramidPlanes(planes: Swift.min(8, C &- c0), channelBase: c0, H: H, W: W,
-                                              bins: UnsafePointer(t), binCount: binCount, tile: tile.baseAddress!)
+                                              bins: UnsafePointer(t), binCount: binCount, tile: tile.baseAddress!,
+                                              results: tile.baseAddress! + H &* W &* 8)
                         kernel(input + (n &* C &+ c0) &* H &* W, p, output + n &* length)
                     }
                 }
