@@ -258,9 +258,11 @@ int main(int argc, char **argv) {
     }
     int64_t in_elems = d.batch * d.channels;
     for (int i = 0; i < rank; i++) in_elems *= sizes[i];
-    unsigned char *in = (unsigned char *)malloc((size_t)in_elems * esize);
-    unsigned char *out = (unsigned char *)malloc((size_t)(out_elems > 0 ? out_elems : 1) * esize);
-    if (!in || !out) return 1;
+    /* 64-byte aligned, as numpy and PyTorch allocate tensors. */
+    void *in_raw = NULL, *out_raw = NULL;
+    if (posix_memalign(&in_raw, 64, (size_t)in_elems * esize) != 0 ||
+        posix_memalign(&out_raw, 64, (size_t)(out_elems > 0 ? out_elems : 1) * esize) != 0) return 1;
+    unsigned char *in = (unsigned char *)in_raw, *out = (unsigned char *)out_raw;
     uint64_t s = 12345;
     for (int64_t i = 0; i < in_elems; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
