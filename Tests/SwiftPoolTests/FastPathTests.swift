@@ -315,6 +315,29 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Global average pooling over many planes (eight planes' scalar chains at a
+    /// time, the rest one by one): 1D/2D/3D planes, divisor_override, NaN/inf,
+    /// 1 and 3 threads.
+    func testOneOutputPerPlaneManyPlanes() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0016))
+        for trial in 0..<60 {
+            let rank = Int.random(in: 1...3, using: &rng)
+            let sizes = (0..<rank).map { _ in Int.random(in: 1...(rank == 3 ? 4 : 9), using: &rng) }
+            let desc = makeDesc(rank: rank, batch: Int.random(in: 1...3, using: &rng),
+                                channels: Int.random(in: 5...70, using: &rng), input: sizes, kernel: sizes,
+                                divisorOverride: trial % 3 == 0 ? Int.random(in: 1...50, using: &rng) : 0)
+            let g = try PoolGeometry(desc, op: .average)
+            let input: [Float] = inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self)
+            let want = ReferencePool.avgPool(g, input)
+            for threads: Int32 in [1, 3] {
+                XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), want, anyNaN: true),
+                             "threads \(threads): \(describe(desc))")
+            }
+            _ = swiftpool_set_num_threads(0)
+        }
+    }
+
     /// Rows long enough to vectorise, with NaN and -0/+0 ties placed in every lane
     /// position of a vector: the fast path must hand these to the exact rule.
     func testNaNAndSignedZeroInEveryLane() throws {
