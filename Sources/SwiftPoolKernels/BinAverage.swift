@@ -151,13 +151,14 @@ enum BinAverage {
         return checkNaN && (tailNaN || any(unordered))
     }
 
-    /// Four bins of one width (a constant after inlining: the tap loop unrolls):
-    /// bin j's taps start at byte offset oj of each row; each sum in scan order.
+    /// Four bins (or, with `pair`, the first two) of one width (constants after
+    /// inlining: the tap loop unrolls): bin j's taps start at byte offset oj of
+    /// each row; each sum in scan order.
     @inline(__always)
     static func sum4(_ base: UnsafeMutableRawPointer, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ width: Int,
                      _ depth: Int, _ rows: Int, _ sliceBytes: Int, _ rowBytes: Int,
                      _ s0: inout SIMD8<Float>, _ s1: inout SIMD8<Float>, _ s2: inout SIMD8<Float>,
-                     _ s3: inout SIMD8<Float>) {
+                     _ s3: inout SIMD8<Float>, pair: Bool = false) {
         var slice = base
         for _ in 0..<depth {
             var row = slice
@@ -165,27 +166,10 @@ enum BinAverage {
                 for k in 0..<width {
                     s0 += row.loadUnaligned(fromByteOffset: o0 &+ k &* 32, as: SIMD8<Float>.self)
                     s1 += row.loadUnaligned(fromByteOffset: o1 &+ k &* 32, as: SIMD8<Float>.self)
-                    s2 += row.loadUnaligned(fromByteOffset: o2 &+ k &* 32, as: SIMD8<Float>.self)
-                    s3 += row.loadUnaligned(fromByteOffset: o3 &+ k &* 32, as: SIMD8<Float>.self)
-                }
-                row += rowBytes
-            }
-            slice += sliceBytes
-        }
-    }
-
-    /// As sum4, for two bins.
-    @inline(__always)
-    static func sum2(_ base: UnsafeMutableRawPointer, _ o0: Int, _ o1: Int, _ width: Int,
-                     _ depth: Int, _ rows: Int, _ sliceBytes: Int, _ rowBytes: Int,
-                     _ s0: inout SIMD8<Float>, _ s1: inout SIMD8<Float>) {
-        var slice = base
-        for _ in 0..<depth {
-            var row = slice
-            for _ in 0..<rows {
-                for k in 0..<width {
-                    s0 += row.loadUnaligned(fromByteOffset: o0 &+ k &* 32, as: SIMD8<Float>.self)
-                    s1 += row.loadUnaligned(fromByteOffset: o1 &+ k &* 32, as: SIMD8<Float>.self)
+                    if !pair {
+                        s2 += row.loadUnaligned(fromByteOffset: o2 &+ k &* 32, as: SIMD8<Float>.self)
+                        s3 += row.loadUnaligned(fromByteOffset: o3 &+ k &* 32, as: SIMD8<Float>.self)
+                    }
                 }
                 row += rowBytes
             }
@@ -289,10 +273,10 @@ enum BinAverage {
                         if count <= 2 && k0 == e1 &- b1 && k0 <= 4 {
                             let o0 = b0 &* 32, o1 = b1 &* 32
                             switch k0 {
-                            case 1: sum2(base, o0, o1, 1, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
-                            case 2: sum2(base, o0, o1, 2, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
-                            case 3: sum2(base, o0, o1, 3, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
-                            default: sum2(base, o0, o1, 4, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1)
+                            case 1: sum4(base, o0, o1, o0, o1, 1, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3, pair: true)
+                            case 2: sum4(base, o0, o1, o0, o1, 2, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3, pair: true)
+                            case 3: sum4(base, o0, o1, o0, o1, 3, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3, pair: true)
+                            default: sum4(base, o0, o1, o0, o1, 4, depth, rows, sliceSlots &* 32, W &* 32, &s0, &s1, &s2, &s3, pair: true)
                             }
                         } else if k0 == e1 &- b1 && k0 == e2 &- b2 && k0 == e3 &- b3 && k0 <= 4 {
                             // Equal short widths (the common case): a branch-free row body.

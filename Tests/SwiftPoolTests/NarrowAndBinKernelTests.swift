@@ -195,6 +195,19 @@ final class NarrowAndBinKernelTests: XCTestCase {
         }
     }
 
+    /// The pyramid through the C ABI at every test thread count, against `want`.
+    func checkPyramidThreads(_ desc: swiftpool_pool_desc, _ levels: [(Int, Int)], _ mode: swiftpool_spp_mode,
+                             _ bins: swiftpool_spp_bins, _ input: [Float], _ want: [Float], ulps: Float, scale: Float,
+                             _ context: String) -> Bool {
+        for threads in NarrowAndBinKernelTests.threadCounts {
+            XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+            let (rc, got) = callPyramid(desc, levels: levels, mode: mode, bins: bins, sizes: nil, input)
+            XCTAssertEqual(rc, statusOK)
+            if !assertAllClose(got, want, ulps: ulps, scale: scale, context + " threads \(threads)") { return false }
+        }
+        return true
+    }
+
     func testPyramidThreadsMatchReference() throws {
         var rng = SeededRNG(seed: testSeed(0x4A11_0012))
         let cases: [(n: Int, c: Int, h: Int, w: Int, levels: [(Int, Int)])] = [
@@ -214,14 +227,9 @@ final class NarrowAndBinKernelTests: XCTestCase {
                         if mode == SWIFTPOOL_SPP_AVG { input = input.map { $0 + Float(Int.random(in: 0..<1000, using: &rng)) / 997 } }
                         let want = ReferenceLpAdaptiveSpp.pyramidPool(g, input)
                         let scale = mode == SWIFTPOOL_SPP_MAX ? 0 : input.map { abs($0) }.filter(\.isFinite).max() ?? 0
-                        for threads in NarrowAndBinKernelTests.threadCounts {
-                            XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
-                            let (rc, got) = callPyramid(desc, levels: t.levels, mode: mode, bins: SWIFTPOOL_SPP_BINS_ADAPTIVE,
-                                                        sizes: nil, input)
-                            XCTAssertEqual(rc, statusOK)
-                            let context = "case \(i) layout \(layout) mode \(mode.rawValue) ignore \(nanIgnore) threads \(threads)"
-                            if !assertAllClose(got, want, ulps: mode == SWIFTPOOL_SPP_MAX ? 0 : 8, scale: scale, context) { return }
-                        }
+                        let context = "case \(i) layout \(layout) mode \(mode.rawValue) ignore \(nanIgnore)"
+                        if !checkPyramidThreads(desc, t.levels, mode, SWIFTPOOL_SPP_BINS_ADAPTIVE, input, want,
+                                                ulps: mode == SWIFTPOOL_SPP_MAX ? 0 : 8, scale: scale, context) { return }
                     }
                 }
             }
@@ -253,14 +261,9 @@ final class NarrowAndBinKernelTests: XCTestCase {
                         }
                         let input = randomValues(g.inputElements, &rng, special: special, as: Float.self)
                         let want = ReferenceLpAdaptiveSpp.pyramidPool(g, input)
-                        for threads in NarrowAndBinKernelTests.threadCounts {
-                            XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
-                            let (rc, got) = callPyramid(desc, levels: t.levels, mode: SWIFTPOOL_SPP_MAX, bins: rule,
-                                                        sizes: nil, input)
-                            XCTAssertEqual(rc, statusOK)
-                            let context = "case \(i) rule \(rule.rawValue) special \(special) ignore \(nanIgnore) threads \(threads)"
-                            if !assertAllClose(got, want, ulps: 0, scale: 0, context) { return }
-                        }
+                        let context = "case \(i) rule \(rule.rawValue) special \(special) ignore \(nanIgnore)"
+                        if !checkPyramidThreads(desc, t.levels, SWIFTPOOL_SPP_MAX, rule, input, want, ulps: 0, scale: 0,
+                                                context) { return }
                     }
                 }
             }
