@@ -117,23 +117,28 @@ struct PyramidGeometry {
     }
 
     /// Bins first...last of a level of `count` bins whose union is exactly the
-    /// range [begin, end) (consecutive bins overlap or touch), or nil. A coarser
-    /// level's max bin is then the max of those finer bins' maxima.
-    static func cover(_ begin: Int, _ end: Int, of count: Int, length: Int,
-                      rule: PyramidBins) -> (first: Int, last: Int)? {
-        var i = 0
-        while i < count && bin(i, of: count, length: length, rule: rule).begin < begin { i &+= 1 }
-        guard i < count, bin(i, of: count, length: length, rule: rule).begin == begin else { return nil }
-        let first = i
+    /// range [begin, end) (consecutive bins overlap or touch), if there are at most
+    /// `limit` of them; else nil. A coarser level's max bin is then the max of
+    /// those finer bins' maxima. Bin begins and ends never decrease with i.
+    static func cover(_ begin: Int, _ end: Int, of count: Int, length: Int, rule: PyramidBins,
+                      limit: Int) -> (first: Int, last: Int)? {
+        // The first bin that begins at or after `begin`.
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo &+ hi) / 2
+            if bin(mid, of: count, length: length, rule: rule).begin < begin { lo = mid &+ 1 } else { hi = mid }
+        }
+        guard lo < count, bin(lo, of: count, length: length, rule: rule).begin == begin else { return nil }
+        var i = lo
         var reach = bin(i, of: count, length: length, rule: rule).end
         while reach < end {
             i &+= 1
-            guard i < count else { return nil }
+            guard i < count, i &- lo < limit else { return nil }
             let b = bin(i, of: count, length: length, rule: rule)
             guard b.begin <= reach else { return nil }
             reach = b.end
         }
-        return reach == end ? (first, i) : nil
+        return reach == end ? (lo, i) : nil
     }
 
     /// Levels from the caller's (h, w) pairs, validated.

@@ -230,13 +230,20 @@ enum PyramidPoolKernel {
         let kernel = nanIgnore ? ISA.kernels.floatPyramidMax.1 : ISA.kernels.floatPyramidMax.0
         let length = g.length
         let levelCount = g.levels.count
-        withStackScratch(of: Int.self, capacity: PyramidPlanes.entries &* binCount &+ 2 &* levelCount) { table in
+        withStackScratch(of: Int.self, capacity: PyramidPlanes.entries &* binCount &+ 3 &* levelCount) { table in
             let t = table.baseAddress!
             // Levels in order of decreasing bin count (stable): a coarse level's bins
             // can then be the max of finer bins already computed (composition).
-            // placed[k]: the level at table position k; start[k]: its first bin.
+            // placed[k]: the level at table position k; start[k]: its first bin;
+            // offsets[l]: where level l starts in a sample's vector.
             let placed = t + PyramidPlanes.entries &* binCount, start = placed + levelCount
-            for l in 0..<levelCount { placed[l] = l }
+            let offsets = start + levelCount
+            var offset = 0
+            for l in 0..<levelCount {
+                placed[l] = l
+                offsets[l] = offset
+                offset &+= g.levelSize(l)
+            }
             for a in 1..<Swift.max(levelCount, 1) {
                 let l = placed[a], size = g.levels[l].rows &* g.levels[l].columns
                 var b = a
@@ -252,8 +259,7 @@ enum PyramidPoolKernel {
                 let l = placed[position]
                 let level = g.levels[l]
                 let plane = level.rows &* level.columns
-                var levelOffset = 0   // start of level l in a sample's vector
-                for e in 0..<l { levelOffset &+= g.levelSize(e) }
+                let levelOffset = offsets[l]
                 start[position] = bin
                 for i in 0..<level.rows {
                     let rb = PyramidGeometry.bin(i, of: level.rows, length: H, rule: g.bins)
@@ -267,8 +273,10 @@ enum PyramidPoolKernel {
                         t[k &+ 6] = -1; t[k &+ 7] = 0; t[k &+ 8] = 0; t[k &+ 9] = 0
                         for f in Swift.max(0, position &- 4)..<position {
                             let fine = g.levels[placed[f]]
-                            guard let r = PyramidGeometry.cover(rb.begin, rb.end, of: fine.rows, length: H, rule: g.bins),
-                                  let c = PyramidGeometry.cover(cb.begin, cb.end, of: fine.columns, length: W, rule: g.bins)
+                            guard let r = PyramidGeometry.cover(rb.begin, rb.end, of: fine.rows, length: H, rule: g.bins,
+                                                                limit: best),
+                                  let c = PyramidGeometry.cover(cb.begin, cb.end, of: fine.columns, length: W, rule: g.bins,
+                                                                limit: best / (r.last &- r.first &+ 1))
                             else { continue }
                             let cost = (r.last &- r.first &+ 1) &* (c.last &- c.first &+ 1)
                             if cost < best {
