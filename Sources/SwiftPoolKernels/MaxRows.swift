@@ -453,7 +453,22 @@ enum MaxRows {
                 T.scatter(m, dst + k0 &* outStep, outStep)
                 T.scatterPositions(index, indices + k0 &* outStep, outStep)
             } else {
-                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                // Each D slice's taps folded on their own, then the slices in order:
+                // the scan-order fold regrouped (the rules' steps are associative),
+                // as independent dependency chains instead of one.
+                let slice = TapGrid(countD: 1, countH: grid.countH, countW: grid.countW,
+                                    stepD: grid.stepD, stepH: grid.stepH, stepW: grid.stepW)
+                for off in TapOffsets(slice, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                var a = 1
+                while a < grid.countD {
+                    let sliceBase = base + a &* grid.stepD
+                    var s = T.gather(sliceBase, step)
+                    for off in TapOffsets(slice, skipFirst: true) {
+                        s = R.step(s, T.gather(sliceBase + off, step), T.self)
+                    }
+                    m = R.step(m, s, T.self)
+                    a &+= 1
+                }
                 T.scatter(m, dst + k0 &* outStep, outStep)
             }
             k = k0 &+ lanes
