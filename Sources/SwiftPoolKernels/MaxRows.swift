@@ -154,6 +154,9 @@ enum MaxRows {
         }
     }
 
+    /// Output rows ahead whose input rows separableChunk prefetches.
+    static var separableAhead: Int { 4 }
+
     /// Bytes of separableBlock's scratch (stack).
     static var separableScratchBytes: Int { 16 * 1024 }
 
@@ -210,7 +213,8 @@ enum MaxRows {
         var r = 0
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
-            // The two new rows of each slice, two output rows ahead.
+            // The two new rows of each slice (NaN checks of their last taps), and
+            // those separableAhead output rows ahead (prefetches).
             if !S.exact {
                 var a = firstSlice
                 while a < slices {
@@ -219,20 +223,20 @@ enum MaxRows {
                     a &+= 1
                 }
             }
-            if r &+ 2 < shape.rows {
+            if r &+ separableAhead < shape.rows {
                 var a = firstSlice
                 while a < slices {
-                    let ahead = rowBase + (2 &* rowStride &+ a &* stepD &+ stepH &+ first)
+                    let ahead = rowBase + (separableAhead &* rowStride &+ a &* stepD &+ stepH &+ first)
                     prefetchBytes(ahead, bytes)
                     prefetchBytes(ahead + stepH, bytes)
                     a &+= 1
                 }
             } else if shape.planes >= 2 {
-                // The last two output rows prefetch the next plane's first rows
+                // The last output rows prefetch the next plane's first rows
                 // (its new slices when it shares one with this plane; past the
                 // last plane, the input that follows the block, e.g. the next
                 // outer's first slices). A hint: any address.
-                let nextRow = r &+ 2 &- shape.rows
+                let nextRow = r &+ separableAhead &- shape.rows
                 let next = plane + (shape.planeStride &+ nextRow &* rowStride &+ first)
                 var a = shape.planeStride == (slices &- 1) &* stepD ? 1 : 0
                 while a < slices {
