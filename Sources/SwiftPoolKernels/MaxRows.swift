@@ -56,6 +56,10 @@ enum MaxRows {
         let prefetchBytes = ((shape.count &- 1) &* shape.stride &+ (grid.countW &- 1) &* grid.stepW &+ 1)
             &* MemoryLayout<T>.stride
         let prefetch = !column && shape.rows > 2 && grid.countD &* grid.countH <= 9 && prefetchBytes <= 4096
+        // Single rows of several planes (e.g. the top edge row of consecutive output D
+        // slices, far apart in memory): the window rows of the plane two ahead.
+        let prefetchPlanes = !column && shape.rows == 1 && shape.planes > 2 && grid.countD &* grid.countH <= 9
+            && prefetchBytes <= 4096
         var p = 0
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
@@ -64,6 +68,9 @@ enum MaxRows {
                 strided(plane, grid, shape.rows, shape.rowStride, dst + out, shape.outRowStride,
                         indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
             } else {
+                if prefetchPlanes && p &+ 2 < shape.planes {
+                    prefetchWindowRows(plane + 2 &* shape.planeStride, grid, prefetchBytes)
+                }
                 while r < shape.rows {
                     if prefetch && r &+ 2 < shape.rows {
                         prefetchWindowRows(plane + (r &* shape.rowStride &+ ahead), grid, prefetchBytes)
@@ -147,6 +154,9 @@ enum MaxRows {
         }
     }
 
+    /// Output rows ahead whose input rows separableChunk prefetches.
+    static var separableAhead: Int { 4 }
+
     /// Bytes of separableBlock's scratch (stack).
     static var separableScratchBytes: Int { 16 * 1024 }
 
@@ -203,7 +213,8 @@ enum MaxRows {
         var r = 0
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
-            // The two new rows of each slice, two output rows ahead.
+            // The two new rows of each slice (NaN checks of their last taps), and
+            // those separableAhead output rows ahead (prefetches).
             if !S.exact {
                 var a = firstSlice
                 while a < slices {
@@ -212,16 +223,64 @@ enum MaxRows {
                     a &+= 1
                 }
             }
-            if r &+ 2 < shape.rows {
+            if r &+ separableAhead < shape.rows {
                 var a = firstSlice
                 while a < slices {
-                    let ahead = rowBase + (2 &* rowStride &+ a &* stepD &+ stepH &+ first)
+                    let ahead = rowBase + (separableAhead &* rowStride &+ a &* stepD &+ stepH &+ first)
                     prefetchBytes(ahead, bytes)
                     prefetchBytes(ahead + stepH, bytes)
                     a &+= 1
                 }
+            } else if shape.planes >= 2 {
+                // The last output rows prefetch the next plane's first rows
+                // (its new slices when it shares one with this plane; past the
+                // last plane, the input that follows the block, e.g. the next
+                // outer's first slices). A hint: any address.
+                let nextRow = r &+ separableAhead &- shape.rows
+                let next = plane + (shape.planeStride &+ nextRow &* rowStride &+ first)
+                var a = shape.planeStride == (slices &- 1) &* stepD ? 1 : 0
+                while a < slices {
+                    let ahead = next + a &* stepD
+                    if nextRow == 0 { prefetchBytes(ahead, bytes) }
+                    prefetchBytes(ahead + stepH, bytes)
+                    prefetchBytes(ahead + 2 &* stepH, bytes)
+                    a &+= 1
+                }
             }
             let o = out + r &* shape.outRowStride
+            if !S.exact, slices == 3, let reuse, let keep {
+                // The common case (3 D taps, slice 0 kept from the previous plane) with
+                // the slice loop unrolled: the same steps as the loop below.
+                let row1 = rowBase + stepD, row2 = rowBase + 2 &* stepD
+                let s1 = scratch + n &* lanes, s2 = scratch + 2 &* n &* lanes
+                var v = 0
+                while v < n {
+                    let j0 = Swift.min((v0 &+ v) &* lanes, last)
+                    let kept = (r &* n &+ v) &* lanes
+                    let m0 = T.load(reuse + kept)
+                    let t1 = s1 + v &* lanes, t2 = s2 + v &* lanes
+                    let p11 = row1 + (stepH &+ 2 &* j0), p12 = p11 + stepH
+                    let p21 = row2 + (stepH &+ 2 &* j0), p22 = p21 + stepH
+                    let e11 = T.loadEvenPermuted(p11), o11 = T.loadOddPermuted(p11), f11 = T.loadOddPermuted(p11 + 1)
+                    let e12 = T.loadEvenPermuted(p12), o12 = T.loadOddPermuted(p12), f12 = T.loadOddPermuted(p12 + 1)
+                    let e21 = T.loadEvenPermuted(p21), o21 = T.loadOddPermuted(p21), f21 = T.loadOddPermuted(p21 + 1)
+                    let e22 = T.loadEvenPermuted(p22), o22 = T.loadOddPermuted(p22), f22 = T.loadOddPermuted(p22 + 1)
+                    let h11 = T.maxNumber(T.maxNumber(e11, o11), f11), h12 = T.maxNumber(T.maxNumber(e12, o12), f12)
+                    let h21 = T.maxNumber(T.maxNumber(e21, o21), f21), h22 = T.maxNumber(T.maxNumber(e22, o22), f22)
+                    let ma1 = T.maxNumber(T.maxNumber(T.load(t1), h11), h12)
+                    let ma2 = T.maxNumber(T.maxNumber(T.load(t2), h21), h22)
+                    T.store(h12, t1)
+                    T.store(h22, t2)
+                    ok = T.and(T.and(ok, T.ordered(m0, m0)),
+                               T.and(T.and(T.ordered(e11, o11), T.ordered(e12, o12)),
+                                     T.and(T.ordered(e21, o21), T.ordered(e22, o22))))
+                    T.store(ma2, keep + kept)
+                    T.store(T.permute(T.maxNumber(T.maxNumber(m0, ma1), ma2)), o + j0)
+                    v &+= 1
+                }
+                r &+= 1
+                continue
+            }
             var v = 0
             while v < n {
                 let j0 = Swift.min((v0 &+ v) &* lanes, last)
@@ -398,7 +457,22 @@ enum MaxRows {
                 T.scatter(m, dst + k0 &* outStep, outStep)
                 T.scatterPositions(index, indices + k0 &* outStep, outStep)
             } else {
-                for off in TapOffsets(grid, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                // Each D slice's taps folded on their own, then the slices in order:
+                // the scan-order fold regrouped (the rules' steps are associative),
+                // as independent dependency chains instead of one.
+                let slice = TapGrid(countD: 1, countH: grid.countH, countW: grid.countW,
+                                    stepD: grid.stepD, stepH: grid.stepH, stepW: grid.stepW)
+                for off in TapOffsets(slice, skipFirst: true) { m = R.step(m, T.gather(base + off, step), T.self) }
+                var a = 1
+                while a < grid.countD {
+                    let sliceBase = base + a &* grid.stepD
+                    var s = T.gather(sliceBase, step)
+                    for off in TapOffsets(slice, skipFirst: true) {
+                        s = R.step(s, T.gather(sliceBase + off, step), T.self)
+                    }
+                    m = R.step(m, s, T.self)
+                    a &+= 1
+                }
                 T.scatter(m, dst + k0 &* outStep, outStep)
             }
             k = k0 &+ lanes

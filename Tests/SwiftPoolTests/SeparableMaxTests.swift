@@ -247,4 +247,99 @@ final class SeparableMaxTests: XCTestCase {
             }
         }
     }
+
+    // ---- Three D taps sharing a slice, slice loop unrolled (separableChunk) ------
+    // The fast pass of 3-tap D windows whose planes keep one slice (k3 s2, or k3
+    // dilation 2 at stride 4) takes an unrolled path; the edge columns of such blocks
+    // (MaxRows.strided) fold each D slice on its own, then the slices. Both against
+    // the reference, bit for bit: padding, ceil mode, H / W sizes around the vector
+    // width and past one scratch chunk, NaN payloads, +-inf, ties of -0 / +0, both
+    // NaN rules, with and without indices, 1 to 3 threads.
+
+    func threeSliceDesc(_ rng: inout SeededRNG, dtype: swiftpool_dtype) -> swiftpool_pool_desc {
+        while true {
+            let dilatedD = Int.random(in: 0..<4, using: &rng) == 0
+            let dilatedH = Int.random(in: 0..<6, using: &rng) == 0
+            let wide = Int.random(in: 0..<8, using: &rng)
+            let input = [Int.random(in: 5...17, using: &rng), Int.random(in: 3...25, using: &rng),
+                         wide == 0 ? Int.random(in: 300...700, using: &rng) : Int.random(in: 15...80, using: &rng)]
+            let desc = makeDesc(rank: 3, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...2, using: &rng),
+                                channels: Int.random(in: 1...3, using: &rng), input: input, kernel: [3, 3, 3],
+                                stride: [dilatedD ? 4 : 2, dilatedH ? 4 : 2, 2],
+                                padding: [Int.random(in: 0...1, using: &rng), Int.random(in: 0...1, using: &rng),
+                                          Int.random(in: 0...1, using: &rng)],
+                                dilation: [dilatedD ? 2 : 1, dilatedH ? 2 : 1, 1], ceilMode: Bool.random(using: &rng),
+                                flags: UInt32(Int.random(in: 0..<2, using: &rng)), dtype: dtype)
+            var elements: Int64 = 0
+            if swiftpool_pool_output_shape([desc], nil, &elements) == statusOK, elements < 300_000 { return desc }
+        }
+    }
+
+    func checkThreeSlices<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64,
+                                                                trials: Int) throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: seed)
+        for trial in 0..<trials {
+            let desc = threeSliceDesc(&rng, dtype: dtype)
+            let g = try PoolGeometry(desc, op: .max)
+            let input = values(g.inputElements, &rng, kind: trial % 4, as: T.self)
+            let want = ReferencePool.maxPool(g, input)
+            let threads = [2, 1, 3][trial % 3]
+            XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
+            let (valuesOnly, _) = FastPathTests.runMax(desc, input, withIndices: false)
+            let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
+            let context = "seed \(seed) trial \(trial) threads \(threads): \(describe(desc))"
+            if let bad = firstBitMismatch(valuesOnly, want.values) {
+                XCTFail("values only, element \(bad): got \(valuesOnly[bad]), want \(want.values[bad]); " + context)
+                return
+            }
+            if let bad = firstBitMismatch(values, want.values) ?? indices.indices.first(where: { indices[$0] != want.indices[$0] }) {
+                XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
+                return
+            }
+        }
+    }
+
+    func testThreeSliceMaxFloat() throws {
+        try checkThreeSlices(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5E9A_0021), trials: 120)
+    }
+
+    func testThreeSliceMaxDouble() throws {
+        try checkThreeSlices(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5E9A_0022), trials: 60)
+    }
+
+    /// Ties of -0 / +0 (and whole D slices of -1), so that the first zero in scan
+    /// order varies between D slices, rows and columns: any reordering of the fold
+    /// (slices, rows or taps out of scan order) flips the sign of some output.
+    func testThreeSliceZeroTies() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0023))
+        for (input, pad) in [([11, 9, 37], 1), ([12, 10, 40], 0), ([9, 17, 26], 1)] {
+            for flags: UInt32 in [0, 1] {
+                let desc = makeDesc(rank: 3, channels: 2, input: input, kernel: [3, 3, 3], stride: [2, 2, 2],
+                                    padding: [pad, pad, pad], flags: flags)
+                let g = try PoolGeometry(desc, op: .max)
+                let slices = g.batch * g.channels * input[0], slice = input[1] * input[2]
+                for trial in 0..<12 {
+                    // Whole D slices of -1 now and then, so that the first zero of a
+                    // window may come from its second or third slice.
+                    var x = [Float](repeating: 0, count: g.inputElements)
+                    for d in 0..<slices {
+                        let negative = Int.random(in: 0..<3, using: &rng) == 0
+                        for k in 0..<slice {
+                            x[d * slice + k] = negative || Int.random(in: 0..<8, using: &rng) == 0
+                                ? -1 : (Bool.random(using: &rng) ? -0.0 : 0.0)
+                        }
+                    }
+                    XCTAssertEqual(swiftpool_set_num_threads(Int32(trial % 3 + 1)), statusOK)
+                    let want = ReferencePool.maxPool(g, x)
+                    let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                    if let bad = firstBitMismatch(got, want.values) {
+                        XCTFail("trial \(trial): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                        return
+                    }
+                }
+            }
+        }
+    }
 }
