@@ -154,8 +154,10 @@ enum MaxRows {
         }
     }
 
-    /// Output rows ahead whose input rows separableChunk prefetches.
-    static var separableAhead: Int { 4 }
+    /// Output rows ahead whose input rows separableChunk prefetches: 3D blocks
+    /// (several slices per row, more compute per fetched row) further ahead.
+    @inline(__always)
+    static func separableAhead(_ slices: Int) -> Int { slices > 1 ? 4 : 2 }
 
     /// Bytes of separableBlock's scratch (stack).
     static var separableScratchBytes: Int { 16 * 1024 }
@@ -211,6 +213,7 @@ enum MaxRows {
             a &+= 1
         }
         var r = 0
+        let separableAhead = separableAhead(slices)
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
             // The two new rows of each slice (NaN checks of their last taps), and
@@ -231,8 +234,8 @@ enum MaxRows {
                     prefetchBytes(ahead + stepH, bytes)
                     a &+= 1
                 }
-            } else if shape.planes >= 2 {
-                // The last output rows prefetch the next plane's first rows
+            } else if slices > 1 && shape.planes >= 2 {
+                // 3D: the last output rows prefetch the next plane's first rows
                 // (its new slices when it shares one with this plane; past the
                 // last plane, the input that follows the block, e.g. the next
                 // outer's first slices). A hint: any address.
