@@ -177,16 +177,20 @@ final class SeparableMaxTests: XCTestCase {
         }
     }
 
-    func checkSharedSlices<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64,
-                                                                 trials: Int) throws {
+    /// Random problems from `make` against the reference, bit for bit, values only
+    /// and with indices, at thread counts cycling through `threadCycle`.
+    func checkRandomProblems<T: BinaryFloatingPoint & PoolElement>(
+        _: T.Type, seed: UInt64, trials: Int, threadCycle: [Int],
+        _ make: (inout SeededRNG) -> swiftpool_pool_desc
+    ) throws {
         defer { swiftpool_set_num_threads(0) }
         var rng = SeededRNG(seed: seed)
         for trial in 0..<trials {
-            let desc = sharedSliceDesc(&rng, dtype: dtype)
+            let desc = make(&rng)
             let g = try PoolGeometry(desc, op: .max)
             let input = values(g.inputElements, &rng, kind: trial % 4, as: T.self)
             let want = ReferencePool.maxPool(g, input)
-            let threads = [1, 3, 2][trial % 3]
+            let threads = threadCycle[trial % threadCycle.count]
             XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
             let (valuesOnly, _) = FastPathTests.runMax(desc, input, withIndices: false)
             let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
@@ -199,6 +203,13 @@ final class SeparableMaxTests: XCTestCase {
                 XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
                 return
             }
+        }
+    }
+
+    func checkSharedSlices<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64,
+                                                                 trials: Int) throws {
+        try checkRandomProblems(T.self, seed: seed, trials: trials, threadCycle: [1, 3, 2]) {
+            sharedSliceDesc(&$0, dtype: dtype)
         }
     }
 
@@ -277,26 +288,8 @@ final class SeparableMaxTests: XCTestCase {
 
     func checkThreeSlices<T: BinaryFloatingPoint & PoolElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64,
                                                                 trials: Int) throws {
-        defer { swiftpool_set_num_threads(0) }
-        var rng = SeededRNG(seed: seed)
-        for trial in 0..<trials {
-            let desc = threeSliceDesc(&rng, dtype: dtype)
-            let g = try PoolGeometry(desc, op: .max)
-            let input = values(g.inputElements, &rng, kind: trial % 4, as: T.self)
-            let want = ReferencePool.maxPool(g, input)
-            let threads = [2, 1, 3][trial % 3]
-            XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
-            let (valuesOnly, _) = FastPathTests.runMax(desc, input, withIndices: false)
-            let (values, indices) = FastPathTests.runMax(desc, input, withIndices: true)
-            let context = "seed \(seed) trial \(trial) threads \(threads): \(describe(desc))"
-            if let bad = firstBitMismatch(valuesOnly, want.values) {
-                XCTFail("values only, element \(bad): got \(valuesOnly[bad]), want \(want.values[bad]); " + context)
-                return
-            }
-            if let bad = firstBitMismatch(values, want.values) ?? indices.indices.first(where: { indices[$0] != want.indices[$0] }) {
-                XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
-                return
-            }
+        try checkRandomProblems(T.self, seed: seed, trials: trials, threadCycle: [2, 1, 3]) {
+            threeSliceDesc(&$0, dtype: dtype)
         }
     }
 
