@@ -315,7 +315,7 @@ enum AvgRows {
     static func prefetchPlanes<T>(_ p: UnsafePointer<T>, _ count: Int, _: T.Type) {
         let bytes = count &* MemoryLayout<T>.stride
         var b = 0
-        while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
+        while b < bytes { spcpu_prefetch_once(UnsafeRawPointer(p) + b); b &+= 64 }
     }
 
     /// Whole small channels-first planes (PaddedPlanes): each plane is copied once

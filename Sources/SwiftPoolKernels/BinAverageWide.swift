@@ -92,8 +92,12 @@ enum BinAverageWide {
                               _ dst: UnsafeMutablePointer<Float>) {
         let E = elements
         let divisor = SIMD4<Double>(repeating: count)
+        // Small planes (e.g. 7x7): the group two ahead is prefetched, as in
+        // AvgRows.scalarSums; eight streams of large planes the hardware follows.
+        let prefetch = E <= 128
         var p = 0
         while p &+ 8 <= planes {
+            if prefetch && p &+ 24 <= planes { AvgRows.prefetchPlanes(src + (p &+ 16) &* E, 8 &* E, Float.self) }
             let q0 = src + p &* E, q1 = q0 + E, q2 = q1 + E, q3 = q2 + E
             let q4 = q3 + E, q5 = q4 + E, q6 = q5 + E, q7 = q6 + E
             // Lane k of lo / hi: plane k / k + 4 of the group.

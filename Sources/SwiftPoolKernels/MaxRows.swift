@@ -56,6 +56,10 @@ enum MaxRows {
         let prefetchBytes = ((shape.count &- 1) &* shape.stride &+ (grid.countW &- 1) &* grid.stepW &+ 1)
             &* MemoryLayout<T>.stride
         let prefetch = !column && shape.rows > 2 && grid.countD &* grid.countH <= 9 && prefetchBytes <= 4096
+        // Rows no later output row reads again (2D, window rows within one row
+        // stride, e.g. 2x2 stride 2) are prefetched non-temporally; shared rows
+        // (3x3 stride 1) stay in cache for the next output rows.
+        let rowsOnce = grid.countD == 1 && grid.countH &* grid.stepH <= shape.rowStride
         // Single rows of several planes (e.g. the top edge row of consecutive output D
         // slices, far apart in memory): the window rows of the plane two ahead.
         let prefetchPlanes = !column && shape.rows == 1 && shape.planes > 2 && grid.countD &* grid.countH <= 9
@@ -69,11 +73,11 @@ enum MaxRows {
                         indices.map { $0 + out }, position, shape.rowStride, T.self, R.self)
             } else {
                 if prefetchPlanes && p &+ 2 < shape.planes {
-                    prefetchWindowRows(plane + 2 &* shape.planeStride, grid, prefetchBytes)
+                    prefetchWindowRows(plane + 2 &* shape.planeStride, grid, prefetchBytes, once: true)
                 }
                 while r < shape.rows {
                     if prefetch && r &+ 2 < shape.rows {
-                        prefetchWindowRows(plane + (r &* shape.rowStride &+ ahead), grid, prefetchBytes)
+                        prefetchWindowRows(plane + (r &* shape.rowStride &+ ahead), grid, prefetchBytes, once: rowsOnce)
                     }
                     let output = out &+ r &* shape.outRowStride
                     channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
@@ -331,20 +335,25 @@ enum MaxRows {
 
     /// Prefetches the cache lines of `bytes` bytes from p (a hint: any address).
     @inline(__always)
-    static func prefetchBytes<T>(_ p: UnsafePointer<T>, _ bytes: Int) {
+    static func prefetchBytes<T>(_ p: UnsafePointer<T>, _ bytes: Int, once: Bool = false) {
         var b = 0
-        while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
-        if bytes & 63 != 0 { spcpu_prefetch(UnsafeRawPointer(p) + (bytes &- 1)) }
+        if once {
+            while b < bytes { spcpu_prefetch_once(UnsafeRawPointer(p) + b); b &+= 64 }
+            if bytes & 63 != 0 { spcpu_prefetch_once(UnsafeRawPointer(p) + (bytes &- 1)) }
+        } else {
+            while b < bytes { spcpu_prefetch(UnsafeRawPointer(p) + b); b &+= 64 }
+            if bytes & 63 != 0 { spcpu_prefetch(UnsafeRawPointer(p) + (bytes &- 1)) }
+        }
     }
 
     /// Prefetches every tap row of a window grid, `bytes` bytes each, from p.
     @inline(__always)
-    static func prefetchWindowRows<T>(_ p: UnsafePointer<T>, _ grid: TapGrid, _ bytes: Int) {
+    static func prefetchWindowRows<T>(_ p: UnsafePointer<T>, _ grid: TapGrid, _ bytes: Int, once: Bool) {
         var a = 0
         while a < grid.countD {
             var b = 0
             while b < grid.countH {
-                prefetchBytes(p + (a &* grid.stepD &+ b &* grid.stepH), bytes)
+                prefetchBytes(p + (a &* grid.stepD &+ b &* grid.stepH), bytes, once: once)
                 b &+= 1
             }
             a &+= 1

@@ -12,9 +12,18 @@
 /* 1 when the CPU and the OS support AVX2 and FMA (the "avx2" kernel family), else 0. */
 int spcpu_has_avx2_fma(void);
 
-/* Hint that the cache line holding p will be read soon (no fault, any address). */
+/* Hints that the cache line holding p will be read soon (no fault, any address).
+ * spcpu_prefetch: data read again soon (rows shared by overlapping windows).
+ * spcpu_prefetch_once: data read once (streamed planes, rows no later window
+ * shares): a non-temporal prefetch (prefetchnta), which does not push data still
+ * in use out of the outer caches; on this machine it made global average pooling
+ * of 7x7 planes 25% faster and the 1D stride-2 max pool 5-7% faster, where
+ * prefetcht0 did not, and slowed overlapping 3x3 windows by 6-12%. */
 static inline void spcpu_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
+}
+static inline void spcpu_prefetch_once(const void *p) {
+    __builtin_prefetch(p, 0, 0);
 }
 
 /* Calls body(context, buffer) with `bytes` bytes of uninitialised scratch, 64-byte
