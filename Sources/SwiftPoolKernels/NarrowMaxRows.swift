@@ -54,6 +54,14 @@ protocol NarrowMaxElement {
     static func exactWide(_ s: WideState) -> Bool
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Self>)
 
+    /// Sixteen undilated 2x2 stride-2 windows (VGG's pool): output j is the max
+    /// of a[2j], a[2j+1], b[2j], b[2j+1] in that (scan) order, in wide lanes;
+    /// reads a[0 ..< 32] and b[0 ..< 32], exactly the taps. Returns false,
+    /// storing nothing, when a NaN was met (the caller then runs the exact fold).
+    /// Each type's own (concrete) copy: a generic one was not inlined, and the
+    /// call per 16 outputs cost uint8 a quarter of its time.
+    static func max2x2(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>) -> Bool
+
     /// Scalar forms, for edges and the exact fallback.
     static func isNaN(_ x: Self) -> Bool
     /// x > y for non-NaN x and y (as values).
@@ -122,6 +130,16 @@ extension UInt8: NarrowMaxElement {
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<UInt8>) {
         for l in 0..<16 { p[l] = UInt8(truncatingIfNeeded: s[l]) }
     }
+    @inline(__always)
+    static func max2x2(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ out: UnsafeMutablePointer<UInt8>) -> Bool {
+        var s = beginWide(loadEvenWide(a))
+        stepWide(&s, loadOddWide(a))
+        stepWide(&s, loadEvenWide(b))
+        stepWide(&s, loadOddWide(b))
+        guard exactWide(s) else { return false }
+        storeWide(s, out)
+        return true
+    }
     @inline(__always) static func isNaN(_ x: UInt8) -> Bool { false }
     @inline(__always) static func greater(_ x: UInt8, _ y: UInt8) -> Bool { x > y }
 }
@@ -162,6 +180,16 @@ extension Int8: NarrowMaxElement {
     @inline(__always)
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Int8>) {
         for l in 0..<16 { p[l] = Int8(truncatingIfNeeded: s[l]) }
+    }
+    @inline(__always)
+    static func max2x2(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ out: UnsafeMutablePointer<Int8>) -> Bool {
+        var s = beginWide(loadEvenWide(a))
+        stepWide(&s, loadOddWide(a))
+        stepWide(&s, loadEvenWide(b))
+        stepWide(&s, loadOddWide(b))
+        guard exactWide(s) else { return false }
+        storeWide(s, out)
+        return true
     }
     @inline(__always) static func isNaN(_ x: Int8) -> Bool { false }
     @inline(__always) static func greater(_ x: Int8, _ y: Int8) -> Bool { x > y }
@@ -271,6 +299,16 @@ extension Float16: NarrowMaxElement {
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Float16>) {
         for l in 0..<16 { p[l] = Float16(bitPattern: UInt16(truncatingIfNeeded: s[l])) }
     }
+    @inline(__always)
+    static func max2x2(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) -> Bool {
+        var s = beginWide(loadEvenWide(a))
+        stepWide(&s, loadOddWide(a))
+        stepWide(&s, loadEvenWide(b))
+        stepWide(&s, loadOddWide(b))
+        guard exactWide(s) else { return false }
+        storeWide(s, out)
+        return true
+    }
     @inline(__always) static func isNaN(_ x: Float16) -> Bool { x.bitPattern & 0x7FFF > 0x7C00 }
     @inline(__always)
     static func greater(_ x: Float16, _ y: Float16) -> Bool { key(x.bitPattern) > key(y.bitPattern) }
@@ -319,6 +357,24 @@ enum NarrowMaxRows {
         let exactReads = lastW & 1 == 1 && (grid.countH == 1 || grid.stepH & 1 == 0)
             && (grid.countD == 1 || grid.stepD & 1 == 0)
         let vectorEnd = stride == 1 ? count : stride == 2 ? (exactReads ? count : count &- 1) : 0
+        // Undilated 2x2 stride-2 windows (VGG's pool) in wide lanes (bytes): the
+        // four taps unrolled, each load exactly its taps, so every output is a
+        // vector's whatever the row parity. (float16 keeps the loop below: its
+        // wide lanes measured slower.)
+        if T.wideStride2 && indices == nil && stride == 2 && count >= lanes && grid.countD == 1
+            && grid.countH == 2 && grid.countW == 2 && grid.stepW == 1 {
+            let below = grid.stepH
+            var j = 0
+            while j < count {
+                let j0 = Swift.min(j, count &- lanes)
+                let w = src + 2 &* j0
+                if !T.max2x2(w, w + below, dst + j0) {
+                    scalar(src, grid, j0..<(j0 &+ lanes), 2, dst, nil, position, T.self, R.self)
+                }
+                j = j0 &+ lanes
+            }
+            return
+        }
         if indices == nil && vectorEnd >= lanes {
             var j = 0
             while j < vectorEnd {

@@ -157,6 +157,45 @@ final class NarrowAndBinKernelTests: XCTestCase {
         }
     }
 
+    /// Undilated 2x2 stride-2 windows, channels-first (the bytes' unrolled
+    /// max2x2 path, and float16's loop): row lengths with 15 to 40 outputs (the
+    /// last vector overlapping), odd and even widths (a trailing unused column),
+    /// ceil_mode's partial last window (a scalar edge), both NaN rules, special
+    /// values, and every test thread count.
+    func testTwoByTwoStrideTwoChannelsFirst() throws {
+        var rng = SeededRNG(seed: testSeed(0x4A11_0005))
+        for trial in 0..<24 {
+            let outW = [15, 16, 17, 24, 31, 32, 33, 40][trial % 8]
+            let width = 2 * outW + trial % 2
+            let ceilMode = trial % 3 == 2
+            let flags = trial % 4 >= 2 ? UInt32(SWIFTPOOL_FLAG_NAN_IGNORE) : 0
+            let special = trial % 6 != 5
+            for dtype in [SWIFTPOOL_DTYPE_UINT8, SWIFTPOOL_DTYPE_INT8, SWIFTPOOL_DTYPE_FLOAT16] {
+                let desc = makeDesc(rank: 2, batch: 2, channels: 3, input: [2 * (trial % 5) + 3, width],
+                                    kernel: [2, 2], stride: [2, 2], ceilMode: ceilMode, flags: flags, dtype: dtype)
+                let g = try PoolGeometry(desc, op: .max)
+                for threads in NarrowAndBinKernelTests.threadCounts {
+                    let context = "trial \(trial) dtype \(dtype) threads \(threads): \(describe(desc))"
+                    switch dtype {
+                    case SWIFTPOOL_DTYPE_UINT8:
+                        let input = (0..<g.inputElements).map { _ in [UInt8]([0, 1, 127, 128, 254, 255]).randomElement(using: &rng)! }
+                        let want = ReferencePool.maxPool(g, input)
+                        expectSame(runMax(desc, input, withIndices: false, threads: threads).0, want.values, context)
+                    case SWIFTPOOL_DTYPE_INT8:
+                        let input = (0..<g.inputElements).map { _ in [Int8]([-128, -1, 0, 1, 127]).randomElement(using: &rng)! }
+                        let want = ReferencePool.maxPool(g, input)
+                        expectSame(runMax(desc, input, withIndices: false, threads: threads).0, want.values, context)
+                    default:
+                        let input = halfValues(g.inputElements, &rng, special: special)
+                        let want = ReferencePool.maxPool(g, input)
+                        expectSame(bits(runMax(desc, input, withIndices: false, threads: threads).0), bits(want.values),
+                                   context)
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Adaptive average and spatial pyramid pooling, threaded
 
     /// Problems large enough to be split over threads (the benchmark's shapes,
