@@ -92,29 +92,38 @@ enum MaxPoolBackwardKernel {
         }
     }
 
-    /// Channels-first: one (n, c) plane per unit; its grad_input plane is zeroed
-    /// (still in cache for the scatter), then the plane's outputs are scattered.
+    /// Channels-first: one (n, c) plane per unit. Its grad_input plane is zeroed
+    /// by a frontier running ahead of the scatter, as channelsLast does (a row at
+    /// a time, just before the first index that reaches it; the rest at the end),
+    /// rather than in a pass of its own: the rows are zeroed where the additions
+    /// then find them, in L1. Each element is zeroed before its first addition
+    /// whatever the indices; additions keep output scan order.
     static func channelsFirst<T: GradElement, M: BackwardIndexMap>(
         _ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, map: M,
         _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int
     ) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
+        let row = Swift.max(1, g.axes.2.inputSize)
         Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads) { range in
             for plane in range {
                 let gi = gradInput + plane &* inPlane
-                gi.update(repeating: T.gradZero, count: inPlane)
                 let go = gradOutput + plane &* outPlane, ix = indices + plane &* outPlane
-                if let empty {
-                    for o in 0..<outPlane where !empty.isEmpty(o) {
-                        let p = map.position(ix[o], plane: plane)
-                        gi[p] = T.gradAdd(gi[p], go[o])
+                var zeroed = 0   // elements [0, zeroed) hold +0 or sums
+                @inline(__always) func add(_ o: Int) {
+                    let p = map.position(ix[o], plane: plane)
+                    if p >= zeroed {
+                        let upTo = Swift.min(inPlane, Swift.max(p &+ 1, zeroed &+ row))
+                        (gi + zeroed).update(repeating: T.gradZero, count: upTo &- zeroed)
+                        zeroed = upTo
                     }
-                } else {
-                    for o in 0..<outPlane {
-                        let p = map.position(ix[o], plane: plane)
-                        gi[p] = T.gradAdd(gi[p], go[o])
-                    }
+                    gi[p] = T.gradAdd(gi[p], go[o])
                 }
+                if let empty {
+                    for o in 0..<outPlane where !empty.isEmpty(o) { add(o) }
+                } else {
+                    for o in 0..<outPlane { add(o) }
+                }
+                if zeroed < inPlane { (gi + zeroed).update(repeating: T.gradZero, count: inPlane &- zeroed) }
             }
         }
     }
