@@ -19,8 +19,10 @@ let kernelFamilySettings: [SwiftSetting] = [
 
 // The AVX2/FMA family: the same kernel sources compiled for Haswell-class CPUs.
 // Selected at run time only when the CPU has AVX2 and FMA (Runtime/ISA.swift).
+// SWIFTPOOL_AVX2 marks code only this family may contain (F16C conversions).
 let avx2Settings: [SwiftSetting] = kernelFamilySettings + [
     .unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
+    .define("SWIFTPOOL_AVX2"),
 ]
 
 // The shared library exports only swiftpool_* (see Sources/SwiftPool/CABI/exports.map)

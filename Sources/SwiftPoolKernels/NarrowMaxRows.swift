@@ -61,6 +61,8 @@ protocol NarrowMaxElement {
     /// Each type's own (concrete) copy: a generic one was not inlined, and the
     /// call per 16 outputs cost uint8 a quarter of its time.
     static func max2x2(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>) -> Bool
+    /// Whether 2x2 stride-2 rows take max2x2 (where it measured faster).
+    static var pairs2x2: Bool { get }
 
     /// Scalar forms, for edges and the exact fallback.
     static func isNaN(_ x: Self) -> Bool
@@ -140,6 +142,7 @@ extension UInt8: NarrowMaxElement {
         storeWide(s, out)
         return true
     }
+    static var pairs2x2: Bool { true }
     @inline(__always) static func isNaN(_ x: UInt8) -> Bool { false }
     @inline(__always) static func greater(_ x: UInt8, _ y: UInt8) -> Bool { x > y }
 }
@@ -191,6 +194,7 @@ extension Int8: NarrowMaxElement {
         storeWide(s, out)
         return true
     }
+    static var pairs2x2: Bool { true }
     @inline(__always) static func isNaN(_ x: Int8) -> Bool { false }
     @inline(__always) static func greater(_ x: Int8, _ y: Int8) -> Bool { x > y }
 }
@@ -299,6 +303,63 @@ extension Float16: NarrowMaxElement {
     static func storeWide(_ s: WideState, _ p: UnsafeMutablePointer<Float16>) {
         for l in 0..<16 { p[l] = Float16(bitPattern: UInt16(truncatingIfNeeded: s[l])) }
     }
+#if SWIFTPOOL_AVX2
+    // The AVX2 family has F16C (Runtime/ISA.swift checks it): 2x2 windows widen
+    // to float (vcvtph2ps, exact: every half is a normal float or zero there, so
+    // no denormal mode applies), take float max steps and narrow back
+    // (vcvtps2ph, exact: each result is one of the taps).
+    static var pairs2x2: Bool { true }
+
+    @inline(__always)
+    static func widen(_ p: UnsafePointer<Float16>) -> SIMD8<Float> {
+        let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self)
+        return SIMD8<Float>(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]),
+                            Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]))
+    }
+
+    @inline(__always)
+    static func narrow(_ v: SIMD8<Float>) -> SIMD8<Float16> {
+        SIMD8<Float16>(Float16(v[0]), Float16(v[1]), Float16(v[2]), Float16(v[3]),
+                       Float16(v[4]), Float16(v[5]), Float16(v[6]), Float16(v[7]))
+    }
+
+    /// Lane 2j: v[2j], replaced by v[2j+1] when larger (the first of equal taps,
+    /// ±0 included, stays). Odd lanes are not used.
+    @inline(__always)
+    static func pairMax(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let swapped = SIMD8<Float>(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6])
+        return v.replacing(with: swapped, where: swapped .> v)
+    }
+
+    /// Eight outputs' scan-order maxima (even lanes), from 16 halves of each row;
+    /// `ok` loses the lanes that met a NaN.
+    @inline(__always)
+    static func max2x2Floats(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>,
+                             _ ok: inout SIMDMask<SIMD8<Int32>>) -> (SIMD8<Float>, SIMD8<Float>) {
+        let a0 = widen(a), a1 = widen(a + 8), b0 = widen(b), b1 = widen(b + 8)
+        ok = ok .& (a0 .== a0) .& (a1 .== a1) .& (b0 .== b0) .& (b1 .== b1)
+        let m0 = pairMax(a0), n0 = pairMax(b0), m1 = pairMax(a1), n1 = pairMax(b1)
+        return (m0.replacing(with: n0, where: n0 .> m0), m1.replacing(with: n1, where: n1 .> m1))
+    }
+
+    @inline(__always)
+    static func max2x2(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) -> Bool {
+        var ok = SIMDMask<SIMD8<Int32>>(repeating: true)
+        let (r0, r1) = max2x2Floats(a, b, &ok)
+        let (r2, r3) = max2x2Floats(a + 16, b + 16, &ok)
+        guard all(ok) else { return false }
+        let low = SIMD8<Float>(r0[0], r0[2], r0[4], r0[6], r1[0], r1[2], r1[4], r1[6])
+        let high = SIMD8<Float>(r2[0], r2[2], r2[4], r2[6], r3[0], r3[2], r3[4], r3[6])
+        let o = UnsafeMutableRawPointer(out)
+        o.storeBytes(of: narrow(low), as: SIMD8<Float16>.self)
+        o.storeBytes(of: narrow(high), toByteOffset: 16, as: SIMD8<Float16>.self)
+        return true
+    }
+#else
+    // Baseline x86-64 has no float16 conversions: its wide lanes measured slower
+    // than the loop, so max2x2 is not taken.
+    static var pairs2x2: Bool { false }
+
     @inline(__always)
     static func max2x2(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) -> Bool {
         var s = beginWide(loadEvenWide(a))
@@ -309,6 +370,7 @@ extension Float16: NarrowMaxElement {
         storeWide(s, out)
         return true
     }
+#endif
     @inline(__always) static func isNaN(_ x: Float16) -> Bool { x.bitPattern & 0x7FFF > 0x7C00 }
     @inline(__always)
     static func greater(_ x: Float16, _ y: Float16) -> Bool { key(x.bitPattern) > key(y.bitPattern) }
@@ -357,11 +419,10 @@ enum NarrowMaxRows {
         let exactReads = lastW & 1 == 1 && (grid.countH == 1 || grid.stepH & 1 == 0)
             && (grid.countD == 1 || grid.stepD & 1 == 0)
         let vectorEnd = stride == 1 ? count : stride == 2 ? (exactReads ? count : count &- 1) : 0
-        // Undilated 2x2 stride-2 windows (VGG's pool) in wide lanes (bytes): the
-        // four taps unrolled, each load exactly its taps, so every output is a
-        // vector's whatever the row parity. (float16 keeps the loop below: its
-        // wide lanes measured slower.)
-        if T.wideStride2 && indices == nil && stride == 2 && count >= lanes && grid.countD == 1
+        // Undilated 2x2 stride-2 windows (VGG's pool): the four taps unrolled, each
+        // load exactly its taps, so every output is a vector's whatever the row
+        // parity (max2x2; float16 only in the AVX2 family).
+        if T.pairs2x2 && indices == nil && stride == 2 && count >= lanes && grid.countD == 1
             && grid.countH == 2 && grid.countW == 2 && grid.stepW == 1 {
             let below = grid.stepH
             var j = 0

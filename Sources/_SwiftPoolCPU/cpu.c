@@ -11,7 +11,13 @@
 int spcpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    /* Every feature of the family's -target-cpu haswell that its code may use
+     * (F16C for float16; BMI, LZCNT, MOVBE, POPCNT wherever LLVM picks them), not
+     * only AVX2 and FMA: a VM can mask some of them. */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("lzcnt") &&
+           __builtin_cpu_supports("movbe") && __builtin_cpu_supports("popcnt");
 #else
     return 0;
 #endif

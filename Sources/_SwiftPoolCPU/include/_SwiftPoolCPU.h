@@ -9,7 +9,8 @@
 #ifndef SWIFTPOOL_CPU_H
 #define SWIFTPOOL_CPU_H
 
-/* 1 when the CPU and the OS support AVX2 and FMA (the "avx2" kernel family), else 0. */
+/* 1 when the CPU and the OS support the "avx2" kernel family (AVX2, FMA and the
+ * other Haswell features it is compiled for: F16C, BMI1/2, LZCNT, MOVBE, POPCNT), else 0. */
 int spcpu_has_avx2_fma(void);
 
 /* Hints that the cache line holding p will be read soon (no fault, any address).
