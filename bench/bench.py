@@ -298,6 +298,12 @@ def ort_impl(ort, onnx, w, threads, global_node=False):
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.log_severity_level = 3
+    # No spin-waiting pool threads: on this 2-core machine ORT's spinning workers
+    # kept taking a core from whatever ran next (the 2 ms pause between calls did
+    # not stop them): swiftpool's and torch's 2-thread global average pool ran
+    # 1.3-1.5x slower after ORT calls, and ORT's own 2-thread time was lower
+    # without spinning (2.5-2.6 ms against 3.3 ms on workload 4).
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     feed = {"X": w["x"]}
     box = {}
