@@ -93,7 +93,8 @@ enum BinAverageWide {
         let E = elements
         let divisor = SIMD4<Double>(repeating: count)
         // Small planes (e.g. 7x7): the group two ahead is prefetched, as in
-        // AvgRows.scalarSums; eight streams of large planes the hardware follows.
+        // AvgRows.scalarSums. Large planes are eight long streams, which the
+        // hardware prefetcher follows.
         let prefetch = E <= 128
         var p = 0
         while p &+ 8 <= planes {

@@ -1,5 +1,7 @@
-// The kernel family for this process, chosen once: AVX2/FMA when the CPU has both,
-// else the portable baseline; SWIFTPOOL_MAX_ISA=baseline caps it (tests run both).
+// The kernel family for this process, chosen once: AVX2/FMA when the CPU has them
+// and the other Haswell features that family is compiled for (F16C, BMI1/2,
+// LZCNT, MOVBE, POPCNT; _SwiftPoolCPU), else the portable baseline;
+// SWIFTPOOL_MAX_ISA=baseline caps it (tests run both).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
