@@ -394,7 +394,19 @@ enum AvgRows {
     ) {
         let width = S.width(T.self), OW = p.OW
         let rowStep = p.strideH &* p.scratchWidth
-        for oh in 0..<p.OH {
+        var oh = 0
+        // Kernel height 3, stride 1, dilation 1: four output rows per pass, each of the six input
+        // rows they read loaded once for all the outputs it feeds (this machine's
+        // loads, not its adders, bound the one-row loop).
+        if OW >= width && p.strideH == 1 && grid.countD == 1 && grid.countH == 3 && grid.stepH == rowStep {
+            while oh &+ 4 <= p.OH {
+                rowQuad(UnsafePointer(scratch + oh &* rowStep), p, grid, divisors + oh &* p.divisorRowStride,
+                        output + oh &* OW, loader, Shape.self)
+                oh &+= 4
+            }
+        }
+        while oh < p.OH {
+            defer { oh &+= 1 }
             let row = UnsafePointer(scratch + oh &* rowStep)
             let d = divisors + oh &* p.divisorRowStride
             let out = output + oh &* OW
@@ -430,6 +442,51 @@ enum AvgRows {
                 loader.store(T.average(s3, loader.lanes(d + j3, T.self)), out + j3)
                 j &+= 4 &* width
             }
+        }
+    }
+}
+
+extension AvgRows {
+    /// Output rows oh ..< oh + 4 of a padded plane, kernel height 3 and stride 1
+    /// (OW >= one vector). Input row i feeds outputs i - 2 ... i; written out in
+    /// input-row order, so each output still sums its rows top to bottom, and the
+    /// compiler loads each tap of a row once for its (up to) three outputs. Two
+    /// output columns at a time: eight independent addition chains.
+    @inline(__always)
+    static func rowQuad<T: VectorElement, S: DivisorLanes, Shape: RowShape>(
+        _ row: UnsafePointer<T>, _ p: PaddedPlanes, _ grid: TapGrid, _ d: UnsafePointer<T>,
+        _ out: UnsafeMutablePointer<T>, _ loader: S, _: Shape.Type
+    ) {
+        let width = S.width(T.self), OW = p.OW, last = OW &- width, h = grid.stepH
+        let r0 = row, r1 = row + h, r2 = row + 2 &* h, r3 = row + 3 &* h, r4 = row + 4 &* h, r5 = row + 5 &* h
+        var j = 0
+        while j < OW {
+            let j0 = Swift.min(j, last), j1 = Swift.min(j &+ width, last)
+            let o = j0 &* S.stride, q = j1 &* S.stride
+            var a0 = T.zeroSum, a1 = T.zeroSum, a2 = T.zeroSum, a3 = T.zeroSum
+            var b0 = T.zeroSum, b1 = T.zeroSum, b2 = T.zeroSum, b3 = T.zeroSum
+            Shape.sum(&a0, r0 + o, grid, T.self, loader); Shape.sum(&b0, r0 + q, grid, T.self, loader)
+            Shape.sum(&a0, r1 + o, grid, T.self, loader); Shape.sum(&b0, r1 + q, grid, T.self, loader)
+            Shape.sum(&a1, r1 + o, grid, T.self, loader); Shape.sum(&b1, r1 + q, grid, T.self, loader)
+            Shape.sum(&a0, r2 + o, grid, T.self, loader); Shape.sum(&b0, r2 + q, grid, T.self, loader)
+            Shape.sum(&a1, r2 + o, grid, T.self, loader); Shape.sum(&b1, r2 + q, grid, T.self, loader)
+            Shape.sum(&a2, r2 + o, grid, T.self, loader); Shape.sum(&b2, r2 + q, grid, T.self, loader)
+            Shape.sum(&a1, r3 + o, grid, T.self, loader); Shape.sum(&b1, r3 + q, grid, T.self, loader)
+            Shape.sum(&a2, r3 + o, grid, T.self, loader); Shape.sum(&b2, r3 + q, grid, T.self, loader)
+            Shape.sum(&a3, r3 + o, grid, T.self, loader); Shape.sum(&b3, r3 + q, grid, T.self, loader)
+            Shape.sum(&a2, r4 + o, grid, T.self, loader); Shape.sum(&b2, r4 + q, grid, T.self, loader)
+            Shape.sum(&a3, r4 + o, grid, T.self, loader); Shape.sum(&b3, r4 + q, grid, T.self, loader)
+            Shape.sum(&a3, r5 + o, grid, T.self, loader); Shape.sum(&b3, r5 + q, grid, T.self, loader)
+            let rs = p.divisorRowStride
+            loader.store(T.average(a0, loader.lanes(d + j0, T.self)), out + j0)
+            loader.store(T.average(b0, loader.lanes(d + j1, T.self)), out + j1)
+            loader.store(T.average(a1, loader.lanes(d + (rs &+ j0), T.self)), out + (OW &+ j0))
+            loader.store(T.average(b1, loader.lanes(d + (rs &+ j1), T.self)), out + (OW &+ j1))
+            loader.store(T.average(a2, loader.lanes(d + (2 &* rs &+ j0), T.self)), out + (2 &* OW &+ j0))
+            loader.store(T.average(b2, loader.lanes(d + (2 &* rs &+ j1), T.self)), out + (2 &* OW &+ j1))
+            loader.store(T.average(a3, loader.lanes(d + (3 &* rs &+ j0), T.self)), out + (3 &* OW &+ j0))
+            loader.store(T.average(b3, loader.lanes(d + (3 &* rs &+ j1), T.self)), out + (3 &* OW &+ j1))
+            j &+= 2 &* width
         }
     }
 }

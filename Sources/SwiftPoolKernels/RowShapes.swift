@@ -110,7 +110,7 @@ enum ThreeTapRow: RowShape {
     static func sum<T: VectorElement, S: LaneLoader>(
         _ s: inout T.Vector, _ row: UnsafePointer<T>, _ grid: TapGrid, _: T.Type, _ loader: S
     ) {
-        let (t0, t1, t2) = loader.load3(row, T.self)
+        let (t0, t1, t2) = loader.load3Sum(row, T.self)
         T.accumulate(&s, t0)
         T.accumulate(&s, t1)
         T.accumulate(&s, t2)

@@ -1,5 +1,6 @@
 // Lane loaders: how a run's taps become vector lanes.
 import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 /// Turns a run's taps into vector lanes: plain loads (stride 1) or even/odd
 /// de-interleaving of double-width loads (stride 2) — never gathers — from one row
@@ -20,12 +21,21 @@ protocol LaneLoader {
     func load2<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector)
     /// Offsets 0, 1 and 2.
     func load3<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector)
+    /// load3 for running sums (UnitStride: the same loads, compiled differently).
+    func load3Sum<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector)
     /// Lane positions, in loader lane order, of the lanes' taps at offset 0 when
     /// the first lane's is `first`.
     func positions<T: VectorElement>(_ first: Int, _: T.Type) -> T.IndexVector
     /// Stores a result (values, positions) in natural order at the lanes' outputs.
     func store<T: VectorElement>(_ v: T.Vector, _ dst: UnsafeMutablePointer<T>)
     func store<T: VectorElement>(_ i: T.IndexVector, _ dst: UnsafeMutablePointer<Int64>, _: T.Type)
+}
+
+extension LaneLoader {
+    @inline(__always)
+    func load3Sum<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector) {
+        load3(row, T.self)
+    }
 }
 
 struct UnitStride: LaneLoader {
@@ -42,6 +52,13 @@ struct UnitStride: LaneLoader {
     @inline(__always)
     func load3<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector) {
         (T.load(row), T.load(row + 1), T.load(row + 2))
+    }
+    /// The first load through an opaque pointer: sums of three adjacent taps got
+    /// it rebuilt from the other two by four shuffles (22% slower 3x3 averages);
+    /// max steps are faster as LLVM compiles them (10%), so only sums use this.
+    @inline(__always)
+    func load3Sum<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector) {
+        (T.load(spcpu_opaque(row).assumingMemoryBound(to: T.self)), T.load(row + 1), T.load(row + 2))
     }
     @inline(__always)
     func positions<T: VectorElement>(_ first: Int, _: T.Type) -> T.IndexVector { T.positionRamp(first, 1) }

@@ -206,6 +206,46 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Padded planes with kernel height 3 at height stride 1 and dilation 1
+    /// (AvgRows.rowQuad: four output rows per pass sharing their input rows' loads),
+    /// next to the one-row loop for the last OH % 4 rows: every OH from 1 to 13,
+    /// rows of 8 to 45 outputs at width stride 1 and 2, kernel widths 1 to 5,
+    /// padding 0 or 1, both divisor rules, order-sensitive and NaN/inf inputs,
+    /// Float and Double, 1 and 2 threads. Bit for bit against the reference.
+    func testAvgPaddedPlanesFourRowBlocks() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0011))
+        defer { swiftpool_set_num_threads(0) }
+        for trial in 0..<104 {
+            let padH = trial % 2, outH = 1 + trial % 13
+            let strideW = trial % 4 < 2 ? 1 : 2
+            let kernelW = Int.random(in: 1...5, using: &rng), padW = Int.random(in: 0...(kernelW / 2), using: &rng)
+            let outW = Int.random(in: 8...45, using: &rng)
+            let width = (outW - 1) * strideW + kernelW - 2 * padW
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: 1,
+                                channels: Int.random(in: 1...3, using: &rng), input: [outH + 2 - 2 * padH, width],
+                                kernel: [3, kernelW], stride: [1, strideW], padding: [padH, padW], dilation: [1, 1],
+                                ceilMode: false, countIncludePad: trial % 3 == 0, divisorOverride: 0, paddingEnd: nil,
+                                dtype: trial % 4 == 3 ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try PoolGeometry(desc, op: .average)
+            XCTAssertEqual(g.axes.1.outputSize, outH)
+            XCTAssertEqual(g.axes.2.outputSize, outW)
+            swiftpool_set_num_threads(Int32(1 + trial % 2))
+            let context = "trial \(trial): \(describe(desc))"
+            let kind = trial % 5 == 4 ? 1 : 2
+            if trial % 4 == 3 {
+                let x = inputs(g.inputElements, &rng, kind: kind, as: Double.self)
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
+            } else {
+                let x = inputs(g.inputElements, &rng, kind: kind, as: Float.self)
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
+            }
+        }
+    }
+
     /// Channels-last large windows (global pooling): channel blocks of four vectors,
     /// single vectors and an overlapping last vector, wide channel counts.
     func testAvgChannelsLastLargeWindows() throws {

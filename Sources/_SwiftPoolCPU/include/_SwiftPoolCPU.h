@@ -27,6 +27,15 @@ static inline void spcpu_prefetch_once(const void *p) {
     __builtin_prefetch(p, 0, 0);
 }
 
+/* p, hidden from the optimiser (an empty asm): no instruction. Loads of a vector
+ * at p, p + 1 and p + 2 otherwise get "combined" by LLVM into one element load and
+ * four shuffles rebuilding the first vector from the other two, which made 3x3
+ * stride-1 rows slower than loading all three. */
+static inline const void *spcpu_opaque(const void *p) {
+    __asm__("" : "+r"(p));
+    return p;
+}
+
 /* Calls body(context, buffer) with `bytes` bytes of uninitialised scratch, 64-byte
  * aligned, in this function's stack frame (a variable-length array): no heap
  * allocation. Callers bound `bytes` (StackScratch.swift: 128 KiB). */
