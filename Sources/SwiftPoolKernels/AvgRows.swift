@@ -225,34 +225,69 @@ enum AvgRows {
     /// channel inner, into `acc` (C elements). Each channel still sums its taps in
     /// scan order from +0, as channelsLast does; but the input is read as one stream
     /// per tap (a window's rows are C elements apart, often a multiple of 4 KiB:
-    /// reading all taps of a few channels at once thrashes L1's sets).
+    /// reading all taps of a few channels at once thrashes L1's sets). Taps go four
+    /// at a time through registers: one load and store of `acc` per four taps (the
+    /// first group starts from +0, the last divides and writes `out`).
     @inline(__always)
     static func tapsOuter<T: VectorElement>(
         _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ C: Int, _ divisor: Double,
         _ out: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<T>
     ) {
-        let lanes = T.lanes
-        acc.initialize(repeating: 0, count: C)
-        for off in TapOffsets(elementGrid, skipFirst: false) {
-            let t = w + off
-            var c = 0
-            while c &+ 2 &* lanes <= C {
-                var a0 = T.load(acc + c), a1 = T.load(acc + (c &+ lanes))
-                T.accumulate(&a0, T.load(t + c))
-                T.accumulate(&a1, T.load(t + (c &+ lanes)))
-                T.store(a0, acc + c)
-                T.store(a1, acc + (c &+ lanes))
-                c &+= 2 &* lanes
+        var taps = TapOffsets(elementGrid, skipFirst: false)
+        var next = taps.next()
+        var first = true
+        while let o0 = next {
+            var group = (o0, o0, o0, o0), n = 1
+            while n < 4, let o = taps.next() {
+                switch n {
+                case 1: group.1 = o
+                case 2: group.2 = o
+                default: group.3 = o
+                }
+                n &+= 1
             }
-            while c < C { acc[c] += t[c]; c &+= 1 }
+            next = n == 4 ? taps.next() : nil
+            let last = next == nil
+            switch n {
+            case 4: tapGroup(w, group, 4, C, divisor, out, acc, first: first, last: last)
+            case 3: tapGroup(w, group, 3, C, divisor, out, acc, first: first, last: last)
+            case 2: tapGroup(w, group, 2, C, divisor, out, acc, first: first, last: last)
+            default: tapGroup(w, group, 1, C, divisor, out, acc, first: first, last: last)
+            }
+            first = false
         }
-        let d = T(divisor)
+    }
+
+    /// `n` (1...4, a constant after inlining) taps at offsets `group` of every
+    /// channel, added in order to `acc` (or to +0 when `first`); when `last`, the
+    /// averages go to `out` instead.
+    @inline(__always)
+    static func tapGroup<T: VectorElement>(
+        _ w: UnsafePointer<T>, _ group: (Int, Int, Int, Int), _ n: Int, _ C: Int, _ divisor: Double,
+        _ out: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<T>, first: Bool, last: Bool
+    ) {
+        let lanes = T.lanes
+        let t0 = w + group.0, t1 = w + group.1, t2 = w + group.2, t3 = w + group.3
         var c = 0
         while c &+ lanes <= C {
-            T.store(T.average(T.load(acc + c), divisor), out + c)
+            var a = first ? T.zeroSum : T.load(acc + c)
+            T.accumulate(&a, T.load(t0 + c))
+            if n > 1 { T.accumulate(&a, T.load(t1 + c)) }
+            if n > 2 { T.accumulate(&a, T.load(t2 + c)) }
+            if n > 3 { T.accumulate(&a, T.load(t3 + c)) }
+            if last { T.store(T.average(a, divisor), out + c) } else { T.store(a, acc + c) }
             c &+= lanes
         }
-        while c < C { out[c] = acc[c] / d; c &+= 1 }
+        let d = T(divisor)
+        while c < C {
+            var a: T = first ? 0 : acc[c]
+            a += t0[c]
+            if n > 1 { a += t1[c] }
+            if n > 2 { a += t2[c] }
+            if n > 3 { a += t3[c] }
+            if last { out[c] = a / d } else { acc[c] = a }
+            c &+= 1
+        }
     }
 
     /// `count` windows `step` input positions apart, outputs `outStep` apart: one
@@ -477,15 +512,12 @@ extension AvgRows {
             Shape.sum(&a2, r4 + o, grid, T.self, loader); Shape.sum(&b2, r4 + q, grid, T.self, loader)
             Shape.sum(&a3, r4 + o, grid, T.self, loader); Shape.sum(&b3, r4 + q, grid, T.self, loader)
             Shape.sum(&a3, r5 + o, grid, T.self, loader); Shape.sum(&b3, r5 + q, grid, T.self, loader)
-            let rs = p.divisorRowStride
-            loader.store(T.average(a0, loader.lanes(d + j0, T.self)), out + j0)
-            loader.store(T.average(b0, loader.lanes(d + j1, T.self)), out + j1)
-            loader.store(T.average(a1, loader.lanes(d + (rs &+ j0), T.self)), out + (OW &+ j0))
-            loader.store(T.average(b1, loader.lanes(d + (rs &+ j1), T.self)), out + (OW &+ j1))
-            loader.store(T.average(a2, loader.lanes(d + (2 &* rs &+ j0), T.self)), out + (2 &* OW &+ j0))
-            loader.store(T.average(b2, loader.lanes(d + (2 &* rs &+ j1), T.self)), out + (2 &* OW &+ j1))
-            loader.store(T.average(a3, loader.lanes(d + (3 &* rs &+ j0), T.self)), out + (3 &* OW &+ j0))
-            loader.store(T.average(b3, loader.lanes(d + (3 &* rs &+ j1), T.self)), out + (3 &* OW &+ j1))
+            // Output row k, column j: its sum divided by its divisor.
+            @inline(__always) func put(_ s: T.Vector, _ k: Int, _ j: Int) {
+                loader.store(T.average(s, loader.lanes(d + (k &* p.divisorRowStride &+ j), T.self)), out + (k &* OW &+ j))
+            }
+            put(a0, 0, j0); put(b0, 0, j1); put(a1, 1, j0); put(b1, 1, j1)
+            put(a2, 2, j0); put(b2, 2, j1); put(a3, 3, j0); put(b3, 3, j1)
             j &+= 2 &* width
         }
     }

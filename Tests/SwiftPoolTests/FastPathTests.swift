@@ -246,6 +246,34 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Channels-last windows of >= 16 taps over >= 256 channels (AvgRows.tapsOuter:
+    /// taps four at a time through registers, then a last group of 1, 2, 3 or 4):
+    /// tap counts of every remainder mod 4, channel counts with and without a
+    /// scalar tail, Float and Double, special and order-sensitive values. Bitwise.
+    func testAvgChannelsLastTapGroups() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0012))
+        let windows = [(4, 4), (5, 5), (5, 6), (5, 7), (4, 7), (7, 7), (3, 6), (6, 3), (8, 8)]
+        for (trial, channels) in [256, 263, 300, 520, 1030, 2048, 257, 384, 777].enumerated() {
+            for (k, (h, w)) in windows.enumerated() where (trial + k) % 3 == 0 || channels == 263 {
+                let double = (trial + k) % 4 == 3
+                let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 1 + k % 2, channels: channels,
+                                    input: [h + k % 2, w], kernel: [h, w], stride: [1, 1],
+                                    dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+                let g = try PoolGeometry(desc, op: .average)
+                let kind = (trial + k) % 3
+                if double {
+                    let input = inputs(g.inputElements, &rng, kind: kind, as: Double.self)
+                    XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input), anyNaN: true),
+                                 describe(desc))
+                } else {
+                    let input = inputs(g.inputElements, &rng, kind: kind, as: Float.self)
+                    XCTAssertNil(firstBitMismatch(Self.runAvg(desc, input), ReferencePool.avgPool(g, input), anyNaN: true),
+                                 describe(desc))
+                }
+            }
+        }
+    }
+
     /// Channels-last large windows (global pooling): channel blocks of four vectors,
     /// single vectors and an overlapping last vector, wide channel counts.
     func testAvgChannelsLastLargeWindows() throws {
