@@ -500,18 +500,17 @@ extension AvgRows {
             let o = j0 &* S.stride, q = j1 &* S.stride
             var a0 = T.zeroSum, a1 = T.zeroSum, a2 = T.zeroSum, a3 = T.zeroSum
             var b0 = T.zeroSum, b1 = T.zeroSum, b2 = T.zeroSum, b3 = T.zeroSum
-            Shape.sum(&a0, r0 + o, grid, T.self, loader); Shape.sum(&b0, r0 + q, grid, T.self, loader)
-            Shape.sum(&a0, r1 + o, grid, T.self, loader); Shape.sum(&b0, r1 + q, grid, T.self, loader)
-            Shape.sum(&a1, r1 + o, grid, T.self, loader); Shape.sum(&b1, r1 + q, grid, T.self, loader)
-            Shape.sum(&a0, r2 + o, grid, T.self, loader); Shape.sum(&b0, r2 + q, grid, T.self, loader)
-            Shape.sum(&a1, r2 + o, grid, T.self, loader); Shape.sum(&b1, r2 + q, grid, T.self, loader)
-            Shape.sum(&a2, r2 + o, grid, T.self, loader); Shape.sum(&b2, r2 + q, grid, T.self, loader)
-            Shape.sum(&a1, r3 + o, grid, T.self, loader); Shape.sum(&b1, r3 + q, grid, T.self, loader)
-            Shape.sum(&a2, r3 + o, grid, T.self, loader); Shape.sum(&b2, r3 + q, grid, T.self, loader)
-            Shape.sum(&a3, r3 + o, grid, T.self, loader); Shape.sum(&b3, r3 + q, grid, T.self, loader)
-            Shape.sum(&a2, r4 + o, grid, T.self, loader); Shape.sum(&b2, r4 + q, grid, T.self, loader)
-            Shape.sum(&a3, r4 + o, grid, T.self, loader); Shape.sum(&b3, r4 + q, grid, T.self, loader)
-            Shape.sum(&a3, r5 + o, grid, T.self, loader); Shape.sum(&b3, r5 + q, grid, T.self, loader)
+            // Input row r into output row k's sums of both columns (rows in input order).
+            @inline(__always) func add(_ a: inout T.Vector, _ b: inout T.Vector, _ r: UnsafePointer<T>) {
+                Shape.sum(&a, r + o, grid, T.self, loader)
+                Shape.sum(&b, r + q, grid, T.self, loader)
+            }
+            add(&a0, &b0, r0)
+            add(&a0, &b0, r1); add(&a1, &b1, r1)
+            add(&a0, &b0, r2); add(&a1, &b1, r2); add(&a2, &b2, r2)
+            add(&a1, &b1, r3); add(&a2, &b2, r3); add(&a3, &b3, r3)
+            add(&a2, &b2, r4); add(&a3, &b3, r4)
+            add(&a3, &b3, r5)
             // Output row k, column j: its sum divided by its divisor.
             @inline(__always) func put(_ s: T.Vector, _ k: Int, _ j: Int) {
                 loader.store(T.average(s, loader.lanes(d + (k &* p.divisorRowStride &+ j), T.self)), out + (k &* OW &+ j))
