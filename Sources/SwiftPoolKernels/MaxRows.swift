@@ -64,6 +64,8 @@ enum MaxRows {
         // slices, far apart in memory): the window rows of the plane two ahead.
         let prefetchPlanes = !column && shape.rows == 1 && shape.planes > 2 && grid.countD &* grid.countH <= 9
             && prefetchBytes <= 4096
+        let quads = !column && indices == nil && shape.stride == 1 && shape.count >= T.lanes && grid.countD == 1
+            && grid.countH == 3 && grid.countW == 3 && grid.stepW == 1 && grid.stepH == shape.rowStride
         var p = 0
         while p < shape.planes {
             let plane = src + p &* shape.planeStride, out = p &* shape.outPlaneStride
@@ -76,6 +78,28 @@ enum MaxRows {
                     prefetchWindowRows(plane + 2 &* shape.planeStride, grid, prefetchBytes, once: true)
                 }
                 while r < shape.rows {
+                    // 3x3 stride 1: four output rows from six input rows, each row's
+                    // horizontal maxima computed once; with a NaN, the rows one by one.
+                    if quads && r &+ 4 <= shape.rows {
+                        if prefetch {
+                            for k in 0..<4 where r &+ k &+ 2 < shape.rows {
+                                prefetchWindowRows(plane + ((r &+ k) &* shape.rowStride &+ ahead), grid, prefetchBytes,
+                                                   once: false)
+                            }
+                        }
+                        if rowQuad(plane + r &* shape.rowStride, shape.rowStride, shape.count,
+                                   dst + (out &+ r &* shape.outRowStride), shape.outRowStride, T.self) {
+                            r &+= 4
+                            continue
+                        }
+                        for k in r..<(r &+ 4) {
+                            let output = out &+ k &* shape.outRowStride
+                            channelsFirst(plane + k &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
+                                          nil, position &+ k &* shape.rowStride, T.self, R.self)
+                        }
+                        r &+= 4
+                        continue
+                    }
                     if prefetch && r &+ 2 < shape.rows {
                         prefetchWindowRows(plane + (r &* shape.rowStride &+ ahead), grid, prefetchBytes, once: rowsOnce)
                     }
@@ -87,6 +111,40 @@ enum MaxRows {
             }
             p &+= 1
         }
+    }
+
+    /// Four output rows of 3x3 stride-1 windows (undilated, no indices): input rows
+    /// `rowStride` apart from `row`, `count` (>= lanes) outputs per row, the last
+    /// vector overlapping. Each input row's 3-tap maxima are computed once for the
+    /// three output rows that read them, then folded top to bottom: the scan-order
+    /// fold regrouped by rows, which first-of-ties max allows (as separableBlock).
+    /// Returns false, outputs partly written, when a tap was NaN: the caller
+    /// recomputes the four rows with the NaN rule.
+    @inline(never)
+    static func rowQuad<T: VectorElement>(
+        _ row: UnsafePointer<T>, _ rowStride: Int, _ count: Int, _ dst: UnsafeMutablePointer<T>, _ outRowStride: Int,
+        _: T.Type
+    ) -> Bool {
+        let lanes = T.lanes, last = count &- lanes
+        var ok = T.allOrdered
+        @inline(__always) func rowMax(_ k: Int, _ j: Int) -> T.Vector {
+            let (t0, t1, t2) = UnitStride().load3(row + (k &* rowStride &+ j), T.self)
+            ok = T.and(ok, T.and(T.ordered(t0, t1), T.ordered(t2, t2)))
+            return T.maxNumber(T.maxNumber(t0, t1), t2)
+        }
+        var j = 0
+        while j < count {
+            let j0 = Swift.min(j, last)
+            let h0 = rowMax(0, j0), h1 = rowMax(1, j0), h2 = rowMax(2, j0)
+            let h3 = rowMax(3, j0), h4 = rowMax(4, j0), h5 = rowMax(5, j0)
+            let o = dst + j0
+            T.store(T.maxNumber(T.maxNumber(h0, h1), h2), o)
+            T.store(T.maxNumber(T.maxNumber(h1, h2), h3), o + outRowStride)
+            T.store(T.maxNumber(T.maxNumber(h2, h3), h4), o + 2 &* outRowStride)
+            T.store(T.maxNumber(T.maxNumber(h3, h4), h5), o + 3 &* outRowStride)
+            j = j0 &+ lanes
+        }
+        return T.all(ok)
     }
 
     /// Whether separableBlock takes a block: rows of stride-2 windows three taps wide

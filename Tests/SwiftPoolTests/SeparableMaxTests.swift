@@ -101,6 +101,47 @@ final class SeparableMaxTests: XCTestCase {
         try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5E9A_0002), trials: 80)
     }
 
+    /// 3x3 stride-1 windows without indices (MaxRows.rowQuad: four output rows from
+    /// six input rows' shared horizontal maxima, rows one by one after a NaN):
+    /// every output row count from 1 to 13 (quads plus leftover rows), rows of 8 to
+    /// 45 outputs, padding 0 and 1, ceil mode, ties of -0 / +0, sparse and dense
+    /// NaN, +-inf, both NaN rules, Float and Double, 1 and 2 threads; with indices
+    /// too (the per-row path), bit for bit against the reference.
+    func testThreeByThreeStrideOneRowQuads() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0004))
+        for trial in 0..<156 {
+            let pad = trial % 2, outH = 1 + trial % 13, outW = Int.random(in: 8...45, using: &rng)
+            let double = trial % 4 == 3
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: 1, channels: Int.random(in: 1...3, using: &rng),
+                                input: [outH + 2 - 2 * pad, outW + 2 - 2 * pad], kernel: [3, 3], stride: [1, 1],
+                                padding: [pad, pad], dilation: [1, 1], ceilMode: trial % 5 == 0,
+                                flags: UInt32(trial / 13 % 2),
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try PoolGeometry(desc, op: .max)
+            XCTAssertEqual(g.axes.1.outputSize, outH)
+            swiftpool_set_num_threads(Int32(1 + trial % 2))
+            let context = "trial \(trial): \(describe(desc))"
+            if double {
+                let x = values(g.inputElements, &rng, kind: trial % 4, as: Double.self)
+                let want = ReferencePool.maxPool(g, x)
+                let (valuesOnly, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                let (values, indices) = FastPathTests.runMax(desc, x, withIndices: true)
+                XCTAssertNil(firstBitMismatch(valuesOnly, want.values), context)
+                XCTAssertNil(firstBitMismatch(values, want.values), context)
+                XCTAssertEqual(indices, want.indices, context)
+            } else {
+                let x = values(g.inputElements, &rng, kind: trial % 4, as: Float.self)
+                let want = ReferencePool.maxPool(g, x)
+                let (valuesOnly, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                let (values, indices) = FastPathTests.runMax(desc, x, withIndices: true)
+                XCTAssertNil(firstBitMismatch(valuesOnly, want.values), context)
+                XCTAssertNil(firstBitMismatch(values, want.values), context)
+                XCTAssertEqual(indices, want.indices, context)
+            }
+        }
+    }
+
     /// The benchmark shapes, scaled down (ResNet stem, 3-D), with a NaN in every
     /// lane position of a vector in turn, under both rules.
     func testSeparableNaNInEveryLane() throws {
