@@ -279,7 +279,9 @@ enum MaxRows {
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
             // The two new rows of each slice (NaN checks of their last taps), and
-            // those separableAhead output rows ahead (prefetches).
+            // those separableAhead output rows ahead (prefetches). 2D blocks prefetch
+            // past their last row too: what follows in memory (the next strip or
+            // plane) is what the caller computes next (8x64x112x112 k3 s2 p1: -4%).
             if !S.exact {
                 var a = firstSlice
                 while a < slices {
@@ -288,7 +290,7 @@ enum MaxRows {
                     a &+= 1
                 }
             }
-            if r &+ separableAhead < shape.rows {
+            if r &+ separableAhead < shape.rows || slices == 1 {
                 var a = firstSlice
                 while a < slices {
                     let ahead = rowBase + (separableAhead &* rowStride &+ a &* stepD &+ stepH &+ first)
@@ -313,36 +315,19 @@ enum MaxRows {
                 }
             }
             let o = out + r &* shape.outRowStride
+            if !S.exact, slices == 1 {
+                // 2D (nothing kept or reused): the same steps as the loop below, in a
+                // function of its own so that its few pointers stay in registers.
+                ok = T.and(ok, separableRow(rowBase + stepH, rowBase + 2 &* stepH, scratch, o, v0, n, last))
+                r &+= 1
+                continue
+            }
             if !S.exact, slices == 3, let reuse, let keep {
-                // The common case (3 D taps, slice 0 kept from the previous plane) with
-                // the slice loop unrolled: the same steps as the loop below.
-                let row1 = rowBase + stepD, row2 = rowBase + 2 &* stepD
-                let s1 = scratch + n &* lanes, s2 = scratch + 2 &* n &* lanes
-                var v = 0
-                while v < n {
-                    let j0 = Swift.min((v0 &+ v) &* lanes, last)
-                    let kept = (r &* n &+ v) &* lanes
-                    let m0 = T.load(reuse + kept)
-                    let t1 = s1 + v &* lanes, t2 = s2 + v &* lanes
-                    let p11 = row1 + (stepH &+ 2 &* j0), p12 = p11 + stepH
-                    let p21 = row2 + (stepH &+ 2 &* j0), p22 = p21 + stepH
-                    let e11 = T.loadEvenPermuted(p11), o11 = T.loadOddPermuted(p11), f11 = T.loadOddPermuted(p11 + 1)
-                    let e12 = T.loadEvenPermuted(p12), o12 = T.loadOddPermuted(p12), f12 = T.loadOddPermuted(p12 + 1)
-                    let e21 = T.loadEvenPermuted(p21), o21 = T.loadOddPermuted(p21), f21 = T.loadOddPermuted(p21 + 1)
-                    let e22 = T.loadEvenPermuted(p22), o22 = T.loadOddPermuted(p22), f22 = T.loadOddPermuted(p22 + 1)
-                    let h11 = T.maxNumber(T.maxNumber(e11, o11), f11), h12 = T.maxNumber(T.maxNumber(e12, o12), f12)
-                    let h21 = T.maxNumber(T.maxNumber(e21, o21), f21), h22 = T.maxNumber(T.maxNumber(e22, o22), f22)
-                    let ma1 = T.maxNumber(T.maxNumber(T.load(t1), h11), h12)
-                    let ma2 = T.maxNumber(T.maxNumber(T.load(t2), h21), h22)
-                    T.store(h12, t1)
-                    T.store(h22, t2)
-                    ok = T.and(T.and(ok, T.ordered(m0, m0)),
-                               T.and(T.and(T.ordered(e11, o11), T.ordered(e12, o12)),
-                                     T.and(T.ordered(e21, o21), T.ordered(e22, o22))))
-                    T.store(ma2, keep + kept)
-                    T.store(T.permute(T.maxNumber(T.maxNumber(m0, ma1), ma2)), o + j0)
-                    v &+= 1
-                }
+                // The common case (3 D taps, slice 0 kept from the previous plane): the
+                // same steps as the loop below.
+                let kept = r &* n &* lanes
+                ok = T.and(ok, separableRow3(rowBase + (stepD &+ stepH), rowBase + (2 &* stepD &+ stepH), stepH,
+                                             scratch + n &* lanes, reuse + kept, keep + kept, o, v0, n, last))
                 r &+= 1
                 continue
             }
@@ -389,6 +374,87 @@ enum MaxRows {
             r &+= 1
         }
         return S.exact || (numbers && T.all(ok))
+    }
+
+    /// One output row of a 2D separable chunk, fast steps: `row1` and `row2` are the
+    /// window's new input rows (row 0's horizontal maxima are in `scratch`, where
+    /// row 2's replace them). Returns the lanes where no even / odd tap was NaN.
+    /// Functions of their own (this and separableRow3) keep their few pointers in
+    /// registers: inlined in separableChunk, the loop spilled to the stack and ran
+    /// 1.4x slower in cache.
+    @inline(never)
+    static func separableRow<T: VectorElement>(
+        _ row1: UnsafePointer<T>, _ row2: UnsafePointer<T>, _ scratch: UnsafeMutablePointer<T>,
+        _ o: UnsafeMutablePointer<T>, _ v0: Int, _ n: Int, _ last: Int
+    ) -> T.Mask {
+        let lanes = T.lanes
+        var ok = T.allOrdered
+        var v = 0, j = v0 &* lanes
+        while v < n {
+            let j0 = Swift.min(j, last)
+            let m = sliceMax(row1 + 2 &* j0, row2 + 2 &* j0, scratch + v &* lanes, &ok)
+            T.store(T.permute(m), o + j0)
+            v &+= 1
+            j &+= lanes
+        }
+        return ok
+    }
+
+    /// One output row of a 3D separable chunk with 3 D taps, fast steps: slice 0's
+    /// window maxima come from `reuse` (one vector per chunk vector), slice 2's go
+    /// to `keep`; `row1` / `row2` are slices 1 and 2's first new input rows (the
+    /// second `stepH` further), their row-0 maxima in `scratch` (slice 1's, then
+    /// slice 2's, n vectors each).
+    @inline(never)
+    static func separableRow3<T: VectorElement>(
+        _ row1: UnsafePointer<T>, _ row2: UnsafePointer<T>, _ stepH: Int, _ scratch: UnsafeMutablePointer<T>,
+        _ reuse: UnsafePointer<T>, _ keep: UnsafeMutablePointer<T>, _ o: UnsafeMutablePointer<T>,
+        _ v0: Int, _ n: Int, _ last: Int
+    ) -> T.Mask {
+        let lanes = T.lanes
+        var ok = T.allOrdered
+        var v = 0, j = v0 &* lanes
+        while v < n {
+            let j0 = Swift.min(j, last), p1 = row1 + 2 &* j0, p2 = row2 + 2 &* j0, t = v &* lanes
+            let m0 = T.load(reuse + t)
+            ok = T.and(ok, T.ordered(m0, m0))
+            let q1 = p1 + stepH, q2 = p2 + stepH, s1 = scratch + t, s2 = scratch + (n &* lanes &+ t)
+            let e11 = T.loadEvenPermuted(p1), o11 = T.loadOddPermuted(p1), f11 = T.loadOddPermuted(p1 + 1)
+            let e12 = T.loadEvenPermuted(q1), o12 = T.loadOddPermuted(q1), f12 = T.loadOddPermuted(q1 + 1)
+            let e21 = T.loadEvenPermuted(p2), o21 = T.loadOddPermuted(p2), f21 = T.loadOddPermuted(p2 + 1)
+            let e22 = T.loadEvenPermuted(q2), o22 = T.loadOddPermuted(q2), f22 = T.loadOddPermuted(q2 + 1)
+            ok = T.and(ok, T.and(T.and(T.ordered(e11, o11), T.ordered(e12, o12)),
+                                 T.and(T.ordered(e21, o21), T.ordered(e22, o22))))
+            let h11 = T.maxNumber(T.maxNumber(e11, o11), f11), h12 = T.maxNumber(T.maxNumber(e12, o12), f12)
+            let h21 = T.maxNumber(T.maxNumber(e21, o21), f21), h22 = T.maxNumber(T.maxNumber(e22, o22), f22)
+            let ma1 = T.maxNumber(T.maxNumber(T.load(s1), h11), h12)
+            let ma2 = T.maxNumber(T.maxNumber(T.load(s2), h21), h22)
+            T.store(h12, s1)
+            T.store(h22, s2)
+            T.store(ma2, keep + t)
+            T.store(T.permute(T.maxNumber(T.maxNumber(m0, ma1), ma2)), o + j0)
+            v &+= 1
+            j &+= lanes
+        }
+        return ok
+    }
+
+    /// Fast steps of one chunk vector of one window slice: max of the row-0 maxima
+    /// in `s` and the 3-tap maxima of rows p1 and p2 (de-interleaved loads at 2*j0),
+    /// folded in row order; p2's maxima replace those in `s`. `ok` loses the lanes
+    /// where an even / odd tap is NaN.
+    @inline(__always)
+    static func sliceMax<T: VectorElement>(
+        _ p1: UnsafePointer<T>, _ p2: UnsafePointer<T>, _ s: UnsafeMutablePointer<T>, _ ok: inout T.Mask
+    ) -> T.Vector {
+        let e1 = T.loadEvenPermuted(p1), o1 = T.loadOddPermuted(p1), f1 = T.loadOddPermuted(p1 + 1)
+        let e2 = T.loadEvenPermuted(p2), o2 = T.loadOddPermuted(p2), f2 = T.loadOddPermuted(p2 + 1)
+        ok = T.and(ok, T.and(T.ordered(e1, o1), T.ordered(e2, o2)))
+        let h1 = T.maxNumber(T.maxNumber(e1, o1), f1)
+        let h2 = T.maxNumber(T.maxNumber(e2, o2), f2)
+        let ma = T.maxNumber(T.maxNumber(T.load(s), h1), h2)
+        T.store(h2, s)
+        return ma
     }
 
     /// Prefetches the cache lines of `bytes` bytes from p (a hint: any address).

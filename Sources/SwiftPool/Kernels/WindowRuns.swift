@@ -77,14 +77,20 @@ struct BlockPlanner {
         interiorH = ah.interiorOutputs
         interiorW = aw.interiorOutputs
         interiorD = ad.interiorOutputs
-        outers = channels == 1 && g.layout != SWIFTPOOL_LAYOUT_NHWC ? g.batch * g.channels : g.batch
+        let planes = channels == 1 && g.layout != SWIFTPOOL_LAYOUT_NHWC
+        outers = planes ? g.batch * g.channels : g.batch
         let outerBytes = g.inputPlane * channels * elementSize
         // Small planes are grouped while a group's input stays within 64 KiB (L1/L2).
         outerGroup = outerBytes <= 16 * 1024 ? Swift.max(1, 64 * 1024 / Swift.max(outerBytes, 1)) : 1
-        // A strip's input rows stay within 16 KiB, so the edge blocks of a strip
-        // bring into L1 the lines its interior block reads next.
+        // Channels-last: a strip's input rows stay within 16 KiB, so the edge blocks
+        // of a strip bring into L1 the lines its interior block reads next.
+        // Channels-first: strips of up to 256 KiB (whole planes of typical CNN
+        // sizes). Every strip restarts the interior's stream of row prefetches after
+        // edge blocks that gather a column; with 16 KiB strips that cost 12% on
+        // 8x64x112x112 k3 s2 p1 (4.2 -> 3.75 ms) and 8% on 2x64x16x56x56 k3 s2 p1.
+        let stripBytes = planes ? 256 * 1024 : 16 * 1024
         let rowBytes = Swift.max(1, Swift.min(ah.stride, ah.inputSize) * aw.inputSize * channels * elementSize)
-        stripRows = outerGroup > 1 ? ah.outputSize : Swift.max(1, Swift.min(ah.outputSize, 16 * 1024 / rowBytes))
+        stripRows = outerGroup > 1 ? ah.outputSize : Swift.max(1, Swift.min(ah.outputSize, stripBytes / rowBytes))
         strips = (ah.outputSize + stripRows - 1) / stripRows
         let outputWork = PoolGeometry.work(aw.outputSize * channels, g.tapsPerWindow)
         // D windows overlap when the kernel's span exceeds the stride.
