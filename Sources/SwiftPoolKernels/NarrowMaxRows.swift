@@ -323,33 +323,34 @@ extension Float16: NarrowMaxElement {
                        Float16(v[4]), Float16(v[5]), Float16(v[6]), Float16(v[7]))
     }
 
-    /// Lane 2j: v[2j], replaced by v[2j+1] when larger (the first of equal taps,
-    /// ±0 included, stays). Odd lanes are not used.
-    @inline(__always)
-    static func pairMax(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let swapped = SIMD8<Float>(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6])
-        return v.replacing(with: swapped, where: swapped .> v)
-    }
-
-    /// Eight outputs' scan-order maxima (even lanes), from 16 halves of each row;
-    /// `ok` loses the lanes that met a NaN.
+    /// Eight outputs' scan-order maxima, in the permuted lane order of Float's
+    /// loadEvenPermuted ([0, 1, 4, 5, 2, 3, 6, 7]), from 16 halves of each row: the
+    /// even and odd taps of a row de-interleaved within 128-bit halves (vshufps),
+    /// then one max step per tap (a later tap replaces only a larger one). `ok`
+    /// loses the lanes where a tap is NaN. (Pairwise maxima of each row, then of
+    /// the two rows, measured 4% slower on 8x128x112x112.)
     @inline(__always)
     static func max2x2Floats(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>,
-                             _ ok: inout SIMDMask<SIMD8<Int32>>) -> (SIMD8<Float>, SIMD8<Float>) {
+                             _ ok: inout SIMDMask<SIMD8<Int32>>) -> SIMD8<Float> {
         let a0 = widen(a), a1 = widen(a + 8), b0 = widen(b), b1 = widen(b + 8)
-        ok = ok .& (a0 .== a0) .& (a1 .== a1) .& (b0 .== b0) .& (b1 .== b1)
-        let m0 = pairMax(a0), n0 = pairMax(b0), m1 = pairMax(a1), n1 = pairMax(b1)
-        return (m0.replacing(with: n0, where: n0 .> m0), m1.replacing(with: n1, where: n1 .> m1))
+        let ea = SIMD8<Float>(a0[0], a0[2], a1[0], a1[2], a0[4], a0[6], a1[4], a1[6])
+        let oa = SIMD8<Float>(a0[1], a0[3], a1[1], a1[3], a0[5], a0[7], a1[5], a1[7])
+        let eb = SIMD8<Float>(b0[0], b0[2], b1[0], b1[2], b0[4], b0[6], b1[4], b1[6])
+        let ob = SIMD8<Float>(b0[1], b0[3], b1[1], b1[3], b0[5], b0[7], b1[5], b1[7])
+        ok = ok .& ((ea .== ea) .& (oa .== oa)) .& ((eb .== eb) .& (ob .== ob))
+        let m1 = ea.replacing(with: oa, where: oa .> ea)
+        let m2 = m1.replacing(with: eb, where: eb .> m1)
+        return m2.replacing(with: ob, where: ob .> m2)
     }
 
     @inline(__always)
     static func max2x2(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ out: UnsafeMutablePointer<Float16>) -> Bool {
         var ok = SIMDMask<SIMD8<Int32>>(repeating: true)
-        let (r0, r1) = max2x2Floats(a, b, &ok)
-        let (r2, r3) = max2x2Floats(a + 16, b + 16, &ok)
+        let r0 = max2x2Floats(a, b, &ok)
+        let r1 = max2x2Floats(a + 16, b + 16, &ok)
         guard all(ok) else { return false }
-        let low = SIMD8<Float>(r0[0], r0[2], r0[4], r0[6], r1[0], r1[2], r1[4], r1[6])
-        let high = SIMD8<Float>(r2[0], r2[2], r2[4], r2[6], r3[0], r3[2], r3[4], r3[6])
+        let low = SIMD8<Float>(r0[0], r0[1], r0[4], r0[5], r0[2], r0[3], r0[6], r0[7])
+        let high = SIMD8<Float>(r1[0], r1[1], r1[4], r1[5], r1[2], r1[3], r1[6], r1[7])
         let o = UnsafeMutableRawPointer(out)
         o.storeBytes(of: narrow(low), as: SIMD8<Float16>.self)
         o.storeBytes(of: narrow(high), toByteOffset: 16, as: SIMD8<Float16>.self)
