@@ -376,4 +376,45 @@ final class SeparableMaxTests: XCTestCase {
             }
         }
     }
+
+    // ---- Channels-first planes longer than one strip ------------------------------
+    // BlockPlanner cuts channels-first planes into strips of up to 256 KiB of input
+    // rows, and the separable max (2D) prefetches past its block's last row. Planes
+    // of 2-5 strips (rows of 2,500-4,500 elements): max 3x3 stride 2 (separable),
+    // 3x3 stride 1 (row quads), 2x2 stride 2, and average 3x3 stride 2, with and
+    // without padding and ceil mode, NaN and +-inf, 1 to 3 threads, bit for bit.
+    func testPlanesLongerThanOneStrip() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0031))
+        let shapes: [(k: Int, s: Int)] = [(3, 2), (3, 1), (2, 2), (3, 2)]
+        for trial in 0..<8 {
+            let (k, s) = shapes[trial % 4]
+            let average = trial % 4 == 3
+            let H = Int.random(in: 40...70, using: &rng), W = Int.random(in: 2_500...4_500, using: &rng)
+            let pad = k == 3 ? Int.random(in: 0...1, using: &rng) : 0
+            let desc = makeDesc(rank: 2, channels: 2, input: [H, W], kernel: [k, k], stride: [s, s],
+                                padding: [pad, pad], ceilMode: trial % 3 == 1, countIncludePad: trial % 2 == 0)
+            let g = try PoolGeometry(desc, op: average ? .average : .max)
+            // Rows per strip, as BlockPlanner computes them: more than one strip per plane.
+            let stripRows = 256 * 1024 / (s * W * MemoryLayout<Float>.stride)
+            XCTAssertGreaterThan(g.axes.1.outputSize, stripRows, describe(desc))
+            let input = values(g.inputElements, &rng, kind: trial % 3 == 2 ? 1 : 0, as: Float.self)
+            let threads = trial % 3 + 1
+            XCTAssertEqual(swiftpool_set_num_threads(Int32(threads)), statusOK)
+            let context = "trial \(trial) threads \(threads): \(describe(desc))"
+            if average {
+                let want = ReferencePool.avgPool(g, input)
+                let got = FastPathTests.runAvg(desc, input)
+                if let bad = firstBitMismatch(got, want) {
+                    XCTFail("element \(bad): got \(got[bad]), want \(want[bad]); " + context)
+                }
+            } else {
+                let want = ReferencePool.maxPool(g, input)
+                let (got, _) = FastPathTests.runMax(desc, input, withIndices: false)
+                if let bad = firstBitMismatch(got, want.values) {
+                    XCTFail("element \(bad): got \(got[bad]), want \(want.values[bad]); " + context)
+                }
+            }
+        }
+    }
 }
