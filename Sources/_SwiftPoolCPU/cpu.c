@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 int spcpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -83,4 +87,40 @@ void spcpu_call_pointer_closure(spcpu_closure_words words, void *argument) {
 
 void spcpu_call_int_closure(spcpu_closure_words words, long argument) {
     ((spcpu_int_closure)words.function)(argument, words.context);
+}
+
+void spcpu_stream_out_and_zero(void *dst, void *src, size_t bytes) {
+    unsigned char *d = (unsigned char *)dst, *s = (unsigned char *)src;
+#if defined(__SSE2__)
+    size_t head = (size_t)(-(uintptr_t)d & 15);
+    if (head > bytes) head = bytes;
+    memcpy(d, s, head);
+    size_t i = head;
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 64 <= bytes; i += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(s + i + 32));
+        __m128i e = _mm_loadu_si128((const __m128i *)(s + i + 48));
+        _mm_stream_si128((__m128i *)(d + i), a);
+        _mm_stream_si128((__m128i *)(d + i + 16), b);
+        _mm_stream_si128((__m128i *)(d + i + 32), c);
+        _mm_stream_si128((__m128i *)(d + i + 48), e);
+        _mm_storeu_si128((__m128i *)(s + i), zero);
+        _mm_storeu_si128((__m128i *)(s + i + 16), zero);
+        _mm_storeu_si128((__m128i *)(s + i + 32), zero);
+        _mm_storeu_si128((__m128i *)(s + i + 48), zero);
+    }
+    for (; i + 16 <= bytes; i += 16) {
+        _mm_stream_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
+        _mm_storeu_si128((__m128i *)(s + i), zero);
+    }
+    memcpy(d + i, s + i, bytes - i);
+    _mm_sfence();
+    memset(s, 0, head);
+    memset(s + i, 0, bytes - i);
+#else
+    memcpy(d, s, bytes);
+    memset(s, 0, bytes);
+#endif
 }

@@ -138,6 +138,83 @@ final class MaxPoolBackwardTests: XCTestCase {
         }
     }
 
+    /// Channels-first grad_input too large for the caches is built a plane at a time
+    /// in scratch and streamed out (MaxPoolBackwardKernel.channelsFirstStreamed). With
+    /// its size threshold lowered to 0, random problems (every float dtype, ONNX index
+    /// flags, empty windows, indices far from their windows, odd and even plane
+    /// counts, 1-3 threads) give the reference's bits and write every element.
+    func testStreamedPlanesMatchReference() {
+        func check<T: GradElement>(_: T.Type, dtype: swiftpool_dtype, seed: UInt64, convert: (Float) -> T) {
+            var rng = SeededRNG(seed: seed)
+            var checked = 0
+            for trial in 0..<150 {
+                var desc = randomDesc(&rng, average: false, dtype: dtype)
+                desc.layout = Int32(SWIFTPOOL_LAYOUT_NCHW.rawValue)
+                desc.batch = Int64.random(in: 1...3, using: &rng)
+                guard let g = try? PoolGeometry(desc, op: .max), g.inputPlane > 0 else { continue }
+                let x = randomValues(g.inputElements, &rng, special: trial % 3 == 0).map(convert)
+                guard let forward = runMaxForward(desc, x) else { return }
+                var indices = forward.indices
+                if !(g.indicesGlobal || g.indicesColumnMajor) && Bool.random(using: &rng) {
+                    indices = indices.map { _ in Int64(Int.random(in: 0..<g.inputPlane, using: &rng)) }
+                }
+                let grads = randomGrads(g.outputElements, &rng, special: trial % 2 == 0).map(convert)
+                guard let want = ReferenceBackward.maxPool(g, gradOutput: grads, indices: indices) else {
+                    XCTFail("reference rejected the forward's indices: \(describe(desc))"); return
+                }
+                for threads: Int32 in [1, 2, 3] {
+                    XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                    var got = [T](unsafeUninitializedCapacity: g.inputElements) { buffer, count in
+                        UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0x5A)
+                        count = g.inputElements
+                    }
+                    let ok: Bool = grads.withUnsafeBytes { go in indices.withUnsafeBufferPointer { ip in
+                        got.withUnsafeMutableBytes { gi in
+                            do {
+                                try PoolBackwardDispatch.maxPool(g, gradOutput: go.baseAddress!, indices: ip.baseAddress!,
+                                                                 gradInput: gi.baseAddress!, function: "test",
+                                                                 streamedMinimum: 0)
+                                return true
+                            } catch let error as PoolError {
+                                XCTFail("\(error.message) \(describe(desc))"); return false
+                            } catch { XCTFail("\(error)"); return false }
+                        }
+                    }}
+                    _ = swiftpool_set_num_threads(0)
+                    XCTAssertTrue(ok)
+                    XCTAssertEqual(canonicalBits(got), canonicalBits(want),
+                                   "trial \(trial) threads \(threads): \(describe(desc))")
+                    if !ok || canonicalBits(got) != canonicalBits(want) { return }
+                }
+                checked += 1
+            }
+            XCTAssertGreaterThan(checked, 75)
+        }
+        check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0xBD_0020)) { $0 }
+        check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0xBD_0021)) { Double($0) }
+        check(Float16.self, dtype: SWIFTPOOL_DTYPE_FLOAT16, seed: testSeed(0xBD_0022)) { Float16($0) }
+        check(BFloat16.self, dtype: SWIFTPOOL_DTYPE_BFLOAT16, seed: testSeed(0xBD_0023)) { BFloat16($0) }
+    }
+
+    /// Through the C ABI at the real threshold: 171 planes of 112x112 float32 (9.6 MB
+    /// of grad_input, an odd number of planes for the two-plane loop).
+    func testLargeChannelsFirstProblemMatchesReference() {
+        var rng = SeededRNG(seed: testSeed(0xBD_0030))
+        let desc = makeDesc(rank: 2, batch: 3, channels: 57, input: [112, 112], kernel: [3, 3], stride: [2, 2],
+                            padding: [1, 1])
+        let g = try! PoolGeometry(desc, op: .max)
+        XCTAssertGreaterThanOrEqual(g.inputElements * 4, MaxPoolBackwardKernel.streamedTotalMinimum)
+        let x = randomValues(g.inputElements, &rng, special: true, as: Float.self)
+        guard let forward = runMaxForward(desc, x) else { return }
+        let grads = randomGrads(g.outputElements, &rng, special: true)
+        let want = ReferenceBackward.maxPool(g, gradOutput: grads, indices: forward.indices)!
+        for threads: Int32 in [1, 2] {
+            let (rc, got) = runMaxBackward(desc, grads, forward.indices, inputElements: g.inputElements, threads: threads)
+            XCTAssertEqual(rc, statusOK)
+            XCTAssertEqual(canonicalBits(got), canonicalBits(want), "threads \(threads)")
+        }
+    }
+
     /// torch 2.13: max_pool2d_with_indices_backward adds in the element type in output
     /// scan order. Element (1, 1) of a 5x5 input is the max of 4 overlapping k3 s2 p1
     /// windows; gradients 1, e, e, e with e half an ulp of 1 give exactly 1.0 in every

@@ -141,6 +141,27 @@ def test_torch_channels_last_tensors_and_threads(rank):
         results.append(got)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_nchw_streamed_path_matches_torch(threads):
+    """grad_input above 8 MiB (171 planes of 112x112 float32) takes the path that
+    builds each plane in scratch and streams it out; duplicate argmaxes of
+    overlapping windows and NaN/inf gradients included."""
+    gen = np.random.default_rng(11)
+    x = torch.from_numpy(gen.integers(-3, 4, (3, 57, 112, 112)).astype(np.float32))
+    y, idx = TF.max_pool2d(x, 3, 2, 1, return_indices=True)
+    g = gen.standard_normal(tuple(y.shape)).astype(np.float32)
+    g.flat[::997] = np.inf
+    g.flat[5::1009] = np.nan
+    go = torch.from_numpy(g)
+    want = torch_backward(2, go, x, [3, 3], [2, 2], [1, 1], [1, 1], False, idx)
+    swiftpool.set_num_threads(threads)
+    try:
+        got = BACKWARD[2](go, x, 3, 2, 1, 1, False, idx)
+    finally:
+        swiftpool.set_num_threads(0)
+    assert_same_values(got, want.numpy(), "threads %d" % threads)
+
+
 def test_matches_autograd():
     gen = np.random.default_rng(5)
     for rank, shape in ((1, (3, 5, 40)), (2, (2, 6, 17, 19)), (3, (2, 3, 7, 8, 9))):

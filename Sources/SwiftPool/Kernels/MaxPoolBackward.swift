@@ -13,6 +13,8 @@ import Glibc
 import Darwin
 #endif
 import CSwiftPool
+import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 /// A floating-point element with PyTorch's scalar `+=` (float16 / bfloat16 add in
 /// float and round back, as c10::Half / c10::BFloat16 do) and its
@@ -81,14 +83,21 @@ enum MaxPoolBackwardKernel {
         }
     }
 
+    /// `streamedMinimum`: channels-first grad_input of at least this many bytes
+    /// takes channelsFirstStreamed (tests lower it to run that path on small problems).
     static func run<T: GradElement, M: BackwardIndexMap>(_ g: PoolGeometry, _ gradOutput: UnsafePointer<T>,
                                                          _ indices: UnsafePointer<Int64>, map: M,
                                                          _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?,
-                                                         threads: Int) {
+                                                         threads: Int, streamedMinimum: Int = streamedTotalMinimum) {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
             channelsLast(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
         } else {
-            channelsFirst(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
+            let planeBytes = g.inputPlane &* MemoryLayout<T>.stride
+            if planeBytes <= streamedPlaneLimit && planeBytes &* g.batch &* g.channels >= streamedMinimum {
+                channelsFirstStreamed(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
+            } else {
+                channelsFirst(g, gradOutput, indices, map: map, gradInput, empty: empty, threads: threads)
+            }
         }
     }
 
@@ -104,8 +113,9 @@ enum MaxPoolBackwardKernel {
     ) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         let row = Swift.max(1, g.axes.2.inputSize)
-        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads) { range in
-            for plane in range {
+        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads,
+                              lastFirst: true) { range in
+            for plane in range.reversed() {
                 let gi = gradInput + plane &* inPlane
                 let go = gradOutput + plane &* outPlane, ix = indices + plane &* outPlane
                 var zeroed = 0   // elements [0, zeroed) hold +0 or sums
@@ -128,6 +138,70 @@ enum MaxPoolBackwardKernel {
         }
     }
 
+    /// grad_input of at least this many bytes is written with streaming stores
+    /// (channelsFirstStreamed): about the size of the last-level cache, above which
+    /// the data would leave the caches before it is read again anyway.
+    static let streamedTotalMinimum = 8 << 20
+    /// Largest plane built in stack scratch by channelsFirstStreamed.
+    static let streamedPlaneLimit = 64 << 10
+
+    /// channelsFirst for a grad_input too large for the caches: each plane is built
+    /// in a zeroed scratch plane (L1/L2 resident, the same additions in the same
+    /// order) and then copied out with non-temporal stores, which write grad_input
+    /// without first reading it into the cache (plain stores would: a third of the
+    /// memory traffic). The copy leaves the scratch zeroed for the next plane; +0 is
+    /// all-zero bits in every GradElement.
+    static func channelsFirstStreamed<T: GradElement, M: BackwardIndexMap>(
+        _ g: PoolGeometry, _ gradOutput: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, map: M,
+        _ gradInput: UnsafeMutablePointer<T>, empty: EmptyWindows?, threads: Int
+    ) {
+        let inPlane = g.inputPlane, outPlane = g.outputPlane
+        let planeBytes = inPlane &* MemoryLayout<T>.stride
+        Parallel.forEachRange(units: g.batch &* g.channels, unitWork: inPlane &+ outPlane, threads: threads,
+                              lastFirst: true) { range in
+            withStackScratch(of: T.self, capacity: 2 &* inPlane) { scratch in
+                let s = scratch.baseAddress!, t = s + inPlane
+                s.initialize(repeating: T.gradZero, count: 2 &* inPlane)
+                var plane = range.upperBound
+                // Two planes at a time: their additions are independent, so one
+                // plane's chain through a repeated index (store, then load of the
+                // same element) overlaps the other's.
+                while plane &- 2 >= range.lowerBound {
+                    plane &-= 2
+                    let b = plane &+ 1
+                    let goA = gradOutput + plane &* outPlane, ixA = indices + plane &* outPlane
+                    let goB = goA + outPlane, ixB = ixA + outPlane
+                    if let empty {
+                        for o in 0..<outPlane where !empty.isEmpty(o) {
+                            let p = map.position(ixA[o], plane: plane)
+                            s[p] = T.gradAdd(s[p], goA[o])
+                            let q = map.position(ixB[o], plane: b)
+                            t[q] = T.gradAdd(t[q], goB[o])
+                        }
+                    } else {
+                        for o in 0..<outPlane {
+                            let p = map.position(ixA[o], plane: plane)
+                            s[p] = T.gradAdd(s[p], goA[o])
+                            let q = map.position(ixB[o], plane: b)
+                            t[q] = T.gradAdd(t[q], goB[o])
+                        }
+                    }
+                    spcpu_stream_out_and_zero(gradInput + b &* inPlane, t, planeBytes)
+                    spcpu_stream_out_and_zero(gradInput + plane &* inPlane, s, planeBytes)
+                }
+                if plane > range.lowerBound {
+                    plane &-= 1
+                    let go = gradOutput + plane &* outPlane, ix = indices + plane &* outPlane
+                    for o in 0..<outPlane where empty.map({ !$0.isEmpty(o) }) ?? true {
+                        let p = map.position(ix[o], plane: plane)
+                        s[p] = T.gradAdd(s[p], go[o])
+                    }
+                    spcpu_stream_out_and_zero(gradInput + plane &* inPlane, s, planeBytes)
+                }
+            }
+        }
+    }
+
     /// Channels-last: units are (image, channel block). A channels-last image is
     /// usually too large for the cache, so its grad_input is not zeroed up front:
     /// a frontier runs ahead of the scatter, zeroing positions (a row of the
@@ -141,8 +215,9 @@ enum MaxPoolBackwardKernel {
         let N = g.batch, C = g.channels, inPlane = g.inputPlane, outPlane = g.outputPlane
         let chunk = Swift.max(1, g.axes.2.inputSize)
         let (width, blockCount) = channelBlocks(g, threads: threads)
-        Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads) { range in
-            for unit in range {
+        Parallel.forEachRange(units: N &* blockCount, unitWork: (inPlane &+ outPlane) &* width, threads: threads,
+                              lastFirst: true) { range in
+            for unit in range.reversed() {
                 let n = unit / blockCount, c0 = (unit % blockCount) &* width
                 let c1 = Swift.min(C, c0 &+ width)
                 let gi = gradInput + n &* inPlane &* C
@@ -174,7 +249,8 @@ enum PoolBackwardDispatch {
     /// Checks (or converts) the indices, then runs the kernel. Nothing is written
     /// to grad_input unless every index passed.
     static func maxPool(_ g: PoolGeometry, gradOutput: UnsafeRawPointer, indices: UnsafePointer<Int64>,
-                        gradInput: UnsafeMutableRawPointer, function: String) throws(PoolError) {
+                        gradInput: UnsafeMutableRawPointer, function: String,
+                        streamedMinimum: Int = MaxPoolBackwardKernel.streamedTotalMinimum) throws(PoolError) {
         let threads = ThreadSettings.current
         guard g.batch > 0 else { return }
         let empty = EmptyWindows(g)
@@ -189,9 +265,11 @@ enum PoolBackwardDispatch {
         func run<T: GradElement>(_: T.Type) {
             let go = gradOutput.assumingMemoryBound(to: T.self), gi = gradInput.assumingMemoryBound(to: T.self)
             if onnx {
-                MaxPoolBackwardKernel.run(g, go, indices, map: ConvertedIndices(g), gi, empty: empty, threads: threads)
+                MaxPoolBackwardKernel.run(g, go, indices, map: ConvertedIndices(g), gi, empty: empty, threads: threads,
+                                           streamedMinimum: streamedMinimum)
             } else {
-                MaxPoolBackwardKernel.run(g, go, indices, map: PlaneIndices(), gi, empty: empty, threads: threads)
+                MaxPoolBackwardKernel.run(g, go, indices, map: PlaneIndices(), gi, empty: empty, threads: threads,
+                                           streamedMinimum: streamedMinimum)
             }
         }
         switch g.dtype {

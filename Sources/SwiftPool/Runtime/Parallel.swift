@@ -38,7 +38,11 @@ enum Parallel {
 
     /// Runs `body` on consecutive ranges that partition 0..<units, using up to
     /// `threads` threads (the caller's included).
-    static func forEachRange(units: Int, unitWork: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    /// `lastFirst` hands out the last chunk first (chunk order only; `body` still
+    /// gets ascending ranges): for a pass that follows one over the same data, whose
+    /// most recently read end is still in the cache.
+    static func forEachRange(units: Int, unitWork: Int, threads: Int, lastFirst: Bool = false,
+                             _ body: (Range<Int>) -> Void) {
         let chunks = chunkCount(units: units, unitWork: unitWork, threads: threads)
         if chunks <= 1 {
             if units > 0 { body(0..<units) }
@@ -49,8 +53,9 @@ enum Parallel {
             body(0..<units)
             return
         }
-        pool.run(chunks: chunks, helpers: Swift.min(threads &- 1, chunks &- 1)) { chunk in
+        pool.run(chunks: chunks, helpers: Swift.min(threads &- 1, chunks &- 1)) { claimed in
             // Balanced split: chunk c covers [c*units/chunks, (c+1)*units/chunks).
+            let chunk = lastFirst ? chunks &- 1 &- claimed : claimed
             let lower = chunk &* units / chunks, upper = (chunk &+ 1) &* units / chunks
             if lower < upper { body(lower..<upper) }
         }
