@@ -89,7 +89,7 @@ void spcpu_call_int_closure(spcpu_closure_words words, long argument) {
     ((spcpu_int_closure)words.function)(argument, words.context);
 }
 
-void spcpu_stream_out_and_zero(void *dst, void *src, size_t bytes) {
+static inline void stream_out(void *dst, void *src, size_t bytes, int zero_src) {
     unsigned char *d = (unsigned char *)dst, *s = (unsigned char *)src;
 #if defined(__SSE2__)
     size_t head = (size_t)(-(uintptr_t)d & 15);
@@ -106,21 +106,29 @@ void spcpu_stream_out_and_zero(void *dst, void *src, size_t bytes) {
         _mm_stream_si128((__m128i *)(d + i + 16), b);
         _mm_stream_si128((__m128i *)(d + i + 32), c);
         _mm_stream_si128((__m128i *)(d + i + 48), e);
-        _mm_storeu_si128((__m128i *)(s + i), zero);
-        _mm_storeu_si128((__m128i *)(s + i + 16), zero);
-        _mm_storeu_si128((__m128i *)(s + i + 32), zero);
-        _mm_storeu_si128((__m128i *)(s + i + 48), zero);
+        if (zero_src) {
+            _mm_storeu_si128((__m128i *)(s + i), zero);
+            _mm_storeu_si128((__m128i *)(s + i + 16), zero);
+            _mm_storeu_si128((__m128i *)(s + i + 32), zero);
+            _mm_storeu_si128((__m128i *)(s + i + 48), zero);
+        }
     }
     for (; i + 16 <= bytes; i += 16) {
         _mm_stream_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
-        _mm_storeu_si128((__m128i *)(s + i), zero);
+        if (zero_src) _mm_storeu_si128((__m128i *)(s + i), zero);
     }
     memcpy(d + i, s + i, bytes - i);
     _mm_sfence();
-    memset(s, 0, head);
-    memset(s + i, 0, bytes - i);
+    if (zero_src) {
+        memset(s, 0, head);
+        memset(s + i, 0, bytes - i);
+    }
 #else
     memcpy(d, s, bytes);
-    memset(s, 0, bytes);
+    if (zero_src) memset(s, 0, bytes);
 #endif
 }
+
+void spcpu_stream_out_and_zero(void *dst, void *src, size_t bytes) { stream_out(dst, src, bytes, 1); }
+
+void spcpu_stream_out(void *dst, const void *src, size_t bytes) { stream_out(dst, (void *)src, bytes, 0); }

@@ -94,6 +94,45 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Max pooling without indices and an output too large for the caches writes
+    /// channels-last output rows, and channels-first blocks whose outputs are one
+    /// range, through scratch with streaming stores (MaxPoolKernel). With the size
+    /// threshold lowered to 0: random problems of every dtype and both layouts
+    /// (padding, dilation, ceil_mode, NaN, ties, 1-3 threads) give the reference's
+    /// bits, including ranges that start or end mid-line, and write every output.
+    func testStreamedOutputsMatchReference() throws {
+        func check<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, _ convert: (Float) -> T) throws {
+            var rng = SeededRNG(seed: seed)
+            for trial in 0..<160 {
+                var desc = randomDesc(&rng, average: false, dtype: dtype)
+                desc.layout = Int32((trial % 2 == 0 ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW).rawValue)
+                let g = try PoolGeometry(desc, op: .max)
+                let input = randomValues(g.inputElements, &rng, special: trial % 4 < 2, as: Float.self).map(convert)
+                let want = ReferencePool.maxPool(g, input).values
+                for threads: Int32 in [1, 2, 3] {
+                    XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                    var got = [T](repeating: convert(77), count: g.outputElements)
+                    input.withUnsafeBytes { src in got.withUnsafeMutableBytes { dst in
+                        PoolDispatch.maxPool(g, input: src.baseAddress ?? UnsafeRawPointer(bitPattern: 16)!,
+                                             output: dst.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!,
+                                             indices: nil, streamedMinimum: 0)
+                    }}
+                    _ = swiftpool_set_num_threads(0)
+                    let context = "trial \(trial) threads \(threads): \(describe(desc))"
+                    XCTAssertEqual(bits(got), bits(want), context)
+                    if bits(got) != bits(want) { return }
+                }
+            }
+        }
+        try check(SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5EED_0031)) { $0 }
+        try check(SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5EED_0032)) { Double($0) }
+        try check(SWIFTPOOL_DTYPE_FLOAT16, seed: testSeed(0x5EED_0033)) { Float16($0) }
+        try check(SWIFTPOOL_DTYPE_BFLOAT16, seed: testSeed(0x5EED_0034)) { BFloat16($0) }
+        func toInt(_ x: Float) -> Int { x.isNaN ? 0 : x.isInfinite ? (x > 0 ? 1000 : -1000) : Int(x * 2) }
+        try check(SWIFTPOOL_DTYPE_UINT8, seed: testSeed(0x5EED_0035)) { UInt8(clamping: toInt($0) + 8) }
+        try check(SWIFTPOOL_DTYPE_INT8, seed: testSeed(0x5EED_0036)) { Int8(clamping: toInt($0)) }
+    }
+
     func testMaxPoolNarrowTypesMatchReference() throws {
         func toInt(_ x: Float) -> Int { x.isNaN ? 0 : x.isInfinite ? (x > 0 ? 1000 : -1000) : Int(x * 2) }
         try checkMaxNarrow(SWIFTPOOL_DTYPE_UINT8, seed: testSeed(0x5EED_0021), trials: 150) { UInt8(clamping: toInt($0) + 8) }

@@ -8,12 +8,14 @@ import CSwiftPool
 import SwiftPoolKernelABI
 
 enum PoolDispatch {
+    /// `streamedMinimum`: output bytes from which MaxPoolKernel streams its output
+    /// (nil: its per-layout defaults; tests lower it).
     static func maxPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
-                        indices: UnsafeMutablePointer<Int64>?) {
+                        indices: UnsafeMutablePointer<Int64>?, streamedMinimum: Int? = nil) {
         let threads = ThreadSettings.current
         func run<T: PoolElement>(_ kernels: ElementKernels<T>) {
             MaxPoolKernel.run(g, kernels, input.assumingMemoryBound(to: T.self), output.assumingMemoryBound(to: T.self),
-                              indices, threads: threads)
+                              indices, threads: threads, streamedMinimum: streamedMinimum)
         }
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: run(ISA.kernels.float)

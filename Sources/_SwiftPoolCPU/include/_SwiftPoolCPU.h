@@ -67,5 +67,7 @@ void spcpu_call_int_closure(spcpu_closure_words words, long argument);
  * max pooling backward), and src is left zeroed for the next plane. Ends with a
  * store fence. Plain memcpy + memset where there are no streaming stores. */
 void spcpu_stream_out_and_zero(void *dst, void *src, size_t bytes);
+/* As spcpu_stream_out_and_zero, leaving src as it is. */
+void spcpu_stream_out(void *dst, const void *src, size_t bytes);
 
 #endif
