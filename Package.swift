@@ -54,8 +54,8 @@ let package = Package(
                 path: "Sources/SwiftPoolKernels", swiftSettings: kernelFamilySettings),
         .target(name: "SwiftPoolKernelsAVX2", dependencies: ["SwiftPoolKernelABI", "_SwiftPoolCPU"],
                 path: "Sources/SwiftPoolKernelsAVX2", swiftSettings: avx2Settings),
-        // CPU feature detection (__builtin_cpu_supports), a prefetch hint and stack
-        // scratch buffers, in C; internal, not exported.
+        // CPU feature detection (__builtin_cpu_supports), a prefetch hint, stack
+        // scratch buffers and streaming copies, in C; internal, not exported.
         .target(name: "_SwiftPoolCPU", path: "Sources/_SwiftPoolCPU"),
 
         // MARK: - Core: Geometry (validation, shapes) -> Reference -> Kernels -> CABI.

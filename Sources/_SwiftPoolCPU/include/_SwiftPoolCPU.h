@@ -1,8 +1,9 @@
 /*
  * _SwiftPoolCPU — internal helper of libswiftpool (not part of the public ABI):
  * CPU feature detection for the run-time kernel dispatch (Runtime/ISA.swift),
- * a cache prefetch hint for the kernel drivers, and stack scratch buffers
- * (SwiftPoolKernelABI/StackScratch.swift).
+ * a cache prefetch hint for the kernel drivers, stack scratch buffers
+ * (SwiftPoolKernelABI/StackScratch.swift) and streaming (non-temporal) copies of
+ * results built in scratch (Kernels/MaxPool.swift, Kernels/MaxPoolBackward.swift).
  * The names do not start with "swiftpool_", so the library's version script
  * keeps them local.
  */
