@@ -95,8 +95,8 @@ final class KernelTests: XCTestCase {
     }
 
     /// Max pooling without indices and an output too large for the caches writes
-    /// channels-last output rows, and channels-first blocks whose outputs are one
-    /// range, through scratch with streaming stores (MaxPoolKernel). With the size
+    /// channels-last output rows, and channels-first units (planes, strips of rows,
+    /// edges included), through scratch with streaming stores (MaxPoolKernel). With the size
     /// threshold lowered to 0: random problems of every dtype and both layouts
     /// (padding, dilation, ceil_mode, NaN, ties, 1-3 threads) give the reference's
     /// bits, including ranges that start or end mid-line, and write every output.

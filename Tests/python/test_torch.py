@@ -297,3 +297,24 @@ def test_global_and_wide_channel_averages_match_torch_bits(channels, layout):
             got = np.moveaxis(got, -1, 1)
         assert_same_values(np.ascontiguousarray(got), want, "avg %s %s C=%d" % (kwargs, layout, channels))
 
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("rank,shape", [(1, (8, 256, 1024)), (2, (8, 64, 112, 112)), (3, (3, 64, 16, 56, 56))])
+def test_large_nchw_streamed_outputs_match_torch(rank, shape, threads):
+    """Outputs of at least 4 MiB without indices (channels-first) are computed unit
+    by unit (planes or strips of rows, padded edges included) into scratch and
+    streamed out: the values must be PyTorch's bits, NaN and +-inf included."""
+    gen = np.random.default_rng(12)
+    x = gen.integers(-3, 4, shape).astype(np.float32)
+    x.flat[::1013] = np.nan
+    x.flat[7::1019] = -np.inf
+    x.flat[3::2003] = np.inf
+    want = T_MAX[rank](torch.from_numpy(x), 3, 2, 1).numpy()
+    swiftpool.set_num_threads(threads)
+    try:
+        got = MAX_FN[rank](x, 3, 2, 1)
+    finally:
+        swiftpool.set_num_threads(0)
+    assert got.nbytes >= 4 << 20
+    assert_same_bits(got, want, "rank %d threads %d" % (rank, threads))

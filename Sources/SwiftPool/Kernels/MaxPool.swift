@@ -23,7 +23,8 @@ enum MaxPoolKernel {
         } else {
             channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0, emptyValue,
                           input, output, indices, threads: threads,
-                          streamedMinimum: streamedMinimum ?? streamedBlocksMinimum)
+                          streamedMinimum: streamedMinimum
+                            ?? (T.self == Float16.self || T.self == BFloat16.self ? Int.max : streamedBlocksMinimum))
         }
     }
 
@@ -39,55 +40,63 @@ enum MaxPoolKernel {
         // windows' common input slices); positions are per block's first plane.
         let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride, slicePlanes: indices == nil)
         // As channelsLast: a large output without indices goes through scratch and
-        // streaming stores, here for blocks whose outputs are one contiguous range
-        // (whole rows, e.g. unpadded 2x2 stride 2), computed in one kernel call.
-        let scratchLimit = streamedBlockBytes / MemoryLayout<T>.stride
+        // streaming stores. A unit's outputs (whole planes, strips of rows) are one
+        // range: all its blocks, edges included, are computed into scratch (`out`
+        // is then scratch, `shift` the range's start) and streamed in one copy.
+        let scratchLimit = streamedUnitBytes / MemoryLayout<T>.stride
         let streamed = indices == nil && g.outputElements &* MemoryLayout<T>.stride >= streamedMinimum
         @inline(__always)
-        func run(_ block: OutputBlock, _ scratch: UnsafeMutablePointer<T>?) {
-            let q = block.outer &* outPlane &+ block.output
-            let s = block.shape, count = s.planes &* s.rows &* s.count
+        func run(_ block: OutputBlock, _ out: UnsafeMutablePointer<T>, _ shift: Int) {
+            let q = block.outer &* outPlane &+ block.output &- shift
             if block.isEmpty {
                 block.forEachOutput { offset, position in
-                    output[q &+ offset] = emptyValue
+                    out[q &+ offset] = emptyValue
                     indices?[q &+ offset] = Int64(position)
                 }
-            } else if let scratch, count <= scratchLimit, s.rows == 1 || s.outRowStride == s.count,
-                      s.planes == 1 || s.outPlaneStride == s.rows &* s.count {
-                kernel(input + (block.outer &* inPlane &+ block.position), block.grid, s, scratch, nil, block.position)
-                spcpu_stream_out(output + q, scratch, count &* MemoryLayout<T>.stride)
             } else {
-                kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, output + q,
+                kernel(input + (block.outer &* inPlane &+ block.position), block.grid, block.shape, out + q,
                        indices.map { $0 + q }, block.position)
             }
         }
+        // A column of edge outputs (one per row, e.g. the left edge of a strip) runs
+        // after the block that follows it: that block streams the rows' lines in,
+        // the column then finds them in cache instead of fetching one line per row
+        // itself. Only the order of blocks changes (each output is still computed
+        // once, by the same kernel).
+        @inline(__always)
+        func walk(_ units: Range<Int>, _ out: UnsafeMutablePointer<T>, _ shift: Int) {
+            var pending: OutputBlock? = nil
+            planner.forEachBlock(units) { block in
+                if block.shape.count == 1 && block.shape.rows > 1 {
+                    if let p = pending { run(p, out, shift) }
+                    pending = block
+                } else {
+                    run(block, out, shift)
+                    if let p = pending { run(p, out, shift); pending = nil }
+                }
+            }
+            if let p = pending { run(p, out, shift) }
+        }
         Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
-            withStackScratch(of: T.self, capacity: streamed ? scratchLimit : 0) { buffer in
-                let scratch = streamed ? buffer.baseAddress : nil
-                // A column of edge outputs (one per row, e.g. the left edge of a strip)
-                // runs after the block that follows it: that block streams the rows'
-                // lines in, the column then finds them in cache instead of fetching one
-                // line per row itself. Only the order of blocks changes (each output is
-                // still computed once, by the same kernel).
-                var pending: OutputBlock? = nil
-                planner.forEachBlock(units) { block in
-                    if block.shape.count == 1 && block.shape.rows > 1 {
-                        if let p = pending { run(p, scratch) }
-                        pending = block
+            guard streamed else { return walk(units, output, 0) }
+            withStackScratch(of: T.self, capacity: scratchLimit) { buffer in
+                for u in units {
+                    if let r = planner.outputRange(ofUnit: u), r.count <= scratchLimit {
+                        walk(u ..< u &+ 1, buffer.baseAddress!, r.lowerBound)
+                        spcpu_stream_out(output + r.lowerBound, buffer.baseAddress!, r.count &* MemoryLayout<T>.stride)
                     } else {
-                        run(block, scratch)
-                        if let p = pending { run(p, scratch); pending = nil }
+                        walk(u ..< u &+ 1, output, 0)
                     }
                 }
-                if let p = pending { run(p, scratch) }
             }
         }
     }
 
-    /// Largest channels-first block output computed in scratch for streaming.
-    /// (Blocks with gaps between their rows, streamed row by row from a scratch
-    /// mirroring the output's strides, made the 1D workload 9 slower at 1 thread.)
-    static let streamedBlockBytes = 96 << 10
+    /// Largest channels-first unit output computed in scratch for streaming (units
+    /// of stride-2 windows: at most a quarter of a 256 KiB strip). Blocks streamed
+    /// row by row instead, from a scratch mirroring the output's strides, made the
+    /// 1D workload 9 slower at 1 thread (its rows have an edge output between them).
+    static let streamedUnitBytes = 96 << 10
 
     /// Channels-last (NHWC / NDHWC / NWC): blocks of images, vectorised over channels.
     static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlockChannelsLast,
@@ -141,9 +150,12 @@ enum MaxPoolKernel {
     /// whatever reads them next). 8x64x112x112 k3 s2 p1 (6.4 MB), 2 threads: 1.69 ->
     /// 1.53 ms; float16 8x128x112x112 k2 s2: 2.6 -> 2.35 ms.
     static let streamedOutputMinimum = 4 << 20
-    /// The same for channels-first blocks: higher, as float16 8x128x112x112 k2 s2
-    /// (6.4 MB, compute-bound) was 5% slower at 1 thread streamed.
-    static let streamedBlocksMinimum = 8 << 20
+    /// The same for channels-first units: 8x64x112x112 k3 s2 p1 (6.4 MB), 1 thread
+    /// 3.3 -> 3.1 ms, 2 threads 2.24 -> 1.95 ms; 32x256x1024 k3 s2 p1: 5.9 -> 5.3 ms,
+    /// 3.95 -> 3.2 ms. Not for float16 / bfloat16, whose channels-first kernels are
+    /// compute-bound (every element widened): the copy only adds work (float16
+    /// 8x128x112x112 k2 s2: 5.4 -> 5.75 ms at 1 thread, 2.85 -> 3.1 ms at 2).
+    static let streamedBlocksMinimum = 4 << 20
     /// Largest output row (channels x outputs) computed in scratch for streaming.
     static let streamedRowBytes = 64 << 10
 }

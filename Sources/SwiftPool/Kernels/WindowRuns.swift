@@ -61,6 +61,8 @@ struct BlockPlanner {
     /// `slicePlanes` asked for blocks spanning several D slices.
     let sliceGroup: Int
     let interiorD: Range<Int>
+    /// 1 for channels-first, C for channels-last (elements per output position).
+    let channels: Int
 
     /// Most output D slices per unit with `slicePlanes`.
     static let maxSliceGroup = 8
@@ -73,6 +75,7 @@ struct BlockPlanner {
     /// indices), and only for channels-first planes that are not grouped.
     init(_ g: PoolGeometry, channels: Int, elementSize: Int, slicePlanes: Bool = false) {
         self.g = g
+        self.channels = channels
         let (ad, ah, aw) = g.axes
         interiorH = ah.interiorOutputs
         interiorW = aw.interiorOutputs
@@ -135,6 +138,30 @@ struct BlockPlanner {
                 slab(outer: outer, outers: 1, od: od, oh: oh..<Swift.min(OH, oh &+ stripRows), body)
             }
         }
+    }
+
+    /// The output elements unit `u` writes, when they are one contiguous range (from
+    /// the output's start): groups of whole planes / images, strips of rows of one
+    /// D slice, and runs of whole D slices. Nil for runs of D slices cut into strips.
+    func outputRange(ofUnit u: Int) -> Range<Int>? {
+        let OD = g.axes.0.outputSize, OH = g.axes.1.outputSize, OW = g.axes.2.outputSize
+        let plane = g.outputPlane &* channels, row = OW &* channels
+        if outerGroup > 1 {
+            let outer = u &* outerGroup
+            return outer &* plane ..< Swift.min(outers, outer &+ outerGroup) &* plane
+        }
+        if sliceGroup > 1 {
+            guard strips == 1 else { return nil }
+            let groups = (OD &+ sliceGroup &- 1) / sliceGroup
+            let outer = u / groups, od = (u &- outer &* groups) &* sliceGroup
+            let base = outer &* plane
+            return base &+ od &* OH &* row ..< base &+ Swift.min(OD, od &+ sliceGroup) &* OH &* row
+        }
+        let outer = u / (OD &* strips)
+        let slice = u &- outer &* OD &* strips
+        let od = slice / strips, oh = (slice &- od &* strips) &* stripRows
+        let base = outer &* plane &+ od &* OH &* row
+        return base &+ oh &* row ..< base &+ Swift.min(OH, oh &+ stripRows) &* row
     }
 
     /// Blocks of output rows `oh` of D slice `od`, for `outers` planes / images, or
