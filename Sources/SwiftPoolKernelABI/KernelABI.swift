@@ -159,7 +159,8 @@ public typealias BinAverageWideChannelsLast = (_ src: UnsafePointer<Float>, _ de
 
 /// Global average pooling of `planes` consecutive channels-first float32 planes of
 /// `elements` elements each: dst[p] = Float(sum / count), each plane summed in
-/// memory (scan) order in Double, as BinAverageWideChannelsLast does per channel.
+/// Double in one fixed order (contiguous chunks into vector accumulators; not scan
+/// order), the same for every plane whatever its group or thread.
 public typealias GlobalAveragePlanes = (_ src: UnsafePointer<Float>, _ planes: Int, _ elements: Int,
                                         _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
 

@@ -167,6 +167,68 @@ final class AdaptivePoolTests: XCTestCase {
         XCTAssertEqual(toChannelsLast(i1, batch: n, channels: c, plane: 6), i2)
     }
 
+    /// Global average pooling's float32 kernels (BinAverageWide), on shapes that reach
+    /// every branch: channels-last sums each channel in scan order in Double, bitwise
+    /// the reference (blocks of 32, 8 and single channels; more than one 512-channel
+    /// block); channels-first sums each plane in contiguous chunks (bitwise the
+    /// documented order, chunkedMean below; within 4 ulps of the reference), whichever
+    /// group of four planes and thread range a plane falls in (1-3 threads split the
+    /// planes differently). Planted +-2^80 pairs (which absorb everything else) make any change of order visible.
+    func testGlobalAverageFloatKernels() throws {
+        var rng = SeededRNG(seed: testSeed(0xADA0_0031))
+        for (batch, channels, h, w) in [(3, 700, 9, 9), (2, 37, 5, 3), (1, 1100, 2, 3), (5, 3, 1, 1), (2, 45, 4, 4),
+                                        (1, 9, 17, 1)] {
+            for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
+                let desc = makeDesc(rank: 2, layout: layout, batch: batch, channels: channels, input: [h, w], kernel: [1, 1])
+                let g = try AdaptiveGeometry(desc, outputSize: [1, 1], op: .average)
+                var input = randomValues(g.inputElements, &rng, special: false, as: Float.self)
+                    .map { $0 * Float(Int.random(in: 1...1000, using: &rng)) }
+                let E = h * w
+                if E >= 3 {
+                    for plane in 0..<(batch * channels) {
+                        let at = { (i: Int) in layout == SWIFTPOOL_LAYOUT_NCHW ? plane * E + i
+                                                                              : (plane / channels * E + i) * channels + plane % channels }
+                        let i = Int.random(in: 0..<E, using: &rng), j = (i + Int.random(in: 1..<E, using: &rng)) % E
+                        input[at(i)] = 0x1p80
+                        input[at(j)] = -0x1p80
+                    }
+                }
+                let want = ReferenceLpAdaptiveSpp.adaptivePool(g, input, max: false).values
+                // BinAverageWide.channelsFirst's documented order, element by element.
+                func chunkedMean(_ x: ArraySlice<Float>) -> Float {
+                    let q = Array(x)
+                    var a = [Double](repeating: 0, count: 4), b = a
+                    var i = 0
+                    while i + 8 <= q.count {
+                        for l in 0..<4 { a[l] += Double(q[i + l]); b[l] += Double(q[i + 4 + l]) }
+                        i += 8
+                    }
+                    let v = (0..<4).map { a[$0] + b[$0] }
+                    var sum = (v[0] + v[1]) + (v[2] + v[3])
+                    while i < q.count { sum += Double(q[i]); i += 1 }
+                    return Float(sum / Double(q.count))
+                }
+                let chunked = (0..<(batch * channels)).map { chunkedMean(input[$0 * E ..< ($0 + 1) * E]) }
+                let scale = input.map { abs($0) }.max() ?? 0
+                var first: [Float]? = nil
+                for threads: Int32 in [1, 2, 3] {
+                    XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                    let (rc, got, _) = callAdaptive(desc, outputSize: [1, 1], input, max: false)
+                    _ = swiftpool_set_num_threads(0)
+                    let context = "\(batch)x\(channels)x\(h)x\(w) layout \(layout.rawValue) threads \(threads)"
+                    XCTAssertEqual(rc, statusOK, context)
+                    if layout == SWIFTPOOL_LAYOUT_NHWC {
+                        XCTAssertEqual(bits(got), bits(want), context)
+                    } else {
+                        XCTAssertEqual(bits(got), bits(chunked), context)
+                        _ = assertAllClose(got, want, ulps: 4, scale: scale, context)
+                    }
+                    if let first { XCTAssertEqual(bits(got), bits(first), context) } else { first = got }
+                }
+            }
+        }
+    }
+
     /// Global average pooling (output_size 1) of a 5000 x 5000 map of ones is exactly 1:
     /// a float32 running sum would stall at 2^24.
     func testGlobalAverageOfHugeMapIsExact() {
