@@ -613,7 +613,16 @@ enum NarrowMaxRows {
         _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
     ) {
         var s = T.begin(T.load(w))
-        for off in TapOffsets(elementGrid, skipFirst: true) { T.step(&s, T.load(w + off)) }
+        if elementGrid.countD == 1 && elementGrid.countH == 2 && elementGrid.countW == 2 {
+            // 2x2 windows (VGG's pool), the taps unrolled: the tap iterator's loop cost
+            // float16 8x128x112x112 k2 s2 channels-last a fifth of its time.
+            let h = elementGrid.stepH, v = elementGrid.stepW
+            T.step(&s, T.load(w + v))
+            T.step(&s, T.load(w + h))
+            T.step(&s, T.load(w + (h &+ v)))
+        } else {
+            for off in TapOffsets(elementGrid, skipFirst: true) { T.step(&s, T.load(w + off)) }
+        }
         if T.exact(s) {
             T.store(T.value(s), out)
             return
