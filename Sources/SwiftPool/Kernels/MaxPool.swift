@@ -146,16 +146,16 @@ enum MaxPoolKernel {
     }
 
     /// Channels-last outputs of at least this many bytes are written with streaming
-    /// stores (half the last-level cache: smaller ones are better left in cache for
+    /// stores where StoreTuning.streaming (else never) (half the last-level cache: smaller ones are better left in cache for
     /// whatever reads them next). 8x64x112x112 k3 s2 p1 (6.4 MB), 2 threads: 1.69 ->
     /// 1.53 ms; float16 8x128x112x112 k2 s2: 2.6 -> 2.35 ms.
-    static let streamedOutputMinimum = 4 << 20
+    static let streamedOutputMinimum = StoreTuning.streaming ? 4 << 20 : Int.max
     /// The same for channels-first units: 8x64x112x112 k3 s2 p1 (6.4 MB), 1 thread
     /// 3.3 -> 3.1 ms, 2 threads 2.24 -> 1.95 ms; 32x256x1024 k3 s2 p1: 5.9 -> 5.3 ms,
     /// 3.95 -> 3.2 ms. Not for float16 / bfloat16, whose channels-first kernels are
     /// compute-bound (every element widened): the copy only adds work (float16
     /// 8x128x112x112 k2 s2: 5.4 -> 5.75 ms at 1 thread, 2.85 -> 3.1 ms at 2).
-    static let streamedBlocksMinimum = 4 << 20
+    static let streamedBlocksMinimum = StoreTuning.streaming ? 4 << 20 : Int.max
     /// Largest output row (channels x outputs) computed in scratch for streaming.
     static let streamedRowBytes = 64 << 10
 }

@@ -42,3 +42,20 @@ enum ISA {
         return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 }
+
+/// Whether large max pooling forward results are written with streaming stores
+/// (MaxPoolKernel): the CPU's default
+/// (spcpu_streaming_stores_preferred), or SWIFTPOOL_STREAMING_STORES=0 / 1. Either
+/// way the results are the same bits; only the speed differs.
+enum StoreTuning {
+    static let streaming: Bool = {
+        if let raw = getenv("SWIFTPOOL_STREAMING_STORES") {
+            switch String(cString: raw) {
+            case "0": return false
+            case "1": return true
+            default: break
+            }
+        }
+        return spcpu_streaming_stores_preferred() != 0
+    }()
+}

@@ -14,6 +14,10 @@
  * other Haswell features it is compiled for: F16C, BMI1/2, LZCNT, MOVBE, POPCNT), else 0. */
 int spcpu_has_avx2_fma(void);
 
+/* 1 when streaming (non-temporal) stores of large results are expected to beat
+ * ordinary ones on this CPU, else 0 (see cpu.c for the measurements). */
+int spcpu_streaming_stores_preferred(void);
+
 /* Hints that the cache line holding p will be read soon (no fault, any address).
  * spcpu_prefetch: data read again soon (rows shared by overlapping windows).
  * spcpu_prefetch_once: data read once (streamed planes, rows no later window
