@@ -186,6 +186,16 @@ def to_channels_first(y):
 def ours_c(lib, w, layout, threads):
     if w["op"] in OPERATORS:
         return OPERATORS[w["op"]]["ours_c"](lib, w, layout, threads)
+    if w.get("global_pool"):
+        # Global pooling's documented entry point (include/swiftpool.h, "Global
+        # pooling"): adaptive average pooling to size 1, as torch's
+        # adaptive_avg_pool2d(x, 1) and ONNX GlobalAveragePool; the window form
+        # (PyTorch avg_pool2d's float bits) is timed too, as "swiftpool (C, avg_pool)".
+        return adaptive_ours_c(lib, dict(w, output_size=(1,) * len(w["kernel"])), layout, threads)
+    return window_ours_c(lib, w, layout, threads)
+
+
+def window_ours_c(lib, w, layout, threads):
     x = w["x"] if layout == "NCHW" else w["x_cl"]
     d = make_desc(lib, w, layout)
     n = ctypes.c_int64(0)
@@ -212,6 +222,8 @@ def ours_python(sp, w, layout, threads):
     x = w["x"] if layout == "NCHW" else w["x_cl"]
     if w["op"] in OPERATORS:
         call = OPERATORS[w["op"]]["python"](sp, w, layout, threads)
+    elif w.get("global_pool"):
+        call = lambda: sp.adaptive_avg_pool2d(x, 1, layout=layout)
     elif w["op"] == "max":
         rank = len(w["kernel"])
         f = getattr(sp, "max_pool%dd" % rank)
@@ -621,14 +633,25 @@ def fmt_us(seconds):
 
 def machine_info(lib, torch, ort):
     cpu = platform.processor() or ""
+    family, flags = None, set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name":
+                    cpu = value.strip()
+                elif key == "cpu family" and family is None:
+                    family = value.strip()
+                elif key == "flags":
+                    flags = set(value.split())
                     break
     except OSError:
         pass
+    # Which machine the numbers come from: the anchors use AVX-512 where it exists.
+    extra = (["family %s" % family] if family else []) + [f for f in ("avx2", "avx512f") if f in flags]
+    if extra:
+        cpu += " (%s)" % ", ".join(extra)
     load = os.getloadavg()
     return {
         "cpu": cpu, "cores": os.cpu_count(), "isa": lib.swiftpool_isa().decode(),
@@ -652,7 +675,11 @@ def write_markdown(path, rows, info, notes, args):
                  "layout and thread count; *% copy BW* = copy floor / swiftpool (C), where the copy floor reads "
                  "the input once and writes the output once (the minimum memory traffic). Anchors are called from "
                  "Python and allocate their output; swiftpool (C) is a C loop over a preallocated output, "
-                 "swiftpool (Py) our Python binding (allocating), comparable with the anchors for per-call overhead.")
+                 "swiftpool (Py) our Python binding (allocating), comparable with the anchors for per-call overhead. "
+                 "Workload 4 times our global pooling entry point (adaptive average pooling to 1x1, double "
+                 "accumulation), as torch's adaptive_avg_pool2d(x, 1) and ONNX GlobalAveragePool are timed; in "
+                 "parentheses, the same pooling as a 7x7 avg_pool window, which reproduces torch avg_pool2d's "
+                 "float bits.")
     lines.append("")
     for threads in args.threads:
         lines.append("## %d thread%s" % (threads, "" if threads == 1 else "s"))
@@ -667,6 +694,9 @@ def write_markdown(path, rows, info, notes, args):
 
             def cell(name):
                 return fmt_us(t[name]) if name in t else "–"
+            ours_cell = cell("swiftpool (C)")
+            if "swiftpool (C, avg_pool)" in t:
+                ours_cell += " (avg_pool %s)" % fmt_us(t["swiftpool (C, avg_pool)"])
             torch_cell = cell("torch")
             if "torch (adaptive)" in t:
                 torch_cell += " (adaptive %s)" % fmt_us(t["torch (adaptive)"])
@@ -675,7 +705,7 @@ def write_markdown(path, rows, info, notes, args):
                 ort_cell += " (Global %s)" % fmt_us(t["ORT (GlobalAveragePool)"])
             best = r["best"]
             lines.append("| %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                r["id"], r["name"], r["layout"], cell("swiftpool (C)"), cell("swiftpool (Python)"), torch_cell,
+                r["id"], r["name"], r["layout"], ours_cell, cell("swiftpool (Python)"), torch_cell,
                 cell("torch channels_last"), cell("oneDNN"), ort_cell,
                 "%s %s" % (best[0], fmt_us(best[1])) if best else "–",
                 "**%.2fx**" % r["speedup"] if r["speedup"] else "–",
@@ -789,6 +819,9 @@ def main():
             for threads in args.threads:
                 impls, results = {}, {}
                 impls["swiftpool (C)"], results["swiftpool (C)"] = ours_c(lib, w, layout, threads)
+                if w.get("global_pool"):
+                    impls["swiftpool (C, avg_pool)"], results["swiftpool (C, avg_pool)"] = window_ours_c(
+                        lib, w, layout, threads)
                 if sp is not None:
                     impls["swiftpool (Python)"], results["swiftpool (Python)"] = ours_python(sp, w, layout, threads)
                 anchors = []

@@ -348,6 +348,7 @@ enum AvgRows {
     /// by tap across eight planes) the hardware prefetcher follows poorly.
     @inline(__always)
     static func prefetchPlanes<T>(_ p: UnsafePointer<T>, _ count: Int, _: T.Type) {
+        if spcpu_prefetch_once_enabled() == 0 { return }  // non-temporal hints off (spcpu_nontemporal_hints)
         let bytes = count &* MemoryLayout<T>.stride
         var b = 0
         while b < bytes { spcpu_prefetch_once(UnsafeRawPointer(p) + b); b &+= 64 }

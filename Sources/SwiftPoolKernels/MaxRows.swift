@@ -462,6 +462,8 @@ enum MaxRows {
     static func prefetchBytes<T>(_ p: UnsafePointer<T>, _ bytes: Int, once: Bool = false) {
         var b = 0
         if once {
+            // Off where non-temporal hints are (spcpu_nontemporal_hints).
+            if spcpu_prefetch_once_enabled() == 0 { return }
             while b < bytes { spcpu_prefetch_once(UnsafeRawPointer(p) + b); b &+= 64 }
             if bytes & 63 != 0 { spcpu_prefetch_once(UnsafeRawPointer(p) + (bytes &- 1)) }
         } else {

@@ -30,17 +30,30 @@ int spcpu_has_avx2_fma(void) {
 #endif
 }
 
-/* Streaming stores of forward max pooling results pay where writing back
- * allocated lines costs bandwidth the reads need. Measured with swiftpool_bench
- * (1 thread, outputs streamed from 4 MiB): on the AVX2-only AMD EPYC the kernels
- * were tuned on, they made 8x64x112x112 k3 s2 p1 3.3 -> 3.1 ms and 32x256x1024 k3
- * s2 p1 5.9 -> 5.3 ms; on an AMD EPYC of family 19h (AVX-512, about 3x the copy
- * bandwidth) they made the same problems slower, 1.73-1.85 -> 2.05-2.77 ms and
- * 3.14-3.16 -> 4.28-4.29 ms (a full-line streaming copy of a 1D result built in L1
- * took 2.2 ms where ordinary stores took 1.5 ms). So: off on AMD family 19h and
- * later, on elsewhere. (Max pooling backward streams on both: its grad_input is
- * zeroed and written whole, and streaming was faster there on both machines.) */
-int spcpu_streaming_stores_preferred(void) {
+/* Non-temporal memory hints: streaming stores of forward max pooling results
+ * (Kernels/MaxPool.swift) and prefetchnta of input rows read once
+ * (spcpu_prefetch_once). Both pay where the memory system is the bottleneck and
+ * hurt where it is not. Measured with swiftpool_bench, 1 thread:
+ *   - on the AVX2-only AMD EPYC the kernels were first tuned on, streaming made
+ *     8x64x112x112 k3 s2 p1 3.3 -> 3.1 ms and 32x256x1024 k3 s2 p1 5.9 -> 5.3 ms,
+ *     and prefetchnta made global average pooling of 7x7 planes 25% faster and
+ *     2x2 stride 2 over 128 channels (channels-last) reach 80% of copy bandwidth
+ *     instead of 72%;
+ *   - on an AMD EPYC of family 19h (AVX-512, about 3x the copy bandwidth),
+ *     streaming made the same two problems slower (1.73-1.85 -> 2.05-2.77 ms,
+ *     3.14-3.16 -> 4.28-4.29 ms; a full-line streaming copy of a 1D result built
+ *     in L1 took 2.2 ms where ordinary stores took 1.5 ms), and without
+ *     prefetchnta 8x128x112x112 k2 s2 channels-last went 4.04-4.15 -> 2.52-2.58 ms
+ *     and 32x256x1024 k3 s2 p1 3.0-3.17 -> 2.71-2.77 ms.
+ * So they are off on AMD family 19h and later and on elsewhere;
+ * SWIFTPOOL_NONTEMPORAL=0 or 1 overrides. (Max pooling backward streams its
+ * grad_input everywhere: that was faster on both machines.) */
+int spcpu_prefetch_once_on = 1;
+
+static int nontemporal_hints;
+static pthread_once_t nontemporal_once = PTHREAD_ONCE_INIT;
+
+static int cpu_prefers_nontemporal(void) {
 #if defined(__x86_64__) || defined(__i386__)
     unsigned int eax, ebx, ecx, edx;
     if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return 1;
@@ -52,6 +65,19 @@ int spcpu_streaming_stores_preferred(void) {
 #else
     return 1;
 #endif
+}
+
+static void decide_nontemporal(void) {
+    const char *env = getenv("SWIFTPOOL_NONTEMPORAL");
+    if (env && strcmp(env, "0") == 0) nontemporal_hints = 0;
+    else if (env && strcmp(env, "1") == 0) nontemporal_hints = 1;
+    else nontemporal_hints = cpu_prefers_nontemporal();
+    spcpu_prefetch_once_on = nontemporal_hints;
+}
+
+int spcpu_nontemporal_hints(void) {
+    pthread_once(&nontemporal_once, decide_nontemporal);
+    return nontemporal_hints;
 }
 
 /* The lowest address of the calling thread's stack (0: unknown), looked up once per

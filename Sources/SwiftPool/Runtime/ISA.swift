@@ -30,8 +30,11 @@ enum ISA {
     }()
 
     /// The selected family's microkernels.
-    static let kernels: KernelTable =
-        selected == .avx2 ? SwiftPoolKernelsAVX2.kernelTable() : SwiftPoolKernels.kernelTable()
+    /// (Also settles the non-temporal hints the kernels' prefetches read.)
+    static let kernels: KernelTable = {
+        _ = spcpu_nontemporal_hints()
+        return selected == .avx2 ? SwiftPoolKernelsAVX2.kernelTable() : SwiftPoolKernels.kernelTable()
+    }()
 
     var cName: UnsafePointer<CChar> {
         let name: StaticString
@@ -44,18 +47,9 @@ enum ISA {
 }
 
 /// Whether large max pooling forward results are written with streaming stores
-/// (MaxPoolKernel): the CPU's default
-/// (spcpu_streaming_stores_preferred), or SWIFTPOOL_STREAMING_STORES=0 / 1. Either
-/// way the results are the same bits; only the speed differs.
+/// (MaxPoolKernel): the process's non-temporal hints choice
+/// (spcpu_nontemporal_hints: the CPU's default, or SWIFTPOOL_NONTEMPORAL=0 / 1).
+/// Either way the results are the same bits; only the speed differs.
 enum StoreTuning {
-    static let streaming: Bool = {
-        if let raw = getenv("SWIFTPOOL_STREAMING_STORES") {
-            switch String(cString: raw) {
-            case "0": return false
-            case "1": return true
-            default: break
-            }
-        }
-        return spcpu_streaming_stores_preferred() != 0
-    }()
+    static let streaming: Bool = spcpu_nontemporal_hints() != 0
 }

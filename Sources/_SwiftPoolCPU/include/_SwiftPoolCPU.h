@@ -14,14 +14,20 @@
  * other Haswell features it is compiled for: F16C, BMI1/2, LZCNT, MOVBE, POPCNT), else 0. */
 int spcpu_has_avx2_fma(void);
 
-/* 1 when streaming (non-temporal) stores of large results are expected to beat
- * ordinary ones on this CPU, else 0 (see cpu.c for the measurements). */
-int spcpu_streaming_stores_preferred(void);
+/* 1 when non-temporal hints (streaming stores of large max pooling results,
+ * prefetchnta of rows read once) are used, else 0: decided once per process from
+ * the CPU, or SWIFTPOOL_NONTEMPORAL=0/1 (see cpu.c for the measurements). The
+ * first call also sets spcpu_prefetch_once_on (spcpu_prefetch_once_enabled). */
+int spcpu_nontemporal_hints(void);
+extern int spcpu_prefetch_once_on;
+static inline int spcpu_prefetch_once_enabled(void) { return spcpu_prefetch_once_on; }
 
 /* Hints that the cache line holding p will be read soon (no fault, any address).
  * spcpu_prefetch: data read again soon (rows shared by overlapping windows).
  * spcpu_prefetch_once: data read once (streamed planes, rows no later window
- * shares): a non-temporal prefetch (prefetchnta), which does not push data still
+ * shares): a non-temporal prefetch (prefetchnta), issued only where
+ * spcpu_prefetch_once_enabled() (callers test it once per run of lines: a test per
+ * line cost 25% on 2x2 stride 2 channels-last), which does not push data still
  * in use out of the outer caches; on this machine it made global average pooling
  * of 7x7 planes 25% faster and the 1D stride-2 max pool 5-7% faster, where
  * prefetcht0 did not, and slowed overlapping 3x3 windows by 6-12%. */
