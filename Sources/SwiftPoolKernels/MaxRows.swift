@@ -723,7 +723,11 @@ enum MaxRows {
                 j = j0 &+ width
             }
         } else {
-            // Two vectors at a time: their independent max chains overlap.
+            // Two vectors at a time: their independent max chains overlap. The fast
+            // step is exact unless a window holds a NaN; whether any did is tested
+            // once per run (a mask reduction per vector pair cost 20% of the 1D
+            // stride-2 loop), and a run with one is then recomputed exactly.
+            var okRun = T.allOrdered
             while j &+ 2 &* width <= count {
                 let base0 = src + j &* S.stride, base1 = base0 + width &* S.stride
                 var m0 = loader.load(base0, 0, T.self), m1 = loader.load(base1, 0, T.self)
@@ -734,14 +738,7 @@ enum MaxRows {
                     Shape.maxFast(&m0, &ok0, base0 + off, grid, first: false, T.self, loader)
                     Shape.maxFast(&m1, &ok1, base1 + off, grid, first: false, T.self, loader)
                 }
-                if !T.all(T.and(ok0, ok1)) {
-                    Shape.maxExact(&m0, base0, grid, first: true, T.self, R.self, loader)
-                    Shape.maxExact(&m1, base1, grid, first: true, T.self, R.self, loader)
-                    for off in LaterRows(grid) {
-                        Shape.maxExact(&m0, base0 + off, grid, first: false, T.self, R.self, loader)
-                        Shape.maxExact(&m1, base1 + off, grid, first: false, T.self, R.self, loader)
-                    }
-                }
+                okRun = T.and(okRun, T.and(ok0, ok1))
                 loader.store(m0, dst + j)
                 loader.store(m1, dst + (j &+ width))
                 j &+= 2 &* width
@@ -755,15 +752,33 @@ enum MaxRows {
                 for off in LaterRows(grid) {
                     Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader)
                 }
-                if !T.all(ok) {
-                    Shape.maxExact(&m, base, grid, first: true, T.self, R.self, loader)
-                    for off in LaterRows(grid) {
-                        Shape.maxExact(&m, base + off, grid, first: false, T.self, R.self, loader)
-                    }
-                }
+                okRun = T.and(okRun, ok)
                 loader.store(m, dst + j0)
                 j = j0 &+ width
             }
+            if !T.all(okRun) { exactVectors(src, grid, count, dst, T.self, R.self, loader, Shape.self) }
+        }
+    }
+
+    /// The outputs of `vectors` (without indices) in the exact step, for a run
+    /// with a NaN in some window.
+    @inline(never)
+    static func exactVectors<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ dst: UnsafeMutablePointer<T>,
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+    ) {
+        let width = S.width(T.self)
+        var j = 0
+        while j < count {
+            let j0 = Swift.min(j, count &- width)
+            let base = src + j0 &* S.stride
+            var m = loader.load(base, 0, T.self)
+            Shape.maxExact(&m, base, grid, first: true, T.self, R.self, loader)
+            for off in LaterRows(grid) {
+                Shape.maxExact(&m, base + off, grid, first: false, T.self, R.self, loader)
+            }
+            loader.store(m, dst + j0)
+            j = j0 &+ width
         }
     }
 

@@ -38,7 +38,8 @@ enum MaxPoolKernel {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         // Without indices, blocks may span output D slices (kernels share their
         // windows' common input slices); positions are per block's first plane.
-        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride, slicePlanes: indices == nil)
+        let planner = BlockPlanner(g, channels: 1, elementSize: MemoryLayout<T>.stride, slicePlanes: indices == nil,
+                                   mergeRows: indices == nil)
         // As channelsLast: a large output without indices goes through scratch and
         // streaming stores. A unit's outputs (whole planes, strips of rows) are one
         // range: all its blocks, edges included, are computed into scratch (`out`
