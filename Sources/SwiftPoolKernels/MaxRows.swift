@@ -802,6 +802,13 @@ enum MaxRows {
         // copy bandwidth; overlapping windows (3x3 stride 2) were slower with it.
         let advanceBytes = stride &* C &* MemoryLayout<T>.stride
         let prefetchAhead = advanceBytes >= 256 && grid.countW <= stride ? Swift.max(1, 4096 / advanceBytes) : 0
+        // Without indices, the fast max step is exact unless a window holds a NaN;
+        // whether any did is tested once per run (a mask reduction per 32 channels
+        // cost 20% on 2x2 stride 2 over 128 channels), and a run with one is then
+        // computed again, whole and in the same order, with the NaN rule.
+        var okRun = T.allOrdered
+        @inline(__always)
+        func pixels(exact: Bool) {
         var j = 0
         while j < count {
             let w = src + j &* stride &* C
@@ -825,21 +832,24 @@ enum MaxRows {
                     }
                     var c0 = 0
                     while c0 &+ 4 &* lanes <= C {
-                        channelBlock4(w + c0, elementGrid, out + c0, T.self, R.self)
+                        channelBlock4(w + c0, elementGrid, out + c0, &okRun, exact: exact, T.self, R.self)
                         c0 &+= 4 &* lanes
                     }
                     while c0 &+ lanes <= C {
-                        channelBlock1(w + c0, elementGrid, out + c0, T.self, R.self)
+                        channelBlock1(w + c0, elementGrid, out + c0, &okRun, exact: exact, T.self, R.self)
                         c0 &+= lanes
                     }
-                    if c0 < C { channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), T.self, R.self) }
+                    if c0 < C {
+                        channelBlock1(w + (C &- lanes), elementGrid, out + (C &- lanes), &okRun, exact: exact,
+                                      T.self, R.self)
+                    }
                 }
             } else if indices == nil && (count &- 1 &- j) &* C >= lanes &- C {
                 // Fewer channels than lanes: one vector per pixel. Lanes past C hold
                 // the next pixels' channels at the same taps; their results spill
                 // into the next pixels' outputs, which this run rewrites later, and
                 // their loads stay inside the windows those pixels read.
-                channelBlock1(w, elementGrid, out, T.self, R.self)
+                channelBlock1(w, elementGrid, out, &okRun, exact: exact, T.self, R.self)
             } else {
                 var c = 0
                 while c < C {
@@ -858,28 +868,22 @@ enum MaxRows {
             }
             j &+= 1
         }
+        }
+        pixels(exact: false)
+        if indices == nil && !T.all(okRun) { pixels(exact: true) }
     }
 
-    /// Four vectors of channels over all taps: max instructions plus a NaN check,
-    /// recomputed with the NaN rule if any tap was NaN.
+    /// Four vectors of channels over all taps: max instructions, clearing `ok`'s
+    /// lanes where a tap was NaN (the caller then runs again with `exact`), or with
+    /// `exact` (a constant after inlining) the NaN rule's steps.
     @inline(__always)
     static func channelBlock4<T: VectorElement, R: VectorMaxRule>(
-        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _ ok: inout T.Mask,
+        exact: Bool, _: T.Type, _: R.Type
     ) {
         let l = T.lanes
         var m0 = T.load(w), m1 = T.load(w + l), m2 = T.load(w + 2 &* l), m3 = T.load(w + 3 &* l)
-        var ok = T.and(T.ordered(m0, m1), T.ordered(m2, m3))
-        for off in TapOffsets(elementGrid, skipFirst: true) {
-            let t = w + off
-            let v0 = T.load(t), v1 = T.load(t + l), v2 = T.load(t + 2 &* l), v3 = T.load(t + 3 &* l)
-            m0 = T.maxNumber(m0, v0)
-            m1 = T.maxNumber(m1, v1)
-            m2 = T.maxNumber(m2, v2)
-            m3 = T.maxNumber(m3, v3)
-            ok = T.and(ok, T.and(T.ordered(v0, v1), T.ordered(v2, v3)))
-        }
-        if !T.all(ok) {
-            m0 = T.load(w); m1 = T.load(w + l); m2 = T.load(w + 2 &* l); m3 = T.load(w + 3 &* l)
+        if exact {
             for off in TapOffsets(elementGrid, skipFirst: true) {
                 let t = w + off
                 m0 = R.step(m0, T.load(t), T.self)
@@ -887,24 +891,38 @@ enum MaxRows {
                 m2 = R.step(m2, T.load(t + 2 &* l), T.self)
                 m3 = R.step(m3, T.load(t + 3 &* l), T.self)
             }
+        } else {
+            var okHere = T.and(T.ordered(m0, m1), T.ordered(m2, m3))
+            for off in TapOffsets(elementGrid, skipFirst: true) {
+                let t = w + off
+                let v0 = T.load(t), v1 = T.load(t + l), v2 = T.load(t + 2 &* l), v3 = T.load(t + 3 &* l)
+                m0 = T.maxNumber(m0, v0)
+                m1 = T.maxNumber(m1, v1)
+                m2 = T.maxNumber(m2, v2)
+                m3 = T.maxNumber(m3, v3)
+                okHere = T.and(okHere, T.and(T.ordered(v0, v1), T.ordered(v2, v3)))
+            }
+            ok = T.and(ok, okHere)
         }
         T.store(m0, out); T.store(m1, out + l); T.store(m2, out + 2 &* l); T.store(m3, out + 3 &* l)
     }
 
     @inline(__always)
     static func channelBlock1<T: VectorElement, R: VectorMaxRule>(
-        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _: T.Type, _: R.Type
+        _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _ ok: inout T.Mask,
+        exact: Bool, _: T.Type, _: R.Type
     ) {
         var m = T.load(w)
-        var ok = T.ordered(m, m)
-        for off in TapOffsets(elementGrid, skipFirst: true) {
-            let v = T.load(w + off)
-            m = T.maxNumber(m, v)
-            ok = T.and(ok, T.ordered(v, v))
-        }
-        if !T.all(ok) {
-            m = T.load(w)
+        if exact {
             for off in TapOffsets(elementGrid, skipFirst: true) { m = R.step(m, T.load(w + off), T.self) }
+        } else {
+            var okHere = T.ordered(m, m)
+            for off in TapOffsets(elementGrid, skipFirst: true) {
+                let v = T.load(w + off)
+                m = T.maxNumber(m, v)
+                okHere = T.and(okHere, T.ordered(v, v))
+            }
+            ok = T.and(ok, okHere)
         }
         T.store(m, out)
     }
