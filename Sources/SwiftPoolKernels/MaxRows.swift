@@ -807,8 +807,25 @@ enum MaxRows {
         // cost 20% on 2x2 stride 2 over 128 channels), and a run with one is then
         // computed again, whole and in the same order, with the NaN rule.
         var okRun = T.allOrdered
-        @inline(__always)
-        func pixels(exact: Bool) {
+        channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
+                           advanceBytes, &okRun, exact: false, T.self, R.self)
+        if indices == nil && !T.all(okRun) {
+            channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
+                               advanceBytes, &okRun, exact: true, T.self, R.self)
+        }
+    }
+
+    /// One pass of channelsLast over the run's pixels (`exact`: the NaN rule's
+    /// steps; else the fast steps, clearing okRun's lanes where a tap was NaN).
+    /// A static function, not a local one: a local function capturing okRun cost
+    /// a heap allocation per call.
+    @inline(__always)
+    static func channelsLastPixels<T: VectorElement, R: VectorMaxRule>(
+        _ src: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ C: Int, _ count: Int, _ stride: Int,
+        _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
+        _ prefetchAhead: Int, _ advanceBytes: Int, _ okRun: inout T.Mask, exact: Bool, _: T.Type, _: R.Type
+    ) {
+        let lanes = T.lanes
         var j = 0
         while j < count {
             let w = src + j &* stride &* C
@@ -868,9 +885,6 @@ enum MaxRows {
             }
             j &+= 1
         }
-        }
-        pixels(exact: false)
-        if indices == nil && !T.all(okRun) { pixels(exact: true) }
     }
 
     /// Four vectors of channels over all taps: max instructions, clearing `ok`'s
