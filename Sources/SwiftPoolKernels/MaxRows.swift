@@ -793,7 +793,7 @@ enum MaxRows {
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type
     ) {
-        let lanes = T.lanes, C = channels
+        let C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
                                   stepD: grid.stepD &* C, stepH: grid.stepH &* C, stepW: grid.stepW &* C)
         // Windows that do not overlap along the row (2x2 stride 2): each window row's
