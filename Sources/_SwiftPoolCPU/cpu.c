@@ -99,6 +99,8 @@ static uintptr_t thread_stack_low(void) {
     return stack_low;
 }
 
+void spcpu_prepare_thread(void) { (void)thread_stack_low(); }
+
 /* Stack left below the buffer for everything the body calls. */
 #define STACK_MARGIN (64 * 1024)
 

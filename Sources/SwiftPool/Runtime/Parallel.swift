@@ -99,6 +99,10 @@ final class WorkerPool: @unchecked Sendable {
     private let slots: [JobSlot]
     // Guarded by `lock`.
     private var workers = 0
+    /// Workers past their per-thread setup (spcpu_prepare_thread): startWorkers
+    /// waits for each new one, so that setup, which allocates, never runs during a
+    /// later call.
+    private let prepared = Atomic<Int>(0)
     private var offeredCount = 0
 
     private init() {
@@ -195,10 +199,15 @@ final class WorkerPool: @unchecked Sendable {
             }, context) == 0 else { return }  // no thread: callers do the work themselves
             pthread_detach(thread)
             workers &+= 1
+            while prepared.load(ordering: .acquiring) < workers { sched_yield() }
         }
     }
 
     private func workerLoop() -> Never {
+        // Per-thread state that allocates on first use, set up before any chunk
+        // (test_no_alloc caught a worker's first scratch lookup inside a call).
+        spcpu_prepare_thread()
+        prepared.add(1, ordering: .releasing)
         pthread_mutex_lock(lock)
         while true {
             guard offeredCount > 0, let slot = slots.first(where: { $0.offered }) else {

@@ -19,6 +19,11 @@ int spcpu_has_avx2_fma(void);
  * the CPU, or SWIFTPOOL_NONTEMPORAL=0/1 (see cpu.c for the measurements). The
  * first call also sets spcpu_prefetch_once_on (spcpu_prefetch_once_enabled). */
 int spcpu_nontemporal_hints(void);
+
+/* Looks up the calling thread's stack bounds for spcpu_with_stack_buffer now
+ * (pthread_getattr_np allocates): worker threads call it when they start, so no
+ * call that happens to give a worker its first chunk allocates. */
+void spcpu_prepare_thread(void);
 extern int spcpu_prefetch_once_on;
 static inline int spcpu_prefetch_once_enabled(void) { return spcpu_prefetch_once_on; }
 
