@@ -469,7 +469,7 @@ SWIFTPOOL_API int32_t swiftpool_lp_pool_forward(const swiftpool_pool_desc *desc,
  *       swiftpool_adaptive_max_pool_forward with output_size 1 on every axis;
  *   ONNX GlobalAveragePool / torch adaptive_avg_pool(x, 1):
  *       swiftpool_adaptive_avg_pool_forward with output_size 1 on every axis
- *       (double accumulation: the mean of 25 million ones is exactly 1.0);
+ *       (double totals: the mean of 25 million ones is exactly 1.0);
  *   ONNX GlobalLpPool(p): swiftpool_lp_pool_forward with kernel_size =
  *       input_size and SWIFTPOOL_FLAG_LP_ONNX (without the flag: PyTorch's
  *       lp_pool with a whole-input kernel, (sum of x^p)^(1/p)).
@@ -533,8 +533,15 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
  * unspecified. Two exceptions:
  *   - every output size 1 (global pooling, ONNX GlobalAveragePool): the sum is
  *     accumulated in double and divided once by the element count, so the mean
- *     of 25 million ones is exactly 1.0; PyTorch computes this case with
- *     mean(), whose blocked float summation may differ in the last bits;
+ *     of 25 million ones is exactly 1.0; for float32, the double total adds
+ *     float partial sums: NCHW, each plane's chunks of 8 elements in blocks of
+ *     64 chunks, each block summed in 8 float lanes and the lanes as
+ *     ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the last
+ *     (size mod 8) elements; NHWC, each channel's pixels in scan order in
+ *     blocks of 64, each summed in float (twice the speed of converting every
+ *     element to double; the same result for every thread count and ISA).
+ *     PyTorch computes this case with mean(), whose blocked float summation
+ *     may differ in the last bits;
  *   - PyTorch's channels_last kernels divide vectorised channels once by
  *     kh*kw (and keep sum / kh / kw for the remainder channels), so torch's
  *     channels_last results may differ from its contiguous ones in the last

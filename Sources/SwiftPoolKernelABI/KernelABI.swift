@@ -150,17 +150,18 @@ public typealias BinAverageChannelsLast = (_ src: UnsafePointer<Float>, _ depth:
                                            _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
                                            _ dst: UnsafeMutablePointer<Float>) -> Void
 
-/// The mean of one bin of channels-last float32 pixels for global average
-/// pooling: as BinAverageChannelsLast, but each channel sums in scan order in
-/// Double and divides once by `count` (the reference's global arithmetic).
-public typealias BinAverageWideChannelsLast = (_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int,
-                                               _ rows: Int, _ rowStride: Int, _ width: Int, _ channels: Int,
-                                               _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
+/// Global average pooling of one channels-last float32 image: `pixels` pixels
+/// (the image flattened in scan order) `channels` apart from src; dst[c] =
+/// Float(total / count), channel c's total the Double sum of Float partial sums
+/// of consecutive blocks of 64 pixels (each in scan order from +0).
+public typealias GlobalAverageChannelsLast = (_ src: UnsafePointer<Float>, _ pixels: Int, _ channels: Int,
+                                              _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
 
 /// Global average pooling of `planes` consecutive channels-first float32 planes of
-/// `elements` elements each: dst[p] = Float(sum / count), each plane summed in
-/// Double in one fixed order (contiguous chunks into vector accumulators; not scan
-/// order), the same for every plane whatever its group or thread.
+/// `elements` elements each: dst[p] = Float(total / count), each plane's total the
+/// Double sum of Float partial sums of blocks of 512 elements (8-lane vector sums,
+/// one fixed lane order; the order is BinAverageWide.channelsFirst's), the same
+/// for every plane whatever its group or thread.
 public typealias GlobalAveragePlanes = (_ src: UnsafePointer<Float>, _ planes: Int, _ elements: Int,
                                         _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
 
@@ -248,7 +249,7 @@ public struct KernelTable {
     public var float16: NarrowMaxKernels<Float16>
     public var floatBinAverage: BinAverageChannelsLast
     public var floatAdaptivePlanes: AdaptiveAvgPlanes
-    public var floatGlobalAverage: BinAverageWideChannelsLast
+    public var floatGlobalAverage: GlobalAverageChannelsLast
     public var floatGlobalAveragePlanes: GlobalAveragePlanes
     /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
     public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
@@ -258,7 +259,7 @@ public struct KernelTable {
                 int8: NarrowMaxKernels<Int8>, float16: NarrowMaxKernels<Float16>,
                 floatBinAverage: @escaping BinAverageChannelsLast,
                 floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
-                floatGlobalAverage: @escaping BinAverageWideChannelsLast,
+                floatGlobalAverage: @escaping GlobalAverageChannelsLast,
                 floatGlobalAveragePlanes: @escaping GlobalAveragePlanes,
                 floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
         self.float = float

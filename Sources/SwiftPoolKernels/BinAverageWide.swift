@@ -1,11 +1,13 @@
-// Global average pooling of channels-last float32 pixels (every output size 1,
-// ONNX GlobalAveragePool): every channel sums the image's pixels in scan order in
-// Double, then divides by `count` and rounds once, exactly as the reference does.
-// Blocks of channels whose Double sums live in L1 scratch, each pixel's block read
-// contiguously. Channels-first planes: each plane read contiguously into
-// two 4-lane Double accumulators (not scan order: the reference's global tests
-// allow Double rounding differences), four planes at a time.
+// Global average pooling of float32 (every output size 1, ONNX GlobalAveragePool):
+// partial sums in Float, added in Double. Float adds take 8 elements per vector
+// instruction where widening to Double took 4 plus a conversion; that conversion
+// bound these loops at about twice the time of reading the input (32x2048x7x7:
+// channels-first 307 us, channels-last 276 us, 1 thread, against a 148 us read).
+// Partials of at most 512 elements (channels-first) or 64 pixels (channels-last)
+// keep the Double total's accuracy class: the mean of 25 million ones is exactly 1.
+// The orders are documented at each kernel; the tests re-implement them bit for bit.
 import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 enum BinAverageWide {
     // Lane conversions written out element by element: they compile to one
@@ -24,86 +26,6 @@ enum BinAverageWide {
                      Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
     }
 
-    /// Channels per block of channelsLast's sums: 4 KiB of Doubles, which stay in L1
-    /// beside the input lines.
-    static let channelBlock = 512
-
-    /// src: the bin's first pixel (channel 0); depth x rows x width pixels, slices
-    /// `depthStride` and rows `rowStride` elements apart, pixels `channels` apart.
-    /// Blocks of channels, their sums in scratch; row by row, 32 channels of the
-    /// row's pixels are added in registers (pixels in scan order: each channel's
-    /// chain is the reference's). Holding 16 channels' sums in registers across
-    /// all the image's pixels instead read one line per pixel per pass, a stream
-    /// per pixel the hardware prefetcher does not follow: 32x7x7x2048 took 2.1 ms
-    /// (1 thread), 1.3 ms (2); now 1.26 ms, 0.78 ms.
-    @inline(never)
-    static func channelsLast(_ src: UnsafePointer<Float>, _ depth: Int, _ depthStride: Int, _ rows: Int,
-                             _ rowStride: Int, _ width: Int, _ channels: Int, _ count: Double,
-                             _ dst: UnsafeMutablePointer<Float>) {
-        let C = channels
-        withStackScratch(of: Double.self, capacity: Swift.min(C, channelBlock)) { buffer in
-            let acc = buffer.baseAddress!
-            let sums = UnsafeMutableRawPointer(acc)
-            var c0 = 0
-            while c0 < C {
-                let n = Swift.min(channelBlock, C &- c0)
-                acc.update(repeating: 0, count: n)
-                for d in 0..<depth {
-                    for r in 0..<rows {
-                        let row = src + (d &* depthStride &+ r &* rowStride &+ c0)
-                        // 32 channels of the row's pixels in registers, then 8, then one.
-                        var c = 0
-                        while c &+ 32 <= n {
-                            let o = c &* 8
-                            var a0 = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Double>.self)
-                            var a1 = sums.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Double>.self)
-                            var a2 = sums.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD8<Double>.self)
-                            var a3 = sums.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD8<Double>.self)
-                            var x = UnsafeRawPointer(row + c)
-                            for _ in 0..<width {
-                                a0 += widen(x.loadUnaligned(as: SIMD8<Float>.self))
-                                a1 += widen(x.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                                a2 += widen(x.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                                a3 += widen(x.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                                x += C &* 4
-                            }
-                            sums.storeBytes(of: a0, toByteOffset: o, as: SIMD8<Double>.self)
-                            sums.storeBytes(of: a1, toByteOffset: o &+ 64, as: SIMD8<Double>.self)
-                            sums.storeBytes(of: a2, toByteOffset: o &+ 128, as: SIMD8<Double>.self)
-                            sums.storeBytes(of: a3, toByteOffset: o &+ 192, as: SIMD8<Double>.self)
-                            c &+= 32
-                        }
-                        while c &+ 8 <= n {
-                            var a = sums.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self)
-                            var x = UnsafeRawPointer(row + c)
-                            for _ in 0..<width {
-                                a += widen(x.loadUnaligned(as: SIMD8<Float>.self))
-                                x += C &* 4
-                            }
-                            sums.storeBytes(of: a, toByteOffset: c &* 8, as: SIMD8<Double>.self)
-                            c &+= 8
-                        }
-                        while c < n {
-                            var a = acc[c]
-                            for w in 0..<width { a += Double(row[w &* C &+ c]) }
-                            acc[c] = a
-                            c &+= 1
-                        }
-                    }
-                }
-                let out = dst + c0
-                var c = 0
-                while c &+ 8 <= n {
-                    UnsafeMutableRawPointer(out + c).storeBytes(
-                        of: narrow(sums.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self) / count), as: SIMD8<Float>.self)
-                    c &+= 8
-                }
-                while c < n { out[c] = Float(acc[c] / count); c &+= 1 }
-                c0 &+= n
-            }
-        }
-    }
-
     @inline(__always)
     static func widen(_ v: SIMD4<Float>) -> SIMD4<Double> {
         SIMD4<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]))
@@ -114,34 +36,148 @@ enum BinAverageWide {
         SIMD4<Float>(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]))
     }
 
-    /// One plane's Double sum in the order every path here uses: 8-element chunks
-    /// into two 4-lane accumulators (low and high halves), the accumulators added,
-    /// their lanes as (0 + 1) + (2 + 3), then the remaining elements in order.
-    @inline(__always)
-    static func planeSum(_ q: UnsafePointer<Float>, _ elements: Int) -> Double {
-        var a = SIMD4<Double>(), b = SIMD4<Double>()
-        var i = 0
-        while i &+ 8 <= elements {
-            a += widen(UnsafeRawPointer(q + i).loadUnaligned(as: SIMD4<Float>.self))
-            b += widen(UnsafeRawPointer(q + i).loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self))
-            i &+= 8
+    /// Channels per block of channelsLast: 8 KiB of Float partial sums (in L1) and
+    /// 16 KiB of Double totals (touched once per pixelBlock pixels). Each pixel's
+    /// block is one contiguous run of input: blocks of 512 channels made 2048-channel
+    /// images 4 runs of 2 KiB per pixel, and took 250-360 us where 2048 took 204-212
+    /// (32x2048x7x7, 1 thread, interleaved).
+    static let channelBlock = 2048
+
+    /// Pixels per Float partial sum in channelsLast.
+    static let pixelBlock = 64
+
+    /// src: an image's first pixel; `pixels` pixels `channels` apart (the whole
+    /// image, flattened in scan order). Each channel: the pixels in scan order, in
+    /// blocks of pixelBlock; each block summed in Float from +0 in order, each
+    /// block's sum added in Double to a total from +0; dst[c] = Float(total / count).
+    /// Pixel by pixel, a block of channels' partials in L1 scratch: the input is
+    /// read as contiguous runs of channelBlock floats (holding channels in registers
+    /// across all pixels instead reads one line per pixel per pass, a stream per
+    /// pixel the hardware prefetcher does not follow).
+    @inline(never)
+    static func channelsLast(_ src: UnsafePointer<Float>, _ pixels: Int, _ channels: Int, _ count: Double,
+                             _ dst: UnsafeMutablePointer<Float>) {
+        let C = channels
+        let block = Swift.min(C, channelBlock)
+        // One scratch: `block` Doubles, then `block` Floats.
+        withStackScratch(of: Double.self, capacity: block &+ (block &+ 1) / 2) { buffer in
+            let total = buffer.baseAddress!
+            let partial = UnsafeMutableRawPointer(total + block).assumingMemoryBound(to: Float.self)
+            let totals = UnsafeMutableRawPointer(total), sums = UnsafeMutableRawPointer(partial)
+            var c0 = 0
+            while c0 < C {
+                let n = Swift.min(channelBlock, C &- c0)
+                total.update(repeating: 0, count: n)
+                var p0 = 0
+                while p0 < pixels {
+                    let p1 = Swift.min(p0 &+ pixelBlock, pixels)
+                    partial.update(repeating: 0, count: n)
+                    var p = p0
+                    while p < p1 {
+                        let x = UnsafeRawPointer(src + (p &* C &+ c0))
+                        var o = 0
+                        let vectorBytes = (n & ~31) &* 4
+                        while o < vectorBytes {
+                            let s0 = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                            let s1 = sums.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                                + x.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                            let s2 = sums.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                                + x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                            let s3 = sums.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                                + x.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                            sums.storeBytes(of: s0, toByteOffset: o, as: SIMD8<Float>.self)
+                            sums.storeBytes(of: s1, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                            sums.storeBytes(of: s2, toByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                            sums.storeBytes(of: s3, toByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                            o &+= 128
+                        }
+                        while o &+ 32 <= n &* 4 {
+                            let s = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                            sums.storeBytes(of: s, toByteOffset: o, as: SIMD8<Float>.self)
+                            o &+= 32
+                        }
+                        var c = o / 4
+                        let row = src + (p &* C &+ c0)
+                        while c < n { partial[c] += row[c]; c &+= 1 }
+                        p &+= 1
+                    }
+                    var c = 0
+                    while c &+ 8 <= n {
+                        let t = totals.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self)
+                            + widen(sums.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self))
+                        totals.storeBytes(of: t, toByteOffset: c &* 8, as: SIMD8<Double>.self)
+                        c &+= 8
+                    }
+                    while c < n { total[c] += Double(partial[c]); c &+= 1 }
+                    p0 = p1
+                }
+                let out = dst + c0
+                var c = 0
+                while c &+ 8 <= n {
+                    UnsafeMutableRawPointer(out + c).storeBytes(
+                        of: narrow(totals.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self) / count),
+                        as: SIMD8<Float>.self)
+                    c &+= 8
+                }
+                while c < n { out[c] = Float(total[c] / count); c &+= 1 }
+                c0 &+= n
+            }
         }
-        let v = a + b
-        var sum = (v[0] + v[1]) + (v[2] + v[3])
-        while i < elements { sum += Double(q[i]); i &+= 1 }
-        return sum
     }
 
-    /// `planes` consecutive planes of `elements` floats from src; dst[p] gets plane
-    /// p's Double sum (planeSum's order) divided by `count`, rounded once to Float.
-    /// Each plane is read with contiguous vector loads, no transposes; four planes
-    /// at a time give eight independent add chains, and their four sums come out
-    /// of the accumulators together (lane sums as planeSum's, bit for bit), so a
-    /// plane's result does not depend on its group (nor on the thread count).
+    /// Chunks of 8 elements per Float partial sum in channelsFirst (512 elements).
+    static let chunkBlock = 64
+
+    /// Four 8-lane sums reduced to one lane each: lane k is vk's
+    /// ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])) in Float
+    /// (the order of two horizontal adds, then the halves).
+    @inline(__always)
+    static func laneSums(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>,
+                         _ v3: SIMD8<Float>) -> SIMD4<Float> {
+        #if SWIFTPOOL_AVX2
+        return spcpu_lane_sums4(v0, v1, v2, v3)
+        #else
+        let h01 = SIMD8<Float>(v0[0], v0[2], v1[0], v1[2], v0[4], v0[6], v1[4], v1[6])
+            + SIMD8<Float>(v0[1], v0[3], v1[1], v1[3], v0[5], v0[7], v1[5], v1[7])
+        let h23 = SIMD8<Float>(v2[0], v2[2], v3[0], v3[2], v2[4], v2[6], v3[4], v3[6])
+            + SIMD8<Float>(v2[1], v2[3], v3[1], v3[3], v2[5], v2[7], v3[5], v3[7])
+        let h = SIMD8<Float>(h01[0], h01[2], h23[0], h23[2], h01[4], h01[6], h23[4], h23[6])
+            + SIMD8<Float>(h01[1], h01[3], h23[1], h23[3], h01[5], h01[7], h23[5], h23[7])
+        return SIMD4<Float>(h[0], h[1], h[2], h[3]) + SIMD4<Float>(h[4], h[5], h[6], h[7])
+        #endif
+    }
+
+    /// One plane's sum in channelsFirst's order (for planes outside groups of four).
+    @inline(__always)
+    static func planeSum(_ q: UnsafeRawPointer, _ elements: Int) -> Double {
+        let chunks = elements / 8
+        var total = 0.0
+        var k = 0
+        while k < chunks {
+            let end = Swift.min(k &+ chunkBlock, chunks)
+            var a = SIMD8<Float>()
+            while k < end { a += q.loadUnaligned(fromByteOffset: k &* 32, as: SIMD8<Float>.self); k &+= 1 }
+            total += Double(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
+        }
+        var i = chunks &* 8
+        while i < elements { total += Double(q.load(fromByteOffset: i &* 4, as: Float.self)); i &+= 1 }
+        return total
+    }
+
+    /// `planes` consecutive planes of `elements` floats from src; dst[p] =
+    /// Float(total / count), plane p's total in this order: the plane's chunks of 8
+    /// elements in blocks of chunkBlock; within a block, the chunks added in order
+    /// to an 8-lane Float sum from +0, whose lanes are reduced in laneSums' order,
+    /// and that block sum added in Double to the total (from +0); then the last
+    /// elements % 8 elements in order, in Double. Four planes at a time (four
+    /// independent add chains, contiguous loads, no transposes); a plane's result
+    /// depends neither on its group nor on the thread count.
     @inline(never)
     static func channelsFirst(_ src: UnsafePointer<Float>, _ planes: Int, _ elements: Int, _ count: Double,
                               _ dst: UnsafeMutablePointer<Float>) {
-        let E = elements, chunks = E & ~7
+        let E = elements, chunks = E / 8
         let divisor = SIMD4<Double>(repeating: count)
         // Small planes (e.g. 7x7): the planes 16 ahead are prefetched, as in
         // AvgRows.scalarSums. Large planes are four long streams, which the
@@ -151,39 +187,35 @@ enum BinAverageWide {
         while p &+ 4 <= planes {
             if prefetch && p &+ 20 <= planes { AvgRows.prefetchPlanes(src + (p &+ 16) &* E, 4 &* E, Float.self) }
             let q0 = UnsafeRawPointer(src + p &* E), q1 = q0 + E &* 4, q2 = q1 + E &* 4, q3 = q2 + E &* 4
-            var a0 = SIMD4<Double>(), b0 = SIMD4<Double>(), a1 = SIMD4<Double>(), b1 = SIMD4<Double>()
-            var a2 = SIMD4<Double>(), b2 = SIMD4<Double>(), a3 = SIMD4<Double>(), b3 = SIMD4<Double>()
-            var i = 0
-            while i < chunks {
-                let o = i &* 4
-                a0 += widen(q0.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self))
-                b0 += widen(q0.loadUnaligned(fromByteOffset: o &+ 16, as: SIMD4<Float>.self))
-                a1 += widen(q1.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self))
-                b1 += widen(q1.loadUnaligned(fromByteOffset: o &+ 16, as: SIMD4<Float>.self))
-                a2 += widen(q2.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self))
-                b2 += widen(q2.loadUnaligned(fromByteOffset: o &+ 16, as: SIMD4<Float>.self))
-                a3 += widen(q3.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self))
-                b3 += widen(q3.loadUnaligned(fromByteOffset: o &+ 16, as: SIMD4<Float>.self))
-                i &+= 8
+            var total = SIMD4<Double>()
+            var k = 0
+            while k < chunks {
+                let end = Swift.min(k &+ chunkBlock, chunks)
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                while k < end {
+                    let o = k &* 32
+                    a0 += q0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    a1 += q1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    a2 += q2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    a3 += q3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    k &+= 1
+                }
+                total += widen(laneSums(a0, a1, a2, a3))
             }
-            let v0 = a0 + b0, v1 = a1 + b1, v2 = a2 + b2, v3 = a3 + b3
-            // Lane k: plane k's (v[0] + v[1]) + (v[2] + v[3]).
-            let s01 = SIMD4<Double>(v0[0], v1[0], v0[2], v1[2]) + SIMD4<Double>(v0[1], v1[1], v0[3], v1[3])
-            let s23 = SIMD4<Double>(v2[0], v3[0], v2[2], v3[2]) + SIMD4<Double>(v2[1], v3[1], v2[3], v3[3])
-            var sum = SIMD4<Double>(s01[0], s01[1], s23[0], s23[1]) + SIMD4<Double>(s01[2], s01[3], s23[2], s23[3])
+            var i = chunks &* 8
             while i < E {
                 let o = i &* 4
-                sum += SIMD4<Double>(Double(q0.load(fromByteOffset: o, as: Float.self)),
-                                     Double(q1.load(fromByteOffset: o, as: Float.self)),
-                                     Double(q2.load(fromByteOffset: o, as: Float.self)),
-                                     Double(q3.load(fromByteOffset: o, as: Float.self)))
+                total += SIMD4<Double>(Double(q0.load(fromByteOffset: o, as: Float.self)),
+                                       Double(q1.load(fromByteOffset: o, as: Float.self)),
+                                       Double(q2.load(fromByteOffset: o, as: Float.self)),
+                                       Double(q3.load(fromByteOffset: o, as: Float.self)))
                 i &+= 1
             }
-            UnsafeMutableRawPointer(dst + p).storeBytes(of: narrow(sum / divisor), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(dst + p).storeBytes(of: narrow(total / divisor), as: SIMD4<Float>.self)
             p &+= 4
         }
         while p < planes {
-            dst[p] = Float(planeSum(src + p &* E, E) / count)
+            dst[p] = Float(planeSum(UnsafeRawPointer(src + p &* E), E) / count)
             p &+= 1
         }
     }

@@ -25,7 +25,7 @@ public func kernelTable() -> KernelTable {
                 int8: narrowMaxKernels(Int8.self), float16: narrowMaxKernels(Float16.self),
                 floatBinAverage: { BinAverage.channelsLast($0, $1, $2, $3, $4, $5, $6, $7) },
                 floatAdaptivePlanes: { BinAverage.channelsFirst($0, $1, $2) },
-                floatGlobalAverage: { BinAverageWide.channelsLast($0, $1, $2, $3, $4, $5, $6, $7, $8) },
+                floatGlobalAverage: { BinAverageWide.channelsLast($0, $1, $2, $3, $4) },
                 floatGlobalAveragePlanes: { BinAverageWide.channelsFirst($0, $1, $2, $3, $4) },
                 floatPyramidMax: ({ PyramidMaxPlanesKernel.run($0, $1, $2, PyramidPropagateNaN.self) },
                                   { PyramidMaxPlanesKernel.run($0, $1, $2, PyramidIgnoreNaN.self) }))

@@ -168,16 +168,18 @@ final class AdaptivePoolTests: XCTestCase {
     }
 
     /// Global average pooling's float32 kernels (BinAverageWide), on shapes that reach
-    /// every branch: channels-last sums each channel in scan order in Double, bitwise
-    /// the reference (blocks of 32, 8 and single channels; more than one 512-channel
-    /// block); channels-first sums each plane in contiguous chunks (bitwise the
-    /// documented order, chunkedMean below; within 4 ulps of the reference), whichever
-    /// group of four planes and thread range a plane falls in (1-3 threads split the
-    /// planes differently). Planted +-2^80 pairs (which absorb everything else) make any change of order visible.
+    /// every branch, each bitwise an element-by-element implementation of its
+    /// documented order (below) and within 4 ulps (of the largest input) of the
+    /// reference's Double scan-order mean: channels-last (blocks of 32, 8 and single
+    /// channels; more than one 2048-channel block; more than one 64-pixel block),
+    /// channels-first (groups of four planes and single planes; planes of more than
+    /// one 512-element block, with and without a tail), whichever group and thread
+    /// range a plane falls in (1-3 threads split the work differently). Planted
+    /// +-2^80 pairs (which absorb everything else) make any change of order visible.
     func testGlobalAverageFloatKernels() throws {
         var rng = SeededRNG(seed: testSeed(0xADA0_0031))
         for (batch, channels, h, w) in [(3, 700, 9, 9), (2, 37, 5, 3), (1, 1100, 2, 3), (5, 3, 1, 1), (2, 45, 4, 4),
-                                        (1, 9, 17, 1)] {
+                                        (1, 9, 17, 1), (1, 2100, 3, 5), (2, 5, 40, 30), (1, 6, 32, 32)] {
             for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
                 let desc = makeDesc(rank: 2, layout: layout, batch: batch, channels: channels, input: [h, w], kernel: [1, 1])
                 let g = try AdaptiveGeometry(desc, outputSize: [1, 1], op: .average)
@@ -194,21 +196,45 @@ final class AdaptivePoolTests: XCTestCase {
                     }
                 }
                 let want = ReferenceLpAdaptiveSpp.adaptivePool(g, input, max: false).values
-                // BinAverageWide.channelsFirst's documented order, element by element.
-                func chunkedMean(_ x: ArraySlice<Float>) -> Float {
-                    let q = Array(x)
-                    var a = [Double](repeating: 0, count: 4), b = a
+                // The documented orders (include/swiftpool.h), element by element, on one
+                // plane's values in scan order. Channels-first: chunks of 8 in blocks of
+                // 64 chunks, 8 Float lanes per block reduced pairwise, then the tail.
+                func chunkedMean(_ q: [Float]) -> Float {
+                    var total = 0.0
                     var i = 0
                     while i + 8 <= q.count {
-                        for l in 0..<4 { a[l] += Double(q[i + l]); b[l] += Double(q[i + 4 + l]) }
-                        i += 8
+                        var lanes = [Float](repeating: 0, count: 8)
+                        var k = 0
+                        while k < 64 && i + 8 <= q.count {
+                            for l in 0..<8 { lanes[l] += q[i + l] }
+                            i += 8
+                            k += 1
+                        }
+                        let l = lanes
+                        total += Double(((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])))
                     }
-                    let v = (0..<4).map { a[$0] + b[$0] }
-                    var sum = (v[0] + v[1]) + (v[2] + v[3])
-                    while i < q.count { sum += Double(q[i]); i += 1 }
-                    return Float(sum / Double(q.count))
+                    while i < q.count { total += Double(q[i]); i += 1 }
+                    return Float(total / Double(q.count))
                 }
-                let chunked = (0..<(batch * channels)).map { chunkedMean(input[$0 * E ..< ($0 + 1) * E]) }
+                // Channels-last: scan order in blocks of 64 pixels, each summed in Float.
+                func blockedMean(_ q: [Float]) -> Float {
+                    var total = 0.0
+                    var i = 0
+                    while i < q.count {
+                        var partial: Float = 0
+                        for v in q[i ..< min(i + 64, q.count)] { partial += v }
+                        total += Double(partial)
+                        i += 64
+                    }
+                    return Float(total / Double(q.count))
+                }
+                let documented: [Float] = (0..<(batch * channels)).map { plane in
+                    if layout == SWIFTPOOL_LAYOUT_NCHW { return chunkedMean(Array(input[plane * E ..< (plane + 1) * E])) }
+                    let (n, c) = (plane / channels, plane % channels)
+                    return blockedMean((0..<E).map { input[(n * E + $0) * channels + c] })
+                }
+                // One output per plane: the same positions in both layouts.
+                let chunked = documented
                 let scale = input.map { abs($0) }.max() ?? 0
                 var first: [Float]? = nil
                 for threads: Int32 in [1, 2, 3] {
@@ -217,12 +243,8 @@ final class AdaptivePoolTests: XCTestCase {
                     _ = swiftpool_set_num_threads(0)
                     let context = "\(batch)x\(channels)x\(h)x\(w) layout \(layout.rawValue) threads \(threads)"
                     XCTAssertEqual(rc, statusOK, context)
-                    if layout == SWIFTPOOL_LAYOUT_NHWC {
-                        XCTAssertEqual(bits(got), bits(want), context)
-                    } else {
-                        XCTAssertEqual(bits(got), bits(chunked), context)
-                        _ = assertAllClose(got, want, ulps: 4, scale: scale, context)
-                    }
+                    XCTAssertEqual(bits(got), bits(chunked), context)
+                    _ = assertAllClose(got, want, ulps: 4, scale: scale, context)
                     if let first { XCTAssertEqual(bits(got), bits(first), context) } else { first = got }
                 }
             }

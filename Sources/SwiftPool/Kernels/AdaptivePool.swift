@@ -100,9 +100,10 @@ enum AdaptiveMaxKernel {
 
 enum AdaptiveAvgKernel {
     /// Adaptive average pooling. Global pooling (every output size 1, ONNX
-    /// GlobalAveragePool) sums each plane in Double and divides once: PyTorch
-    /// computes it with mean(), whose blocked summation order no kernel here
-    /// follows, and Double keeps huge planes accurate. Every other output size
+    /// GlobalAveragePool) sums each plane in Double (float32: Double totals of Float
+    /// partial sums, see BinAverageWide) and divides once: PyTorch computes it with
+    /// mean(), whose blocked summation order no kernel here follows, and Double
+    /// totals keep huge planes accurate. Every other output size
     /// follows PyTorch's adaptive_avg_pool arithmetic (AdaptiveTorchAvg).
     static func run<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
                                     _ output: UnsafeMutablePointer<T>, threads: Int) {
@@ -185,7 +186,7 @@ enum AdaptiveAvgKernel {
         let H = ah.inputSize, W = aw.inputSize, slice = H &* W
         let planes = g.batch &* g.channels
         if T.self == Float.self {
-            // The family's kernel: 8 planes per SIMD step, the same scan-order Double chains.
+            // The family's kernel: four planes at a time, Float partials, Double totals.
             let kernel = ISA.kernels.floatGlobalAveragePlanes
             let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
             let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
@@ -280,23 +281,19 @@ enum AdaptiveAvgKernel {
     }
 
     /// Global, channels-last: output pixels are spread over threads; each sums its bin's
-    /// pixels channel by channel in scan order in Double (bitwise the reference's sums).
+    /// pixels channel by channel in scan order in Double (other than float32: bitwise
+    /// the reference's sums).
     static func globalChannelsLast<T: PoolElement>(_ g: AdaptiveGeometry, _ input: UnsafePointer<T>,
                                                   _ output: UnsafeMutablePointer<T>, threads: Int) {
         if T.self == Float.self {
-            // The family's kernel: SIMD across channels, the same Double chains.
-            let (ad, ah, aw) = g.axes
-            let C = g.channels, H = ah.inputSize, W = aw.inputSize
-            let inImage = g.inputPlane &* C, outPlane = g.outputPlane
+            // The family's kernel: Float partials of 64 pixels, Double totals. The
+            // whole image is one bin, contiguous: a run of pixels.
+            let C = g.channels, pixels = g.inputPlane
             let kernel = ISA.kernels.floatGlobalAverage
             let x = UnsafeRawPointer(input).assumingMemoryBound(to: Float.self)
             let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
-            forEachOutputPixel(g, threads: threads) { n, od, oh, ow, q in
-                let bd = ad.bin(od), bh = ah.bin(oh), bw = aw.bin(ow)
-                let depth = bd.end &- bd.begin, rows = bh.end &- bh.begin, width = bw.end &- bw.begin
-                let first = x + (n &* inImage &+ ((bd.begin &* H &+ bh.begin) &* W &+ bw.begin) &* C)
-                kernel(first, depth, H &* W &* C, rows, W &* C, width, C, Double(depth &* rows &* width),
-                       y + (n &* outPlane &+ q) &* C)
+            forEachOutputPixel(g, threads: threads) { n, _, _, _, _ in
+                kernel(x + n &* pixels &* C, pixels, C, Double(pixels), y + n &* C)
             }
             return
         }
