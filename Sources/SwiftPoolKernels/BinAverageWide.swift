@@ -63,46 +63,31 @@ enum BinAverageWide {
         withStackScratch(of: Double.self, capacity: block &+ (block &+ 1) / 2) { buffer in
             let total = buffer.baseAddress!
             let partial = UnsafeMutableRawPointer(total + block).assumingMemoryBound(to: Float.self)
-            let totals = UnsafeMutableRawPointer(total), sums = UnsafeMutableRawPointer(partial)
+            let totals = UnsafeMutableRawPointer(total), sums = UnsafeRawPointer(partial)
             var c0 = 0
             while c0 < C {
                 let n = Swift.min(channelBlock, C &- c0)
+                let out = dst + c0
+                if pixels <= pixelBlock {
+                    // One block: (Double(partial) + 0) / count is the total's value
+                    // (0 + s == s + 0) without a Double pass through scratch.
+                    blockSums(src + c0, pixels, C, n, partial)
+                    var c = 0
+                    while c &+ 8 <= n {
+                        let t = widen(sums.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self))
+                        UnsafeMutableRawPointer(out + c).storeBytes(of: narrow((t + SIMD8<Double>()) / count),
+                                                                    as: SIMD8<Float>.self)
+                        c &+= 8
+                    }
+                    while c < n { out[c] = Float((Double(partial[c]) + 0) / count); c &+= 1 }
+                    c0 &+= n
+                    continue
+                }
                 total.update(repeating: 0, count: n)
                 var p0 = 0
                 while p0 < pixels {
                     let p1 = Swift.min(p0 &+ pixelBlock, pixels)
-                    partial.update(repeating: 0, count: n)
-                    var p = p0
-                    while p < p1 {
-                        let x = UnsafeRawPointer(src + (p &* C &+ c0))
-                        var o = 0
-                        let vectorBytes = (n & ~31) &* 4
-                        while o < vectorBytes {
-                            let s0 = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                                + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                            let s1 = sums.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
-                                + x.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
-                            let s2 = sums.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                                + x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                            let s3 = sums.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
-                                + x.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
-                            sums.storeBytes(of: s0, toByteOffset: o, as: SIMD8<Float>.self)
-                            sums.storeBytes(of: s1, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
-                            sums.storeBytes(of: s2, toByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                            sums.storeBytes(of: s3, toByteOffset: o &+ 96, as: SIMD8<Float>.self)
-                            o &+= 128
-                        }
-                        while o &+ 32 <= n &* 4 {
-                            let s = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                                + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                            sums.storeBytes(of: s, toByteOffset: o, as: SIMD8<Float>.self)
-                            o &+= 32
-                        }
-                        var c = o / 4
-                        let row = src + (p &* C &+ c0)
-                        while c < n { partial[c] += row[c]; c &+= 1 }
-                        p &+= 1
-                    }
+                    blockSums(src + (p0 &* C &+ c0), p1 &- p0, C, n, partial)
                     var c = 0
                     while c &+ 8 <= n {
                         let t = totals.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self)
@@ -113,7 +98,6 @@ enum BinAverageWide {
                     while c < n { total[c] += Double(partial[c]); c &+= 1 }
                     p0 = p1
                 }
-                let out = dst + c0
                 var c = 0
                 while c &+ 8 <= n {
                     UnsafeMutableRawPointer(out + c).storeBytes(
@@ -124,6 +108,48 @@ enum BinAverageWide {
                 while c < n { out[c] = Float(total[c] / count); c &+= 1 }
                 c0 &+= n
             }
+        }
+    }
+
+    /// partial[0 ..< n] = the Float sums of `pixels` (>= 1) pixels of n channels
+    /// from src, pixels `C` apart, in order. The first pixel is copied, not added
+    /// to +0: that changes only a block of -0 values (sum -0, not +0), which the
+    /// Double total (from +0) turns into +0 either way.
+    @inline(__always)
+    static func blockSums(_ src: UnsafePointer<Float>, _ pixels: Int, _ C: Int, _ n: Int,
+                          _ partial: UnsafeMutablePointer<Float>) {
+        partial.update(from: src, count: n)
+        let sums = UnsafeMutableRawPointer(partial)
+        let vectorBytes = (n & ~31) &* 4
+        var p = 1
+        while p < pixels {
+            let x = UnsafeRawPointer(src + p &* C)
+            var o = 0
+            while o < vectorBytes {
+                let s0 = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                let s1 = sums.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                    + x.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                let s2 = sums.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                    + x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                let s3 = sums.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                    + x.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                sums.storeBytes(of: s0, toByteOffset: o, as: SIMD8<Float>.self)
+                sums.storeBytes(of: s1, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                sums.storeBytes(of: s2, toByteOffset: o &+ 64, as: SIMD8<Float>.self)
+                sums.storeBytes(of: s3, toByteOffset: o &+ 96, as: SIMD8<Float>.self)
+                o &+= 128
+            }
+            while o &+ 32 <= n &* 4 {
+                let s = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                    + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                sums.storeBytes(of: s, toByteOffset: o, as: SIMD8<Float>.self)
+                o &+= 32
+            }
+            var c = o / 4
+            let row = src + p &* C
+            while c < n { partial[c] += row[c]; c &+= 1 }
+            p &+= 1
         }
     }
 

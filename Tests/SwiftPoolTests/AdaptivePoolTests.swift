@@ -251,6 +251,20 @@ final class AdaptivePoolTests: XCTestCase {
         }
     }
 
+    /// Global average of -0 values is +0 (the reference's Double sum from +0), in both
+    /// layouts and both paths of the channels-last kernel (one or several pixel blocks).
+    func testGlobalAverageOfNegativeZerosIsPositiveZero() {
+        for (h, w) in [(3, 5), (9, 9)] {
+            for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
+                let d = makeDesc(rank: 2, layout: layout, batch: 2, channels: 37, input: [h, w], kernel: [1, 1])
+                let x = [Float](repeating: -0.0, count: 2 * 37 * h * w)
+                let (rc, got, _) = callAdaptive(d, outputSize: [1, 1], x, max: false)
+                XCTAssertEqual(rc, statusOK)
+                XCTAssertEqual(bits(got), [UInt8](repeating: 0, count: 2 * 37 * 4), "\(h)x\(w) layout \(layout.rawValue)")
+            }
+        }
+    }
+
     /// Global average pooling (output_size 1) of a 5000 x 5000 map of ones is exactly 1:
     /// a float32 running sum would stall at 2^24.
     func testGlobalAverageOfHugeMapIsExact() {
