@@ -6,6 +6,7 @@
 // planes copied into a channels-last tile (channels-first); every lane is one
 // output's own chain, so results do not depend on the family or the lane count.
 import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 enum BinAverage {
     /// `sum / depth / rows / width`, lane by lane.
@@ -96,7 +97,8 @@ enum BinAverage {
 
     /// Pixels first ..< first + count of 8 planes (lane k from q[k]) into tile
     /// slots slot ..< slot + count (32 bytes each): blocks of 4 pixels as two 4x4
-    /// transposes (planes 0-3 and 4-7), then single pixels.
+    /// transposes (planes 0-3 and 4-7; the AVX2 family: spcpu_transpose_4x8, both
+    /// at once in 256-bit registers), then single pixels.
     @inline(__always)
     static func copy(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
                      _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
@@ -112,10 +114,20 @@ enum BinAverage {
                      _ q3: UnsafePointer<Float>, _ q4: UnsafePointer<Float>, _ q5: UnsafePointer<Float>,
                      _ q6: UnsafePointer<Float>, _ q7: UnsafePointer<Float>, first: Int, count: Int,
                      _ tile: UnsafeMutableRawPointer, slot: Int, checkNaN: Bool) -> Bool {
-        var unordered = SIMDMask<SIMD4<Int32>>(repeating: false)
         var t = tile + slot &* 32
         var i = first
         let end = first &+ count
+        #if SWIFTPOOL_AVX2
+        var unordered8 = SIMD8<Float>()
+        while i &+ 4 <= end {
+            unordered8 = spcpu_transpose_4x8(q0 + i, q1 + i, q2 + i, q3 + i, q4 + i, q5 + i, q6 + i, q7 + i,
+                                             t.assumingMemoryBound(to: Float.self), unordered8)
+            t += 128
+            i &+= 4
+        }
+        var tailNaN = checkNaN && spcpu_any_sign8(unordered8) != 0
+        #else
+        var unordered = SIMDMask<SIMD4<Int32>>(repeating: false)
         while i &+ 4 <= end {
             let a = transpose4(UnsafeRawPointer(q0 + i).loadUnaligned(as: SIMD4<Float>.self),
                                UnsafeRawPointer(q1 + i).loadUnaligned(as: SIMD4<Float>.self),
@@ -140,7 +152,8 @@ enum BinAverage {
             t += 128
             i &+= 4
         }
-        var tailNaN = false
+        var tailNaN = checkNaN && any(unordered)
+        #endif
         while i < end {
             let v = SIMD8<Float>(q0[i], q1[i], q2[i], q3[i], q4[i], q5[i], q6[i], q7[i])
             if checkNaN && any(v .!= v) { tailNaN = true }
@@ -148,7 +161,7 @@ enum BinAverage {
             t += 32
             i &+= 1
         }
-        return checkNaN && (tailNaN || any(unordered))
+        return tailNaN
     }
 
     /// Four bins (or, with `pair`, the first two) of one width (constants after

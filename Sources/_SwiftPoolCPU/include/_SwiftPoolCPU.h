@@ -70,6 +70,35 @@ static inline __attribute__((always_inline)) spcpu_float4 spcpu_lane_sums4(spcpu
     __m256 s = _mm256_hadd_ps(s01, s23);
     return (spcpu_float4)_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
+
+/* Four pixels of eight channels-first planes (lane k from qk[0..3]) into four
+ * tile slots of 8 floats at t (pixel j's planes at t + 8j): 128-bit loads paired
+ * into 256-bit rows (planes k and k + 4), one in-lane 4x4 transpose, 256-bit
+ * stores; 8 shuffles per 32 values where Swift's SIMD4 lane code became 16 to
+ * 24 insertps/blend/unpck (BinAverage.copy: 60% of spatial pyramid max pooling
+ * of 13x13 planes). Returns `unordered` with the lanes of any NaN among the
+ * values set (all ones); unused results cost nothing once inlined. */
+static inline __attribute__((always_inline)) spcpu_float8
+spcpu_transpose_4x8(const float *q0, const float *q1, const float *q2, const float *q3, const float *q4,
+                    const float *q5, const float *q6, const float *q7, float *t, spcpu_float8 unordered) {
+    __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(q0)), _mm_loadu_ps(q4), 1);
+    __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(q1)), _mm_loadu_ps(q5), 1);
+    __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(q2)), _mm_loadu_ps(q6), 1);
+    __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(q3)), _mm_loadu_ps(q7), 1);
+    __m256 u = _mm256_or_ps(_mm256_cmp_ps(r0, r1, _CMP_UNORD_Q), _mm256_cmp_ps(r2, r3, _CMP_UNORD_Q));
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpacklo_ps(r2, r3);
+    __m256 t2 = _mm256_unpackhi_ps(r0, r1), t3 = _mm256_unpackhi_ps(r2, r3);
+    _mm256_storeu_ps(t, _mm256_shuffle_ps(t0, t1, 0x44));
+    _mm256_storeu_ps(t + 8, _mm256_shuffle_ps(t0, t1, 0xEE));
+    _mm256_storeu_ps(t + 16, _mm256_shuffle_ps(t2, t3, 0x44));
+    _mm256_storeu_ps(t + 24, _mm256_shuffle_ps(t2, t3, 0xEE));
+    return (spcpu_float8)_mm256_or_ps((__m256)unordered, u);
+}
+
+/* 1 when any lane of v has its sign bit set (an `unordered` mask above), else 0. */
+static inline __attribute__((always_inline)) int spcpu_any_sign8(spcpu_float8 v) {
+    return _mm256_movemask_ps((__m256)v) != 0;
+}
 #endif
 
 /* Calls body(context, buffer) with `bytes` bytes of uninitialised scratch, 64-byte
