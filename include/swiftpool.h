@@ -535,11 +535,14 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
  *     accumulated in double and divided once by the element count, so the mean
  *     of 25 million ones is exactly 1.0; for float32, the double total adds
  *     float partial sums: NCHW, each plane's chunks of 8 elements in blocks of
- *     64 chunks, each block summed in 8 float lanes and the lanes as
+ *     8 chunks, each block summed in 8 float lanes and the lanes as
  *     ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the last
  *     (size mod 8) elements; NHWC, each channel's pixels in scan order in
- *     blocks of 64, each summed in float (twice the speed of converting every
- *     element to double; the same result for every thread count and ISA).
+ *     blocks of 64, each block's groups of 4 pixels summed as
+ *     (x0 + x1) + (x2 + x3) and added in turn in float, then its last pixels
+ *     one by one (twice the speed of converting every element to double,
+ *     within PyTorch's accuracy; the same result for every thread count and
+ *     ISA).
  *     PyTorch computes this case with mean(), whose blocked float summation
  *     may differ in the last bits;
  *   - PyTorch's channels_last kernels divide vectorised channels once by

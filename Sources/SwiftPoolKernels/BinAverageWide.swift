@@ -3,8 +3,12 @@
 // instruction where widening to Double took 4 plus a conversion; that conversion
 // bound these loops at about twice the time of reading the input (32x2048x7x7:
 // channels-first 307 us, channels-last 276 us, 1 thread, against a 148 us read).
-// Partials of at most 512 elements (channels-first) or 64 pixels (channels-last)
-// keep the Double total's accuracy class: the mean of 25 million ones is exactly 1.
+// Partials of at most 64 elements (channels-first) or 64 pixels in groups of 4
+// (channels-last) keep the mean within PyTorch's accuracy (its mean() sums in
+// float pairwise; blocks of 512 elements, or 64 pixels added one by one, were up
+// to 4 ulps off on 7x7 planes where torch was 2.3, and a million 0.1f averaged to
+// 0.1f - 8 ulps, torch's 0.1f + 1) and exact where Double totals matter: the mean
+// of 25 million ones is exactly 1.
 // The orders are documented at each kernel; the tests re-implement them bit for bit.
 import SwiftPoolKernelABI
 import _SwiftPoolCPU
@@ -48,7 +52,7 @@ enum BinAverageWide {
 
     /// src: an image's first pixel; `pixels` pixels `channels` apart (the whole
     /// image, flattened in scan order). Each channel: the pixels in scan order, in
-    /// blocks of pixelBlock; each block summed in Float from +0 in order, each
+    /// blocks of pixelBlock; each block summed in Float in blockSums' order, each
     /// block's sum added in Double to a total from +0; dst[c] = Float(total / count).
     /// Pixel by pixel, a block of channels' partials in L1 scratch: the input is
     /// read as contiguous runs of channelBlock floats (holding channels in registers
@@ -112,16 +116,51 @@ enum BinAverageWide {
     }
 
     /// partial[0 ..< n] = the Float sums of `pixels` (>= 1) pixels of n channels
-    /// from src, pixels `C` apart, in order. The first pixel is copied, not added
-    /// to +0: that changes only a block of -0 values (sum -0, not +0), which the
-    /// Double total (from +0) turns into +0 either way.
+    /// from src, pixels `C` apart: each group of 4 pixels as (x0 + x1) + (x2 + x3)
+    /// added to the sum (from +0), then the last pixels (pixels % 4) one by one.
+    /// The first group (or pixel) is stored, not added to +0: that changes only a
+    /// sum of -0 (not +0), which the Double total (from +0) turns into +0 either
+    /// way. Groups shorten the rounding chain (49 pixels: 13 adds to the sum, not
+    /// 48) and read the sums once per 4 pixels.
     @inline(__always)
     static func blockSums(_ src: UnsafePointer<Float>, _ pixels: Int, _ C: Int, _ n: Int,
                           _ partial: UnsafeMutablePointer<Float>) {
-        partial.update(from: src, count: n)
         let sums = UnsafeMutableRawPointer(partial)
-        let vectorBytes = (n & ~31) &* 4
-        var p = 1
+        let vectorBytes = (n & ~15) &* 4
+        let groups = pixels / 4
+        let pixelBytes = C &* 4
+        var g = 0
+        while g < groups {
+            let x0 = UnsafeRawPointer(src + g &* 4 &* C), x1 = x0 + pixelBytes, x2 = x1 + pixelBytes, x3 = x2 + pixelBytes
+            var o = 0
+            while o < vectorBytes {
+                var a = (x0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                         + x1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self))
+                    + (x2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                       + x3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self))
+                var b = (x0.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                         + x1.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self))
+                    + (x2.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                       + x3.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self))
+                if g > 0 {
+                    a = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) + a
+                    b = sums.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self) + b
+                }
+                sums.storeBytes(of: a, toByteOffset: o, as: SIMD8<Float>.self)
+                sums.storeBytes(of: b, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
+                o &+= 64
+            }
+            var c = o / 4
+            let y0 = src + g &* 4 &* C, y1 = y0 + C, y2 = y1 + C, y3 = y2 + C
+            while c < n {
+                let v = (y0[c] + y1[c]) + (y2[c] + y3[c])
+                partial[c] = g > 0 ? partial[c] + v : v
+                c &+= 1
+            }
+            g &+= 1
+        }
+        var p = groups &* 4
+        if groups == 0 { partial.update(from: src, count: n); p = 1 }
         while p < pixels {
             let x = UnsafeRawPointer(src + p &* C)
             var o = 0
@@ -130,21 +169,9 @@ enum BinAverageWide {
                     + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
                 let s1 = sums.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
                     + x.loadUnaligned(fromByteOffset: o &+ 32, as: SIMD8<Float>.self)
-                let s2 = sums.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                    + x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                let s3 = sums.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
-                    + x.loadUnaligned(fromByteOffset: o &+ 96, as: SIMD8<Float>.self)
                 sums.storeBytes(of: s0, toByteOffset: o, as: SIMD8<Float>.self)
                 sums.storeBytes(of: s1, toByteOffset: o &+ 32, as: SIMD8<Float>.self)
-                sums.storeBytes(of: s2, toByteOffset: o &+ 64, as: SIMD8<Float>.self)
-                sums.storeBytes(of: s3, toByteOffset: o &+ 96, as: SIMD8<Float>.self)
-                o &+= 128
-            }
-            while o &+ 32 <= n &* 4 {
-                let s = sums.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                    + x.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                sums.storeBytes(of: s, toByteOffset: o, as: SIMD8<Float>.self)
-                o &+= 32
+                o &+= 64
             }
             var c = o / 4
             let row = src + p &* C
@@ -153,8 +180,10 @@ enum BinAverageWide {
         }
     }
 
-    /// Chunks of 8 elements per Float partial sum in channelsFirst (512 elements).
-    static let chunkBlock = 64
+    /// Chunks of 8 elements per Float partial sum in channelsFirst (64 elements:
+    /// 8 adds per lane; 64 chunks, 512 elements, cost the same on 7x7 planes but
+    /// doubled the error on 56x56 ones).
+    static let chunkBlock = 8
 
     /// Four 8-lane sums reduced to one lane each: lane k is vk's
     /// ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])) in Float

@@ -170,16 +170,18 @@ final class AdaptivePoolTests: XCTestCase {
     /// Global average pooling's float32 kernels (BinAverageWide), on shapes that reach
     /// every branch, each bitwise an element-by-element implementation of its
     /// documented order (below) and within 4 ulps (of the largest input) of the
-    /// reference's Double scan-order mean: channels-last (blocks of 32, 8 and single
-    /// channels; more than one 2048-channel block; more than one 64-pixel block),
-    /// channels-first (groups of four planes and single planes; planes of more than
-    /// one 512-element block, with and without a tail), whichever group and thread
+    /// reference's Double scan-order mean: channels-last (blocks of 16 and single
+    /// channels; more than one 2048-channel block; more than one 64-pixel block;
+    /// images of 1-3 pixels and pixel counts off a multiple of 4), channels-first
+    /// (groups of four planes and single planes; planes of more than one 64-element
+    /// block, with and without a tail), whichever group and thread
     /// range a plane falls in (1-3 threads split the work differently). Planted
     /// +-2^80 pairs (which absorb everything else) make any change of order visible.
     func testGlobalAverageFloatKernels() throws {
         var rng = SeededRNG(seed: testSeed(0xADA0_0031))
         for (batch, channels, h, w) in [(3, 700, 9, 9), (2, 37, 5, 3), (1, 1100, 2, 3), (5, 3, 1, 1), (2, 45, 4, 4),
-                                        (1, 9, 17, 1), (1, 2100, 3, 5), (2, 5, 40, 30), (1, 6, 32, 32)] {
+                                        (1, 9, 17, 1), (1, 2100, 3, 5), (2, 5, 40, 30), (1, 6, 32, 32), (3, 20, 1, 2),
+                                        (2, 33, 3, 1), (1, 18, 9, 8)] {
             for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
                 let desc = makeDesc(rank: 2, layout: layout, batch: batch, channels: channels, input: [h, w], kernel: [1, 1])
                 let g = try AdaptiveGeometry(desc, outputSize: [1, 1], op: .average)
@@ -198,14 +200,14 @@ final class AdaptivePoolTests: XCTestCase {
                 let want = ReferenceLpAdaptiveSpp.adaptivePool(g, input, max: false).values
                 // The documented orders (include/swiftpool.h), element by element, on one
                 // plane's values in scan order. Channels-first: chunks of 8 in blocks of
-                // 64 chunks, 8 Float lanes per block reduced pairwise, then the tail.
+                // 8 chunks, 8 Float lanes per block reduced pairwise, then the tail.
                 func chunkedMean(_ q: [Float]) -> Float {
                     var total = 0.0
                     var i = 0
                     while i + 8 <= q.count {
                         var lanes = [Float](repeating: 0, count: 8)
                         var k = 0
-                        while k < 64 && i + 8 <= q.count {
+                        while k < 8 && i + 8 <= q.count {
                             for l in 0..<8 { lanes[l] += q[i + l] }
                             i += 8
                             k += 1
@@ -216,13 +218,17 @@ final class AdaptivePoolTests: XCTestCase {
                     while i < q.count { total += Double(q[i]); i += 1 }
                     return Float(total / Double(q.count))
                 }
-                // Channels-last: scan order in blocks of 64 pixels, each summed in Float.
+                // Channels-last: scan order in blocks of 64 pixels, each summed in Float,
+                // groups of 4 pixels as (x0 + x1) + (x2 + x3), then single pixels.
                 func blockedMean(_ q: [Float]) -> Float {
                     var total = 0.0
                     var i = 0
                     while i < q.count {
+                        let b = Array(q[i ..< min(i + 64, q.count)])
                         var partial: Float = 0
-                        for v in q[i ..< min(i + 64, q.count)] { partial += v }
+                        var j = 0
+                        while j + 4 <= b.count { partial += (b[j] + b[j + 1]) + (b[j + 2] + b[j + 3]); j += 4 }
+                        while j < b.count { partial += b[j]; j += 1 }
                         total += Double(partial)
                         i += 64
                     }

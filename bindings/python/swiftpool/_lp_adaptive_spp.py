@@ -332,7 +332,7 @@ layouts follow this rule (torch's channels_last kernel divides vectorised
 channels once by ``kh*kw``, so its channels_last results can differ from its
 contiguous ones in the last bit). Exception: output_size 1 on every axis (ONNX
 GlobalAveragePool, see ``swiftpool.onnx.global_average_pool``) sums in float64
-(float32: float partial sums of at most 512 elements, or 64 pixels for NHWC,
+(float32: float partial sums of at most 64 elements, or 64 pixels for NHWC,
 added in float64) and divides once, where torch's ``mean()`` may differ in the
 last bits.
 C: ``swiftpool_adaptive_avg_pool_forward``.

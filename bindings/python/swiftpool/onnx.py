@@ -213,7 +213,7 @@ def global_max_pool(X, *, nan="propagate"):
 
 def global_average_pool(X):
     """ONNX GlobalAveragePool-22: the mean over all spatial axes (any count n >= 1),
-    accumulated in double precision (float32: float partial sums of at most 512
+    accumulated in double precision (float32: float partial sums of at most 64
     elements, or 64 pixels for NHWC, added in double; a 5000x5000 map of ones
     gives exactly 1.0):
     computed as an adaptive average to one bin, not as average_pool, whose float32
