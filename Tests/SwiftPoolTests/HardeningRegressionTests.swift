@@ -141,7 +141,7 @@ final class HardeningPyramidRegressionTests: XCTestCase {
         let rc: Int32 = storage.withUnsafeMutableBytes { raw in
             let misaligned = (raw.baseAddress! + 1).assumingMemoryBound(to: Int64.self)
             // (4, 4) written byte-wise at the misaligned address.
-            var pair: [Int64] = [4, 4]
+            let pair: [Int64] = [4, 4]
             pair.withUnsafeBytes { raw.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 16) }
             return swiftpool_spatial_pyramid_pool_forward(&d, levels, 1, Int32(SWIFTPOOL_SPP_MAX.rawValue),
                                                           Int32(SWIFTPOOL_SPP_BINS_ADAPTIVE.rawValue),
