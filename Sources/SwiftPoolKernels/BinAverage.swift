@@ -192,11 +192,23 @@ enum BinAverage {
 
     /// The output tile (`count` outputs, lane k of slot q: plane k's output q) to
     /// `lanes` planes `count` floats apart from `out`: blocks of 4 outputs as 4x4
-    /// transposes, then single outputs.
+    /// transposes (the AVX2 family, 8 lanes: spcpu_untranspose_4x8, both halves at
+    /// once), then single outputs.
     @inline(__always)
     static func storePlanes(_ tile: UnsafeMutableRawPointer, _ count: Int, _ lanes: Int,
                             _ out: UnsafeMutablePointer<Float>) {
         var q = 0
+        #if SWIFTPOOL_AVX2
+        if lanes == 8 {
+            let t = tile.assumingMemoryBound(to: Float.self)
+            while q &+ 4 <= count {
+                let o = out + q
+                spcpu_untranspose_4x8(t + q &* 8, o, o + count, o + 2 &* count, o + 3 &* count, o + 4 &* count,
+                                      o + 5 &* count, o + 6 &* count, o + 7 &* count)
+                q &+= 4
+            }
+        }
+        #endif
         while q &+ 4 <= count {
             let t = tile + q &* 32
             for half in 0..<2 where half &* 4 < lanes {

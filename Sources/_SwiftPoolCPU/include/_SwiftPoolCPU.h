@@ -95,6 +95,28 @@ spcpu_transpose_4x8(const float *q0, const float *q1, const float *q2, const flo
     return (spcpu_float8)_mm256_or_ps((__m256)unordered, u);
 }
 
+/* The inverse of spcpu_transpose_4x8: four tile slots of 8 floats at t (slot j:
+ * lane k is plane k's value j) to four consecutive floats of each of eight
+ * planes, o0..o7 (BinAverage.storePlanes). */
+static inline __attribute__((always_inline)) void
+spcpu_untranspose_4x8(const float *t, float *o0, float *o1, float *o2, float *o3, float *o4, float *o5,
+                      float *o6, float *o7) {
+    __m256 r0 = _mm256_loadu_ps(t), r1 = _mm256_loadu_ps(t + 8);
+    __m256 r2 = _mm256_loadu_ps(t + 16), r3 = _mm256_loadu_ps(t + 24);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpacklo_ps(r2, r3);
+    __m256 t2 = _mm256_unpackhi_ps(r0, r1), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 c0 = _mm256_shuffle_ps(t0, t1, 0x44), c1 = _mm256_shuffle_ps(t0, t1, 0xEE);
+    __m256 c2 = _mm256_shuffle_ps(t2, t3, 0x44), c3 = _mm256_shuffle_ps(t2, t3, 0xEE);
+    _mm_storeu_ps(o0, _mm256_castps256_ps128(c0));
+    _mm_storeu_ps(o1, _mm256_castps256_ps128(c1));
+    _mm_storeu_ps(o2, _mm256_castps256_ps128(c2));
+    _mm_storeu_ps(o3, _mm256_castps256_ps128(c3));
+    _mm_storeu_ps(o4, _mm256_extractf128_ps(c0, 1));
+    _mm_storeu_ps(o5, _mm256_extractf128_ps(c1, 1));
+    _mm_storeu_ps(o6, _mm256_extractf128_ps(c2, 1));
+    _mm_storeu_ps(o7, _mm256_extractf128_ps(c3, 1));
+}
+
 /* 1 when any lane of v has its sign bit set (an `unordered` mask above), else 0. */
 static inline __attribute__((always_inline)) int spcpu_any_sign8(spcpu_float8 v) {
     return _mm256_movemask_ps((__m256)v) != 0;
