@@ -50,7 +50,8 @@ enum PyramidMaxPlanesKernel {
             let q0 = src + p0 &* plane
             @inline(__always) func lane(_ k: Int) -> UnsafePointer<Float> { q0 + Swift.min(k, lanes &- 1) &* plane }
             let hasNaN = BinAverage.copy(q0, lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7), first: 0,
-                                         count: plane, tile, slot: 0, checkNaN: true)
+                                         count: plane, tile, slot: 0, checkNaN: true,
+                                         next: UnsafeRawPointer(q0 + 8 &* plane))
             let channel = p.channelBase &+ p0
             if !hasNaN {
                 // No NaN in these planes (the usual case): both rules are the plain
