@@ -540,7 +540,8 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
  *     (size mod 8) elements; NHWC, each channel's pixels in scan order in
  *     blocks of 64, each block's groups of 4 pixels summed as
  *     (x0 + x1) + (x2 + x3) and added in turn in float, then its last pixels
- *     one by one (twice the speed of converting every element to double,
+ *     one by one, and the total multiplied by the double 1 / (element count)
+ *     (twice the speed of converting every element to double and dividing,
  *     within PyTorch's accuracy; the same result for every thread count and
  *     ISA).
  *     PyTorch computes this case with mean(), whose blocked float summation

@@ -152,13 +152,13 @@ public typealias BinAverageChannelsLast = (_ src: UnsafePointer<Float>, _ depth:
 
 /// Global average pooling of one channels-last float32 image: `pixels` pixels
 /// (the image flattened in scan order) `channels` apart from src; dst[c] =
-/// Float(total / count), channel c's total the Double sum of Float partial sums
+/// Float(total * (1 / count)), channel c's total the Double sum of Float partial sums
 /// of consecutive blocks of 64 pixels (BinAverageWide.blockSums' order).
 public typealias GlobalAverageChannelsLast = (_ src: UnsafePointer<Float>, _ pixels: Int, _ channels: Int,
                                               _ count: Double, _ dst: UnsafeMutablePointer<Float>) -> Void
 
 /// Global average pooling of `planes` consecutive channels-first float32 planes of
-/// `elements` elements each: dst[p] = Float(total / count), each plane's total the
+/// `elements` elements each: dst[p] = Float(total * (1 / count)), each plane's total the
 /// Double sum of Float partial sums of blocks of 64 elements (8-lane vector sums,
 /// one fixed lane order; the order is BinAverageWide.channelsFirst's), the same
 /// for every plane whatever its group or thread.

@@ -216,7 +216,7 @@ final class AdaptivePoolTests: XCTestCase {
                         total += Double(((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])))
                     }
                     while i < q.count { total += Double(q[i]); i += 1 }
-                    return Float(total / Double(q.count))
+                    return Float(total * (1 / Double(q.count)))
                 }
                 // Channels-last: scan order in blocks of 64 pixels, each summed in Float,
                 // groups of 4 pixels as (x0 + x1) + (x2 + x3), then single pixels.
@@ -232,7 +232,7 @@ final class AdaptivePoolTests: XCTestCase {
                         total += Double(partial)
                         i += 64
                     }
-                    return Float(total / Double(q.count))
+                    return Float(total * (1 / Double(q.count)))
                 }
                 let documented: [Float] = (0..<(batch * channels)).map { plane in
                     if layout == SWIFTPOOL_LAYOUT_NCHW { return chunkedMean(Array(input[plane * E ..< (plane + 1) * E])) }
