@@ -220,12 +220,16 @@ public struct PyramidPlanes {
     public var tile: UnsafeMutablePointer<Float>
     /// Scratch of binCount * 8 floats (32-byte aligned): every bin's 8 lanes.
     public var results: UnsafeMutablePointer<Float>
+    /// 0: the source is `planes` channels-first planes; else the source is
+    /// channels-last, src channel channelBase of pixel 0, pixels this many
+    /// elements apart (the channel count).
+    public var pixelStride: Int
 
     public static let entries = 10
 
     @inlinable
     public init(planes: Int, channelBase: Int, H: Int, W: Int, bins: UnsafePointer<Int>, binCount: Int,
-                tile: UnsafeMutablePointer<Float>, results: UnsafeMutablePointer<Float>) {
+                tile: UnsafeMutablePointer<Float>, results: UnsafeMutablePointer<Float>, pixelStride: Int = 0) {
         self.planes = planes
         self.channelBase = channelBase
         self.H = H; self.W = W
@@ -233,10 +237,12 @@ public struct PyramidPlanes {
         self.binCount = binCount
         self.tile = tile
         self.results = results
+        self.pixelStride = pixelStride
     }
 }
 
-/// src: channel channelBase's plane; dst: the sample's output vector.
+/// src: channel channelBase's plane (channels-last: its value in pixel 0); dst: the
+/// sample's output vector.
 public typealias PyramidMaxPlanes = (_ src: UnsafePointer<Float>, _ p: PyramidPlanes,
                                      _ dst: UnsafeMutablePointer<Float>) -> Void
 

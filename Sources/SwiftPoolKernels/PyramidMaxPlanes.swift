@@ -47,11 +47,16 @@ enum PyramidMaxPlanesKernel {
         var p0 = 0
         while p0 < p.planes {
             let lanes = Swift.min(8, p.planes &- p0)
-            let q0 = src + p0 &* plane
-            @inline(__always) func lane(_ k: Int) -> UnsafePointer<Float> { q0 + Swift.min(k, lanes &- 1) &* plane }
-            let hasNaN = BinAverage.copy(q0, lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7), first: 0,
+            let hasNaN: Bool
+            if p.pixelStride > 0 {
+                hasNaN = gather(src + p0, p.pixelStride, plane, lanes, tile)
+            } else {
+                let q0 = src + p0 &* plane
+                @inline(__always) func lane(_ k: Int) -> UnsafePointer<Float> { q0 + Swift.min(k, lanes &- 1) &* plane }
+                hasNaN = BinAverage.copy(q0, lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7), first: 0,
                                          count: plane, tile, slot: 0, checkNaN: true,
                                          next: UnsafeRawPointer(q0 + 8 &* plane))
+            }
             let channel = p.channelBase &+ p0
             if !hasNaN {
                 // No NaN in these planes (the usual case): both rules are the plain
@@ -161,6 +166,54 @@ enum PyramidMaxPlanesKernel {
             storeLevels(results, p, channel, lanes, dst)
             p0 &+= 8
         }
+    }
+
+    /// Channels-last source: `lanes` consecutive channels of `pixels` pixels (`stride`
+    /// elements apart, from src) into tile slots 0 ..< pixels (missing lanes repeat
+    /// the last channel: computed, never stored); whether any is NaN. One 32-byte
+    /// load per pixel when lanes is 8, no transposes.
+    @inline(__always)
+    static func gather(_ src: UnsafePointer<Float>, _ stride: Int, _ pixels: Int, _ lanes: Int,
+                       _ tile: UnsafeMutableRawPointer) -> Bool {
+        var unordered = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var t = tile
+        if lanes == 8 {
+            var q = UnsafeRawPointer(src)
+            let step = stride &* 4
+            var i = 0
+            while i &+ 4 <= pixels {
+                let a = q.loadUnaligned(as: SIMD8<Float>.self)
+                let b = q.loadUnaligned(fromByteOffset: step, as: SIMD8<Float>.self)
+                let c = q.loadUnaligned(fromByteOffset: 2 &* step, as: SIMD8<Float>.self)
+                let d = q.loadUnaligned(fromByteOffset: 3 &* step, as: SIMD8<Float>.self)
+                unordered = unordered .| (a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d)
+                t.storeBytes(of: a, as: SIMD8<Float>.self)
+                t.storeBytes(of: b, toByteOffset: 32, as: SIMD8<Float>.self)
+                t.storeBytes(of: c, toByteOffset: 64, as: SIMD8<Float>.self)
+                t.storeBytes(of: d, toByteOffset: 96, as: SIMD8<Float>.self)
+                t += 128
+                q += 4 &* step
+                i &+= 4
+            }
+            while i < pixels {
+                let a = q.loadUnaligned(as: SIMD8<Float>.self)
+                unordered = unordered .| (a .!= a)
+                t.storeBytes(of: a, as: SIMD8<Float>.self)
+                t += 32
+                q += step
+                i &+= 1
+            }
+            return any(unordered)
+        }
+        for i in 0..<pixels {
+            let q = src + i &* stride
+            var v = SIMD8<Float>(repeating: q[lanes &- 1])
+            for k in 0..<(lanes &- 1) { v[k] = q[k] }
+            unordered = unordered .| (v .!= v)
+            t.storeBytes(of: v, as: SIMD8<Float>.self)
+            t += 32
+        }
+        return any(unordered)
     }
 
     /// Each level's bins (consecutive in the table) from the results tile to the

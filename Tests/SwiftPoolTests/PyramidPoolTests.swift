@@ -71,6 +71,34 @@ final class PyramidPoolTests: XCTestCase {
         try check(Float.self, dtype: SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5BB0_0001), trials: 300)
     }
 
+    /// Float32 max, both layouts: a single NaN at every (pixel, channel) position in
+    /// turn must reach exactly the bins covering it (propagate) or none (ignore); the
+    /// tiled kernels check NaN once per group of 8 channels (NHWC: per 4 pixels
+    /// gathered) and take the plain-max path when they see none.
+    func testEverySingleNaNPositionIsSeen() throws {
+        var rng = SeededRNG(seed: testSeed(0x5BB0_0011))
+        for (channels, h, w) in [(8, 5, 7), (11, 6, 5)] {
+            for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
+                for flags in [UInt32(0), UInt32(SWIFTPOOL_FLAG_NAN_IGNORE)] {
+                    let desc = makeDesc(rank: 2, layout: layout, batch: 1, channels: channels, input: [h, w], kernel: [1, 1],
+                                        flags: flags)
+                    let p = Problem(desc: desc, levels: [(3, 3), (2, 2), (1, 1)], mode: SWIFTPOOL_SPP_MAX,
+                                    bins: SWIFTPOOL_SPP_BINS_ADAPTIVE, sizes: nil)
+                    let g = try geometry(p)
+                    let base = randomValues(g.inputElements, &rng, special: false, as: Float.self)
+                    for position in 0..<g.inputElements {
+                        var input = base
+                        input[position] = .nan
+                        let want = ReferenceLpAdaptiveSpp.pyramidPool(g, input)
+                        let got = run(p, input)
+                        let context = "C \(channels) \(h)x\(w) layout \(layout.rawValue) flags \(flags) NaN at \(position)"
+                        if !assertAllClose(got, want, ulps: 0, scale: 0, context) { return }
+                    }
+                }
+            }
+        }
+    }
+
     func testFloat64MatchesReference() throws {
         try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5BB0_0002), trials: 150)
     }
