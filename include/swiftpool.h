@@ -533,17 +533,18 @@ SWIFTPOOL_API int32_t swiftpool_adaptive_max_pool_forward(const swiftpool_pool_d
  * unspecified. Two exceptions:
  *   - every output size 1 (global pooling, ONNX GlobalAveragePool): the sum is
  *     accumulated in double and divided once by the element count, so the mean
- *     of 25 million ones is exactly 1.0; for float32, the double total adds
- *     float partial sums: NCHW, each plane's chunks of 8 elements in blocks of
- *     8 chunks, each block summed in 8 float lanes and the lanes as
- *     ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the last
- *     (size mod 8) elements; NHWC, each channel's pixels in scan order in
- *     blocks of 64, each block's groups of 4 pixels summed as
- *     (x0 + x1) + (x2 + x3) and added in turn in float, then its last pixels
- *     one by one, and the total multiplied by the double 1 / (element count)
- *     (twice the speed of converting every element to double and dividing,
- *     within PyTorch's accuracy; the same result for every thread count and
- *     ISA).
+ *     of 25 million ones is exactly 1.0. For float32 (twice the speed of
+ *     converting every element to double; within PyTorch's accuracy; the same
+ *     result for every thread count and ISA) the double total adds float
+ *     partial sums, and is multiplied by the double 1 / (element count)
+ *     instead of divided:
+ *       NCHW: each plane's chunks of 8 elements in blocks of 8 chunks, each
+ *       block summed in 8 float lanes and the lanes as
+ *       ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the last
+ *       (size mod 8) elements one by one, in double;
+ *       NHWC: each channel's pixels in scan order in blocks of 64, a block's
+ *       groups of 4 pixels summed as (x0 + x1) + (x2 + x3) and added in turn
+ *       in float, then its last pixels one by one.
  *     PyTorch computes this case with mean(), whose blocked float summation
  *     may differ in the last bits;
  *   - PyTorch's channels_last kernels divide vectorised channels once by
