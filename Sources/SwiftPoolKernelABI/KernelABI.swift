@@ -246,6 +246,11 @@ public struct PyramidPlanes {
 public typealias PyramidMaxPlanes = (_ src: UnsafePointer<Float>, _ p: PyramidPlanes,
                                      _ dst: UnsafeMutablePointer<Float>) -> Void
 
+/// An upper bound of `count` indices read as UInt64 (max pooling backward's index
+/// check): `small` (the valid range ends at or below 2^31): their maximum when all
+/// lie in [0, 2^31), else UInt64.max; otherwise their exact maximum.
+public typealias IndexBound = (_ p: UnsafePointer<Int64>, _ count: Int, _ small: Bool) -> UInt64
+
 /// Every kernel of one instruction-set family.
 public struct KernelTable {
     public var float: ElementKernels<Float>
@@ -259,6 +264,7 @@ public struct KernelTable {
     public var floatGlobalAveragePlanes: GlobalAveragePlanes
     /// By NaN rule: .0 PyTorch's propagation, .1 NaN-ignoring.
     public var floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)
+    public var indexBound: IndexBound
 
     @inlinable
     public init(float: ElementKernels<Float>, double: ElementKernels<Double>, uint8: NarrowMaxKernels<UInt8>,
@@ -267,7 +273,8 @@ public struct KernelTable {
                 floatAdaptivePlanes: @escaping AdaptiveAvgPlanes,
                 floatGlobalAverage: @escaping GlobalAverageChannelsLast,
                 floatGlobalAveragePlanes: @escaping GlobalAveragePlanes,
-                floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes)) {
+                floatPyramidMax: (PyramidMaxPlanes, PyramidMaxPlanes),
+                indexBound: @escaping IndexBound) {
         self.float = float
         self.double = double
         self.uint8 = uint8
@@ -278,6 +285,7 @@ public struct KernelTable {
         self.floatGlobalAverage = floatGlobalAverage
         self.floatGlobalAveragePlanes = floatGlobalAveragePlanes
         self.floatPyramidMax = floatPyramidMax
+        self.indexBound = indexBound
     }
 }
 

@@ -28,5 +28,6 @@ public func kernelTable() -> KernelTable {
                 floatGlobalAverage: { BinAverageWide.channelsLast($0, $1, $2, $3, $4) },
                 floatGlobalAveragePlanes: { BinAverageWide.channelsFirst($0, $1, $2, $3, $4) },
                 floatPyramidMax: ({ PyramidMaxPlanesKernel.run($0, $1, $2, PyramidPropagateNaN.self) },
-                                  { PyramidMaxPlanesKernel.run($0, $1, $2, PyramidIgnoreNaN.self) }))
+                                  { PyramidMaxPlanesKernel.run($0, $1, $2, PyramidIgnoreNaN.self) }),
+                indexBound: { IndexScan.bound($0, $1, $2) })
 }

@@ -248,7 +248,8 @@ final class MaxPoolBackwardTests: XCTestCase {
     func testBadIndexRejectedBeforeAnyWrite() {
         let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: 2, channels: 3, input: [4, 4], kernel: [2, 2])
         let g = try! PoolGeometry(desc, op: .max)
-        for bad: Int64 in [16, -1, .min, .max] {
+        // Values whose low 32 bits are a valid index (the scan checks the high bits first).
+        for bad: Int64 in [16, -1, .min, .max, 1 << 31, (1 << 32) + 5, (1 << 40) + 5] {
             var idx = [Int64](repeating: 5, count: g.outputElements)
             idx[g.outputElements - 2] = bad   // n 1, c 1, h 1, w 1
             let (rc, got) = runMaxBackward(desc, [Float](repeating: 1, count: g.outputElements), idx, inputElements: g.inputElements)

@@ -63,26 +63,16 @@ extension PoolGeometry {
         guard count > 0 else { return }
         let block = 1 << 14
         let blocks = (count &+ block &- 1) / block
+        // The scan runs in the ISA family's code (IndexScan): 32-bit lanes when the
+        // limit allows (no 64-bit compare before SSE4.2; values are first checked to
+        // lie in [0, 2^31)).
+        let bound = ISA.kernels.indexBound, small = limit <= 1 << 31
         let worst: UInt64 = withStackScratch(of: UInt64.self, capacity: blocks) { maxima in
             let maxima = maxima.baseAddress!
             Parallel.forEachRange(units: blocks, unitWork: block, threads: threads) { range in
                 for b in range {
                     let lower = b &* block, upper = Swift.min(count, lower &+ block)
-                    if limit <= 1 << 31 {
-                        // 32-bit lanes vectorise on every x86-64 (no 64-bit compare
-                        // before SSE4.2): values are first checked to lie in [0, 2^31).
-                        var high: UInt64 = 0, m: Int32 = 0
-                        for q in lower..<upper {
-                            let v = UInt64(bitPattern: indices[q])
-                            high |= v >> 31
-                            m = Swift.max(m, Int32(truncatingIfNeeded: v))
-                        }
-                        maxima[b] = high != 0 ? .max : UInt64(m)
-                    } else {
-                        var m: UInt64 = 0
-                        for q in lower..<upper { m = Swift.max(m, UInt64(bitPattern: indices[q])) }
-                        maxima[b] = m
-                    }
+                    maxima[b] = bound(indices + lower, upper &- lower, small)
                 }
             }
             var m: UInt64 = 0

@@ -1,0 +1,1 @@
+../SwiftPoolKernels/IndexScan.swift
