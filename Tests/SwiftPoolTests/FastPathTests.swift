@@ -538,6 +538,36 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(failures.withLock { $0 }, 0)
     }
 
+    /// The worker pool runs every chunk exactly once, and its workers join calls,
+    /// both back to back (idle workers still polling for work) and after pauses
+    /// longer than the poll time (workers asleep, woken through the condition
+    /// variable). A lost wake-up would hang here; a chunk claimed twice or never
+    /// shows in the counts.
+    func testWorkerPoolPollingAndSleepingWorkers() {
+        let caller = pthread_self()
+        let units = 64
+        var joinedAfterPause = 0, joinedBackToBack = 0
+        for call in 0..<90 {
+            let afterPause = call % 3 == 2
+            if afterPause { usleep(3_000) }  // > WorkerPool.spinNanoseconds: the workers sleep
+            let counts = Mutex([Int](repeating: 0, count: units))
+            let helped = Atomic<Bool>(false)
+            Parallel.forEachRange(units: units, unitWork: 1 << 20, threads: 2) { range in
+                if pthread_equal(pthread_self(), caller) == 0 { helped.store(true, ordering: .relaxed) }
+                // Chunks long enough (about 20 us each) for a waking worker to find some left.
+                let start = DispatchTime.now().uptimeNanoseconds
+                while DispatchTime.now().uptimeNanoseconds &- start < 20_000 {}
+                counts.withLock { c in for u in range { c[u] += 1 } }
+            }
+            XCTAssertEqual(counts.withLock { $0 }, [Int](repeating: 1, count: units), "call \(call)")
+            if helped.load(ordering: .relaxed) {
+                if afterPause { joinedAfterPause += 1 } else { joinedBackToBack += 1 }
+            }
+        }
+        XCTAssertGreaterThan(joinedBackToBack, 0, "no worker joined a back-to-back call")
+        XCTAssertGreaterThan(joinedAfterPause, 0, "no sleeping worker was woken for a call")
+    }
+
     /// A forked child (no worker threads there) still runs multi-threaded calls.
     func testParallelCallsAfterFork() throws {
         defer { swiftpool_set_num_threads(0) }

@@ -77,9 +77,11 @@ final class JobSlot: @unchecked Sendable {
     var chunks = 0
     /// The loop body, a JobBody on the calling thread's stack.
     var body: UnsafeRawPointer?
-    /// Helpers that may still join, and helpers running chunks now.
+    /// Helpers that may still join.
     var openSeats = 0
-    var inside = 0
+    /// Helpers running chunks now: changed with the pool's lock held, read without
+    /// it by the caller spinning for them to leave.
+    let inside = Atomic<Int>(0)
     var offered = false
     var busy = false
 }
@@ -104,6 +106,15 @@ final class WorkerPool: @unchecked Sendable {
     /// later call.
     private let prepared = Atomic<Int>(0)
     private var offeredCount = 0
+    /// offeredCount, readable without the lock by spinning workers.
+    private let pending = Atomic<Int>(0)
+    /// How long an idle worker polls for the next job, and a caller for its helpers
+    /// to finish, before sleeping on a condition variable: waking a sleeping thread
+    /// is a system call and, in a virtual machine, an inter-processor interrupt
+    /// (tens of microseconds here, which back-to-back calls of 30-200 us paid every
+    /// time). OpenMP runtimes spin far longer (libgomp about 300k polls, Intel's
+    /// 200 ms); this is short so an idle process gives the cores back soon.
+    static let spinNanoseconds = 200_000
 
     private init() {
         pthread_mutex_init(lock, nil)
@@ -127,10 +138,11 @@ final class WorkerPool: @unchecked Sendable {
         forkedChild = true
         workers = 0
         offeredCount = 0
+        pending.store(0, ordering: .relaxed)
         for slot in slots {
             slot.busy = false
             slot.offered = false
-            slot.inside = 0
+            slot.inside.store(0, ordering: .relaxed)
             slot.openSeats = 0
             slot.body = nil
         }
@@ -155,22 +167,30 @@ final class WorkerPool: @unchecked Sendable {
                 slot.chunks = chunks
                 slot.next.store(0, ordering: .relaxed)
                 slot.openSeats = helpers
-                slot.inside = 0
+                slot.inside.store(0, ordering: .relaxed)
                 slot.offered = true
                 offeredCount &+= 1
+                pending.store(offeredCount, ordering: .releasing)
                 startWorkers(upTo: helpers)
                 if helpers == 1 { pthread_cond_signal(wake) } else { pthread_cond_broadcast(wake) }
                 pthread_mutex_unlock(lock)
 
                 WorkerPool.drain(slot, functionPointer)
 
-                // Every chunk is claimed: close the job, then wait for helpers still running one.
+                // Every chunk is claimed: close the job, then wait for helpers still
+                // running one (polling first: they finish within a chunk).
                 pthread_mutex_lock(lock)
                 if slot.offered {
                     slot.offered = false
                     offeredCount &-= 1
+                    pending.store(offeredCount, ordering: .releasing)
                 }
-                while slot.inside > 0 { pthread_cond_wait(left, lock) }
+                if slot.inside.load(ordering: .acquiring) > 0 {
+                    pthread_mutex_unlock(lock)
+                    _ = WorkerPool.spin { slot.inside.load(ordering: .acquiring) == 0 }
+                    pthread_mutex_lock(lock)
+                }
+                while slot.inside.load(ordering: .acquiring) > 0 { pthread_cond_wait(left, lock) }
                 slot.body = nil
                 slot.busy = false
                 pthread_mutex_unlock(lock)
@@ -186,6 +206,23 @@ final class WorkerPool: @unchecked Sendable {
             let chunk = slot.next.wrappingAdd(1, ordering: .relaxed).oldValue
             if chunk >= chunks { return }
             spcpu_call_int_closure(words, chunk)
+        }
+    }
+
+    /// Polls `done` until it holds (true) or spinNanoseconds have passed (false).
+    private static func spin(_ done: () -> Bool) -> Bool {
+        var start = timespec(), now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var polls = 0
+        while true {
+            if done() { return true }
+            spcpu_spin_pause()
+            polls &+= 1
+            if polls & 63 == 0 {
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                let elapsed = (now.tv_sec &- start.tv_sec) &* 1_000_000_000 &+ (now.tv_nsec &- start.tv_nsec)
+                if elapsed >= spinNanoseconds { return false }
+            }
         }
     }
 
@@ -211,21 +248,25 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_lock(lock)
         while true {
             guard offeredCount > 0, let slot = slots.first(where: { $0.offered }) else {
-                pthread_cond_wait(wake, lock)
+                // Idle: poll for a job a while, then sleep until one is offered.
+                pthread_mutex_unlock(lock)
+                let seen = WorkerPool.spin { pending.load(ordering: .acquiring) > 0 }
+                pthread_mutex_lock(lock)
+                if !seen && offeredCount == 0 { pthread_cond_wait(wake, lock) }
                 continue
             }
-            slot.inside &+= 1
+            slot.inside.add(1, ordering: .relaxed)
             slot.openSeats &-= 1
             if slot.openSeats == 0 {
                 slot.offered = false
                 offeredCount &-= 1
+                pending.store(offeredCount, ordering: .releasing)
             }
             let body = slot.body!.assumingMemoryBound(to: JobBody.self)
             pthread_mutex_unlock(lock)
             WorkerPool.drain(slot, UnsafePointer(body))
             pthread_mutex_lock(lock)
-            slot.inside &-= 1
-            if slot.inside == 0 { pthread_cond_broadcast(left) }
+            if slot.inside.subtract(1, ordering: .releasing).newValue == 0 { pthread_cond_broadcast(left) }
         }
     }
 }

@@ -43,6 +43,16 @@ static inline void spcpu_prefetch_once(const void *p) {
     __builtin_prefetch(p, 0, 0);
 }
 
+/* A spin-wait hint (pause / yield): the worker pool's threads poll for the next
+ * job a short while before sleeping on a condition variable. */
+static inline void spcpu_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* p, hidden from the optimiser (an empty asm): no instruction. Loads of a vector
  * at p, p + 1 and p + 2 otherwise get "combined" by LLVM into one element load and
  * four shuffles rebuilding the first vector from the other two, which made 3x3
