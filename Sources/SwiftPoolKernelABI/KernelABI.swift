@@ -43,13 +43,17 @@ public struct RunShape: Equatable {
     public var planes: Int
     public var planeStride: Int
     public var outPlaneStride: Int
+    /// A hint: the call's input is too large to stay in the caches between calls,
+    /// so kernels that stream rows may prefetch them far ahead into the outer caches.
+    public var farPrefetch: Bool
 
     @inlinable
     public init(count: Int, stride: Int, rows: Int = 1, rowStride: Int = 0, outRowStride: Int = 0,
-                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0) {
+                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0, farPrefetch: Bool = false) {
         self.count = count; self.stride = stride
         self.rows = rows; self.rowStride = rowStride; self.outRowStride = outRowStride
         self.planes = planes; self.planeStride = planeStride; self.outPlaneStride = outPlaneStride
+        self.farPrefetch = farPrefetch
     }
 }
 

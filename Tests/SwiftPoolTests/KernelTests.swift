@@ -100,6 +100,7 @@ final class KernelTests: XCTestCase {
     /// threshold lowered to 0: random problems of every dtype and both layouts
     /// (padding, dilation, ceil_mode, NaN, ties, 1-3 threads) give the reference's
     /// bits, including ranges that start or end mid-line, and write every output.
+    /// Far-ahead prefetches (RunShape.farPrefetch) are forced on too.
     func testStreamedOutputsMatchReference() throws {
         func check<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, _ convert: (Float) -> T) throws {
             var rng = SeededRNG(seed: seed)
@@ -115,7 +116,7 @@ final class KernelTests: XCTestCase {
                     input.withUnsafeBytes { src in got.withUnsafeMutableBytes { dst in
                         PoolDispatch.maxPool(g, input: src.baseAddress ?? UnsafeRawPointer(bitPattern: 16)!,
                                              output: dst.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!,
-                                             indices: nil, streamedMinimum: 0)
+                                             indices: nil, streamedMinimum: 0, farPrefetchMinimum: 0)
                     }}
                     _ = swiftpool_set_num_threads(0)
                     let context = "trial \(trial) threads \(threads): \(describe(desc))"

@@ -86,6 +86,16 @@ final class SeparableMaxTests: XCTestCase {
                 XCTFail("values only, element \(bad): got \(valuesOnly[bad]), want \(want.values[bad]); " + context)
                 return
             }
+            // The far-ahead prefetches of large inputs (RunShape.farPrefetch), forced on.
+            var far = [T](repeating: 7, count: g.outputElements)
+            input.withUnsafeBytes { src in far.withUnsafeMutableBytes { dst in
+                PoolDispatch.maxPool(g, input: src.baseAddress!, output: dst.baseAddress!, indices: nil,
+                                     farPrefetchMinimum: 0)
+            }}
+            if let bad = firstBitMismatch(far, want.values) {
+                XCTFail("far prefetches, element \(bad): got \(far[bad]), want \(want.values[bad]); " + context)
+                return
+            }
             if let bad = firstBitMismatch(values, want.values) ?? indices.indices.first(where: { indices[$0] != want.indices[$0] }) {
                 XCTFail("with indices, element \(bad): got \(values[bad]) index \(indices[bad]), want \(want.values[bad]) index \(want.indices[bad]); " + context)
                 return

@@ -39,6 +39,11 @@ static inline int spcpu_prefetch_once_enabled(void) { return spcpu_prefetch_once
 static inline void spcpu_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
+/* Into the outer caches (prefetcht2): far-ahead rows, without taking an L1
+ * miss buffer for the whole trip from memory. */
+static inline void spcpu_prefetch_far(const void *p) {
+    __builtin_prefetch(p, 0, 1);
+}
 static inline void spcpu_prefetch_once(const void *p) {
     __builtin_prefetch(p, 0, 0);
 }
