@@ -254,6 +254,96 @@ enum BinAverage {
         }
     }
 
+    /// Bins of one axis that are uniform windows: bin o is [o * stride, o * stride +
+    /// width). Returns (stride, width), or nil.
+    @inline(__always)
+    static func uniformBins(_ bins: UnsafePointer<Int>, _ count: Int) -> (stride: Int, width: Int)? {
+        let width = bins[1] &- bins[0]
+        let stride = count > 1 ? bins[2] &- bins[0] : 1
+        guard bins[0] == 0, stride >= 1 else { return nil }
+        for o in 0..<count where bins[2 &* o] != o &* stride || bins[2 &* o &+ 1] &- bins[2 &* o] != width {
+            return nil
+        }
+        return (stride, width)
+    }
+
+    /// Planes (2D) whose bins are uniform windows along both axes, `width` <= 4
+    /// wide at stride 1 or 2 along W, with at most 8 outputs per row (13 -> 6: three
+    /// wide at stride 2): straight from the planes, lanes along an output row (the
+    /// tile's transposes cost about as much as the sums there). Stride 2 uses
+    /// de-interleaving loads. Each output sums its bin in scan order from +0 and
+    /// divides as `mean`, as channelsFirst's tile path does: the same bits.
+    /// Reads up to 18 elements from the start of a window row, past the plane for
+    /// its last rows: the caller leaves its last plane out. Rows shorter than 8
+    /// outputs are stored as whole vectors whose extra lanes land in the next
+    /// outputs (rewritten later: the caller computes its last plane afterwards),
+    /// except where a vector would pass `outputLimit` (the caller's output end).
+    @inline(never)
+    static func uniformRows(_ src: UnsafePointer<Float>, planes: Int, H: Int, W: Int, OH: Int, OW: Int,
+                            strideH: Int, rows: Int, strideW: Int, width: Int, _ dst: UnsafeMutablePointer<Float>,
+                            outputLimit: Int) {
+        if strideW == 2 && width == 3 {
+            uniformRows(src, planes: planes, H: H, W: W, OH: OH, OW: OW, strideH: strideH, rows: rows, dst,
+                        outputLimit: outputLimit, ThreeWideStrideTwo())
+        } else {
+            uniformRows(src, planes: planes, H: H, W: W, OH: OH, OW: OW, strideH: strideH, rows: rows, dst,
+                        outputLimit: outputLimit, AnyUniformRow(strideW: strideW, width: width))
+        }
+    }
+
+    /// Four output rows at a time (independent addition and division chains), the
+    /// planes' output rows taken as one sequence (contiguous in the output).
+    @inline(__always)
+    static func uniformRows<S: UniformRowSum>(_ src: UnsafePointer<Float>, planes: Int, H: Int, W: Int, OH: Int,
+                                              OW: Int, strideH: Int, rows: Int, _ dst: UnsafeMutablePointer<Float>,
+                                              outputLimit: Int, _ sum: S) {
+        let plane = H &* W, rowStep = strideH &* W, total = planes &* OH
+        // Input of output row `oh` of the current plane, advanced row by row.
+        var oh = 0, input = src
+        @inline(__always) func next() -> UnsafePointer<Float> {
+            let here = input
+            oh &+= 1
+            if oh == OH {
+                oh = 0
+                input += plane &- (OH &- 1) &* rowStep
+            } else {
+                input += rowStep
+            }
+            return here
+        }
+        @inline(__always) func rowSum(_ first: UnsafePointer<Float>) -> SIMD8<Float> {
+            var s = SIMD8<Float>(), r = first
+            for _ in 0..<rows { sum.add(&s, r); r += W }
+            return s
+        }
+        @inline(__always) func put(_ s: SIMD8<Float>, _ row: Int) {
+            let v = sum.natural(mean(s, 1, rows, sum.width)), o = dst + row &* OW
+            // A whole vector spills into the next outputs, written after it (by this
+            // loop, or the caller's last plane); not past `outputLimit`.
+            if row &* OW &+ 8 <= outputLimit {
+                Float.store(v, o)
+            } else {
+                for l in 0..<OW { o[l] = v[l] }
+            }
+        }
+        var row = 0
+        while row &+ 4 <= total {
+            let a = next(), b = next(), c = next(), d = next()
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+            var r0 = a, r1 = b, r2 = c, r3 = d
+            for _ in 0..<rows {
+                sum.add(&s0, r0); sum.add(&s1, r1); sum.add(&s2, r2); sum.add(&s3, r3)
+                r0 += W; r1 += W; r2 += W; r3 += W
+            }
+            put(s0, row); put(s1, row &+ 1); put(s2, row &+ 2); put(s3, row &+ 3)
+            row &+= 4
+        }
+        while row < total {
+            put(rowSum(next()), row)
+            row &+= 1
+        }
+    }
+
     /// Channels-first planes, 8 at a time (AdaptivePlanes).
     @inline(never)
     static func channelsFirst(_ src: UnsafePointer<Float>, _ p: AdaptivePlanes, _ dst: UnsafeMutablePointer<Float>) {
@@ -264,6 +354,15 @@ enum BinAverage {
         let outTile = p.outTile.map { UnsafeMutableRawPointer($0) }
         let whole = p.wholePlane
         var p0 = 0
+        // Uniform 2D bins, rows of at most 8 outputs: all planes but the last
+        // straight from the planes (uniformRows reads past a plane's end).
+        if p.D == 1 && OD == 1 && OW <= 8 && p.planes >= 2 && plane >= 16,
+           let (strideW, width) = uniformBins(binsW, OW), strideW <= 2, width <= 4,
+           let (strideH, rows) = uniformBins(binsH, OH) {
+            uniformRows(src, planes: p.planes &- 1, H: H, W: W, OH: OH, OW: OW, strideH: strideH, rows: rows,
+                        strideW: strideW, width: width, dst, outputLimit: p.planes &* outPlane)
+            p0 = p.planes &- 1
+        }
         while p0 < p.planes {
             let lanes = Swift.min(8, p.planes &- p0)
             // Missing lanes repeat the last plane (computed, never stored).
@@ -369,4 +468,51 @@ enum BinAverage {
             p0 &+= 8
         }
     }
+}
+
+/// One window row's taps added in order to an output row's sums (BinAverage.uniformRows).
+protocol UniformRowSum {
+    var width: Int { get }
+    /// Adds the row's taps, left to right, to every lane's sum.
+    func add(_ s: inout SIMD8<Float>, _ row: UnsafePointer<Float>)
+    /// The sums' lanes in output order.
+    func natural(_ v: SIMD8<Float>) -> SIMD8<Float>
+}
+
+/// Three taps at stride 2 (13 -> 6 and the like): de-interleaved loads.
+struct ThreeWideStrideTwo: UniformRowSum {
+    var width: Int { 3 }
+    @inline(__always)
+    func add(_ s: inout SIMD8<Float>, _ row: UnsafePointer<Float>) {
+        #if SWIFTPOOL_AVX2
+        s = spcpu_add_taps3_stride2(s, row)
+        #else
+        s += Float.loadEvenPermuted(row)
+        s += Float.loadOddPermuted(row)
+        s += Float.loadOddPermuted(row + 1)
+        #endif
+    }
+    @inline(__always)
+    func natural(_ v: SIMD8<Float>) -> SIMD8<Float> { Float.permute(v) }
+}
+
+/// Up to four taps at stride 1 or 2.
+struct AnyUniformRow: UniformRowSum {
+    let strideW: Int, width: Int
+    @inline(__always)
+    func add(_ s: inout SIMD8<Float>, _ row: UnsafePointer<Float>) {
+        if strideW == 2 {
+            s += Float.loadEvenPermuted(row)
+            if width > 1 { s += Float.loadOddPermuted(row) }
+            if width > 2 { s += Float.loadOddPermuted(row + 1) }
+            if width > 3 { s += Float.loadOddPermuted(row + 2) }
+        } else {
+            s += Float.load(row)
+            if width > 1 { s += Float.load(row + 1) }
+            if width > 2 { s += Float.load(row + 2) }
+            if width > 3 { s += Float.load(row + 3) }
+        }
+    }
+    @inline(__always)
+    func natural(_ v: SIMD8<Float>) -> SIMD8<Float> { strideW == 2 ? Float.permute(v) : v }
 }

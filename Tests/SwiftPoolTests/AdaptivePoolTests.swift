@@ -85,6 +85,52 @@ final class AdaptivePoolTests: XCTestCase {
         try check(Double.self, dtype: SWIFTPOOL_DTYPE_FLOAT64, max: false, seed: testSeed(0xADA0_0004), trials: 150)
     }
 
+    /// Float32 channels-first 2D averages whose bins are uniform windows (W = OW,
+    /// OW + 1, 2 OW or 2 OW + 1: 1 or 2 wide at stride 1, 2 or 3 wide at stride 2)
+    /// with up to 8 outputs per row go straight from the planes, lanes along output
+    /// rows (BinAverage.uniformRows), four output rows at a time across planes:
+    /// against the reference (PyTorch's chains), with NaN, inf and -0, 1-3 threads,
+    /// and guard elements after the output that must stay untouched (rows of fewer
+    /// than 8 outputs are stored as whole vectors except the last).
+    func testUniformBinRowsMatchReference() throws {
+        defer { swiftpool_set_num_threads(0) }
+        var rng = SeededRNG(seed: testSeed(0xADA0_0011))
+        for trial in 0..<240 {
+            func axis(_ outMax: Int) -> (input: Int, output: Int) {
+                let o = Int.random(in: 1...outMax, using: &rng)
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0: return (o, o)
+                case 1: return (o + 1, o)
+                case 2: return (2 * o, o)
+                case 3: return (2 * o + 1, o)
+                default: return (Int.random(in: 1...20, using: &rng), o)
+                }
+            }
+            let (H, OH) = axis(9), (W, OW) = axis(10)
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...3, using: &rng),
+                                channels: Int.random(in: 1...9, using: &rng), input: [H, W], kernel: [H, W],
+                                dtype: SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try AdaptiveGeometry(desc, outputSize: [Int64(OH), Int64(OW)], op: .average)
+            var input = randomValues(g.inputElements, &rng, special: trial % 2 == 0, as: Float.self)
+            input = input.map { $0 + Float(Int.random(in: 0..<1000, using: &rng)) / 997 }
+            let want = ReferenceLpAdaptiveSpp.adaptivePool(g, input, max: false).values
+            let threads = Int32(trial % 3 + 1)
+            XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+            let count = g.outputElements, guardCount = 16
+            var out = [Float](repeating: 1234.5, count: count + guardCount)
+            var d = desc
+            let rc = input.withUnsafeBytes { src in out.withUnsafeMutableBytes { dst in
+                swiftpool_adaptive_avg_pool_forward(&d, [Int64(OH), Int64(OW)], src.baseAddress!, Int64(input.count),
+                                                    dst.baseAddress!, Int64(count))
+            }}
+            let context = "trial \(trial) threads \(threads) output_size [\(OH), \(OW)]: \(describe(desc))"
+            XCTAssertEqual(rc, statusOK, context)
+            XCTAssertEqual(nanCanonicalBits(Array(out[..<count])), nanCanonicalBits(want), context)
+            XCTAssertEqual(Array(out[count...]), [Float](repeating: 1234.5, count: guardCount), "guard, " + context)
+            if nanCanonicalBits(Array(out[..<count])) != nanCanonicalBits(want) { return }
+        }
+    }
+
     /// Behaviour observed in torch 2.13 (adaptive_max_pool1d / adaptive_avg_pool1d).
     func testHandCheckedTorchValues() {
         let nan1 = Float(nan: 1, signaling: false), nan2 = Float(nan: 2, signaling: false)

@@ -132,6 +132,18 @@ spcpu_untranspose_4x8(const float *t, float *o0, float *o1, float *o2, float *o3
     _mm_storeu_ps(o7, _mm256_extractf128_ps(c3, 1));
 }
 
+/* s + row[2j] + row[2j+1] + row[2j+2] per lane j (added in that order), lanes in
+ * the permuted order of VectorElement.loadEvenPermuted: three taps at stride 2
+ * from two pairs of loads (row[0 ..< 17]). Swift's de-interleaving loads of
+ * overlapping memory were rebuilt element by element by LLVM. */
+static inline __attribute__((always_inline)) spcpu_float8 spcpu_add_taps3_stride2(spcpu_float8 s, const float *row) {
+    __m256 a = _mm256_loadu_ps(row), b = _mm256_loadu_ps(row + 8);
+    __m256 c = _mm256_loadu_ps(row + 1), d = _mm256_loadu_ps(row + 9);
+    __m256 sum = _mm256_add_ps((__m256)s, _mm256_shuffle_ps(a, b, 0x88));
+    sum = _mm256_add_ps(sum, _mm256_shuffle_ps(a, b, 0xdd));
+    return (spcpu_float8)_mm256_add_ps(sum, _mm256_shuffle_ps(c, d, 0xdd));
+}
+
 /* 1 when any lane of v has its sign bit set (an `unordered` mask above), else 0. */
 static inline __attribute__((always_inline)) int spcpu_any_sign8(spcpu_float8 v) {
     return _mm256_movemask_ps((__m256)v) != 0;
