@@ -212,8 +212,11 @@ fuzz-smoke: $(ASAN_DIR)/bin/fuzz_capi
 	@rm -rf $(BUILD)/fuzz/smoke && mkdir -p $(BUILD)/fuzz/smoke
 	$(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
 	SWIFTPOOL_MAX_ISA=baseline $(SAN_ENV) $(ASAN_DIR)/bin/fuzz_capi -runs=0 $(FUZZ_CORPUS) 2>&1 | grep -E 'Done|ERROR|FAILURE|runtime error|call:' ; exit $${PIPESTATUS[0]}
-	cd $(BUILD)/fuzz && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) \
-	    -runs=$(FUZZ_SMOKE_RUNS) smoke $(abspath $(FUZZ_CORPUS)) 2>&1 | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written' ; exit $${PIPESTATUS[0]}
+	cd $(BUILD)/fuzz && rm -f crash-* leak-* timeout-* oom-* && $(SAN_ENV) $(abspath $(ASAN_DIR))/bin/fuzz_capi $(FUZZ_FLAGS) \
+	    -seed=$(FUZZ_SMOKE_SEED) -runs=$(FUZZ_SMOKE_RUNS) smoke $(abspath $(FUZZ_CORPUS)) 2>&1 \
+	    | grep -E '^stat::|ERROR|FAILURE|runtime error|call:|Test unit written|^ +#[0-9]+ |^SUMMARY' ; rc=$${PIPESTATUS[0]}; \
+	    for f in crash-* leak-* timeout-* oom-*; do [ -f "$$f" ] && echo "$$f, base64 (replay: base64 -d > unit; build/bin/fuzz_replay unit):" && base64 -w0 "$$f" && echo; done; \
+	    exit $$rc
 
 # FUZZ_ISA=baseline fuzzes the portable kernels (the default: the best family here).
 fuzz: $(ASAN_DIR)/bin/fuzz_capi

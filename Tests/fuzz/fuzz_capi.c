@@ -247,6 +247,8 @@ static void describe(const char *fn, const swiftpool_pool_desc *d) {
              (long long)d->padding_end[0], (long long)d->padding_end[1], (long long)d->padding_end[2],
              (long long)d->dilation[0], (long long)d->dilation[1], (long long)d->dilation[2],
              d->ceil_mode, d->count_include_pad, (long long)d->divisor_override, d->auto_pad, d->flags);
+    /* Replaying a unit that crashed (no FAIL message then): which call it made. */
+    if (getenv("FUZZ_PRINT_CALL")) fprintf(stderr, "call: %s\n", call_text);
 }
 
 #define FAIL(...)                                                                          \

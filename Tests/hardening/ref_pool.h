@@ -288,9 +288,11 @@ static inline int64_t ref_offset(const ref_geom *g, int64_t n, int64_t c, int64_
                                               : (n * g->channels + c) * plane + p;
 }
 
-/* Input coordinate of tap k of output o, and whether it is a real element. */
+/* Input coordinate of tap k of output o, for the real taps ref_taps returns (in
+ * [0, in)). In 128 bits: with a huge kernel and padding (auto_pad of a kernel near
+ * INT64_MAX), k * dilation alone can pass INT64_MAX although the sum is small. */
 static inline int64_t ref_coord(const ref_axis *a, int64_t o, int64_t k) {
-    return o * a->stride - a->pad_begin + k * a->dilation;
+    return (int64_t)((ref_i128)o * a->stride - a->pad_begin + (ref_i128)k * a->dilation);
 }
 
 /* Real taps of output o along an axis: k in [*lo, *hi) land in [0, in); *padded
