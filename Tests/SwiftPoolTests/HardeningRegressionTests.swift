@@ -166,3 +166,48 @@ final class HardeningLpRegressionTests: XCTestCase {
         XCTAssertEqual(output, [Float](repeating: -7, count: 4 * 6))
     }
 }
+
+final class HardeningWindowRegressionTests: XCTestCase {
+    /// CI's fuzz smoke run: auto_pad SAME pads about half of a window span near
+    /// Int.max, and `-start + dilation - 1` (the first real tap's ceil division)
+    /// passed Int.max, so tapBegin came out negative and the kernels read wild
+    /// addresses (SEGV). Windows against exact 128-bit arithmetic at such sizes.
+    func testWindowTapsAtSpansNearInt64Max() {
+        var checked = 0
+        for dilation in [Int.max, Int.max - 1, Int.max / 2 + 7, 0x6000_0000_0000_0000, 3, 1] {
+            for kernel in [2, 3] {
+                let span = (kernel - 1).multipliedReportingOverflow(by: dilation)
+                if span.overflow { continue }
+                // Validation keeps input + padding + paddingEnd + stride within Int.
+                for padding in [0, 1, span.partialValue / 2, span.partialValue / 2 + span.partialValue % 2, span.partialValue]
+                where padding <= Int.max - 7 - 2 {
+                    let axis = AxisGeometry(inputSize: 7, outputSize: 4, kernel: kernel, stride: 2, padding: padding,
+                                            paddingEnd: 0, dilation: dilation)
+                    for o in 0..<4 {
+                        let w = axis.window(o)
+                        // Taps k in 0..<kernel with 0 <= start + k*dilation < 7, exactly.
+                        let start = Int128(o) * 2 - Int128(padding)
+                        let real = (0..<kernel).filter { k in
+                            let x = start + Int128(k) * Int128(dilation)
+                            return x >= 0 && x < 7
+                        }
+                        let first = (0..<kernel).first { k in start + Int128(k) * Int128(dilation) >= 0 }
+                        let why = "dilation \(dilation) kernel \(kernel) padding \(padding) o \(o)"
+                        if let lo = real.first, let hi = real.last {
+                            XCTAssertEqual(w.tapBegin, lo, why)
+                            XCTAssertEqual(w.tapEnd, hi + 1, why)
+                        } else {
+                            XCTAssertTrue(w.isEmpty, why)
+                        }
+                        XCTAssertGreaterThanOrEqual(w.tapBegin, 0, why)
+                        if let first {
+                            XCTAssertEqual(Int128(w.firstTap), start + Int128(first) * Int128(dilation), why)
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 100)
+    }
+}

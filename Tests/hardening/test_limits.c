@@ -19,6 +19,11 @@
  *     calls on pre-allocated tensors return OK (the kernels need no heap scratch)
  *     or SWIFTPOOL_ERROR_OUT_OF_MEMORY with a message and untouched outputs —
  *     never a crash.
+ *  4. Windows whose span (dilation x (kernel - 1)) is near INT64_MAX, padded by
+ *     auto_pad SAME about half of it: small tensors, every operator that takes
+ *     the pooling fields (max, avg, ONNX LP, both backward passes), against the
+ *     C model. The first-tap formula once overflowed here and the kernels read
+ *     wild addresses (a SEGV in CI's fuzz smoke run).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -33,6 +38,7 @@
 
 #include "swiftpool.h"
 #include "ref_pool.h"
+#include "ref_ops.h"
 
 static int failures, checks, skipped;
 
@@ -355,7 +361,99 @@ static void memory_exhaustion(void) {
     else CHECK(WEXITSTATUS(status) == 0, "memory exhaustion: child exit %d", WEXITSTATUS(status));
 }
 
+/* Section 4. Values bit-equal, or (averages, LP) within a relative 1e-6; NaN = NaN. */
+static int same_values(const float *a, const float *b, int64_t n, int exact) {
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(a[i]) && isnan(b[i])) continue;
+        if (exact ? memcmp(&a[i], &b[i], 4) != 0 : !(fabs((double)a[i] - b[i]) <= 1e-6 * fmax(1, fabs((double)b[i]))))
+            return 0;
+    }
+    return 1;
+}
+
+static void huge_window_spans(void) {
+    int computed = 0;
+    const int64_t dilations[] = {INT64_C(0x6000000000000000), INT64_MAX / 2 + 7, INT64_MAX - 1, INT64_MAX};
+    const int32_t layouts[] = {SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC};
+    const int32_t pads[] = {SWIFTPOOL_AUTO_PAD_SAME_UPPER, SWIFTPOOL_AUTO_PAD_SAME_LOWER};
+    enum { CAP = 256 };
+    float in[CAP], out[CAP], want[CAP], grad[CAP], want_grad[CAP];
+    int64_t idx[CAP], want_idx[CAP];
+    for (int64_t i = 0; i < CAP; i++) in[i] = (float)((i * 37) % 11) - 5;
+    for (int rank = 1; rank <= 2; rank++)
+    for (int l = 0; l < 2; l++)
+    for (int a = 0; a < 2; a++)
+    for (int di = 0; di < 4; di++)
+    for (int64_t stride = 1; stride <= 2; stride++)
+    for (int64_t kernel = 2; kernel <= 3; kernel++) {
+        const int64_t dil = dilations[di] / (kernel - 1);
+        const int64_t size[2] = {5, 7}, k[2] = {kernel, 2};
+        swiftpool_pool_desc d = desc(rank, 1, 3, size, k);
+        d.dtype = SWIFTPOOL_DTYPE_FLOAT32;
+        d.layout = layouts[l];
+        d.auto_pad = pads[a];
+        for (int i = 0; i < rank; i++) { d.stride[i] = stride; d.dilation[i] = i == rank - 1 ? dil : 1; }
+        char what[160];
+        snprintf(what, sizeof what, "rank %d layout %d auto_pad %d dilation %lld stride %lld kernel %lld", rank,
+                 d.layout, d.auto_pad, (long long)dil, (long long)stride, (long long)kernel);
+        ref_geom g;
+        ref_verdict v = ref_validate(&d, REF_OP_MAX, &g);
+        /* A status the model allows (OVERFLOW is optional where only an intermediate
+         * of the padding rule passes int64); values are compared after OK only. */
+        #define ALLOWED(verdict, rc) ((ref_acceptable(verdict) & REF_BIT(rc)) != 0)
+        if (v.required) {
+            int32_t rc = swiftpool_max_pool_forward(&d, in, CAP, out, CAP, idx, CAP);
+            CHECK(rc != SWIFTPOOL_OK && ALLOWED(v, rc), "%s: max rc %d", what, rc);
+            continue;
+        }
+        if (g.in_elems > CAP || g.out_elems > CAP) continue;
+        /* Max with indices (and its backward from them). */
+        int32_t rc = swiftpool_max_pool_forward(&d, in, g.in_elems, out, g.out_elems, idx, g.out_elems);
+        CHECK(ALLOWED(v, rc), "%s: max rc %d", what, rc);
+        computed += rc == SWIFTPOOL_OK;
+        ref_max_pool(&g, in, want, want_idx);
+        CHECK(rc || same_values(out, want, g.out_elems, 1), "%s: max values", what);
+        CHECK(rc || memcmp(idx, want_idx, (size_t)g.out_elems * 8) == 0, "%s: max indices", what);
+        if (rc == SWIFTPOOL_OK) {
+            rc = swiftpool_max_pool_backward(&d, in, g.out_elems, idx, g.out_elems, grad, g.in_elems);
+            CHECK(ALLOWED(v, rc), "%s: max backward rc %d", what, rc);
+            ref_max_pool_backward(&g, in, idx, want_grad);
+            CHECK(rc || same_values(grad, want_grad, g.in_elems, 1), "%s: max backward", what);
+        }
+        /* Average, with and without the padding in the divisor, and its backward. */
+        for (int cip = 0; cip <= 1; cip++) {
+            d.count_include_pad = cip;
+            ref_geom ga;
+            ref_verdict va = ref_validate(&d, REF_OP_AVG, &ga);
+            rc = swiftpool_avg_pool_forward(&d, in, g.in_elems, out, g.out_elems);
+            CHECK(ALLOWED(va, rc), "%s cip %d: avg rc %d", what, cip, rc);
+            if (va.required) continue;
+            ref_avg_pool(&ga, in, want);
+            CHECK(rc || same_values(out, want, g.out_elems, 0), "%s cip %d: avg values", what, cip);
+            rc = swiftpool_avg_pool_backward(&d, in, g.out_elems, grad, g.in_elems);
+            CHECK(ALLOWED(va, rc), "%s cip %d: avg backward rc %d", what, cip, rc);
+            ref_avg_pool_backward(&ga, in, want_grad);
+            CHECK(rc || same_values(grad, want_grad, g.in_elems, 0), "%s cip %d: avg backward", what, cip);
+        }
+        d.count_include_pad = 0;
+        /* ONNX LpPool (the only LP rule with dilation and auto_pad). */
+        d.flags = SWIFTPOOL_FLAG_LP_ONNX;
+        for (int p = 1; p <= 2; p++) {
+            ref_geom gl;
+            ref_verdict vl = ref_lp_validate(&d, p, &gl);
+            rc = swiftpool_lp_pool_forward(&d, p, in, g.in_elems, out, g.out_elems);
+            CHECK(ALLOWED(vl, rc), "%s: LP p=%d rc %d", what, p, rc);
+            if (vl.required) continue;
+            ref_lp_pool(&gl, p, in, want);
+            CHECK(rc || same_values(out, want, g.out_elems, 0), "%s: LP p=%d values", what, p);
+        }
+        #undef ALLOWED
+    }
+    CHECK(computed >= 32, "huge window spans: only %d problems computed", computed);
+}
+
 int main(void) {
+    huge_window_spans();
     overflow_products();
     index_math_past_2_31();
     memory_exhaustion();

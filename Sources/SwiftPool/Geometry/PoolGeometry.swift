@@ -76,8 +76,11 @@ struct AxisGeometry: Equatable {
             return Window(start: start, tapBegin: tapBegin, tapEnd: Swift.max(tapEnd, tapBegin),
                           paddedCount: paddedCount, firstTap: start &+ tapBegin)
         }
-        // First tap with start + k*dilation >= 0 (ceil division of -start by dilation).
-        let tapBegin = start >= 0 ? 0 : (-start &+ dilation &- 1) / dilation
+        // First tap with start + k*dilation >= 0: ceil(-start / dilation), as
+        // (-start - 1) / dilation + 1 because -start + dilation - 1 can pass Int.max
+        // (auto_pad SAME pads about half of a dilation near Int.max: the taps then
+        // started before the input and read wild addresses).
+        let tapBegin = start >= 0 ? 0 : (-start &- 1) / dilation &+ 1
         // Taps with start + k*dilation < inputSize.
         let room = inputSize &- start
         let tapEnd = room <= 0 ? 0 : Swift.min(kernel, (room &- 1) / dilation &+ 1)

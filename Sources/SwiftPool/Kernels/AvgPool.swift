@@ -90,12 +90,18 @@ enum AvgPoolKernel {
         // Rows of at least a Float vector; shorter ones (global pooling) use the block kernels.
         guard ad == .unit, aw.stride == 1 || aw.stride == 2, OW >= 8 else { return false }
         let wide = Swift.max(OW, maxLanes)
-        let rows = Swift.max(ah.padding + ah.inputSize, (OH - 1) * ah.stride + (ah.kernel - 1) * ah.dilation + 1)
-        let width = Swift.max(aw.padding + aw.inputSize, (wide - 1) * aw.stride + (aw.kernel - 1) * aw.dilation + 1)
-            + 2 * maxLanes
-        // Sizes are validated, but a huge kernel can still make rows * width overflow.
+        // Rows and columns the windows reach: sizes are validated, but a window span
+        // near Int.max (auto_pad SAME with a huge dilation) still overflows these.
+        func extent(_ a: AxisGeometry, _ outputs: Int) -> Int? {
+            let (reach, o1) = (outputs - 1).multipliedReportingOverflow(by: a.stride)
+            let (span, o2) = (a.kernel - 1).multipliedReportingOverflow(by: a.dilation)
+            let (last, o3) = reach.addingReportingOverflow(span)
+            return o1 || o2 || o3 || last == Int.max ? nil : Swift.max(a.padding + a.inputSize, last + 1)
+        }
+        guard let rows = extent(ah, OH), let columns = extent(aw, wide) else { return false }
+        let (width, o4) = columns.addingReportingOverflow(2 * maxLanes)
         let (size, overflow) = rows.multipliedReportingOverflow(by: width)
-        guard !overflow, size <= paddedPlaneBytes / MemoryLayout<T>.stride, OH * wide <= size else { return false }
+        guard !o4, !overflow, size <= paddedPlaneBytes / MemoryLayout<T>.stride, OH * wide <= size else { return false }
         let wd = ad.window(0)
         return withStackScratch(of: T.self, capacity: OH * wide) { buffer in
             let divisors = buffer.baseAddress!

@@ -113,7 +113,7 @@ struct BlockPlanner {
         strips = (ah.outputSize + stripRows - 1) / stripRows
         let outputWork = PoolGeometry.work(aw.outputSize * channels, g.tapsPerWindow)
         // D windows overlap when the kernel's span exceeds the stride.
-        let overlapD = (ad.kernel - 1) * ad.dilation + 1 > ad.stride
+        let overlapD = (ad.kernel - 1) * ad.dilation >= ad.stride  // span + 1 > stride; the span may be Int.max
         sliceGroup = slicePlanes && outerGroup == 1 && channels == 1 && overlapD
             ? Swift.min(ad.outputSize, BlockPlanner.maxSliceGroup) : 1
         let sliceGroups = (ad.outputSize + sliceGroup - 1) / sliceGroup
