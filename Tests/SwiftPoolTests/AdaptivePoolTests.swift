@@ -227,7 +227,9 @@ final class AdaptivePoolTests: XCTestCase {
         var rng = SeededRNG(seed: testSeed(0xADA0_0031))
         for (batch, channels, h, w) in [(3, 700, 9, 9), (2, 37, 5, 3), (1, 1100, 2, 3), (5, 3, 1, 1), (2, 45, 4, 4),
                                         (1, 9, 17, 1), (1, 2100, 3, 5), (2, 5, 40, 30), (1, 6, 32, 32), (3, 20, 1, 2),
-                                        (2, 33, 3, 1), (1, 18, 9, 8)] {
+                                        (2, 33, 3, 1), (1, 18, 9, 8),
+                                        // Plane sizes with a kernel of their own (7x7 ... 3x3).
+                                        (2, 11, 7, 7), (1, 23, 8, 8), (3, 2, 6, 6), (1, 21, 5, 5), (2, 13, 3, 3)] {
             for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
                 let desc = makeDesc(rank: 2, layout: layout, batch: batch, channels: channels, input: [h, w], kernel: [1, 1])
                 let g = try AdaptiveGeometry(desc, outputSize: [1, 1], op: .average)
@@ -306,7 +308,7 @@ final class AdaptivePoolTests: XCTestCase {
     /// Global average of -0 values is +0 (the reference's Double sum from +0), in both
     /// layouts and both paths of the channels-last kernel (one or several pixel blocks).
     func testGlobalAverageOfNegativeZerosIsPositiveZero() {
-        for (h, w) in [(3, 5), (9, 9)] {
+        for (h, w) in [(3, 5), (9, 9), (7, 7)] {
             for layout in [SWIFTPOOL_LAYOUT_NCHW, SWIFTPOOL_LAYOUT_NHWC] {
                 let d = makeDesc(rank: 2, layout: layout, batch: 2, channels: 37, input: [h, w], kernel: [1, 1])
                 let x = [Float](repeating: -0.0, count: 2 * 37 * h * w)
