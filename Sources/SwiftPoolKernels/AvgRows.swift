@@ -434,8 +434,12 @@ enum AvgRows {
         let width = S.width(T.self), OW = p.OW
         // The next plane's input, prefetched a slice per output row while this one
         // computes from L1: its copy into the scratch otherwise waited on memory
-        // (8x192x28x28 k3 s1 p1: 1.73 -> 1.60 ms at 1 thread, 0.94 -> 0.85 at 2).
-        let planeBytes = p.H &* p.W &* MemoryLayout<T>.stride
+        // (8x192x28x28 k3 s1 p1: 1.73 -> 1.60 ms at 1 thread, 0.94 -> 0.85 at 2, on
+        // an AVX2 EPYC with a third of this machine's bandwidth). Only where the
+        // memory hints are on (spcpu_prefetch_once_enabled): on AMD family 19h the
+        // hardware prefetcher keeps up and these prefetches cost time (the same
+        // problem: 460-485 -> 438-447 us at 1 thread, 240-268 -> 234-258 at 2).
+        let planeBytes = spcpu_prefetch_once_enabled() != 0 ? p.H &* p.W &* MemoryLayout<T>.stride : 0
         let sliceBytes = (planeBytes / Swift.max(p.OH, 1) &+ 63) & ~63
         var ahead = 0
         @inline(__always) func prefetchNext(_ rows: Int) {
