@@ -97,8 +97,10 @@ final class AdaptivePoolTests: XCTestCase {
         var rng = SeededRNG(seed: testSeed(0xADA0_0011))
         for trial in 0..<240 {
             func axis(_ outMax: Int) -> (input: Int, output: Int) {
-                let o = Int.random(in: 1...outMax, using: &rng)
-                switch Int.random(in: 0..<5, using: &rng) {
+                let o = Int.random(in: (trial < 16 ? 2 : 1)...outMax, using: &rng)
+                // The first trials: bins three wide at stride 2 on both axes (13 -> 6),
+                // whose rows share input rows (uniformRows' shared-row path).
+                switch trial < 16 ? 3 : Int.random(in: 0..<5, using: &rng) {
                 case 0: return (o, o)
                 case 1: return (o + 1, o)
                 case 2: return (2 * o, o)
@@ -107,6 +109,9 @@ final class AdaptivePoolTests: XCTestCase {
                 }
             }
             let (H, OH) = axis(9), (W, OW) = axis(10)
+            // One output per plane is global pooling, which sums in its own order
+            // (testGlobalAverageFloatKernels), not the reference's.
+            if OH * OW == 1 { continue }
             let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: Int.random(in: 1...3, using: &rng),
                                 channels: Int.random(in: 1...9, using: &rng), input: [H, W], kernel: [H, W],
                                 dtype: SWIFTPOOL_DTYPE_FLOAT32)

@@ -144,6 +144,16 @@ static inline __attribute__((always_inline)) spcpu_float8 spcpu_add_taps3_stride
     return (spcpu_float8)_mm256_add_ps(sum, _mm256_shuffle_ps(c, d, 0xdd));
 }
 
+/* The three taps of spcpu_add_taps3_stride2 on their own (even row[2j], odd
+ * row[2j+1], and row[2j+2] as the odd lanes of row + 1), in the same lane order:
+ * for rows whose taps several sums share. */
+static inline __attribute__((always_inline)) spcpu_float8 spcpu_even_stride2(const float *row) {
+    return (spcpu_float8)_mm256_shuffle_ps(_mm256_loadu_ps(row), _mm256_loadu_ps(row + 8), 0x88);
+}
+static inline __attribute__((always_inline)) spcpu_float8 spcpu_odd_stride2(const float *row) {
+    return (spcpu_float8)_mm256_shuffle_ps(_mm256_loadu_ps(row), _mm256_loadu_ps(row + 8), 0xdd);
+}
+
 /* 1 when any lane of v has its sign bit set (an `unordered` mask above), else 0. */
 static inline __attribute__((always_inline)) int spcpu_any_sign8(spcpu_float8 v) {
     return _mm256_movemask_ps((__m256)v) != 0;
