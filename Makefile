@@ -93,7 +93,7 @@ test-c: $(BINDIR)/test_capi_c $(BINDIR)/test_capi_cpp
 test-python: $(LIB)
 	$(foreach isa,$(ISAS),$(call isa_env,$(isa)) $(PYTHON) -m pytest -q Tests/python &&) true
 	@# Large max pooling outputs with and without streaming stores, whatever this CPU's default.
-	$(foreach s,0 1,SWIFTPOOL_NONTEMPORAL=$(s) $(PYTHON) -m pytest -q Tests/python/test_torch.py -k streamed &&) true
+	$(foreach s,0 1 2,SWIFTPOOL_NONTEMPORAL=$(s) $(PYTHON) -m pytest -q Tests/python/test_torch.py -k streamed &&) true
 
 # ---- benchmark ----------------------------------------------------------------
 # bench/swiftpool_bench.c: timing loops in C, as a library for bench/bench.py (which

@@ -108,11 +108,13 @@ SWIFTPOOL_API int32_t swiftpool_get_num_threads(void);
  * Name of the kernel family chosen for this process from the CPU's features
  * ("avx2" or "baseline"), capped by the environment variable SWIFTPOOL_MAX_ISA
  * ("baseline" forces the portable path). Static storage, never NULL.
- * A second per-process choice affects speed only, never results: non-temporal
- * memory hints (streaming stores of large max pooling outputs, prefetchnta of
- * input read once) are on where they measured faster (off on AMD family 19h and
- * later); the environment variable SWIFTPOOL_NONTEMPORAL, set to 0 or 1,
- * overrides it.
+ * A second per-process choice affects speed only, never results: how large max
+ * pooling outputs (4 MiB and more, without indices) are written. 1: computed into
+ * scratch and copied out with streaming (non-temporal) stores, with prefetchnta of
+ * input read once (the default where that measured faster); 2: whole lines
+ * streamed straight from the channels-first row kernels, no prefetchnta (the
+ * default on AMD family 19h and later); 0: ordinary stores only. The environment
+ * variable SWIFTPOOL_NONTEMPORAL, set to 0, 1 or 2, overrides it.
  */
 SWIFTPOOL_API const char *swiftpool_isa(void);
 

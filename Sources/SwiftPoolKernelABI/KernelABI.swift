@@ -46,14 +46,20 @@ public struct RunShape: Equatable {
     /// A hint: the call's input is too large to stay in the caches between calls,
     /// so kernels that stream rows may prefetch them far ahead into the outer caches.
     public var farPrefetch: Bool
+    /// A hint: the call's output is too large to stay in the caches, so kernels may
+    /// write whole aligned vectors of it with streaming stores (and fence before
+    /// they return). Never set with indices.
+    public var streamStores: Bool
 
     @inlinable
     public init(count: Int, stride: Int, rows: Int = 1, rowStride: Int = 0, outRowStride: Int = 0,
-                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0, farPrefetch: Bool = false) {
+                planes: Int = 1, planeStride: Int = 0, outPlaneStride: Int = 0, farPrefetch: Bool = false,
+                streamStores: Bool = false) {
         self.count = count; self.stride = stride
         self.rows = rows; self.rowStride = rowStride; self.outRowStride = outRowStride
         self.planes = planes; self.planeStride = planeStride; self.outPlaneStride = outPlaneStride
         self.farPrefetch = farPrefetch
+        self.streamStores = streamStores
     }
 }
 

@@ -108,12 +108,15 @@ enum MaxRows {
                     }
                     let output = out &+ r &* shape.outRowStride
                     channelsFirst(plane + r &* shape.rowStride, grid, shape.count, shape.stride, dst + output,
-                                  indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                                  indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self,
+                                  stream: shape.streamStores && indices == nil)
                     r &+= 1
                 }
             }
             p &+= 1
         }
+        // Rows streamed (RunShape.streamStores) reach memory before the block returns.
+        if shape.streamStores && indices == nil { spcpu_store_fence() }
     }
 
     /// Four output rows of 3x3 stride-1 windows (undilated, no indices): input rows
@@ -556,16 +559,16 @@ enum MaxRows {
     static func channelsFirst<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type
+        _: T.Type, _: R.Type, stream: Bool = false
     ) {
         if count >= T.lanes
             && (indices == nil || position &+ (count &- 1) &* stride &+ grid.span <= T.maxVectorPosition) {
             if stride == 1 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride())
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, UnitStride(), stream: stream)
                 return
             }
             if stride == 2 && grid.countW >= 2 {
-                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride())
+                vectorRun(src, grid, count, dst, indices, position, T.self, R.self, DoubleStride(), stream: stream)
                 return
             }
         }
@@ -657,14 +660,14 @@ enum MaxRows {
     static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _ loader: S
+        _: T.Type, _: R.Type, _ loader: S, stream: Bool
     ) {
         if grid.stepW == 1 && grid.countW == 3 {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, ThreeTapRow.self, stream: stream)
         } else if grid.stepW == 1 && grid.countW == 2 {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, TwoTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, TwoTapRow.self, stream: stream)
         } else {
-            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, AnyTapRow.self)
+            vectorRun(src, grid, count, dst, indices, position, T.self, R.self, loader, AnyTapRow.self, stream: stream)
         }
     }
 
@@ -674,9 +677,9 @@ enum MaxRows {
     static func vectorRun<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type, stream: Bool
     ) {
-        vectors(src, grid, count, dst, indices, position, T.self, R.self, loader, Shape.self)
+        vectors(src, grid, count, dst, indices, position, T.self, R.self, loader, Shape.self, stream: stream)
     }
 
     /// The rows of a block two at a time (rows narrower than a vector): one call for
@@ -737,7 +740,7 @@ enum MaxRows {
     static func vectors<T: VectorElement, R: VectorMaxRule, S: LaneLoader, Shape: RowShape>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ count: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type
+        _: T.Type, _: R.Type, _ loader: S, _: Shape.Type, stream: Bool = false
     ) {
         let width = S.width(T.self)
         var j = 0
@@ -763,6 +766,29 @@ enum MaxRows {
             // once per run (a mask reduction per vector pair cost 20% of the 1D
             // stride-2 loop), and a run with one is then recomputed exactly.
             var okRun = T.allOrdered
+            // Streaming stores (RunShape.streamStores), each vector pair one whole
+            // 64-byte line, written without being read first: the outputs before the
+            // first line boundary are stored normally (whole vectors, the last one
+            // overlapping the first pair; same values), and so are those after the
+            // last whole pair. A streamed part line would be merged in memory, slowly
+            // (the interior rows of 8x64x112x112 k3 s2 p1, which start one element
+            // past a boundary, took 3.5x as long with their aligned vectors streamed).
+            let streaming = stream && count >= 6 &* width && 2 &* width &* MemoryLayout<T>.stride == 64
+            if streaming {
+                let gap = T.alignmentGap(dst, 64)
+                while j < gap {
+                    let j0 = Swift.max(0, Swift.min(j, gap &- width))
+                    let base = src + j0 &* S.stride
+                    var m = loader.load(base, 0, T.self)
+                    var ok = T.allOrdered
+                    Shape.maxFast(&m, &ok, base, grid, first: true, T.self, loader)
+                    for off in LaterRows(grid) { Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader) }
+                    okRun = T.and(okRun, ok)
+                    loader.store(m, dst + j0)
+                    j = j0 &+ width
+                }
+                j = gap
+            }
             while j &+ 2 &* width <= count {
                 let base0 = src + j &* S.stride, base1 = base0 + width &* S.stride
                 var m0 = loader.load(base0, 0, T.self), m1 = loader.load(base1, 0, T.self)
@@ -774,8 +800,13 @@ enum MaxRows {
                     Shape.maxFast(&m1, &ok1, base1 + off, grid, first: false, T.self, loader)
                 }
                 okRun = T.and(okRun, T.and(ok0, ok1))
-                loader.store(m0, dst + j)
-                loader.store(m1, dst + (j &+ width))
+                if streaming {
+                    loader.storeStreamingAligned(m0, dst + j)
+                    loader.storeStreamingAligned(m1, dst + (j &+ width))
+                } else {
+                    loader.store(m0, dst + j)
+                    loader.store(m1, dst + (j &+ width))
+                }
                 j &+= 2 &* width
             }
             while j < count {
@@ -791,7 +822,13 @@ enum MaxRows {
                 loader.store(m, dst + j0)
                 j = j0 &+ width
             }
-            if !T.all(okRun) { exactVectors(src, grid, count, dst, T.self, R.self, loader, Shape.self) }
+            if !T.all(okRun) {
+                // Streamed outputs reach memory before the exact pass rewrites them
+                // (else the caller fences once per block: a fence per row cost 3x on
+                // 8x128x112x112 k2 s2).
+                if streaming { spcpu_store_fence() }
+                exactVectors(src, grid, count, dst, T.self, R.self, loader, Shape.self)
+            }
         }
     }
 

@@ -36,6 +36,18 @@ extension LaneLoader {
     func load3Sum<T: VectorElement>(_ row: UnsafePointer<T>, _: T.Type) -> (T.Vector, T.Vector, T.Vector) {
         load3(row, T.self)
     }
+    /// store, with a streaming store at a 32-byte aligned dst
+    /// (VectorElement.storeStreamingAligned).
+    @inline(__always)
+    func storeStreamingAligned<T: VectorElement>(_ v: T.Vector, _ dst: UnsafeMutablePointer<T>) {
+        if Self.self == UnitStride.self {
+            T.storeStreamingAligned(v, dst)
+        } else if Self.self == DoubleStride.self {
+            T.storeStreamingAligned(T.permute(v), dst)
+        } else {
+            store(v, dst)
+        }
+    }
 }
 
 struct UnitStride: LaneLoader {

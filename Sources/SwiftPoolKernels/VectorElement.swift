@@ -9,6 +9,7 @@
 // family: in module SwiftPoolKernels for baseline x86-64, and in
 // SwiftPoolKernelsAVX2 (symbolic links to these files) with -target-cpu haswell.
 import SwiftPoolKernelABI
+import _SwiftPoolCPU
 
 /// An element type with vector lanes for max and average pooling.
 protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
@@ -407,5 +408,29 @@ enum IgnoreNaNLanes: VectorMaxRule {
     static func step<T: VectorElement>(_ m: inout T.Vector, _ index: inout T.IndexVector, _ v: T.Vector,
                                               _ position: T.IndexVector, _: T.Type) {
         T.maxIgnore(&m, &index, v, position)
+    }
+}
+
+extension VectorElement {
+    /// v at p (as store) with a streaming store in the AVX2 family (elsewhere an
+    /// ordinary one); p 32-byte aligned. For RunShape.streamStores: the caller
+    /// writes whole lines and fences with spcpu_store_fence before it returns or
+    /// rewrites these outputs.
+    @inline(__always)
+    static func storeStreamingAligned(_ v: Vector, _ p: UnsafeMutablePointer<Self>) {
+        #if SWIFTPOOL_AVX2
+        if MemoryLayout<Vector>.size == 32 {
+            spcpu_stream_store8(p, unsafeBitCast(v, to: SIMD8<Float>.self))
+            return
+        }
+        #endif
+        store(v, p)
+    }
+
+    /// Elements from p to the next `bytes`-byte boundary (a power of two; 0 when p
+    /// is on one).
+    @inline(__always)
+    static func alignmentGap(_ p: UnsafeMutablePointer<Self>, _ bytes: Int) -> Int {
+        ((bytes &- Int(UInt(bitPattern: p) & UInt(bytes &- 1))) & (bytes &- 1)) / MemoryLayout<Self>.stride
     }
 }

@@ -45,9 +45,14 @@ int spcpu_has_avx2_fma(void) {
  *     in L1 took 2.2 ms where ordinary stores took 1.5 ms), and without
  *     prefetchnta 8x128x112x112 k2 s2 channels-last went 4.04-4.15 -> 2.52-2.58 ms
  *     and 32x256x1024 k3 s2 p1 3.0-3.17 -> 2.71-2.77 ms.
- * So they are off on AMD family 19h and later and on elsewhere;
- * SWIFTPOOL_NONTEMPORAL=0 or 1 overrides. (Max pooling backward streams its
- * grad_input everywhere: that was faster on both machines.) */
+ * So they are off on AMD family 19h and later and on elsewhere (mode 1). There,
+ * streaming stores issued straight from the kernels' registers, aligned, two per
+ * line (mode 2), were faster than ordinary ones where the copy through scratch was
+ * slower: 32x256x1024 k3 s2 p1, 1 thread, 72-76% -> 80-90% of the copy bandwidth
+ * (a plain C loop of the same kind: 1.31 ms with ordinary stores, 1.09 ms
+ * streaming, 1.41-1.59 ms through an L1 buffer). SWIFTPOOL_NONTEMPORAL=0, 1 or 2
+ * overrides. (Max pooling backward streams its grad_input everywhere: that was
+ * faster on both machines.) */
 int spcpu_prefetch_once_on = 1;
 
 static int nontemporal_hints;
@@ -71,8 +76,9 @@ static void decide_nontemporal(void) {
     const char *env = getenv("SWIFTPOOL_NONTEMPORAL");
     if (env && strcmp(env, "0") == 0) nontemporal_hints = 0;
     else if (env && strcmp(env, "1") == 0) nontemporal_hints = 1;
-    else nontemporal_hints = cpu_prefers_nontemporal();
-    spcpu_prefetch_once_on = nontemporal_hints;
+    else if (env && strcmp(env, "2") == 0) nontemporal_hints = 2;
+    else nontemporal_hints = cpu_prefers_nontemporal() ? 1 : 2;
+    spcpu_prefetch_once_on = nontemporal_hints == 1;
 }
 
 int spcpu_nontemporal_hints(void) {

@@ -94,6 +94,60 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Streaming stores straight from the row kernels (RunShape.streamStores, forced
+    /// on with a threshold of 0, the scratch path off): rows long enough to stream
+    /// (1D and 2D, strides 1 and 2, kernels 2-4, padding), float32 and float64, the
+    /// output starting at every element offset within a cache line (so the part
+    /// before the first line boundary and after the last whole pair are written
+    /// normally), NaN (a run that met one is rewritten by the exact pass after its
+    /// streamed stores), 1-3 threads: the reference's bits, and nothing written
+    /// outside the output.
+    func testStreamStoresMatchReference() throws {
+        func check<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, _ convert: (Float) -> T) throws {
+            var rng = SeededRNG(seed: seed)
+            let lineElements = 64 / MemoryLayout<T>.stride
+            for trial in 0..<48 {
+                let rank = trial % 2 == 0 ? 1 : 2
+                let stride = Int.random(in: 1...2, using: &rng), k = Int.random(in: 2...4, using: &rng)
+                let pad = Int.random(in: 0...(k / 2), using: &rng)
+                let width = Int.random(in: 100...400, using: &rng)
+                let desc = makeDesc(rank: rank, batch: Int.random(in: 1...2, using: &rng),
+                                    channels: Int.random(in: 1...3, using: &rng),
+                                    input: rank == 1 ? [width] : [Int.random(in: 4...7, using: &rng), width],
+                                    kernel: [Int](repeating: k, count: rank), stride: [Int](repeating: stride, count: rank),
+                                    padding: [Int](repeating: pad, count: rank), dtype: dtype)
+                let g = try PoolGeometry(desc, op: .max)
+                let input = randomValues(g.inputElements, &rng, special: trial % 3 == 0, as: Float.self).map(convert)
+                let want = ReferencePool.maxPool(g, input).values
+                let shift = trial % lineElements, guardCount = 2 * lineElements
+                for threads: Int32 in [1, 2, 3] {
+                    XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
+                    // The output `shift` elements past a line boundary (Array storage
+                    // is 16-byte aligned: an aligned scratch, written through a pointer).
+                    let total = shift + g.outputElements + guardCount
+                    let raw = UnsafeMutableRawPointer.allocate(byteCount: total * MemoryLayout<T>.stride, alignment: 64)
+                    defer { raw.deallocate() }
+                    let base = raw.bindMemory(to: T.self, capacity: total)
+                    base.initialize(repeating: convert(77), count: total)
+                    input.withUnsafeBytes { src in
+                        PoolDispatch.maxPool(g, input: src.baseAddress!, output: UnsafeMutableRawPointer(base + shift),
+                                             indices: nil, streamedMinimum: Int.max, streamStoresMinimum: 0)
+                    }
+                    _ = swiftpool_set_num_threads(0)
+                    let got = Array(UnsafeBufferPointer(start: base + shift, count: g.outputElements))
+                    let context = "trial \(trial) shift \(shift) threads \(threads): \(describe(desc))"
+                    XCTAssertEqual(bits(got), bits(want), context)
+                    let outside = Array(UnsafeBufferPointer(start: base, count: shift))
+                        + Array(UnsafeBufferPointer(start: base + shift + g.outputElements, count: guardCount))
+                    XCTAssertEqual(bits(outside), bits([T](repeating: convert(77), count: shift + guardCount)), context)
+                    if bits(got) != bits(want) { return }
+                }
+            }
+        }
+        try check(SWIFTPOOL_DTYPE_FLOAT32, seed: testSeed(0x5EED_0041)) { $0 }
+        try check(SWIFTPOOL_DTYPE_FLOAT64, seed: testSeed(0x5EED_0042)) { Double($0) }
+    }
+
     /// Max pooling without indices and an output too large for the caches writes
     /// channels-last output rows, and channels-first units (planes, strips of rows,
     /// edges included), through scratch with streaming stores (MaxPoolKernel). With the size

@@ -304,9 +304,10 @@ def test_global_and_wide_channel_averages_match_torch_bits(channels, layout):
 def test_large_nchw_streamed_outputs_match_torch(rank, shape, threads):
     """Outputs of at least 4 MiB without indices (channels-first) are computed unit
     by unit (planes or strips of rows, padded edges included) into scratch and
-    streamed out where streaming stores are on (the CPU's default, or
-    SWIFTPOOL_NONTEMPORAL=1: `make test-python` runs this test both ways): the
-    values must be PyTorch's bits, NaN and +-inf included."""
+    streamed out where streaming stores are on (SWIFTPOOL_NONTEMPORAL=1), or
+    streamed a line at a time straight from the row kernels (2), or neither (0):
+    `make test-python` runs this test all three ways. The values must be PyTorch's
+    bits, NaN and +-inf included."""
     gen = np.random.default_rng(12)
     x = gen.integers(-3, 4, shape).astype(np.float32)
     x.flat[::1013] = np.nan

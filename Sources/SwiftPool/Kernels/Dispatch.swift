@@ -9,16 +9,18 @@ import SwiftPoolKernelABI
 
 enum PoolDispatch {
     /// `streamedMinimum`: output bytes from which MaxPoolKernel streams its output
-    /// (nil: its per-layout defaults; tests lower it); `farPrefetchMinimum`: input
-    /// bytes from which it sets RunShape.farPrefetch (nil: its default; tests lower it).
+    /// through scratch (nil: its per-layout defaults; tests lower it);
+    /// `farPrefetchMinimum`: input bytes from which it sets RunShape.farPrefetch, and
+    /// `streamStoresMinimum`: output bytes from which it sets RunShape.streamStores
+    /// (nil: their defaults; tests lower them).
     static func maxPool(_ g: PoolGeometry, input: UnsafeRawPointer, output: UnsafeMutableRawPointer,
                         indices: UnsafeMutablePointer<Int64>?, streamedMinimum: Int? = nil,
-                        farPrefetchMinimum: Int? = nil) {
+                        farPrefetchMinimum: Int? = nil, streamStoresMinimum: Int? = nil) {
         let threads = ThreadSettings.current
         func run<T: PoolElement>(_ kernels: ElementKernels<T>) {
             MaxPoolKernel.run(g, kernels, input.assumingMemoryBound(to: T.self), output.assumingMemoryBound(to: T.self),
                               indices, threads: threads, streamedMinimum: streamedMinimum,
-                              farPrefetchMinimum: farPrefetchMinimum)
+                              farPrefetchMinimum: farPrefetchMinimum, streamStoresMinimum: streamStoresMinimum)
         }
         switch g.dtype {
         case SWIFTPOOL_DTYPE_FLOAT32: run(ISA.kernels.float)

@@ -11,7 +11,8 @@ import _SwiftPoolCPU
 enum MaxPoolKernel {
     static func run<T: PoolElement>(_ g: PoolGeometry, _ kernels: ElementKernels<T>, _ input: UnsafePointer<T>,
                                     _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
-                                    threads: Int, streamedMinimum: Int? = nil, farPrefetchMinimum: Int? = nil) {
+                                    threads: Int, streamedMinimum: Int? = nil, farPrefetchMinimum: Int? = nil,
+                                    streamStoresMinimum: Int? = nil) {
         // streamedMinimum (tests): one threshold for both layouts.
         // An empty window (dilation only) is -inf under both NaN rules, with PyTorch's
         // initial index; see MaxRule.initial(empty:).
@@ -25,7 +26,8 @@ enum MaxPoolKernel {
                           input, output, indices, threads: threads,
                           streamedMinimum: streamedMinimum
                             ?? (T.self == Float16.self || T.self == BFloat16.self ? Int.max : streamedBlocksMinimum),
-                          farPrefetchMinimum: farPrefetchMinimum ?? self.farPrefetchMinimum)
+                          farPrefetchMinimum: farPrefetchMinimum ?? self.farPrefetchMinimum,
+                          streamStoresMinimum: streamStoresMinimum ?? self.streamStoresMinimum)
         }
     }
 
@@ -35,7 +37,8 @@ enum MaxPoolKernel {
                                               _ emptyValue: T, _ input: UnsafePointer<T>,
                                               _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int,
-                                              streamedMinimum: Int, farPrefetchMinimum: Int) {
+                                              streamedMinimum: Int, farPrefetchMinimum: Int,
+                                              streamStoresMinimum: Int = Int.max) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         // Without indices, blocks may span output D slices (kernels share their
         // windows' common input slices); positions are per block's first plane.
@@ -48,6 +51,10 @@ enum MaxPoolKernel {
         let scratchLimit = streamedUnitBytes / MemoryLayout<T>.stride
         let streamed = indices == nil && g.outputElements &* MemoryLayout<T>.stride >= streamedMinimum
         let farPrefetch = g.inputElements >= farPrefetchMinimum / MemoryLayout<T>.stride
+        // Streaming stores from the row kernels (StoreTuning.direct), where the
+        // output does not go through scratch.
+        let streamStores = indices == nil && !streamed
+            && g.outputElements >= streamStoresMinimum / MemoryLayout<T>.stride
         @inline(__always)
         func run(_ block: OutputBlock, _ out: UnsafeMutablePointer<T>, _ shift: Int) {
             let q = block.outer &* outPlane &+ block.output &- shift
@@ -59,6 +66,7 @@ enum MaxPoolKernel {
             } else {
                 var shape = block.shape
                 shape.farPrefetch = farPrefetch
+                shape.streamStores = streamStores
                 kernel(input + (block.outer &* inPlane &+ block.position), block.grid, shape, out + q,
                        indices.map { $0 + q }, block.position)
             }
@@ -107,6 +115,11 @@ enum MaxPoolKernel {
     /// (8x64x112x112 k3 s2 p1 with far prefetches: 2 images 5% slower, 4 the same,
     /// 8 (25.7 MB) 10-15% faster).
     static let farPrefetchMinimum = 16 << 20
+    /// Channels-first outputs (without indices) of at least this many bytes get
+    /// RunShape.streamStores where StoreTuning.direct (else never): as the
+    /// scratch path, half the last-level cache (smaller ones are better left in
+    /// cache for whatever reads them next).
+    static let streamStoresMinimum = StoreTuning.direct ? 4 << 20 : Int.max
 
     /// Channels-last (NHWC / NDHWC / NWC): blocks of images, vectorised over channels.
     static func channelsLast<T: PoolElement>(_ g: PoolGeometry, _ kernel: ElementKernels<T>.MaxBlockChannelsLast,

@@ -46,10 +46,13 @@ enum ISA {
     }
 }
 
-/// Whether large max pooling forward results are written with streaming stores
-/// (MaxPoolKernel): the process's non-temporal hints choice
-/// (spcpu_nontemporal_hints: the CPU's default, or SWIFTPOOL_NONTEMPORAL=0 / 1).
-/// Either way the results are the same bits; only the speed differs.
+/// How large max pooling forward results are written (MaxPoolKernel): the
+/// process's non-temporal hints choice (spcpu_nontemporal_hints: the CPU's default,
+/// or SWIFTPOOL_NONTEMPORAL=0 / 1 / 2). Either way the results are the same bits;
+/// only the speed differs.
 enum StoreTuning {
-    static let streaming: Bool = spcpu_nontemporal_hints() != 0
+    /// Computed into scratch and copied out with streaming stores (mode 1).
+    static let streaming: Bool = spcpu_nontemporal_hints() == 1
+    /// Streaming stores straight from the row kernels' registers (mode 2).
+    static let direct: Bool = spcpu_nontemporal_hints() == 2
 }

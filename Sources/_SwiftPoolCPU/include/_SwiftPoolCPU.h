@@ -14,11 +14,21 @@
  * other Haswell features it is compiled for: F16C, BMI1/2, LZCNT, MOVBE, POPCNT), else 0. */
 int spcpu_has_avx2_fma(void);
 
-/* 1 when non-temporal hints (streaming stores of large max pooling results,
- * prefetchnta of rows read once) are used, else 0: decided once per process from
- * the CPU, or SWIFTPOOL_NONTEMPORAL=0/1 (see cpu.c for the measurements). The
- * first call also sets spcpu_prefetch_once_on (spcpu_prefetch_once_enabled). */
+/* How large max pooling results are written, decided once per process from the
+ * CPU, or SWIFTPOOL_NONTEMPORAL=0/1/2 (see cpu.c for the measurements):
+ *   0: ordinary stores, no non-temporal hints;
+ *   1: computed into scratch and copied out with streaming stores, and rows read
+ *      once prefetched with prefetchnta (spcpu_prefetch_once_enabled);
+ *   2: streaming stores straight from the kernels' registers (no prefetchnta). */
 int spcpu_nontemporal_hints(void);
+
+/* Orders earlier streaming stores before later stores (sfence): kernels that
+ * stream call it before they return (and before rewriting what they streamed). */
+static inline void spcpu_store_fence(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_sfence();
+#endif
+}
 
 /* Looks up the calling thread's stack bounds for spcpu_with_stack_buffer now
  * (pthread_getattr_np allocates): worker threads call it when they start, so no
@@ -152,6 +162,13 @@ static inline __attribute__((always_inline)) spcpu_float8 spcpu_even_stride2(con
 }
 static inline __attribute__((always_inline)) spcpu_float8 spcpu_odd_stride2(const float *row) {
     return (spcpu_float8)_mm256_shuffle_ps(_mm256_loadu_ps(row), _mm256_loadu_ps(row + 8), 0xdd);
+}
+
+/* A streaming (non-temporal) store of v's 32 bytes at p, 32-byte aligned: the
+ * line is written without first being read into the cache (no read for
+ * ownership), and two of them fill a line. Fence with spcpu_store_fence. */
+static inline __attribute__((always_inline)) void spcpu_stream_store8(void *p, spcpu_float8 v) {
+    _mm256_stream_ps((float *)p, (__m256)v);
 }
 
 /* 1 when any lane of v has its sign bit set (an `unordered` mask above), else 0. */
