@@ -538,11 +538,14 @@ enum MaxRows {
                 let input = (p &* shape.planeStride &+ r &* shape.rowStride) &* channels
                 let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride) &* channels
                 channelsLast(src + input, grid, channels, shape.count, shape.stride, dst + output,
-                             indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self)
+                             indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self,
+                             stream: shape.streamStores && indices == nil)
                 r &+= 1
             }
             p &+= 1
         }
+        // Lines streamed (RunShape.streamStores) reach memory before the block returns.
+        if shape.streamStores && indices == nil { spcpu_store_fence() }
     }
 
     /// Channels-first run: lanes are consecutive outputs of one row. Stride 1 and 2
@@ -863,7 +866,7 @@ enum MaxRows {
     static func channelsLast<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type
+        _: T.Type, _: R.Type, stream: Bool = false
     ) {
         let C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
@@ -880,10 +883,12 @@ enum MaxRows {
         // computed again, whole and in the same order, with the NaN rule.
         var okRun = T.allOrdered
         channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
-                           advanceBytes, &okRun, exact: false, T.self, R.self)
+                           advanceBytes, &okRun, exact: false, stream: stream, T.self, R.self)
         if indices == nil && !T.all(okRun) {
+            // Streamed lines reach memory before the exact pass rewrites them.
+            if stream { spcpu_store_fence() }
             channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
-                               advanceBytes, &okRun, exact: true, T.self, R.self)
+                               advanceBytes, &okRun, exact: true, stream: false, T.self, R.self)
         }
     }
 
@@ -895,7 +900,8 @@ enum MaxRows {
     static func channelsLastPixels<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ C: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _ prefetchAhead: Int, _ advanceBytes: Int, _ okRun: inout T.Mask, exact: Bool, _: T.Type, _: R.Type
+        _ prefetchAhead: Int, _ advanceBytes: Int, _ okRun: inout T.Mask, exact: Bool, stream: Bool,
+        _: T.Type, _: R.Type
     ) {
         let lanes = T.lanes
         var j = 0
@@ -921,7 +927,8 @@ enum MaxRows {
                     }
                     var c0 = 0
                     while c0 &+ 4 &* lanes <= C {
-                        channelBlock4(w + c0, elementGrid, out + c0, &okRun, exact: exact, T.self, R.self)
+                        channelBlock4(w + c0, elementGrid, out + c0, &okRun, exact: exact, stream: stream,
+                                      T.self, R.self)
                         c0 &+= 4 &* lanes
                     }
                     while c0 &+ lanes <= C {
@@ -965,7 +972,7 @@ enum MaxRows {
     @inline(__always)
     static func channelBlock4<T: VectorElement, R: VectorMaxRule>(
         _ w: UnsafePointer<T>, _ elementGrid: TapGrid, _ out: UnsafeMutablePointer<T>, _ ok: inout T.Mask,
-        exact: Bool, _: T.Type, _: R.Type
+        exact: Bool, stream: Bool = false, _: T.Type, _: R.Type
     ) {
         let l = T.lanes
         var m0 = T.load(w), m1 = T.load(w + l), m2 = T.load(w + 2 &* l), m3 = T.load(w + 3 &* l)
@@ -990,7 +997,14 @@ enum MaxRows {
             }
             ok = T.and(ok, okHere)
         }
-        T.store(m0, out); T.store(m1, out + l); T.store(m2, out + 2 &* l); T.store(m3, out + 3 &* l)
+        // RunShape.streamStores: four vectors from a line boundary are two whole
+        // lines (float32 and float64 alike), streamed (the block fences).
+        if stream && MemoryLayout<T.Vector>.size == 32 && UInt(bitPattern: out) & 63 == 0 {
+            T.storeStreamingAligned(m0, out); T.storeStreamingAligned(m1, out + l)
+            T.storeStreamingAligned(m2, out + 2 &* l); T.storeStreamingAligned(m3, out + 3 &* l)
+        } else {
+            T.store(m0, out); T.store(m1, out + l); T.store(m2, out + 2 &* l); T.store(m3, out + 3 &* l)
+        }
     }
 
     @inline(__always)

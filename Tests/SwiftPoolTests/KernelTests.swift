@@ -95,8 +95,9 @@ final class KernelTests: XCTestCase {
     }
 
     /// Streaming stores straight from the row kernels (RunShape.streamStores, forced
-    /// on with a threshold of 0, the scratch path off): rows long enough to stream
-    /// (1D and 2D, strides 1 and 2, kernels 2-4, padding), float32 and float64, the
+    /// on with a threshold of 0, the scratch path off): channels-first rows long
+    /// enough to stream and channels-last rows of pixels of whole lines or not (1D
+    /// and 2D, strides 1 and 2, kernels 2-4, padding), float32 and float64, the
     /// output starting at every element offset within a cache line (so the part
     /// before the first line boundary and after the last whole pair are written
     /// normally), NaN (a run that met one is rewritten by the exact pass after its
@@ -106,20 +107,27 @@ final class KernelTests: XCTestCase {
         func check<T: PoolElement>(_ dtype: swiftpool_dtype, seed: UInt64, _ convert: (Float) -> T) throws {
             var rng = SeededRNG(seed: seed)
             let lineElements = 64 / MemoryLayout<T>.stride
-            for trial in 0..<48 {
+            for trial in 0..<64 {
                 let rank = trial % 2 == 0 ? 1 : 2
                 let stride = Int.random(in: 1...2, using: &rng), k = Int.random(in: 2...4, using: &rng)
                 let pad = Int.random(in: 0...(k / 2), using: &rng)
-                let width = Int.random(in: 100...400, using: &rng)
-                let desc = makeDesc(rank: rank, batch: Int.random(in: 1...2, using: &rng),
-                                    channels: Int.random(in: 1...3, using: &rng),
+                // Every fourth trial channels-last: pixels of whole lines (32 or 64
+                // float32 channels) or not (24, 40, 48), rows of a few dozen pixels.
+                let nhwc = trial % 4 >= 2
+                let width = nhwc ? Int.random(in: 8...40, using: &rng) : Int.random(in: 100...400, using: &rng)
+                let channels = nhwc ? [24, 32, 40, 48, 64][trial % 5] : Int.random(in: 1...3, using: &rng)
+                let desc = makeDesc(rank: rank, layout: nhwc ? SWIFTPOOL_LAYOUT_NHWC : SWIFTPOOL_LAYOUT_NCHW,
+                                    batch: Int.random(in: 1...2, using: &rng), channels: channels,
                                     input: rank == 1 ? [width] : [Int.random(in: 4...7, using: &rng), width],
                                     kernel: [Int](repeating: k, count: rank), stride: [Int](repeating: stride, count: rank),
                                     padding: [Int](repeating: pad, count: rank), dtype: dtype)
                 let g = try PoolGeometry(desc, op: .max)
                 let input = randomValues(g.inputElements, &rng, special: trial % 3 == 0, as: Float.self).map(convert)
                 let want = ReferencePool.maxPool(g, input).values
-                let shift = trial % lineElements, guardCount = 2 * lineElements
+                // Channels-last: starts at 0, 1/4, 1/2 and 3/4 of a line, so that
+                // pixels of whole lines start on one (or, 24-48 channels, some do).
+                let shift = nhwc ? (trial / 4) % 4 * (lineElements / 4) : trial % lineElements
+                let guardCount = 2 * lineElements
                 for threads: Int32 in [1, 2, 3] {
                     XCTAssertEqual(swiftpool_set_num_threads(threads), statusOK)
                     // The output `shift` elements past a line boundary (Array storage

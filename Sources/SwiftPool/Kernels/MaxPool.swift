@@ -20,7 +20,8 @@ enum MaxPoolKernel {
         if g.layout == SWIFTPOOL_LAYOUT_NHWC {
             channelsLast(g, g.nanIgnore ? kernels.maxChannelsLast.1 : kernels.maxChannelsLast.0, emptyValue,
                          input, output, indices, threads: threads,
-                         streamedMinimum: streamedMinimum ?? streamedOutputMinimum)
+                         streamedMinimum: streamedMinimum ?? streamedOutputMinimum,
+                         streamStoresMinimum: streamStoresMinimum ?? self.streamStoresMinimum)
         } else {
             channelsFirst(g, g.nanIgnore ? kernels.maxChannelsFirst.1 : kernels.maxChannelsFirst.0, emptyValue,
                           input, output, indices, threads: threads,
@@ -126,7 +127,7 @@ enum MaxPoolKernel {
                                              _ emptyValue: T, _ input: UnsafePointer<T>,
                                              _ output: UnsafeMutablePointer<T>,
                                              _ indices: UnsafeMutablePointer<Int64>?, threads: Int,
-                                             streamedMinimum: Int) {
+                                             streamedMinimum: Int, streamStoresMinimum: Int = Int.max) {
         let C = g.channels
         let inImage = g.inputPlane * C, outPlane = g.outputPlane
         let planner = BlockPlanner(g, channels: C, elementSize: MemoryLayout<T>.stride)
@@ -136,6 +137,9 @@ enum MaxPoolKernel {
         // traffic of 2x2 stride-2 windows). Same kernel, one row per call.
         let rowLimit = streamedRowBytes / MemoryLayout<T>.stride
         let streamed = indices == nil && g.outputElements &* MemoryLayout<T>.stride >= streamedMinimum
+        // Else whole lines streamed by the kernel (StoreTuning.direct), as channelsFirst.
+        let streamStores = indices == nil && !streamed
+            && g.outputElements >= streamStoresMinimum / MemoryLayout<T>.stride
         Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
             withStackScratch(of: T.self, capacity: streamed ? rowLimit : 0) { scratch in
                 planner.forEachBlock(units) { block in
@@ -161,7 +165,9 @@ enum MaxPoolKernel {
                             }
                         }
                     } else {
-                        kernel(src, block.grid, C, s, output + q, indices.map { $0 + q }, block.position)
+                        var shape = s
+                        shape.streamStores = streamStores
+                        kernel(src, block.grid, C, shape, output + q, indices.map { $0 + q }, block.position)
                     }
                 }
             }
