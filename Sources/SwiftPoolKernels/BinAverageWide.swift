@@ -272,31 +272,48 @@ enum BinAverageWide {
             while k < chunks {
                 let end = Swift.min(k &+ chunkBlock, chunks)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                while k < end {
-                    let o = k &* 32
-                    a0 += q0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                    a1 += q1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                    a2 += q2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                    a3 += q3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                    k &+= 1
-                }
+                addChunks(q0, q1, q2, q3, k, end, &a0, &a1, &a2, &a3)
+                k = end
                 total += widen(laneSums(a0, a1, a2, a3))
             }
-            var i = chunks &* 8
-            while i < E {
-                let o = i &* 4
-                total += SIMD4<Double>(Double(q0.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q1.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q2.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q3.load(fromByteOffset: o, as: Float.self)))
-                i &+= 1
-            }
+            addTail(q0, q1, q2, q3, chunks &* 8, E, &total)
             UnsafeMutableRawPointer(dst + p).storeBytes(of: narrow(total * scales), as: SIMD4<Float>.self)
             p &+= 4
         }
         while p < planes {
             dst[p] = Float(planeSum(UnsafeRawPointer(src + p &* E), E) * scale)
             p &+= 1
+        }
+    }
+
+    /// Chunks k ..< end (8 elements each) of four planes added, in order, to a0 ... a3.
+    @inline(__always)
+    static func addChunks(_ q0: UnsafeRawPointer, _ q1: UnsafeRawPointer, _ q2: UnsafeRawPointer,
+                          _ q3: UnsafeRawPointer, _ k: Int, _ end: Int, _ a0: inout SIMD8<Float>,
+                          _ a1: inout SIMD8<Float>, _ a2: inout SIMD8<Float>, _ a3: inout SIMD8<Float>) {
+        var k = k
+        while k < end {
+            let o = k &* 32
+            a0 += q0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            a1 += q1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            a2 += q2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            a3 += q3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            k &+= 1
+        }
+    }
+
+    /// Elements first ..< E of four planes added, in order, to total (in Double).
+    @inline(__always)
+    static func addTail(_ q0: UnsafeRawPointer, _ q1: UnsafeRawPointer, _ q2: UnsafeRawPointer,
+                        _ q3: UnsafeRawPointer, _ first: Int, _ E: Int, _ total: inout SIMD4<Double>) {
+        var i = first
+        while i < E {
+            let o = i &* 4
+            total += SIMD4<Double>(Double(q0.load(fromByteOffset: o, as: Float.self)),
+                                   Double(q1.load(fromByteOffset: o, as: Float.self)),
+                                   Double(q2.load(fromByteOffset: o, as: Float.self)),
+                                   Double(q3.load(fromByteOffset: o, as: Float.self)))
+            i &+= 1
         }
     }
 
@@ -316,26 +333,10 @@ enum BinAverageWide {
             let q0 = UnsafeRawPointer(src + p &* E), q1 = q0 + planeBytes, q2 = q1 + planeBytes, q3 = q2 + planeBytes
             var a0 = q0.loadUnaligned(as: SIMD8<Float>.self), a1 = q1.loadUnaligned(as: SIMD8<Float>.self)
             var a2 = q2.loadUnaligned(as: SIMD8<Float>.self), a3 = q3.loadUnaligned(as: SIMD8<Float>.self)
-            var k = 1
-            while k < chunks {
-                let o = k &* 32
-                a0 += q0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                a1 += q1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                a2 += q2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                a3 += q3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                k &+= 1
-            }
+            addChunks(q0, q1, q2, q3, 1, chunks, &a0, &a1, &a2, &a3)
             // +0 + s == s for every s but -0 (whose total, +0 either way, is the same).
             var total = widen(laneSums(a0, a1, a2, a3)) + SIMD4<Double>()
-            var i = chunks &* 8
-            while i < E {
-                let o = i &* 4
-                total += SIMD4<Double>(Double(q0.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q1.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q2.load(fromByteOffset: o, as: Float.self)),
-                                       Double(q3.load(fromByteOffset: o, as: Float.self)))
-                i &+= 1
-            }
+            addTail(q0, q1, q2, q3, chunks &* 8, E, &total)
             UnsafeMutableRawPointer(dst + p).storeBytes(of: narrow(total * scales), as: SIMD4<Float>.self)
             p &+= 4
         }
