@@ -321,3 +321,30 @@ def test_large_nchw_streamed_outputs_match_torch(rank, shape, threads):
         swiftpool.set_num_threads(0)
     assert got.nbytes >= 4 << 20
     assert_same_bits(got, want, "rank %d threads %d" % (rank, threads))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape,kernel,stride,padding", [((8, 64, 112, 112), 3, 2, 1), ((4, 128, 112, 112), 2, 2, 0),
+                                                          ((3, 40, 224, 224), 3, 2, 1)])
+def test_large_nhwc_streamed_outputs_match_torch(shape, kernel, stride, padding, threads):
+    """As test_large_nchw_streamed_outputs_match_torch, channels-last (outputs of at
+    least 4 MiB without indices): rows computed into scratch and streamed out
+    (SWIFTPOOL_NONTEMPORAL=1), or blocks of 32 channels that start on a cache line
+    streamed straight from the kernel (2: 64 and 128 channels start every block on
+    one; 40 channels only some), or neither (0). PyTorch's bits, NaN and +-inf
+    included."""
+    gen = np.random.default_rng(13)
+    x = gen.integers(-3, 4, shape).astype(np.float32)
+    x.flat[::1013] = np.nan
+    x.flat[7::1019] = -np.inf
+    x.flat[3::2003] = np.inf
+    want = TF.max_pool2d(torch.from_numpy(x), kernel, stride, padding).numpy()
+    xin = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    swiftpool.set_num_threads(threads)
+    try:
+        got = swiftpool.max_pool2d(xin, kernel, stride, padding, layout="NHWC")
+    finally:
+        swiftpool.set_num_threads(0)
+    assert got.nbytes >= 4 << 20
+    assert_same_bits(np.ascontiguousarray(np.moveaxis(got, -1, 1)), want,
+                     "%s k%d s%d p%d threads %d" % (shape, kernel, stride, padding, threads))
