@@ -40,12 +40,14 @@ enum BinAverageWide {
         SIMD4<Float>(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]))
     }
 
-    /// Channels per block of channelsLast: 8 KiB of Float partial sums (in L1) and
-    /// 16 KiB of Double totals (touched once per pixelBlock pixels). Each pixel's
-    /// block is one contiguous run of input: blocks of 512 channels made 2048-channel
-    /// images 4 runs of 2 KiB per pixel, and took 250-360 us where 2048 took 204-212
-    /// (32x2048x7x7, 1 thread, interleaved).
-    static let channelBlock = 2048
+    /// Channels per block of channelsLast: 4 KiB of Float partial sums and 8 KiB of
+    /// Double totals (touched once per pixelBlock pixels). 4 KiB is one line per L1
+    /// set, so the partials stay in L1 while a group's 4 pixel runs stream through
+    /// it; 8 KiB (2048 channels) was evicted by them each group: 32x2048x7x7 at 1
+    /// thread took 172-190 us, against 195-214 (2 threads: 90-96 against 99-122),
+    /// interleaved. Shorter runs lose the prefetcher's streams: 512 took 174-181
+    /// in a C model where 1024 took 155-158 and 2048 172-174.
+    static let channelBlock = 1024
 
     /// Pixels per Float partial sum in channelsLast.
     static let pixelBlock = 64
@@ -77,15 +79,25 @@ enum BinAverageWide {
                 if pixels <= pixelBlock {
                     // One block: (Double(partial) + 0) * scale is the total's value
                     // (0 + s == s + 0) without a Double pass through scratch.
-                    blockSums(src + c0, pixels, C, n, partial)
+                    // A last pixel outside the groups of 4 is added here, in
+                    // blockSums' order (sum + x), saving a pass over the partials.
+                    let fused = pixels >= 2 && pixels % 4 != 0
+                    blockSums(src + c0, fused ? pixels &- 1 : pixels, C, n, partial)
+                    let last = UnsafeRawPointer(src + ((pixels &- 1) &* C &+ c0))
                     var c = 0
                     while c &+ 8 <= n {
-                        let t = widen(sums.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self))
-                        UnsafeMutableRawPointer(out + c).storeBytes(of: narrow((t + SIMD8<Double>()) * scale),
+                        var s = sums.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self)
+                        if fused { s = s + last.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self) }
+                        UnsafeMutableRawPointer(out + c).storeBytes(of: narrow((widen(s) + SIMD8<Double>()) * scale),
                                                                     as: SIMD8<Float>.self)
                         c &+= 8
                     }
-                    while c < n { out[c] = Float((Double(partial[c]) + 0) * scale); c &+= 1 }
+                    let lastFloats = last.assumingMemoryBound(to: Float.self)
+                    while c < n {
+                        let s = fused ? partial[c] + lastFloats[c] : partial[c]
+                        out[c] = Float((Double(s) + 0) * scale)
+                        c &+= 1
+                    }
                     c0 &+= n
                     continue
                 }
