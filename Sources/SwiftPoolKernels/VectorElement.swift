@@ -97,6 +97,9 @@ protocol VectorElement: BinaryFloatingPoint, SIMDScalar, Codable {
     static func average(_ s: Vector, _ divisor: Double) -> Vector
     /// s / divisors, lane by lane.
     static func average(_ s: Vector, _ divisors: Vector) -> Vector
+    /// v's bits AND the lane masks at `mask` (one Vector's bytes, each lane all ones
+    /// or all zeros): lanes outside a row become +0 whatever they held (NaN too).
+    static func keepLanes(_ v: Vector, _ mask: UnsafeRawPointer) -> Vector
 }
 
 extension Float: VectorElement {
@@ -234,6 +237,11 @@ extension Float: VectorElement {
     static func average(_ s: Vector, _ divisor: Double) -> Vector { s / Vector(repeating: Float(divisor)) }
     @inline(__always)
     static func average(_ s: Vector, _ divisors: Vector) -> Vector { s / divisors }
+    @inline(__always)
+    static func keepLanes(_ v: Vector, _ mask: UnsafeRawPointer) -> Vector {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & mask.loadUnaligned(as: SIMD8<UInt32>.self),
+                      to: Vector.self)
+    }
 }
 
 extension Double: VectorElement {
@@ -364,6 +372,11 @@ extension Double: VectorElement {
     static func average(_ s: Vector, _ divisor: Double) -> Vector { s / divisor }
     @inline(__always)
     static func average(_ s: Vector, _ divisors: Vector) -> Vector { s / divisors }
+    @inline(__always)
+    static func keepLanes(_ v: Vector, _ mask: UnsafeRawPointer) -> Vector {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt64>.self) & mask.loadUnaligned(as: SIMD4<UInt64>.self),
+                      to: Vector.self)
+    }
 }
 
 /// How a max-type window treats NaN, at lane level (mirrors SwiftPool's MaxRule).

@@ -246,6 +246,55 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// 3x3 windows at stride 1, padding 1 on small channels-first planes
+    /// (AvgRows.directPlane: the planes between a thread range's first and last
+    /// are read in place, the taps outside the plane masked to +0): heights 4 to
+    /// 13 (a last block of four rows overlapping the one before) and 28, widths of
+    /// one vector (both edge masks in one Float vector) to 45, 3 to 14 planes at
+    /// 1-3 threads, both divisor rules, Float and Double, NaN/inf and
+    /// order-sensitive inputs; every other trial puts NaN or +-inf in the first
+    /// and last column of every row, where the neighbouring rows' and planes'
+    /// edge loads see them in masked lanes. Bit for bit (any NaN matches).
+    func testAvgDirectPlanesMaskEdges() throws {
+        var rng = SeededRNG(seed: testSeed(0xFA57_0013))
+        defer { swiftpool_set_num_threads(0) }
+        for trial in 0..<90 {
+            let h = trial < 10 ? 4 + trial : trial == 10 ? 28 : Int.random(in: 4...13, using: &rng)
+            let w = trial < 6 ? 8 + trial : trial == 10 ? 28 : Int.random(in: 8...45, using: &rng)
+            let double = trial % 4 == 3
+            let batch = Int.random(in: 1...2, using: &rng)
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NCHW, batch: batch,
+                                channels: Int.random(in: 3...7, using: &rng), input: [h, w], kernel: [3, 3],
+                                stride: [1, 1], padding: [1, 1], dilation: [1, 1], ceilMode: trial % 5 == 1,
+                                countIncludePad: trial % 3 == 0, divisorOverride: 0, paddingEnd: nil,
+                                dtype: double ? SWIFTPOOL_DTYPE_FLOAT64 : SWIFTPOOL_DTYPE_FLOAT32)
+            let g = try PoolGeometry(desc, op: .average)
+            swiftpool_set_num_threads(Int32(1 + trial % 3))
+            let context = "trial \(trial): \(describe(desc))"
+            func edged<T: BinaryFloatingPoint>(_ x: [T]) -> [T] {
+                guard trial % 2 == 0 else { return x }
+                var y = x
+                let specials: [T] = [.nan, .infinity, -.infinity]
+                for row in 0..<(y.count / w) {
+                    y[row * w] = specials.randomElement(using: &rng)!
+                    y[row * w + w - 1] = specials.randomElement(using: &rng)!
+                }
+                return y
+            }
+            if double {
+                let x = edged(inputs(g.inputElements, &rng, kind: trial % 3, as: Double.self))
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
+            } else {
+                let x = edged(inputs(g.inputElements, &rng, kind: trial % 3, as: Float.self))
+                if let bad = firstBitMismatch(Self.runAvg(desc, x), ReferencePool.avgPool(g, x), anyNaN: true) {
+                    XCTFail("element \(bad); " + context); return
+                }
+            }
+        }
+    }
+
     /// Channels-last windows of >= 16 taps over >= 256 channels (AvgRows.tapsOuter:
     /// taps four at a time through registers, then a last group of 1, 2, 3 or 4):
     /// tap counts of every remainder mod 4, channel counts with and without a

@@ -482,6 +482,33 @@ int main(void) {
         problems++;
     }
 
+    /* 3x3 averages at stride 1, padding 1 on small channels-first planes: the
+     * planes between the first and the last of a thread's range are read in
+     * place, one element before and after each plane (AvgRows.directPlane), so
+     * the buffer's first and last planes must not be. 3 to 7 planes, 1-3 threads. */
+    for (int64_t width = 8; width <= 12; width++)
+    for (int64_t height = 4; height <= 6; height++)
+    for (size_t t = 0; t < 2; t++)
+    for (size_t vi = 3; vi <= 4; vi++) {
+        swiftpool_pool_desc d;
+        swiftpool_pool_desc_init(&d, 2);
+        d.dtype = dtypes[t];
+        d.batch = 1;
+        d.channels = 3 + (width + height) % 5;
+        d.count_include_pad = variants[vi].count_include_pad;
+        d.input_size[0] = height; d.input_size[1] = width;
+        for (int i = 0; i < 2; i++) { d.kernel_size[i] = 3; d.stride[i] = 1; d.padding[i] = 1; d.dilation[i] = 1; }
+        if (!model_valid(&d, variants[vi].op)) continue;
+        swiftpool_set_num_threads(1 + (int32_t)(problems % 3));
+        for (int at_end = 0; at_end <= 1; at_end++) {
+            snprintf(guard_context, sizeof guard_context, "%s 3x3 s1 p1 planes dtype=%s C=%lld H=%lld W=%lld %s",
+                     variants[vi].name, dtype_names[t], (long long)d.channels, (long long)height, (long long)width,
+                     at_end ? "buffers end at a guard page" : "buffers start after a guard page");
+            run(&d, &variants[vi], at_end);
+        }
+        problems++;
+    }
+
     /* The other operators, rank 2, every (channels, width) pair, both placements. */
     slot_a = guard_slot(1 << 17);
     slot_b = guard_slot(1 << 12);
