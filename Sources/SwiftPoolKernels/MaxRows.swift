@@ -531,6 +531,11 @@ enum MaxRows {
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
         _: T.Type, _: R.Type
     ) {
+        // Window rows (of each D slice) that the previous output row's windows read
+        // too, when the kernel is taller than the row stride: channelsLast does not
+        // prefetch them again.
+        let shared = grid.stepH > 0 && shape.rowStride % grid.stepH == 0 ? grid.countH &- shape.rowStride / grid.stepH : 0
+        let newRows = Swift.max(0, shared)
         var p = 0
         while p < shape.planes {
             var r = 0
@@ -539,7 +544,7 @@ enum MaxRows {
                 let output = (p &* shape.outPlaneStride &+ r &* shape.outRowStride) &* channels
                 channelsLast(src + input, grid, channels, shape.count, shape.stride, dst + output,
                              indices.map { $0 + output }, position &+ r &* shape.rowStride, T.self, R.self,
-                             stream: shape.streamStores && indices == nil)
+                             stream: shape.streamStores && indices == nil, newRows: r == 0 ? 0 : newRows)
                 r &+= 1
             }
             p &+= 1
@@ -866,7 +871,7 @@ enum MaxRows {
     static func channelsLast<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ channels: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _: T.Type, _: R.Type, stream: Bool = false
+        _: T.Type, _: R.Type, stream: Bool = false, newRows: Int = 0
     ) {
         let C = channels
         let elementGrid = TapGrid(countD: grid.countD, countH: grid.countH, countW: grid.countW,
@@ -876,19 +881,28 @@ enum MaxRows {
         // The hardware prefetcher alone left 2x2 stride 2 over 128 channels at 72% of
         // copy bandwidth; overlapping windows (3x3 stride 2) were slower with it.
         let advanceBytes = stride &* C &* MemoryLayout<T>.stride
-        let prefetchAhead = advanceBytes >= 256 && grid.countW <= stride ? Swift.max(1, 4096 / advanceBytes) : 0
+        // Overlapping windows (3x3 stride 2): the rows' next 4 KiB too, into L1
+        // (prefetcht0: the next window reads them again), but only the window rows
+        // that the previous output row did not read (`newRows`: those are in the
+        // cache). 8x64x112x112 k3 s2 p1 at 1 thread: 1518-1603 -> 1158-1257 us
+        // (min of 5, interleaved), 2 threads 604 -> 532; every window row, or 8 or
+        // 16 KiB ahead, or into the outer caches (prefetcht2): 1266-1670.
+        // 3D windows are not prefetched: their slices repeat across output planes
+        // (2x64x16x56x56 k3 s2 p1: 1290-1550 -> 1750-1880 us with the 2D rule).
+        let prefetchOnce = grid.countW <= stride
+        let prefetchAhead = advanceBytes >= 256 && (prefetchOnce || grid.countD == 1) ? Swift.max(1, 4096 / advanceBytes) : 0
         // Without indices, the fast max step is exact unless a window holds a NaN;
         // whether any did is tested once per run (a mask reduction per 32 channels
         // cost 20% on 2x2 stride 2 over 128 channels), and a run with one is then
         // computed again, whole and in the same order, with the NaN rule.
         var okRun = T.allOrdered
         channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
-                           advanceBytes, &okRun, exact: false, stream: stream, T.self, R.self)
+                           advanceBytes, prefetchOnce, newRows, &okRun, exact: false, stream: stream, T.self, R.self)
         if indices == nil && !T.all(okRun) {
             // Streamed lines reach memory before the exact pass rewrites them.
             if stream { spcpu_store_fence() }
             channelsLastPixels(src, grid, elementGrid, C, count, stride, dst, indices, position, prefetchAhead,
-                               advanceBytes, &okRun, exact: true, stream: false, T.self, R.self)
+                               advanceBytes, prefetchOnce, newRows, &okRun, exact: true, stream: false, T.self, R.self)
         }
     }
 
@@ -900,7 +914,8 @@ enum MaxRows {
     static func channelsLastPixels<T: VectorElement, R: VectorMaxRule>(
         _ src: UnsafePointer<T>, _ grid: TapGrid, _ elementGrid: TapGrid, _ C: Int, _ count: Int, _ stride: Int,
         _ dst: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?, _ position: Int,
-        _ prefetchAhead: Int, _ advanceBytes: Int, _ okRun: inout T.Mask, exact: Bool, stream: Bool,
+        _ prefetchAhead: Int, _ advanceBytes: Int, _ prefetchOnce: Bool, _ newRows: Int, _ okRun: inout T.Mask,
+        exact: Bool, stream: Bool,
         _: T.Type, _: R.Type
     ) {
         let lanes = T.lanes
@@ -923,7 +938,20 @@ enum MaxRows {
                     }
                 } else {
                     if prefetchAhead > 0 && j &+ prefetchAhead < count {
-                        prefetchWindowRows(w + prefetchAhead &* stride &* C, elementGrid, advanceBytes, once: true)
+                        if prefetchOnce {
+                            prefetchWindowRows(w + prefetchAhead &* stride &* C, elementGrid, advanceBytes, once: true)
+                        } else {
+                            let q = w + prefetchAhead &* stride &* C
+                            var a = 0
+                            while a < elementGrid.countD {
+                                var b = newRows
+                                while b < elementGrid.countH {
+                                    prefetchBytes(q + (a &* elementGrid.stepD &+ b &* elementGrid.stepH), advanceBytes)
+                                    b &+= 1
+                                }
+                                a &+= 1
+                            }
+                        }
                     }
                     var c0 = 0
                     while c0 &+ 4 &* lanes <= C {
