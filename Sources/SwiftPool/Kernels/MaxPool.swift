@@ -13,7 +13,8 @@ enum MaxPoolKernel {
                                     _ output: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>?,
                                     threads: Int, streamedMinimum: Int? = nil, farPrefetchMinimum: Int? = nil,
                                     streamStoresMinimum: Int? = nil) {
-        // streamedMinimum (tests): one threshold for both layouts.
+        // streamedMinimum (tests): one threshold for both layouts; a streamStoresMinimum
+        // given (tests) lets blocks of every size stream too.
         // An empty window (dilation only) is -inf under both NaN rules, with PyTorch's
         // initial index; see MaxRule.initial(empty:).
         let emptyValue: T = g.nanIgnore ? IgnoreNaN.initial(empty: true) : PropagateNaN.initial(empty: true)
@@ -28,7 +29,8 @@ enum MaxPoolKernel {
                           streamedMinimum: streamedMinimum
                             ?? (T.self == Float16.self || T.self == BFloat16.self ? Int.max : streamedBlocksMinimum),
                           farPrefetchMinimum: farPrefetchMinimum ?? self.farPrefetchMinimum,
-                          streamStoresMinimum: streamStoresMinimum ?? self.streamStoresMinimum)
+                          streamStoresMinimum: streamStoresMinimum ?? self.streamStoresMinimum,
+                          streamStoresBlockBytes: streamStoresMinimum == nil ? self.streamStoresBlockBytes : 0)
         }
     }
 
@@ -39,7 +41,7 @@ enum MaxPoolKernel {
                                               _ output: UnsafeMutablePointer<T>,
                                               _ indices: UnsafeMutablePointer<Int64>?, threads: Int,
                                               streamedMinimum: Int, farPrefetchMinimum: Int,
-                                              streamStoresMinimum: Int = Int.max) {
+                                              streamStoresMinimum: Int = Int.max, streamStoresBlockBytes: Int = 0) {
         let inPlane = g.inputPlane, outPlane = g.outputPlane
         // Without indices, blocks may span output D slices (kernels share their
         // windows' common input slices); positions are per block's first plane.
@@ -67,7 +69,12 @@ enum MaxPoolKernel {
             } else {
                 var shape = block.shape
                 shape.farPrefetch = farPrefetch
+                // Blocks of fewer than streamStoresBlockBytes of output (edge rows and
+                // columns) store normally: each streaming block ends with a fence,
+                // which cost more than the streamed lines saved (workload 1 NCHW:
+                // its interior is separable and never streams).
                 shape.streamStores = streamStores
+                    && shape.planes &* shape.rows &* shape.count >= streamStoresBlockBytes / MemoryLayout<T>.stride
                 kernel(input + (block.outer &* inPlane &+ block.position), block.grid, shape, out + q,
                        indices.map { $0 + q }, block.position)
             }
@@ -105,6 +112,13 @@ enum MaxPoolKernel {
             }
         }
     }
+
+    /// Output bytes from which a channels-first block streams its stores (when the
+    /// call does). 8x64x112x112 k3 s2 p1, min / median of 5 interleaved runs: 1
+    /// thread 1378 / 1423 -> 1299 / 1313 us, 2 threads 713 / 750 -> 645 / 692 us;
+    /// 2x2 stride 2 (planes of 3136 outputs) and 1D rows unchanged; 16 KiB made the
+    /// 2x2 planes store normally, 5% slower.
+    static let streamStoresBlockBytes = 4096
 
     /// Largest channels-first unit output computed in scratch for streaming (units
     /// of stride-2 windows: at most a quarter of a 256 KiB strip). Blocks streamed
