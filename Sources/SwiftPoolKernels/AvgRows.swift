@@ -545,12 +545,7 @@ extension AvgRows {
                 Shape.sum(&a, r + o, grid, T.self, loader)
                 Shape.sum(&b, r + q, grid, T.self, loader)
             }
-            add(&a0, &b0, r0)
-            add(&a0, &b0, r1); add(&a1, &b1, r1)
-            add(&a0, &b0, r2); add(&a1, &b1, r2); add(&a2, &b2, r2)
-            add(&a1, &b1, r3); add(&a2, &b2, r3); add(&a3, &b3, r3)
-            add(&a2, &b2, r4); add(&a3, &b3, r4)
-            add(&a3, &b3, r5)
+            feedQuad(r0, r1, r2, r3, r4, r5, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3, add)
             // Output row k, column j: its sum divided by its divisor.
             @inline(__always) func put(_ s: T.Vector, _ k: Int, _ j: Int) {
                 loader.store(T.average(s, loader.lanes(d + (k &* p.divisorRowStride &+ j), T.self)), out + (k &* OW &+ j))
@@ -615,12 +610,7 @@ extension AvgRows {
                 T.accumulate(&b, T.load(spcpu_opaque(r + j1).assumingMemoryBound(to: T.self)))
                 T.accumulate(&b, T.keepLanes(T.load(r + (j1 &+ 1)), right1))
             }
-            add(&a0, &b0, r0)
-            add(&a0, &b0, r1); add(&a1, &b1, r1)
-            add(&a0, &b0, r2); add(&a1, &b1, r2); add(&a2, &b2, r2)
-            add(&a1, &b1, r3); add(&a2, &b2, r3); add(&a3, &b3, r3)
-            add(&a2, &b2, r4); add(&a3, &b3, r4)
-            add(&a3, &b3, r5)
+            feedQuad(r0, r1, r2, r3, r4, r5, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3, add)
             @inline(__always) func put(_ s: T.Vector, _ k: Int, _ j: Int) {
                 T.store(T.average(s, T.load(d + (k &* p.divisorRowStride &+ j))), out + (k &* OW &+ j))
             }
@@ -628,6 +618,24 @@ extension AvgRows {
             put(a2, 2, j0); put(b2, 2, j1); put(a3, 3, j0); put(b3, 3, j1)
             j &+= 2 &* width
         }
+    }
+}
+
+extension AvgRows {
+    /// Input rows r0 ... r5 into the sums of four output rows (a_k, b_k: output row
+    /// k's two columns) of a window 3 rows high at stride 1: row i feeds outputs
+    /// i - 2 ... i, rows in input order, so each output sums its rows top to bottom.
+    @inline(__always)
+    static func feedQuad<V, Row>(_ r0: Row, _ r1: Row, _ r2: Row, _ r3: Row, _ r4: Row, _ r5: Row,
+                                 _ a0: inout V, _ b0: inout V, _ a1: inout V, _ b1: inout V,
+                                 _ a2: inout V, _ b2: inout V, _ a3: inout V, _ b3: inout V,
+                                 _ add: (inout V, inout V, Row) -> Void) {
+        add(&a0, &b0, r0)
+        add(&a0, &b0, r1); add(&a1, &b1, r1)
+        add(&a0, &b0, r2); add(&a1, &b1, r2); add(&a2, &b2, r2)
+        add(&a1, &b1, r3); add(&a2, &b2, r3); add(&a3, &b3, r3)
+        add(&a2, &b2, r4); add(&a3, &b3, r4)
+        add(&a3, &b3, r5)
     }
 }
 
