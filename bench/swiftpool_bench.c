@@ -280,10 +280,13 @@ int main(int argc, char **argv) {
     }
     int64_t in_elems = d.batch * d.channels;
     for (int i = 0; i < rank; i++) in_elems *= sizes[i];
-    void *in_raw = bench_alloc((size_t)in_elems * esize);
-    void *out_raw = bench_alloc((size_t)(out_elems > 0 ? out_elems : 1) * esize);
+    /* SPB_OFFSET=k: input and output k bytes past a 64-byte boundary (NumPy's large
+     * arrays start 16 bytes past one: their malloc header). */
+    size_t offset = getenv("SPB_OFFSET") ? (size_t)atoi(getenv("SPB_OFFSET")) % 64 : 0;
+    void *in_raw = bench_alloc((size_t)in_elems * esize + 64);
+    void *out_raw = bench_alloc((size_t)(out_elems > 0 ? out_elems : 1) * esize + 64);
     if (in_raw == NULL || out_raw == NULL) return 1;
-    unsigned char *in = (unsigned char *)in_raw, *out = (unsigned char *)out_raw;
+    unsigned char *in = (unsigned char *)in_raw + offset, *out = (unsigned char *)out_raw + offset;
     uint64_t s = 12345;
     for (int64_t i = 0; i < in_elems; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -313,8 +316,8 @@ int main(int argc, char **argv) {
     }
     printf("%s %s %s isa=%s threads=%d: %.3f us/call; copy floor %.3f us (%.0f%% of copy bandwidth; best of 5)\n", argv[1],
            argv[2], dtype, swiftpool_isa(), threads, t * 1e6, copy * 1e6, 100.0 * copy / t);
-    free(in);
-    free(out);
+    free(in_raw);
+    free(out_raw);
     return 0;
 }
 #endif

@@ -271,22 +271,7 @@ final class AdaptivePoolTests: XCTestCase {
                     while i < q.count { total += Double(q[i]); i += 1 }
                     return Float(total * (1 / Double(q.count)))
                 }
-                // Channels-last: scan order in blocks of 64 pixels, each summed in Float,
-                // groups of 4 pixels as (x0 + x1) + (x2 + x3), then single pixels.
-                func blockedMean(_ q: [Float]) -> Float {
-                    var total = 0.0
-                    var i = 0
-                    while i < q.count {
-                        let b = Array(q[i ..< min(i + 64, q.count)])
-                        var partial: Float = 0
-                        var j = 0
-                        while j + 4 <= b.count { partial += (b[j] + b[j + 1]) + (b[j + 2] + b[j + 3]); j += 4 }
-                        while j < b.count { partial += b[j]; j += 1 }
-                        total += Double(partial)
-                        i += 64
-                    }
-                    return Float(total * (1 / Double(q.count)))
-                }
+                let blockedMean = Self.blockedMean
                 let documented: [Float] = (0..<(batch * channels)).map { plane in
                     if layout == SWIFTPOOL_LAYOUT_NCHW { return chunkedMean(Array(input[plane * E ..< (plane + 1) * E])) }
                     let (n, c) = (plane / channels, plane % channels)
@@ -306,6 +291,72 @@ final class AdaptivePoolTests: XCTestCase {
                     _ = assertAllClose(got, want, ulps: 4, scale: scale, context)
                     if let first { XCTAssertEqual(bits(got), bits(first), context) } else { first = got }
                 }
+            }
+        }
+    }
+
+    /// The documented channels-last global average order (include/swiftpool.h) of one
+    /// channel's values in scan order: blocks of 64 pixels, each summed in Float,
+    /// groups of 4 pixels as (x0 + x1) + (x2 + x3), then single pixels; the block
+    /// sums added in Double from +0, times 1 / count.
+    static func blockedMean(_ q: [Float]) -> Float {
+        var total = 0.0
+        var i = 0
+        while i < q.count {
+            let b = Array(q[i ..< min(i + 64, q.count)])
+            var partial: Float = 0
+            var j = 0
+            while j + 4 <= b.count { partial += (b[j] + b[j + 1]) + (b[j + 2] + b[j + 3]); j += 4 }
+            while j < b.count { partial += b[j]; j += 1 }
+            total += Double(partial)
+            i += 64
+        }
+        return Float(total * (1 / Double(q.count)))
+    }
+
+    /// Channels-last global average of channel counts that are multiples of 8 (the
+    /// kernel then sums the first channels of each block alone so that its vector
+    /// loads start on 32 bytes): inputs starting 0 to 7 floats past a 64-byte
+    /// boundary, channel counts around the 16-channel loop and the 1024-channel
+    /// blocks, 1 to 81 pixels (one or two 64-pixel blocks, a last pixel outside the
+    /// groups of 4 or not). Bits of the documented order; nothing written outside.
+    func testGlobalAverageChannelsLastAnyAlignment() {
+        var rng = SeededRNG(seed: testSeed(0xADA0_0032))
+        for (channels, h, w) in [(8, 7, 7), (16, 1, 1), (24, 1, 2), (40, 2, 3), (64, 9, 9), (1032, 7, 7),
+                                 (2056, 1, 5), (1024, 4, 4), (2048, 7, 7)] {
+            let pixels = h * w, batch = 2
+            let desc = makeDesc(rank: 2, layout: SWIFTPOOL_LAYOUT_NHWC, batch: batch, channels: channels, input: [h, w],
+                                kernel: [1, 1])
+            var input = randomValues(batch * pixels * channels, &rng, special: false, as: Float.self)
+                .map { $0 * Float(Int.random(in: 1...1000, using: &rng)) }
+            if pixels >= 3 {
+                // +-2^80 pairs: any change of summation order shows.
+                for plane in 0..<(batch * channels) {
+                    let at = { (i: Int) in (plane / channels * pixels + i) * channels + plane % channels }
+                    let i = Int.random(in: 0..<pixels, using: &rng), j = (i + Int.random(in: 1..<pixels, using: &rng)) % pixels
+                    input[at(i)] = 0x1p80
+                    input[at(j)] = -0x1p80
+                }
+            }
+            let want: [Float] = (0..<(batch * channels)).map { plane in
+                let (n, c) = (plane / channels, plane % channels)
+                return Self.blockedMean((0..<pixels).map { input[(n * pixels + $0) * channels + c] })
+            }
+            for shift in 0..<8 {
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: (input.count + 8) * 4, alignment: 64)
+                defer { raw.deallocate() }
+                let src = raw.bindMemory(to: Float.self, capacity: input.count + 8) + shift
+                src.initialize(from: input, count: input.count)
+                var out = [Float](repeating: 77, count: batch * channels + 1)
+                var d = desc
+                let rc = out.withUnsafeMutableBufferPointer { o in
+                    swiftpool_adaptive_avg_pool_forward(&d, [1, 1], src, Int64(input.count), o.baseAddress!,
+                                                        Int64(batch * channels))
+                }
+                let context = "C \(channels) \(h)x\(w) shift \(shift)"
+                XCTAssertEqual(rc, statusOK, context)
+                XCTAssertEqual(bits(Array(out.prefix(batch * channels))), bits(want), context)
+                XCTAssertEqual(out.last, 77, context)
             }
         }
     }
