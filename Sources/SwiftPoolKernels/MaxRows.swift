@@ -792,7 +792,20 @@ enum MaxRows {
                     Shape.maxFast(&m, &ok, base, grid, first: true, T.self, loader)
                     for off in LaterRows(grid) { Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader) }
                     okRun = T.and(okRun, ok)
-                    loader.store(m, dst + j0)
+                    if gap < width {
+                        // Only the gap's elements: a whole vector would also store into
+                        // the first streamed line, which the streaming store then finds
+                        // in the cache (8x128x112x112 k2 s2, every other output row 16
+                        // bytes before a boundary: 4.5x as long).
+                        var lanes = m
+                        withUnsafeMutablePointer(to: &lanes) { p in
+                            let t = UnsafeMutableRawPointer(p).assumingMemoryBound(to: T.self)
+                            loader.store(m, t)
+                            for k in 0..<gap { dst[k] = t[k] }
+                        }
+                    } else {
+                        loader.store(m, dst + j0)
+                    }
                     j = j0 &+ width
                 }
                 j = gap
@@ -827,7 +840,19 @@ enum MaxRows {
                     Shape.maxFast(&m, &ok, base + off, grid, first: false, T.self, loader)
                 }
                 okRun = T.and(okRun, ok)
-                loader.store(m, dst + j0)
+                if streaming && j0 < j {
+                    // Only outputs j ..< count: the whole vector would store into the
+                    // last streamed line too (8x128x112x112 k2 s2 with every other
+                    // output row ending 16 bytes past a boundary: 4.5x as long).
+                    var lanes = m
+                    withUnsafeMutablePointer(to: &lanes) { p in
+                        let t = UnsafeMutableRawPointer(p).assumingMemoryBound(to: T.self)
+                        loader.store(m, t)
+                        for k in (j &- j0)..<width { dst[j0 &+ k] = t[k] }
+                    }
+                } else {
+                    loader.store(m, dst + j0)
+                }
                 j = j0 &+ width
             }
             if !T.all(okRun) {
