@@ -56,12 +56,15 @@ enum MaxPoolKernel {
         let farPrefetch = g.inputElements >= farPrefetchMinimum / MemoryLayout<T>.stride
         // Streaming stores from the row kernels (StoreTuning.direct), where the
         // output does not go through scratch.
-        // Only for an output that starts on 32 bytes: rows of 8x128x112x112 k2 s2 with
-        // an output 16 bytes past a line boundary (NumPy's large arrays) took 4.6 ms
-        // streamed against 3.0 ms stored normally (2.7 ms aligned and streamed).
+        // Only for an output that starts on 32 bytes or whose rows are whole lines: the
+        // 224-byte rows of 8x128x112x112 k2 s2 with the output 16 bytes past a line
+        // boundary (NumPy's large arrays) took 4.6 ms streamed against 3.0 ms stored
+        // normally (2.7 ms aligned and streamed); the 2 KiB rows of 32x256x1024 k3 s2
+        // p1 at that offset, 1.53 ms streamed against 1.84 ms.
+        let rowBytes = g.axes.2.outputSize &* MemoryLayout<T>.stride
         let streamStores = indices == nil && !streamed
             && g.outputElements >= streamStoresMinimum / MemoryLayout<T>.stride
-            && (UInt(bitPattern: output) & 31 == 0 || streamStoresMinimum == 0)
+            && (UInt(bitPattern: output) & 31 == 0 || rowBytes & 63 == 0 || streamStoresMinimum == 0)
         @inline(__always)
         func run(_ block: OutputBlock, _ out: UnsafeMutablePointer<T>, _ shift: Int) {
             let q = block.outer &* outPlane &+ block.output &- shift
@@ -156,12 +159,15 @@ enum MaxPoolKernel {
         let rowLimit = streamedRowBytes / MemoryLayout<T>.stride
         let streamed = indices == nil && g.outputElements &* MemoryLayout<T>.stride >= streamedMinimum
         // Else whole lines streamed by the kernel (StoreTuning.direct), as channelsFirst.
-        // Only for an output that starts on 32 bytes: rows of 8x128x112x112 k2 s2 with
-        // an output 16 bytes past a line boundary (NumPy's large arrays) took 4.6 ms
-        // streamed against 3.0 ms stored normally (2.7 ms aligned and streamed).
+        // Only for an output that starts on 32 bytes or whose rows are whole lines: the
+        // 224-byte rows of 8x128x112x112 k2 s2 with the output 16 bytes past a line
+        // boundary (NumPy's large arrays) took 4.6 ms streamed against 3.0 ms stored
+        // normally (2.7 ms aligned and streamed); the 2 KiB rows of 32x256x1024 k3 s2
+        // p1 at that offset, 1.53 ms streamed against 1.84 ms.
+        let rowBytes = g.axes.2.outputSize &* MemoryLayout<T>.stride
         let streamStores = indices == nil && !streamed
             && g.outputElements >= streamStoresMinimum / MemoryLayout<T>.stride
-            && (UInt(bitPattern: output) & 31 == 0 || streamStoresMinimum == 0)
+            && (UInt(bitPattern: output) & 31 == 0 || rowBytes & 63 == 0 || streamStoresMinimum == 0)
         Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
             withStackScratch(of: T.self, capacity: streamed ? rowLimit : 0) { scratch in
                 planner.forEachBlock(units) { block in
