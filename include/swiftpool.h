@@ -112,8 +112,10 @@ SWIFTPOOL_API int32_t swiftpool_get_num_threads(void);
  * pooling outputs (4 MiB and more, without indices) are written. 1: computed into
  * scratch and copied out with streaming (non-temporal) stores, with prefetchnta of
  * input read once (the default where that measured faster); 2: whole lines
- * streamed straight from the row kernels, no prefetchnta (the
- * default on AMD family 19h and later); 0: ordinary stores only. The environment
+ * streamed straight from the row kernels, no prefetchnta (the default on AMD
+ * family 19h and later; channels-first only blocks of 4 KiB of output or more,
+ * and only for outputs that start on 32 bytes or whose rows are whole 64-byte
+ * lines: others measured slower streamed); 0: ordinary stores only. The environment
  * variable SWIFTPOOL_NONTEMPORAL, set to 0, 1 or 2, overrides it.
  */
 SWIFTPOOL_API const char *swiftpool_isa(void);
