@@ -280,10 +280,16 @@ enum MaxRows {
             }
             a &+= 1
         }
-        var r = 0
         let separableAhead = separableAhead(slices)
         // 2D blocks of a large input (more would need the slices' rows too).
-        let far = slices == 1 && shape.farPrefetch, farAhead = 8
+        let far = slices == 1 && shape.farPrefetch, farAhead = 12
+        if !S.exact, slices == 1 {
+            // 2D (nothing kept or reused): the rows in a function of their own.
+            let rowsOK = separableRows2D(plane, shape.rows, rowStride, stepH, out, shape.outRowStride, scratch, v0, n,
+                                         last, lastTap, first, bytes, far ? farAhead : separableAhead, far, T.self)
+            return numbers && rowsOK && T.all(ok)
+        }
+        var r = 0
         while r < shape.rows {
             let rowBase = plane + r &* rowStride
             // The two new rows of each slice (NaN checks of their last taps), and
@@ -336,13 +342,6 @@ enum MaxRows {
                 }
             }
             let o = out + r &* shape.outRowStride
-            if !S.exact, slices == 1 {
-                // 2D (nothing kept or reused): the same steps as the loop below, in a
-                // function of its own so that its few pointers stay in registers.
-                ok = T.and(ok, separableRow(rowBase + stepH, rowBase + 2 &* stepH, scratch, o, v0, n, last))
-                r &+= 1
-                continue
-            }
             if !S.exact, slices == 3, let reuse, let keep {
                 // The common case (3 D taps, slice 0 kept from the previous plane): the
                 // same steps as the loop below.
@@ -395,6 +394,56 @@ enum MaxRows {
             r &+= 1
         }
         return S.exact || (numbers && T.all(ok))
+    }
+
+    /// The output rows of a 2D separable chunk, fast steps (see separableChunk, which
+    /// has computed row 0's horizontal maxima into `scratch`): per output row, the NaN
+    /// checks of the new rows' last taps, the prefetch of the two input rows `ahead`
+    /// output rows ahead (`far`: into the outer caches, else into L1), then
+    /// separableRow. Returns false when a tap was NaN.
+    /// A loop of its own with few live values: inside separableChunk, whose other
+    /// cases keep many more, its bookkeeping went through the stack. With far
+    /// prefetches, rows closer ahead are not prefetched into L1 as well: a C model of
+    /// 8x64x112x112 k3 s2 p1 ran as fast without them (0.84-0.88 ms), and they
+    /// cost instructions.
+    @inline(never)
+    static func separableRows2D<T: VectorElement>(
+        _ plane: UnsafePointer<T>, _ rows: Int, _ rowStride: Int, _ stepH: Int, _ out: UnsafeMutablePointer<T>,
+        _ outRowStride: Int, _ scratch: UnsafeMutablePointer<T>, _ v0: Int, _ n: Int, _ last: Int,
+        _ lastTap: Int, _ first: Int, _ bytes: Int, _ ahead: Int, _ far: Bool, _: T.Type
+    ) -> Bool {
+        var ok = T.allOrdered
+        var numbers = true
+        // The lines of [first, first + bytes) of the first window row `ahead` rows ahead
+        // (past the last row too: what follows in memory, the next strip or plane, is
+        // what the caller computes next), and those of the row after it.
+        let offset = (ahead &* rowStride &+ stepH &+ first) &* MemoryLayout<T>.stride
+        let rowBytes = UInt(bitPattern: stepH &* MemoryLayout<T>.stride)
+        var rowBase = plane, o = out, r = 0
+        while r < rows {
+            numbers = numbers && !rowBase[lastTap &+ stepH].isNaN && !rowBase[lastTap &+ 2 &* stepH].isNaN
+            let start = UInt(bitPattern: UnsafeRawPointer(rowBase)) &+ UInt(bitPattern: offset)
+            let end = start &+ UInt(bitPattern: bytes)
+            var line = start & ~63
+            if far {
+                while line < end {
+                    spcpu_prefetch_far(UnsafeRawPointer(bitPattern: line))
+                    spcpu_prefetch_far(UnsafeRawPointer(bitPattern: line &+ rowBytes))
+                    line &+= 64
+                }
+            } else {
+                while line < end {
+                    spcpu_prefetch(UnsafeRawPointer(bitPattern: line))
+                    spcpu_prefetch(UnsafeRawPointer(bitPattern: line &+ rowBytes))
+                    line &+= 64
+                }
+            }
+            ok = T.and(ok, separableRow(rowBase + stepH, rowBase + 2 &* stepH, scratch, o, v0, n, last))
+            rowBase += rowStride
+            o += outRowStride
+            r &+= 1
+        }
+        return numbers && T.all(ok)
     }
 
     /// One output row of a 2D separable chunk, fast steps: `row1` and `row2` are the

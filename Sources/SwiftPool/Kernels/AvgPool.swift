@@ -28,7 +28,8 @@ enum AvgPoolKernel {
     /// carrying it to the kernels holds that value exactly.
     @inline(__always)
     static func divisor<T: PoolElement>(_ g: PoolGeometry, _ block: OutputBlock, _: T.Type) -> Double {
-        Double(T.PoolSum(g.divisor(block.windows.0, block.windows.1, block.windows.2)))
+        let (ad, ah, aw) = g.axes, (d, h, w) = block.windowIndex
+        return Double(T.PoolSum(g.divisor(ad.window(d), ah.window(h), aw.window(w))))
     }
 
     /// Channels-first: blocks vectorised over output columns, or over planes for

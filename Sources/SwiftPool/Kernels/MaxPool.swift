@@ -86,24 +86,12 @@ enum MaxPoolKernel {
                        indices.map { $0 + q }, block.position)
             }
         }
-        // A column of edge outputs (one per row, e.g. the left edge of a strip) runs
-        // after the block that follows it: that block streams the rows' lines in,
-        // the column then finds them in cache instead of fetching one line per row
-        // itself. Only the order of blocks changes (each output is still computed
-        // once, by the same kernel).
+        // Edge columns after the block that follows them (BlockPlanner.forEachBlock):
+        // only the order of blocks changes (each output is still computed once, by
+        // the same kernel).
         @inline(__always)
         func walk(_ units: Range<Int>, _ out: UnsafeMutablePointer<T>, _ shift: Int) {
-            var pending: OutputBlock? = nil
-            planner.forEachBlock(units) { block in
-                if block.shape.count == 1 && block.shape.rows > 1 {
-                    if let p = pending { run(p, out, shift) }
-                    pending = block
-                } else {
-                    run(block, out, shift)
-                    if let p = pending { run(p, out, shift); pending = nil }
-                }
-            }
-            if let p = pending { run(p, out, shift) }
+            planner.forEachBlock(units, columnsAfter: true) { block in run(block, out, shift) }
         }
         Parallel.forEachRange(units: planner.units, unitWork: planner.unitWork, threads: threads) { units in
             guard streamed else { return walk(units, output, 0) }

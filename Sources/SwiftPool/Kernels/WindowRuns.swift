@@ -21,8 +21,12 @@ struct OutputBlock {
     var output: Int
     /// No tap of these windows is real (only possible with dilation).
     var isEmpty: Bool
-    /// The windows of the block's first output, for average-pooling divisors.
-    var windows: (Window, Window, Window)
+    /// Output indices (D, H, W) of the block's first output, whose windows give
+    /// average pooling's divisor (AxisGeometry.window). Indices rather than the
+    /// windows: the block is copied several times per kernel call, and 272 bytes
+    /// went through memcpy (8x64x112x112 k3 s2 p1: 14 calls per plane, 7% of the
+    /// time with the input in cache).
+    var windowIndex: (Int, Int, Int)
 
     /// Calls body(output offset, argmax position) for every output of the block,
     /// offsets in output positions from the block's first output.
@@ -126,9 +130,13 @@ struct BlockPlanner {
         }
     }
 
-    /// Calls `body` for the blocks of units `units`, in memory order.
+    /// Calls `body` for the blocks of units `units`, in memory order, except that
+    /// with `columnsAfter` a column of edge outputs (one per row of several rows,
+    /// e.g. the left edge of a strip) comes after the block that follows it: that
+    /// block streams the rows' lines in, and the column then finds them in cache
+    /// instead of fetching one line per row itself.
     @inline(__always)
-    func forEachBlock(_ units: Range<Int>, _ body: (OutputBlock) -> Void) {
+    func forEachBlock(_ units: Range<Int>, columnsAfter: Bool = false, _ body: (OutputBlock) -> Void) {
         let OD = g.axes.0.outputSize, OH = g.axes.1.outputSize
         for u in units {
             if outerGroup > 1 {
@@ -138,7 +146,7 @@ struct BlockPlanner {
                     mergedRow(outer: outer, outers: count, body)
                     slab(outer: outer, outers: count, od: 0, oh: 0..<OH, edgesOnly: true, body)
                 } else {
-                    for od in 0..<OD { slab(outer: outer, outers: count, od: od, oh: 0..<OH, body) }
+                    for od in 0..<OD { slab(outer: outer, outers: count, od: od, oh: 0..<OH, columnsAfter: columnsAfter, body) }
                 }
             } else if sliceGroup > 1 {
                 let groups = (OD &+ sliceGroup &- 1) / sliceGroup
@@ -149,14 +157,16 @@ struct BlockPlanner {
                 let od = group &* sliceGroup
                 let rows = oh..<Swift.min(OH, oh &+ stripRows)
                 BlockPlanner.forEachSegment(od..<Swift.min(OD, od &+ sliceGroup), interior: interiorD) { ds in
-                    slab(outer: outer, outers: 1, od: ds.lowerBound, slices: ds.count, oh: rows, body)
+                    slab(outer: outer, outers: 1, od: ds.lowerBound, slices: ds.count, oh: rows, columnsAfter: columnsAfter,
+                         body)
                 }
             } else {
                 let outer = u / (OD &* strips)
                 let slice = u &- outer &* OD &* strips
                 let od = slice / strips, strip = slice &- od &* strips
                 let oh = strip &* stripRows
-                slab(outer: outer, outers: 1, od: od, oh: oh..<Swift.min(OH, oh &+ stripRows), body)
+                slab(outer: outer, outers: 1, od: od, oh: oh..<Swift.min(OH, oh &+ stripRows), columnsAfter: columnsAfter,
+                     body)
             }
         }
     }
@@ -203,20 +213,20 @@ struct BlockPlanner {
         let shape = RunShape(count: count, stride: aw.stride, rows: 1, rowStride: 0, outRowStride: count,
                              planes: 1, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
         body(OutputBlock(outer: outer, grid: grid, shape: shape, position: ww.firstTap, output: first,
-                         isEmpty: false, windows: (ad.window(0), ah.window(0), ww)))
+                         isEmpty: false, windowIndex: (0, 0, first)))
     }
 
     @inline(__always)
     private func slab(outer: Int, outers: Int, od: Int, slices: Int = 1, oh: Range<Int>, edgesOnly: Bool = false,
-                      _ body: (OutputBlock) -> Void) {
+                      columnsAfter: Bool = false, _ body: (OutputBlock) -> Void) {
         let (ad, ah, aw) = g.axes
         let H = ah.inputSize, W = aw.inputSize
         let wd = ad.window(od)
         BlockPlanner.forEachSegment(oh, interior: interiorH) { hs in
             let wh = ah.window(hs.lowerBound)
             let rowPosition = (wd.firstTap &* H &+ wh.firstTap) &* W
-            BlockPlanner.forEachSegment(0..<aw.outputSize, interior: interiorW) { ws in
-                if edgesOnly && interiorW.contains(ws.lowerBound) { return }
+            @inline(__always)
+            func block(_ ws: Range<Int>) {
                 let ww = aw.window(ws.lowerBound)
                 let grid = TapGrid(countD: wd.validCount, countH: wh.validCount, countW: ww.validCount,
                                    stepD: ad.dilation &* H &* W, stepH: ah.dilation &* W, stepW: aw.dilation)
@@ -230,8 +240,25 @@ struct BlockPlanner {
                                planes: outers, planeStride: g.inputPlane, outPlaneStride: g.outputPlane)
                 body(OutputBlock(outer: outer, grid: grid, shape: shape, position: rowPosition &+ ww.firstTap,
                                  output: (od &* ah.outputSize &+ hs.lowerBound) &* aw.outputSize &+ ws.lowerBound,
-                                 isEmpty: wd.isEmpty || wh.isEmpty || ww.isEmpty, windows: (wd, wh, ww)))
+                                 isEmpty: wd.isEmpty || wh.isEmpty || ww.isEmpty,
+                                 windowIndex: (od, hs.lowerBound, ws.lowerBound)))
             }
+            // A deferred edge column (columnsAfter): its W index, or -1.
+            var column = -1
+            BlockPlanner.forEachSegment(0..<aw.outputSize, interior: interiorW) { ws in
+                if edgesOnly && interiorW.contains(ws.lowerBound) { return }
+                if columnsAfter && ws.count == 1 && hs.count > 1 {
+                    if column >= 0 { block(column..<column &+ 1) }
+                    column = ws.lowerBound
+                    return
+                }
+                block(ws)
+                if column >= 0 {
+                    block(column..<column &+ 1)
+                    column = -1
+                }
+            }
+            if column >= 0 { block(column..<column &+ 1) }
         }
     }
 
