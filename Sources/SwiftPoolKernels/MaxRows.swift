@@ -281,12 +281,22 @@ enum MaxRows {
             a &+= 1
         }
         let separableAhead = separableAhead(slices)
-        // 2D blocks of a large input (more would need the slices' rows too).
+        // 2D blocks of a large input (more would need the slices' rows too): rows
+        // farAhead output rows ahead into the outer caches (shape.farPrefetch: an
+        // input that does not stay in the caches; where it stays in L2 or L3, 6%
+        // slower). 8x64x112x112 k3 s2 p1, 1 thread: 1.35-1.64 -> 1.21-1.37 ms with
+        // 8 rows ahead and L1 prefetches too; 12 rows alone, 1.18-1.21 -> 1.01-1.05.
         let far = slices == 1 && shape.farPrefetch, farAhead = 12
         if !S.exact, slices == 1 {
             // 2D (nothing kept or reused): the rows in a function of their own.
             let rowsOK = separableRows2D(plane, shape.rows, rowStride, stepH, out, shape.outRowStride, scratch, v0, n,
                                          last, lastTap, first, bytes, far ? farAhead : separableAhead, far, T.self)
+            return numbers && rowsOK && T.all(ok)
+        }
+        if !S.exact, slices == 3, let reuse, let keep {
+            // The common 3D case (3 D taps, slice 0 kept from the previous plane).
+            let rowsOK = separableRows3D(plane, shape, stepH, stepD, out, scratch + n &* lanes, reuse, keep, v0, n,
+                                         last, lastTap, first, bytes, separableAhead, T.self)
             return numbers && rowsOK && T.all(ok)
         }
         var r = 0
@@ -310,19 +320,6 @@ enum MaxRows {
                     let ahead = rowBase + (separableAhead &* rowStride &+ a &* stepD &+ stepH &+ first)
                     prefetchBytes(ahead, bytes)
                     prefetchBytes(ahead + stepH, bytes)
-                    if far && r &+ farAhead < shape.rows {
-                        // The rows farAhead output rows ahead, into the outer caches
-                        // (shape.farPrefetch: an input that does not stay in the
-                        // caches). 8x64x112x112 k3 s2 p1, 1 thread: 1.35-1.64 ->
-                        // 1.21-1.37 ms; where the input stays in L2 or L3, 6% slower.
-                        let rows = ahead + (farAhead &- separableAhead) &* rowStride
-                        var b = 0
-                        while b < bytes {
-                            spcpu_prefetch_far(UnsafeRawPointer(rows) + b)
-                            spcpu_prefetch_far(UnsafeRawPointer(rows + stepH) + b)
-                            b &+= 64
-                        }
-                    }
                     a &+= 1
                 }
             } else if slices > 1 && shape.planes >= 2 {
@@ -342,15 +339,6 @@ enum MaxRows {
                 }
             }
             let o = out + r &* shape.outRowStride
-            if !S.exact, slices == 3, let reuse, let keep {
-                // The common case (3 D taps, slice 0 kept from the previous plane): the
-                // same steps as the loop below.
-                let kept = r &* n &* lanes
-                ok = T.and(ok, separableRow3(rowBase + (stepD &+ stepH), rowBase + (2 &* stepD &+ stepH), stepH,
-                                             scratch + n &* lanes, reuse + kept, keep + kept, o, v0, n, last))
-                r &+= 1
-                continue
-            }
             var v = 0
             while v < n {
                 let j0 = Swift.min((v0 &+ v) &* lanes, last)
@@ -444,6 +432,72 @@ enum MaxRows {
             r &+= 1
         }
         return numbers && T.all(ok)
+    }
+
+    /// The output rows of a 3D separable chunk with 3 D taps, fast steps, slice 0's
+    /// window maxima coming from `reuse` and slice 2's going to `keep` (see
+    /// separableChunk, which has computed row 0's horizontal maxima of slices 1 and 2
+    /// into `scratch`): per output row, the NaN checks of the new rows' last taps,
+    /// the prefetch of slices 1 and 2's new rows `ahead` output rows ahead (the last
+    /// rows: the next plane's first rows), then separableRow3. Returns false when a
+    /// tap was NaN. A loop of its own, as separableRows2D.
+    @inline(never)
+    static func separableRows3D<T: VectorElement>(
+        _ plane: UnsafePointer<T>, _ shape: RunShape, _ stepH: Int, _ stepD: Int, _ out: UnsafeMutablePointer<T>,
+        _ scratch: UnsafeMutablePointer<T>, _ reuse: UnsafePointer<T>, _ keep: UnsafeMutablePointer<T>,
+        _ v0: Int, _ n: Int, _ last: Int, _ lastTap: Int, _ first: Int, _ bytes: Int, _ ahead: Int, _: T.Type
+    ) -> Bool {
+        let rows = shape.rows, rowStride = shape.rowStride, outRowStride = shape.outRowStride
+        let planeStride = shape.planeStride, nextPlane = shape.planes >= 2
+        let vector = n &* T.lanes
+        var ok = T.allOrdered
+        var numbers = true
+        let check = stepD &+ lastTap &+ stepH
+        var rowBase = plane, o = out, r = 0
+        while r < rows {
+            numbers = numbers && !rowBase[check].isNaN && !rowBase[check &+ stepH].isNaN
+                && !rowBase[check &+ stepD].isNaN && !rowBase[check &+ stepD &+ stepH].isNaN
+            if r &+ ahead < rows {
+                let p = rowBase + (ahead &* rowStride &+ stepD &+ stepH &+ first)
+                prefetchLines(p, bytes)
+                prefetchLines(p + stepH, bytes)
+                prefetchLines(p + stepD, bytes)
+                prefetchLines(p + (stepD &+ stepH), bytes)
+            } else if nextPlane {
+                // The next plane's first rows (its new slices when it shares one with
+                // this plane; past the last plane, the input that follows the block,
+                // e.g. the next outer's first slices). A hint: any address.
+                let nextRow = r &+ ahead &- rows
+                let next = plane + (planeStride &+ nextRow &* rowStride &+ first)
+                var a = planeStride == 2 &* stepD ? 1 : 0
+                while a < 3 {
+                    let q = next + a &* stepD
+                    if nextRow == 0 { prefetchLines(q, bytes) }
+                    prefetchLines(q + stepH, bytes)
+                    prefetchLines(q + 2 &* stepH, bytes)
+                    a &+= 1
+                }
+            }
+            let kept = r &* vector
+            ok = T.and(ok, separableRow3(rowBase + (stepD &+ stepH), rowBase + (2 &* stepD &+ stepH), stepH,
+                                         scratch, reuse + kept, keep + kept, o, v0, n, last))
+            rowBase += rowStride
+            o += outRowStride
+            r &+= 1
+        }
+        return numbers && T.all(ok)
+    }
+
+    /// Prefetches (into L1) the cache lines of [p, p + bytes): one per line.
+    @inline(__always)
+    static func prefetchLines<T>(_ p: UnsafePointer<T>, _ bytes: Int) {
+        let start = UInt(bitPattern: UnsafeRawPointer(p))
+        let end = start &+ UInt(bitPattern: bytes)
+        var line = start & ~63
+        while line < end {
+            spcpu_prefetch(UnsafeRawPointer(bitPattern: line))
+            line &+= 64
+        }
     }
 
     /// One output row of a 2D separable chunk, fast steps: `row1` and `row2` are the
