@@ -200,6 +200,31 @@ final class SeparableMaxTests: XCTestCase {
         }
     }
 
+    /// As testSeparableSingleNaNAnywhere, in a 3-D block of output D slices sharing
+    /// input slices (planes over 16 KiB, so not grouped): 7x9x70 with padding 1 has
+    /// two interior output D slices, the second reusing the first's last slice
+    /// (MaxRows.separableRows3D): slices 3 (shared) to 5 get the NaN in turn.
+    func testSeparableSharedSliceSingleNaNAnywhere() throws {
+        var rng = SeededRNG(seed: testSeed(0x5E9A_0004))
+        for flags: UInt32 in [0, 1] {
+            let desc = makeDesc(rank: 3, input: [7, 9, 70], kernel: [3, 3, 3], stride: [2, 2, 2], padding: [1, 1, 1],
+                                flags: flags)
+            let g = try PoolGeometry(desc, op: .max)
+            let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
+            let slice = 9 * 70
+            for i in (3 * slice)..<(6 * slice) {
+                var x = base
+                x[i] = Float(nan: UInt32(i + 1), signaling: false)
+                let want = ReferencePool.maxPool(g, x)
+                let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+                if let bad = firstBitMismatch(got, want.values) {
+                    XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                    return
+                }
+            }
+        }
+    }
+
     // ---- 3-D blocks spanning output D slices (BlockPlanner slicePlanes) ----------
     // Without indices, interior D slices form one block whose planes are output
     // slices; separableBlock then computes the input slice shared by two
