@@ -184,17 +184,7 @@ final class SeparableMaxTests: XCTestCase {
                                         stride: Array(repeating: 2, count: rank), padding: Array(repeating: pad, count: rank),
                                         flags: flags)
                     let g = try PoolGeometry(desc, op: .max)
-                    let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
-                    for i in 0..<g.inputElements {
-                        var x = base
-                        x[i] = Float(nan: UInt32(i + 1), signaling: false)
-                        let want = ReferencePool.maxPool(g, x)
-                        let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
-                        if let bad = firstBitMismatch(got, want.values) {
-                            XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
-                            return
-                        }
-                    }
+                    if !checkSingleNaN(desc, g, at: 0..<g.inputElements, &rng) { return }
                 }
             }
         }
@@ -210,19 +200,28 @@ final class SeparableMaxTests: XCTestCase {
             let desc = makeDesc(rank: 3, input: [7, 9, 70], kernel: [3, 3, 3], stride: [2, 2, 2], padding: [1, 1, 1],
                                 flags: flags)
             let g = try PoolGeometry(desc, op: .max)
-            let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
             let slice = 9 * 70
-            for i in (3 * slice)..<(6 * slice) {
-                var x = base
-                x[i] = Float(nan: UInt32(i + 1), signaling: false)
-                let want = ReferencePool.maxPool(g, x)
-                let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
-                if let bad = firstBitMismatch(got, want.values) {
-                    XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
-                    return
-                }
+            if !checkSingleNaN(desc, g, at: (3 * slice)..<(6 * slice), &rng) { return }
+        }
+    }
+
+    /// Random numbers with one NaN at each of `positions` in turn, max pooled without
+    /// indices against the reference, bit for bit. Returns false (after XCTFail) at
+    /// the first mismatch.
+    func checkSingleNaN(_ desc: swiftpool_pool_desc, _ g: PoolGeometry, at positions: Range<Int>,
+                        _ rng: inout SeededRNG) -> Bool {
+        let base: [Float] = values(g.inputElements, &rng, kind: 0, as: Float.self)
+        for i in positions {
+            var x = base
+            x[i] = Float(nan: UInt32(i + 1), signaling: false)
+            let want = ReferencePool.maxPool(g, x)
+            let (got, _) = FastPathTests.runMax(desc, x, withIndices: false)
+            if let bad = firstBitMismatch(got, want.values) {
+                XCTFail("NaN at \(i): element \(bad) got \(got[bad]) want \(want.values[bad]); \(describe(desc))")
+                return false
             }
         }
+        return true
     }
 
     // ---- 3-D blocks spanning output D slices (BlockPlanner slicePlanes) ----------
